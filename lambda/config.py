@@ -1,0 +1,98 @@
+"""Settings read from the environment once per container and validated.
+
+A missing or malformed variable raises ``ConfigError`` at import time of the
+handler (the Lambda init phase), with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+
+
+class ConfigError(ValueError):
+    """An environment variable is missing or has an invalid value."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    table_name: str
+    notifications_topic_arn: str
+    security_topic_arn: str
+    input_prefix: str = "uploads/"
+    output_prefix: str = "processed/"
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_dimension: int = 4096
+    record_ttl_days: int = 90
+    log_level: str = "INFO"
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"environment variable {name} is required but missing or empty")
+    return value
+
+
+def _arn(env: Mapping[str, str], name: str, service: str) -> str:
+    value = _required(env, name)
+    if not value.startswith("arn:") or f":{service}:" not in value:
+        raise ConfigError(f"environment variable {name} must be an {service} ARN, got {value!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name} must be an integer, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(
+            f"environment variable {name} must be between {minimum} and {maximum}, got {value}"
+        )
+    return value
+
+
+def _prefix(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not value.endswith("/") or value.startswith("/") or value == "/":
+        raise ConfigError(
+            f"environment variable {name} must be a key prefix like 'uploads/', got {value!r}"
+        )
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build validated ``Settings`` from ``env`` (defaults to ``os.environ``)."""
+    env = os.environ if env is None else env
+    input_prefix = _prefix(env, "INPUT_PREFIX", "uploads/")
+    output_prefix = _prefix(env, "OUTPUT_PREFIX", "processed/")
+    # The function must never read what it writes, or one upload could
+    # trigger itself forever.
+    if input_prefix.startswith(output_prefix) or output_prefix.startswith(input_prefix):
+        raise ConfigError(
+            f"INPUT_PREFIX {input_prefix!r} and OUTPUT_PREFIX {output_prefix!r} must not overlap"
+        )
+    log_level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        raise ConfigError(
+            f"environment variable LOG_LEVEL must be one of {sorted(_LOG_LEVELS)}, "
+            f"got {log_level!r}"
+        )
+    return Settings(
+        table_name=_required(env, "TABLE_NAME"),
+        notifications_topic_arn=_arn(env, "NOTIFICATIONS_TOPIC_ARN", "sns"),
+        security_topic_arn=_arn(env, "SECURITY_TOPIC_ARN", "sns"),
+        input_prefix=input_prefix,
+        output_prefix=output_prefix,
+        max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1, 100 * 1024 * 1024),
+        max_dimension=_int(env, "MAX_DIMENSION", 4096, 1, 16384),
+        record_ttl_days=_int(env, "RECORD_TTL_DAYS", 90, 1, 3650),
+        log_level=log_level,
+    )

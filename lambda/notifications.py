@@ -1,0 +1,77 @@
+"""AWS adapter for SNS: one JSON message per upload outcome.
+
+Subscribers filter on the message attributes ``status``, ``operation`` and
+``reason`` (for example, an email subscription that only wants rejections).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+NOTIFICATIONS = "notifications"
+SECURITY = "security"
+
+#: The record fields a notification carries (never image bytes, never secrets).
+MESSAGE_FIELDS = (
+    "object_key",
+    "bucket",
+    "status",
+    "reason",
+    "reason_message",
+    "operation",
+    "output_key",
+    "version_id",
+    "sha256",
+    "input_format",
+    "input_width",
+    "input_height",
+    "input_bytes",
+    "output_format",
+    "output_width",
+    "output_height",
+    "output_bytes",
+    "processed_at",
+    "request_id",
+)
+
+
+def topics_for(suspicious: bool) -> list[str]:
+    """Every outcome goes to the notifications topic; suspicious ones to security as well."""
+    return [NOTIFICATIONS, SECURITY] if suspicious else [NOTIFICATIONS]
+
+
+def build_message(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The notification body: the record's public fields, JSON-ready.
+
+    DynamoDB returns numbers as ``Decimal``; they are all integers here.
+    """
+    return {
+        field: int(record[field]) if isinstance(record[field], Decimal) else record[field]
+        for field in MESSAGE_FIELDS
+        if record.get(field) is not None
+    }
+
+
+class Notifier:
+    def __init__(self, client: Any, topic_arns: Mapping[str, str]) -> None:
+        self._sns = client
+        self._topic_arns = dict(topic_arns)
+
+    def publish(self, topic: str, record: Mapping[str, Any]) -> str:
+        """Publish the record's outcome to ``topic``; returns the SNS message id."""
+        message = build_message(record)
+        attributes = {
+            name: {"DataType": "String", "StringValue": str(message[name])}
+            for name in ("status", "operation", "reason")
+            if message.get(name)
+        }
+        response = self._sns.publish(
+            TopicArn=self._topic_arns[topic],
+            Subject=f"image-processor: {message['status']} {message.get('operation', '')}".strip(),
+            Message=json.dumps(message, ensure_ascii=False, sort_keys=True),
+            MessageAttributes=attributes,
+        )
+        return response["MessageId"]

@@ -1,0 +1,48 @@
+"""One JSON object per log line, with the Lambda request id on every line.
+
+A dozen lines of standard ``logging`` instead of a dependency: the package
+stays Pillow-only, and the same format is printed locally and in CloudWatch.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+_STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "message": record.getMessage(),
+            "logger": record.name,
+            "request_id": _request_id.get(),
+        }
+        entry |= {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def get_logger(name: str, level: str) -> logging.Logger:
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+        logger.propagate = False  # the runtime's root handler would print it twice
+    logger.setLevel(level)
+    return logger
+
+
+def set_request_id(request_id: str | None) -> None:
+    _request_id.set(request_id)
