@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -30,16 +31,33 @@ class JsonFormatter(logging.Formatter):
         entry |= {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return json.dumps(entry, default=_jsonable, ensure_ascii=False)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Decimal):  # numbers read back from DynamoDB
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
+
+
+class _StdoutHandler(logging.Handler):
+    """Writes to whatever ``sys.stdout`` is at the time (Lambda captures stdout)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stdout.write(self.format(record) + "\n")
+        except Exception:  # noqa: BLE001 - logging must never break the handler
+            self.handleError(record)
 
 
 def get_logger(name: str, level: str) -> logging.Logger:
     logger = logging.getLogger(name)
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
-        logger.propagate = False  # the runtime's root handler would print it twice
+    handler = _StdoutHandler()
+    handler.setFormatter(JsonFormatter())
+    logger.handlers = [handler]
+    logger.propagate = False  # the runtime's root handler would print it twice
     logger.setLevel(level)
     return logger
 

@@ -1,0 +1,127 @@
+"""moto-backed AWS for the handler: real boto3 calls against an in-process fake."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import itertools
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pytest
+from helpers import REGION, s3_event
+from moto import mock_aws
+from PIL import Image
+
+BUCKET = "image-processor-test-images"
+TABLE = "image-processor-test-uploads"
+
+
+@dataclass
+class Stack:
+    """The resources the Lambda talks to, and helpers to drive and inspect them."""
+
+    s3: Any
+    ddb: Any
+    sqs: Any
+    topic_arns: dict[str, str]
+    queue_urls: dict[str, str]
+    _sequence: Iterator[int] = field(default_factory=lambda: itertools.count(0x100))
+
+    def put(self, key: str, data: bytes) -> dict:
+        """Upload ``data`` and return the event S3 would send for it."""
+        response = self.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+        return s3_event(
+            BUCKET,
+            key,
+            size=len(data),
+            version_id=response.get("VersionId"),
+            etag=response["ETag"].strip('"'),
+            sequencer=f"00{next(self._sequence):016X}",
+        )
+
+    def record(self, key: str) -> dict | None:
+        item = self.ddb.get_item(
+            TableName=TABLE, Key={"object_key": {"S": key}}, ConsistentRead=True
+        )
+        return item.get("Item")
+
+    def records(self) -> list[dict]:
+        return self.ddb.scan(TableName=TABLE)["Items"]
+
+    def output(self, key: str) -> tuple[Image.Image, dict]:
+        response = self.s3.get_object(Bucket=BUCKET, Key=key)
+        image = Image.open(io.BytesIO(response["Body"].read()))
+        image.load()
+        return image, response
+
+    def output_versions(self, key: str) -> int:
+        versions = self.s3.list_object_versions(Bucket=BUCKET, Prefix=key).get("Versions", [])
+        return sum(1 for v in versions if v["Key"] == key)
+
+    def messages(self, topic: str) -> list[dict]:
+        """Every SNS message delivered so far to the queue subscribed to ``topic``."""
+        received = []
+        while True:
+            batch = self.sqs.receive_message(
+                QueueUrl=self.queue_urls[topic], MaxNumberOfMessages=10, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not batch:
+                return received
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                received.append(
+                    {
+                        "body": json.loads(envelope["Message"]),
+                        "attributes": {
+                            k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()
+                        },
+                        "subject": envelope.get("Subject"),
+                    }
+                )
+                self.sqs.delete_message(
+                    QueueUrl=self.queue_urls[topic], ReceiptHandle=message["ReceiptHandle"]
+                )
+
+
+@pytest.fixture
+def stack(aws_credentials) -> Iterator[Stack]:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        ddb.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "object_key", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "object_key", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        sns = boto3.client("sns", region_name=REGION)
+        sqs = boto3.client("sqs", region_name=REGION)
+        topic_arns, queue_urls = {}, {}
+        for topic in ("notifications", "security"):
+            topic_arns[topic] = sns.create_topic(Name=f"image-processor-test-{topic}")["TopicArn"]
+            queue_urls[topic] = sqs.create_queue(QueueName=f"test-{topic}")["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(
+                QueueUrl=queue_urls[topic], AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
+            sns.subscribe(TopicArn=topic_arns[topic], Protocol="sqs", Endpoint=queue_arn)
+        yield Stack(s3, ddb, sqs, topic_arns, queue_urls)
+
+
+@pytest.fixture
+def app(stack: Stack, monkeypatch: pytest.MonkeyPatch):
+    """``lambda_function`` imported fresh, as a cold start with this stack's settings."""
+    monkeypatch.setenv("TABLE_NAME", TABLE)
+    monkeypatch.setenv("NOTIFICATIONS_TOPIC_ARN", stack.topic_arns["notifications"])
+    monkeypatch.setenv("SECURITY_TOPIC_ARN", stack.topic_arns["security"])
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    sys.modules.pop("lambda_function", None)
+    module = importlib.import_module("lambda_function")
+    yield module
+    sys.modules.pop("lambda_function", None)

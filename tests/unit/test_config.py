@@ -1,0 +1,84 @@
+"""Settings come from the environment once, and a bad one names itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from config import ConfigError, Settings, load_settings
+
+VALID = {
+    "TABLE_NAME": "uploads",
+    "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:notifications",
+    "SECURITY_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:security",
+}
+
+
+def test_defaults_follow_the_contract():
+    settings = load_settings(VALID)
+
+    assert settings == Settings(
+        table_name="uploads",
+        notifications_topic_arn=VALID["NOTIFICATIONS_TOPIC_ARN"],
+        security_topic_arn=VALID["SECURITY_TOPIC_ARN"],
+        input_prefix="uploads/",
+        output_prefix="processed/",
+        max_upload_bytes=10 * 1024 * 1024,
+        max_dimension=4096,
+        record_ttl_days=90,
+        log_level="INFO",
+    )
+
+
+def test_every_variable_is_read():
+    env = VALID | {
+        "INPUT_PREFIX": "in/",
+        "OUTPUT_PREFIX": "out/",
+        "MAX_UPLOAD_BYTES": "5000",
+        "MAX_DIMENSION": "2048",
+        "RECORD_TTL_DAYS": "7",
+        "LOG_LEVEL": "debug",
+    }
+
+    settings = load_settings(env)
+
+    assert (settings.input_prefix, settings.output_prefix) == ("in/", "out/")
+    assert (settings.max_upload_bytes, settings.max_dimension) == (5000, 2048)
+    assert (settings.record_ttl_days, settings.log_level) == (7, "DEBUG")
+
+
+@pytest.mark.parametrize("name", sorted(VALID))
+def test_a_missing_required_variable_is_named(name):
+    env = {k: v for k, v in VALID.items() if k != name}
+
+    with pytest.raises(ConfigError, match=name):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NOTIFICATIONS_TOPIC_ARN", "not-an-arn"),
+        ("SECURITY_TOPIC_ARN", "arn:aws:sqs:eu-west-1:1:q"),
+        ("MAX_UPLOAD_BYTES", "ten"),
+        ("MAX_UPLOAD_BYTES", "0"),
+        ("MAX_DIMENSION", "-1"),
+        ("RECORD_TTL_DAYS", "1.5"),
+        ("INPUT_PREFIX", "uploads"),
+        ("OUTPUT_PREFIX", "/processed/"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_a_malformed_variable_is_named(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_settings(VALID | {name: value})
+
+
+@pytest.mark.parametrize(
+    ("input_prefix", "output_prefix"),
+    [("uploads/", "uploads/"), ("uploads/", "uploads/processed/"), ("a/b/", "a/")],
+)
+def test_overlapping_prefixes_are_refused(input_prefix, output_prefix):
+    env = VALID | {"INPUT_PREFIX": input_prefix, "OUTPUT_PREFIX": output_prefix}
+
+    with pytest.raises(ConfigError, match="must not overlap"):
+        load_settings(env)
