@@ -1,0 +1,105 @@
+# ---------------------------------------------------------------------------
+# The function, its trigger permission and its failure destination
+# ---------------------------------------------------------------------------
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_117:Outside a VPC on purpose: inside one it would need a NAT gateway (about USD 32 a month) or interface endpoints for S3, DynamoDB, SNS and KMS to reach the APIs it calls; it opens no inbound path either way.
+  #checkov:skip=CKV_AWS_272:Code signing needs AWS Signer and a signing step in the build; the package is built reproducibly by scripts/build_lambda.sh and deployed only after the security scan passes. See SECURITY.md.
+  #checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination (aws_lambda_function_event_invoke_config.this), which records more than a dead_letter_config would; configuring both would deliver each failure twice.
+  function_name = local.function_name
+  description   = "Resizes, thumbnails or greyscales images uploaded under ${local.input_prefix}"
+  role          = aws_iam_role.lambda.arn
+  handler       = "lambda_function.handler"
+  runtime       = var.lambda_runtime
+  architectures = [var.lambda_architecture]
+  memory_size   = var.lambda_memory_mb
+  timeout       = var.lambda_timeout_s
+
+  filename         = var.lambda_package_path
+  source_code_hash = filebase64sha256(var.lambda_package_path)
+
+  reserved_concurrent_executions = var.lambda_reserved_concurrency
+
+  kms_key_arn = aws_kms_key.this.arn # environment variables at rest
+
+  environment {
+    variables = {
+      TABLE_NAME              = aws_dynamodb_table.this.name
+      NOTIFICATIONS_TOPIC_ARN = aws_sns_topic.notifications.arn
+      SECURITY_TOPIC_ARN      = aws_sns_topic.security_alerts.arn
+      INPUT_PREFIX            = local.input_prefix
+      OUTPUT_PREFIX           = local.output_prefix
+      MAX_UPLOAD_BYTES        = tostring(local.max_upload_bytes)
+      MAX_DIMENSION           = tostring(var.max_dimension)
+      RECORD_TTL_DAYS         = tostring(var.record_ttl_days)
+      LOG_LEVEL               = var.lambda_log_level
+    }
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  logging_config {
+    log_format = "Text" # the handler prints one JSON object per line itself
+    log_group  = aws_cloudwatch_log_group.lambda.name
+  }
+
+  # Recursive-loop detection stays at its default (Terminate): even if the
+  # prefixes were misconfigured, Lambda stops a function that triggers itself.
+
+  depends_on = [aws_iam_role_policy.lambda]
+}
+
+resource "aws_lambda_permission" "s3" {
+  statement_id   = "AllowInvokeFromImagesBucket"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this.function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = aws_s3_bucket.this.arn
+  source_account = local.account_id
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name                = aws_lambda_function.this.function_name
+  maximum_retry_attempts       = var.lambda_maximum_retry_attempts
+  maximum_event_age_in_seconds = var.lambda_maximum_event_age_s
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.dead_letter.arn
+    }
+  }
+}
+
+# Events that exhausted their retries wait here, encrypted, for a replay
+# (INCIDENT_RESPONSE.md) for up to 14 days.
+resource "aws_sqs_queue" "dead_letter" {
+  name                              = "${local.name}-failed-events"
+  kms_master_key_id                 = aws_kms_key.this.arn
+  kms_data_key_reuse_period_seconds = 300
+  message_retention_seconds         = 1209600
+}
+
+resource "aws_sqs_queue_policy" "dead_letter" {
+  queue_url = aws_sqs_queue.dead_letter.id
+  policy    = data.aws_iam_policy_document.dead_letter.json
+}
+
+data "aws_iam_policy_document" "dead_letter" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.dead_letter.arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}

@@ -1,0 +1,12 @@
+# Profile for the local AWS (moto's server), used by `deploy.sh --local`.
+# Never point this at a real account: the scripts keep its state apart.
+
+project_name = "image-processor"
+environment  = "local"
+aws_region   = "us-east-1"
+
+# moto does not implement Security Hub's UpdateSecurityHubConfiguration, so
+# aws_securityhub_account waits until its timeout: off locally.
+enable_security_hub = false
+
+force_destroy = true
