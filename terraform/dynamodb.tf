@@ -32,4 +32,46 @@ resource "aws_dynamodb_table" "this" {
   point_in_time_recovery {
     enabled = var.enable_point_in_time_recovery
   }
+
+  lifecycle {
+    ignore_changes = [read_capacity, write_capacity] # managed by autoscaling below
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Capacity follows load between the configured floor and the free-tier ceiling
+# ---------------------------------------------------------------------------
+
+locals {
+  table_scaling = {
+    read  = { min = var.dynamodb_read_capacity, dimension = "dynamodb:table:ReadCapacityUnits", metric = "DynamoDBReadCapacityUtilization" }
+    write = { min = var.dynamodb_write_capacity, dimension = "dynamodb:table:WriteCapacityUnits", metric = "DynamoDBWriteCapacityUtilization" }
+  }
+}
+
+resource "aws_appautoscaling_target" "table" {
+  for_each = var.enable_dynamodb_autoscaling ? local.table_scaling : {}
+
+  service_namespace  = "dynamodb"
+  resource_id        = "table/${aws_dynamodb_table.this.name}"
+  scalable_dimension = each.value.dimension
+  min_capacity       = each.value.min
+  max_capacity       = max(each.value.min, 25) # 25 RCU / 25 WCU are always free
+}
+
+resource "aws_appautoscaling_policy" "table" {
+  for_each = var.enable_dynamodb_autoscaling ? local.table_scaling : {}
+
+  name               = "${local.name}-uploads-${each.key}"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.table[each.key].service_namespace
+  resource_id        = aws_appautoscaling_target.table[each.key].resource_id
+  scalable_dimension = aws_appautoscaling_target.table[each.key].scalable_dimension
+
+  target_tracking_scaling_policy_configuration {
+    target_value = 70
+    predefined_metric_specification {
+      predefined_metric_type = each.value.metric
+    }
+  }
 }

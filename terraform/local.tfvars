@@ -9,4 +9,8 @@ aws_region   = "us-east-1"
 # aws_securityhub_account waits until its timeout: off locally.
 enable_security_hub = false
 
+# moto does not implement Application Auto Scaling's ListTagsForResource, which
+# the provider calls after registering a scalable target: off locally.
+enable_dynamodb_autoscaling = false
+
 force_destroy = true

@@ -243,25 +243,8 @@ resource "aws_s3_bucket_policy" "logs" {
 }
 
 data "aws_iam_policy_document" "logs_bucket" {
-  statement {
-    sid     = "DenyInsecureTransport"
-    effect  = "Deny"
-    actions = ["s3:*"]
-    resources = [
-      aws_s3_bucket.logs.arn,
-      "${aws_s3_bucket.logs.arn}/*",
-    ]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-
+  # First on purpose: moto's server (the local AWS) looks for this grant and
+  # stops at the first statement whose principal is "*" (moto 5.2.5).
   statement {
     sid       = "S3ServerAccessLogsFromTheImagesBucket"
     actions   = ["s3:PutObject"]
@@ -279,6 +262,25 @@ data "aws_iam_policy_document" "logs_bucket" {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [local.account_id]
+    }
+  }
+
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["s3:*"]
+    resources = [
+      aws_s3_bucket.logs.arn,
+      "${aws_s3_bucket.logs.arn}/*",
+    ]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
     }
   }
 

@@ -3,6 +3,7 @@
 # ---------------------------------------------------------------------------
 
 resource "aws_guardduty_detector" "this" {
+  #checkov:skip=CKV2_AWS_3:This stack deploys into one account and region; organisation-wide GuardDuty is set up once by the organisation's security account, not per application.
   count = var.enable_guardduty ? 1 : 0
 
   enable                       = true
@@ -91,6 +92,7 @@ resource "aws_iam_role_policy_attachment" "config" {
 }
 
 resource "aws_config_configuration_recorder" "this" {
+  #checkov:skip=CKV2_AWS_48:Records this stack's resource types only: recording every type costs USD 0.003 per change across the whole account. An account-wide recorder belongs to the account baseline (turn enable_config off then).
   count = var.enable_config ? 1 : 0
 
   name     = "${local.name}-recorder"
@@ -124,6 +126,7 @@ resource "aws_config_delivery_channel" "this" {
 }
 
 resource "aws_config_configuration_recorder_status" "this" {
+  #checkov:skip=CKV2_AWS_45:The recorder records this stack's resource types only (see CKV2_AWS_48 on aws_config_configuration_recorder.this).
   count = var.enable_config ? 1 : 0
 
   name       = aws_config_configuration_recorder.this[0].name

@@ -277,6 +277,12 @@ variable "dynamodb_write_capacity" {
   }
 }
 
+variable "enable_dynamodb_autoscaling" {
+  description = "Let the table's capacity follow load, from the configured capacity up to the always-free 25 RCU / 25 WCU."
+  type        = bool
+  default     = true
+}
+
 variable "enable_point_in_time_recovery" {
   description = "Continuous backups of the table for 35 days. Costs about USD 0.20 per GB-month of table size (cents for this table)."
   type        = bool
