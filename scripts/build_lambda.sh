@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Build the Lambda deployment package: dist/lambda.zip, byte-for-byte reproducible.
+set -Eeuo pipefail
+
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+ARCH=${LAMBDA_ARCHITECTURE:-arm64}
+RUNTIME=${LAMBDA_RUNTIME:-python3.13}
+OUTPUT="$REPO_ROOT/dist/lambda.zip"
+
+usage() {
+  cat <<USAGE
+Usage: $(basename "$0") [--arch arm64|x86_64] [--runtime python3.12|python3.13] [--output PATH]
+
+Builds the Lambda package from lambda/*.py and the wheels pinned in
+lambda/requirements.txt, for the function's platform (Amazon Linux 2023),
+not this machine's. The same inputs always give the same bytes.
+
+Options:
+  --arch ARCH        arm64 (default) or x86_64; must match lambda_architecture
+  --runtime RUNTIME  python3.13 (default) or python3.12; must match lambda_runtime
+  --output PATH      where to write the zip (default: dist/lambda.zip)
+  -h, --help         show this help
+
+Environment: LAMBDA_ARCHITECTURE and LAMBDA_RUNTIME set the defaults.
+USAGE
+}
+
+while (($#)); do
+  case $1 in
+    --arch) ARCH=${2:?--arch needs a value}; shift 2 ;;
+    --runtime) RUNTIME=${2:?--runtime needs a value}; shift 2 ;;
+    --output) OUTPUT=${2:?--output needs a value}; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage_error "unknown option: $1" ;;
+  esac
+done
+
+case $ARCH in
+  arm64) MACHINE=aarch64 ;;
+  x86_64) MACHINE=x86_64 ;;
+  *) usage_error "--arch must be arm64 or x86_64, not '$ARCH'" ;;
+esac
+[[ $RUNTIME =~ ^python3\.(12|13)$ ]] || usage_error "--runtime must be python3.12 or python3.13, not '$RUNTIME'"
+PY_VERSION=${RUNTIME#python}
+
+PYTHON=$(project_python)
+STAGING=$(mktemp -d "${TMPDIR:-/tmp}/lambda-build.XXXXXX")
+trap 'rm -rf "$STAGING"' EXIT
+
+step "Installing $(grep -cE '^[a-zA-Z]' "$REPO_ROOT/lambda/requirements.txt") pinned wheel(s) for $RUNTIME on $ARCH"
+# The Python runtimes run on Amazon Linux 2023 (glibc 2.34): manylinux2014 and
+# manylinux_2_28 wheels both run there, and newer Pillow ships only the latter.
+if ! "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-compile \
+  --platform "manylinux2014_${MACHINE}" --platform "manylinux_2_28_${MACHINE}" \
+  --python-version "$PY_VERSION" --implementation cp --only-binary=:all: \
+  --target "$STAGING" --requirement "$REPO_ROOT/lambda/requirements.txt" 2>"$STAGING.pip.log"; then
+  cat "$STAGING.pip.log" >&2
+  rm -f "$STAGING.pip.log"
+  die "could not fetch binary wheels for $RUNTIME/$ARCH (is the package index reachable? see above)"
+fi
+rm -f "$STAGING.pip.log"
+
+step "Adding the handler modules"
+cp "$REPO_ROOT"/lambda/*.py "$STAGING/"
+
+mkdir -p "$(dirname "$OUTPUT")"
+"$PYTHON" - "$STAGING" "$OUTPUT" <<'PY'
+"""Zip a directory reproducibly: sorted entries, fixed timestamps and modes."""
+import os
+import sys
+import zipfile
+
+source, target = sys.argv[1], sys.argv[2]
+skip_dirs = {"__pycache__", "tests", "test"}
+entries = []
+for root, dirs, files in os.walk(source):
+    dirs[:] = sorted(d for d in dirs if d not in skip_dirs)
+    for name in files:
+        if name.endswith((".pyc", ".pyo")):
+            continue
+        path = os.path.join(root, name)
+        entries.append((os.path.relpath(path, source).replace(os.sep, "/"), path))
+
+tmp = target + ".tmp"
+with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    for arcname, path in sorted(entries):
+        info = zipfile.ZipInfo(arcname, date_time=(1980, 1, 1, 0, 0, 0))
+        mode = 0o755 if os.access(path, os.X_OK) else 0o644
+        info.external_attr = (0o100000 | mode) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with open(path, "rb") as f:
+            archive.writestr(info, f.read(), compresslevel=9)
+os.replace(tmp, target)
+print(f"    {len(entries)} files")
+PY
+
+size=$(wc -c <"$OUTPUT")
+unzipped=$("$PYTHON" -c 'import sys, zipfile; print(sum(i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist()))' "$OUTPUT")
+ok "built ${OUTPUT#"$REPO_ROOT"/}"
+info "size:     $size bytes zipped, $unzipped bytes unzipped (Lambda allows 50 MB zipped, 250 MB unzipped)"
+info "sha256:   $(sha256sum "$OUTPUT" | cut -d' ' -f1)"
+info "platform: $RUNTIME on $ARCH"
