@@ -81,3 +81,13 @@ output "upload_command" {
   description = "The command to try the pipeline."
   value       = "aws s3 cp image.png s3://${aws_s3_bucket.this.bucket}/${local.input_prefix}"
 }
+
+output "environment" {
+  description = "Environment name; destroy.sh asks the user to type it."
+  value       = var.environment
+}
+
+output "kms_deletion_window_days" {
+  description = "Days the key waits after destroy before it is deleted (and can still be recovered)."
+  value       = var.kms_deletion_window_days
+}

@@ -83,11 +83,14 @@ use_local_aws() {
   export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
 }
 
-# The Terraform state and variables of a target: local AWS or real AWS.
+# terraform_target_args TARGET: sets STATE_ARGS and VAR_ARGS for a target.
 # The local state lives apart so that a local run can never touch real infrastructure.
+# shellcheck disable=SC2034 # set here, used by the scripts that source this file
 terraform_target_args() {
-  local target=$1
-  if [[ $target == local ]]; then
-    printf '%s\n' "-state=$REPO_ROOT/.local-aws/terraform.tfstate" "-var-file=local.tfvars"
+  STATE_ARGS=()
+  VAR_ARGS=()
+  if [[ $1 == local ]]; then
+    STATE_ARGS=("-state=$REPO_ROOT/.local-aws/terraform.tfstate")
+    VAR_ARGS=("-var-file=local.tfvars")
   fi
 }
