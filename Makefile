@@ -55,6 +55,8 @@ lock: ## Re-resolve requirements-dev.in into the pinned requirements-dev.txt
 lint: $(VENV_STAMP) ## ruff, shellcheck and terraform fmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	shellcheck scripts/*.sh scripts/lib/*.sh
+	terraform fmt -check -recursive terraform
 
 .PHONY: fmt
 fmt: $(VENV_STAMP) ## Format Python and Terraform in place
@@ -62,14 +64,66 @@ fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 	$(BIN)/ruff check --fix .
 
 .PHONY: test
-test: $(VENV_STAMP) lint ## Run every test suite (what CI runs)
+test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Run every test suite (what CI runs)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 .PHONY: test-unit
 test-unit: $(VENV_STAMP) ## Unit tests only (seconds)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
+.PHONY: test-terraform
+test-terraform: ## terraform validate and terraform test (mocked provider, no account)
+	cd terraform && terraform init -backend=false -input=false >/dev/null && terraform validate && terraform test
+
+.PHONY: test-scripts
+test-scripts: $(VENV_STAMP) $(CHECKOV_STAMP) ## bats tests of the scripts' contracts
+	bats tests/scripts
+
+# --------------------------------------------------------------------------
+# The user's loop
+# --------------------------------------------------------------------------
+
+.PHONY: scan
+scan: $(VENV_STAMP) $(CHECKOV_STAMP) ## Security scan (bandit, pip-audit, terraform, checkov, shellcheck)
+	scripts/security_scan.sh
+
+.PHONY: build
+build: $(VENV_STAMP) ## Build dist/lambda.zip
+	scripts/build_lambda.sh
+
+.PHONY: deploy
+deploy: $(VENV_STAMP) $(CHECKOV_STAMP) ## Scan, build and deploy to the AWS account of your credentials
+	scripts/deploy.sh
+
+.PHONY: destroy
+destroy: $(VENV_STAMP) ## Destroy the deployment (asks first)
+	scripts/destroy.sh
+
+.PHONY: demo
+demo: $(VENV_STAMP) $(CHECKOV_STAMP) ## The whole loop on a local AWS: deploy, upload, process, show, destroy
+	scripts/demo.sh
+
+.PHONY: local-up
+local-up: $(VENV_STAMP) ## Start the local AWS (moto server on 127.0.0.1:$${LOCAL_AWS_PORT:-5055})
+	scripts/local_aws.sh start
+
+.PHONY: local-down
+local-down: ## Stop the local AWS
+	scripts/local_aws.sh stop
+
+.PHONY: local-deploy
+local-deploy: $(VENV_STAMP) $(CHECKOV_STAMP) local-up ## Deploy to the local AWS and leave it running
+	scripts/deploy.sh --local --auto-approve
+
+.PHONY: local-process
+local-process: $(VENV_STAMP) ## Deliver pending uploads on the local AWS to the handler (WATCH=1 keeps going)
+	@source scripts/lib/common.sh && use_local_aws && cd terraform && \
+	  state=-state=../.local-aws/terraform.tfstate && \
+	  ../.venv/bin/python ../scripts/local_lambda.py $(if $(WATCH),--watch,--once) \
+	    --function "$$(terraform output $$state -raw lambda_function_name)" \
+	    --bucket "$$(terraform output $$state -raw s3_bucket_name)"
+
 .PHONY: clean
 clean: ## Remove build output, caches and virtualenvs
-	rm -rf $(VENV) $(CHECKOV_VENV) dist reports demo-output .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) dist reports demo-output .local-aws .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

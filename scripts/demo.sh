@@ -36,6 +36,7 @@ while (($#)); do
 done
 
 use_project_venv
+tidy_terraform_env
 STARTED=$SECONDS
 declare -a TIMINGS=()
 timed() { # timed LABEL COMMAND...: run a step and remember how long it took
@@ -49,6 +50,7 @@ cleanup() {
   local rc=$?
   if ((!KEEP)); then
     step "Cleaning up"
+    "$(project_python)" "$REPO_ROOT/scripts/demo_tool.py" cleanup 2>/dev/null || true
     "$REPO_ROOT/scripts/destroy.sh" --local --yes || warn "destroy failed; the local AWS is stopped anyway"
     "$REPO_ROOT/scripts/local_aws.sh" stop || true
   fi

@@ -4,6 +4,7 @@
     python scripts/demo_tool.py samples DIR
     python scripts/demo_tool.py subscribe NOTIFICATIONS_ARN SECURITY_ARN
     python scripts/demo_tool.py report BUCKET TABLE OUTPUT_DIR
+    python scripts/demo_tool.py cleanup
 
 Talks to the endpoint in AWS_ENDPOINT_URL (the local AWS).
 """
@@ -87,6 +88,16 @@ def _messages(sqs, name: str) -> list[dict]:
     return received
 
 
+def cleanup() -> None:
+    """Delete the demo's queues (they are not part of the Terraform stack)."""
+    sqs = boto3.client("sqs")
+    for name in QUEUES.values():
+        try:
+            sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        except sqs.exceptions.QueueDoesNotExist:
+            continue
+
+
 def report(bucket: str, table: str, output_dir: Path) -> int:
     s3, ddb, sqs = boto3.client("s3"), boto3.client("dynamodb"), boto3.client("sqs")
     items = sorted(ddb.scan(TableName=table)["Items"], key=lambda i: i["object_key"]["S"])
@@ -135,6 +146,8 @@ def main(argv: list[str]) -> int:
             subscribe(notifications_arn, security_arn)
         case ["report", bucket, table, output_dir]:
             return report(bucket, table, Path(output_dir))
+        case ["cleanup"]:
+            cleanup()
         case _:
             print(__doc__, file=sys.stderr)
             return 2

@@ -13,7 +13,8 @@ usage() {
   cat <<USAGE
 Usage: $(basename "$0") start|stop|status [--port PORT]
 
-Runs moto's server (the pinned moto[server] from .venv) as the local AWS that
+Runs moto's server (the pinned moto[server] from .venv, through
+scripts/lib/moto_server.py) as the local AWS that
 'deploy.sh --local', 'make demo' and the end-to-end tests use.
 
 Commands:
@@ -35,7 +36,7 @@ running_pid() {
   pid=$(<"$PID_FILE")
   [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
   # Only our moto server counts, not a process that reused the pid.
-  grep -q moto_server "/proc/$pid/cmdline" 2>/dev/null || return 1
+  grep -q moto_server "/proc/$pid/cmdline" 2>/dev/null || return 1 # lib/moto_server.py
   printf '%s\n' "$pid"
 }
 
@@ -50,12 +51,14 @@ start() {
     return 0
   fi
   healthy && die "something else already answers on $LOCAL_AWS_ENDPOINT; choose another --port"
-  local server="$REPO_ROOT/.venv/bin/moto_server"
-  [[ -x $server ]] || die "moto_server not found in .venv; run 'make setup'"
+  local python="$REPO_ROOT/.venv/bin/python"
+  "$python" -c 'import moto.server' 2>/dev/null || die "moto[server] not found in .venv; run 'make setup'"
   mkdir -p "$STATE_DIR"
   step "Starting the local AWS (moto server) on $LOCAL_AWS_ENDPOINT"
   # AWS managed policies (AWS_ConfigRole) exist in real accounts: load them.
-  MOTO_IAM_LOAD_MANAGED_POLICIES=true setsid "$server" -H 127.0.0.1 -p "$LOCAL_AWS_PORT" \
+  # lib/moto_server.py is moto's server with bucket-policy conditions evaluated as AWS does.
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true setsid "$python" "$REPO_ROOT/scripts/lib/moto_server.py" \
+    -H 127.0.0.1 -p "$LOCAL_AWS_PORT" \
     >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   local waited=0

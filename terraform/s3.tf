@@ -119,8 +119,9 @@ data "aws_iam_policy_document" "images_bucket" {
     }
   }
 
-  # Uploads without encryption headers get the bucket default (our key).
-  # A request that asks for anything else is refused.
+  # Uploads without encryption headers get the bucket default (our key), so
+  # a plain `aws s3 cp` works. A request that names another encryption or
+  # another key is refused: each Deny applies only when its header is present.
   statement {
     sid       = "DenyOtherEncryption"
     effect    = "Deny"
@@ -131,7 +132,12 @@ data "aws_iam_policy_document" "images_bucket" {
       identifiers = ["*"]
     }
     condition {
-      test     = "StringNotEqualsIfExists"
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["false"]
+    }
+    condition {
+      test     = "StringNotEquals"
       variable = "s3:x-amz-server-side-encryption"
       values   = ["aws:kms"]
     }
@@ -147,7 +153,12 @@ data "aws_iam_policy_document" "images_bucket" {
       identifiers = ["*"]
     }
     condition {
-      test     = "StringNotEqualsIfExists"
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+      values   = ["false"]
+    }
+    condition {
+      test     = "StringNotEquals"
       variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
       values   = [aws_kms_key.this.arn]
     }

@@ -13,9 +13,10 @@ from typing import Any
 
 import boto3
 import pytest
-from helpers import REGION, s3_event
 from moto import mock_aws
 from PIL import Image
+
+from helpers import REGION, s3_event
 
 BUCKET = "image-processor-test-images"
 TABLE = "image-processor-test-uploads"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 
-import images
 import pytest
 from botocore.exceptions import ClientError
+
+import images
 from helpers import FakeLambdaContext
 
 

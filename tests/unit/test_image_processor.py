@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-import images
 import pytest
 from PIL import Image, ImageOps
 
+import images
 from image_processor import (
     BOX_SIZE,
     ImageRejected,

@@ -1,0 +1,37 @@
+#!/usr/bin/env bats
+# The package: reproducible, for the Lambda's platform, nothing that does not belong.
+
+load helpers
+
+@test "two builds of the same inputs are byte-identical" {
+  run "$REPO_ROOT/scripts/build_lambda.sh" --output "$BATS_TEST_TMPDIR/a.zip"
+  [ "$status" -eq 0 ]
+  [[ $output == *"sha256:"* ]]
+  sleep 1 # a different clock must not change the bytes
+  run "$REPO_ROOT/scripts/build_lambda.sh" --output "$BATS_TEST_TMPDIR/b.zip"
+  [ "$status" -eq 0 ]
+  cmp "$BATS_TEST_TMPDIR/a.zip" "$BATS_TEST_TMPDIR/b.zip"
+}
+
+@test "the package holds the handler and Linux wheels for arm64, and no caches or tests" {
+  "$REPO_ROOT/scripts/build_lambda.sh" --output "$BATS_TEST_TMPDIR/p.zip" >/dev/null
+  run unzip -Z1 "$BATS_TEST_TMPDIR/p.zip"
+  [ "$status" -eq 0 ]
+  for module in lambda_function.py config.py image_processor.py storage.py notifications.py; do
+    grep -qx "$module" <<<"$output"
+  done
+  grep -q '^PIL/_imaging\.cpython-313-aarch64-linux-gnu\.so$' <<<"$output"
+  ! grep -qE '__pycache__|\.pyc$|(^|/)tests?/' <<<"$output"
+}
+
+@test "x86_64 builds get x86_64 wheels" {
+  "$REPO_ROOT/scripts/build_lambda.sh" --arch x86_64 --output "$BATS_TEST_TMPDIR/x.zip" >/dev/null
+  unzip -Z1 "$BATS_TEST_TMPDIR/x.zip" | grep -q '^PIL/_imaging\.cpython-313-x86_64-linux-gnu\.so$'
+}
+
+@test "the script's defaults agree with the Terraform variables" {
+  arch=$(sed -n '/variable "lambda_architecture"/,/^}/p' "$REPO_ROOT/terraform/variables.tf" | sed -n 's/.*default *= *"\(.*\)"/\1/p')
+  runtime=$(sed -n '/variable "lambda_runtime"/,/^}/p' "$REPO_ROOT/terraform/variables.tf" | sed -n 's/.*default *= *"\(.*\)"/\1/p')
+  grep -q "ARCH=\${LAMBDA_ARCHITECTURE:-$arch}" "$REPO_ROOT/scripts/build_lambda.sh"
+  grep -q "RUNTIME=\${LAMBDA_RUNTIME:-$runtime}" "$REPO_ROOT/scripts/build_lambda.sh"
+}

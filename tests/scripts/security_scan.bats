@@ -1,0 +1,86 @@
+#!/usr/bin/env bats
+# The gate fails closed: a vulnerable pin, a missing scanner or an unreachable
+# vulnerability service stops it; only a local target may go on unchecked.
+
+load helpers
+
+setup_file() {
+  OSV_PORT=$(free_port)
+  export OSV_PORT
+  "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/tests/fixtures/osv_server.py" "$OSV_PORT" 3>&- &
+  echo $! >"$BATS_FILE_TMPDIR/osv.pid"
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null -X POST "http://127.0.0.1:$OSV_PORT/v1/query" \
+      -d '{"package":{"name":"x","ecosystem":"PyPI"},"version":"1"}' && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+teardown_file() {
+  kill "$(cat "$BATS_FILE_TMPDIR/osv.pid")" 2>/dev/null || true
+}
+
+@test "the gate stops a pin with a known vulnerability (real advisory, local OSV service)" {
+  printf 'pillow==10.0.0\n' >"$BATS_TEST_TMPDIR/requirements.txt"
+
+  run "$REPO_ROOT/scripts/security_scan.sh" --requirements "$BATS_TEST_TMPDIR/requirements.txt" \
+    --osv-url "http://127.0.0.1:$OSV_PORT/v1/query"
+
+  [ "$status" -eq 1 ]
+  [[ $output == *"pip-audit"*"FAIL"*"1 known vulnerability"* ]]
+  [[ $output == *"Security scan FAILED"* ]]
+}
+
+@test "the project's own pins pass the same service, and every tool passes" {
+  run "$REPO_ROOT/scripts/security_scan.sh" --osv-url "http://127.0.0.1:$OSV_PORT/v1/query"
+
+  [ "$status" -eq 0 ]
+  for tool in bandit pip-audit "terraform fmt" "terraform validate" checkov shellcheck; do
+    grep -qE "^  $tool +PASS" <<<"$output" || { echo "no PASS row for $tool"; return 1; }
+  done
+  [ -s "$REPO_ROOT/reports/security/summary.json" ]
+  [ -s "$REPO_ROOT/reports/security/checkov.json" ]
+}
+
+@test "an unreachable vulnerability service fails the gate for a real AWS target" {
+  run "$REPO_ROOT/scripts/security_scan.sh" --osv-url "http://127.0.0.1:9/v1/query"
+
+  [ "$status" -eq 1 ]
+  [[ $output == *"pip-audit"*"FAIL"*"could not be reached"* ]]
+}
+
+@test "an unreachable vulnerability service is NOT CHECKED, not failed, for the local AWS" {
+  run "$REPO_ROOT/scripts/security_scan.sh" --target local --osv-url "http://127.0.0.1:9/v1/query"
+
+  [ "$status" -eq 0 ]
+  [[ $output == *"pip-audit"*"NOT CHECKED"* ]]
+}
+
+@test "a missing scanner is a failure, not a pass" {
+  repo=$(copy_repo)
+  rm "$repo/.venv-checkov"
+  # A PATH with the basics but without checkov anywhere on it.
+  run env PATH="$REPO_ROOT/.venv/bin:/usr/local/bin:/usr/bin:/bin" \
+    "$repo/scripts/security_scan.sh" --osv-url "http://127.0.0.1:$OSV_PORT/v1/query"
+
+  [ "$status" -eq 1 ]
+  [[ $output == *"checkov"*"MISSING"* ]]
+}
+
+@test "deploy stops before building or planning when the scan fails" {
+  repo=$(copy_repo)
+  printf 'pillow==10.0.0\n' >"$repo/lambda/requirements.txt"
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+
+  run env LOCAL_AWS_PORT="$port" PIP_AUDIT_OSV_URL="http://127.0.0.1:$OSV_PORT/v1/query" \
+    "$repo/scripts/deploy.sh" --local --auto-approve
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null
+
+  [ "$status" -eq 1 ]
+  [[ $output == *"security scan failed: nothing was built or deployed"* ]]
+  [ ! -e "$repo/dist/lambda.zip" ]
+  [ ! -e "$repo/.local-aws/terraform.tfstate" ]
+  [[ $output != *"terraform plan"* ]]
+}
