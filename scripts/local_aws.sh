@@ -54,6 +54,12 @@ start() {
   local python="$REPO_ROOT/.venv/bin/python"
   "$python" -c 'import moto.server' 2>/dev/null || die "moto[server] not found in .venv; run 'make setup'"
   mkdir -p "$STATE_DIR"
+  # moto keeps everything in memory: a new server is an empty AWS, and a
+  # Terraform state left from the previous one describes nothing real.
+  if [[ -e $STATE_DIR/terraform.tfstate ]]; then
+    rm -f "$STATE_DIR"/terraform.tfstate "$STATE_DIR"/terraform.tfstate.backup "$STATE_DIR/delivered.json"
+    info "discarded the Terraform state of a previous local AWS"
+  fi
   step "Starting the local AWS (moto server) on $LOCAL_AWS_ENDPOINT"
   # AWS managed policies (AWS_ConfigRole) exist in real accounts: load them.
   # lib/moto_server.py is moto's server with bucket-policy conditions evaluated as AWS does.
