@@ -1,11 +1,17 @@
-"""moto's server, with one correction so bucket policies are evaluated as AWS does.
+"""moto's server, with one correction to how it applies S3 bucket policies.
 
-moto 5.2.5 evaluates S3 bucket policies itself (moto.iam.access_control), but
-treats a statement whose Condition does not hold as an explicit *Deny*, even
-when the statement is an Allow or a Deny that should simply not apply. Every
-policy that denies requests without TLS (`aws:SecureTransport` = false) then
-denies every object request, over TLS or not. AWS ignores a statement whose
-condition does not hold; so does this wrapper. Nothing else is changed.
+moto 5.2.5 enforces bucket policies on object requests, but it evaluates them
+without the request's context: no `aws:SecureTransport`, no encryption
+headers. A condition on a key it does not have counts as *met*, so every
+conditional Deny applies to every request: a TLS-only policy (Deny when
+`aws:SecureTransport` is false) refuses all uploads, downloads and deletes,
+over TLS or not. Real AWS evaluates those conditions and lets a normal
+request through.
+
+This wrapper lets a statement whose conditions moto cannot evaluate (it has
+no context values) not apply. Unconditional statements are enforced as
+before, so a plain Deny (INCIDENT_RESPONSE.md, "Block new uploads") still
+blocks. Nothing else is changed.
 
     python scripts/lib/moto_server.py -H 127.0.0.1 -p 5055
 """
@@ -20,19 +26,19 @@ from moto.server import main
 _is_action_permitted = access_control.IAMPolicyStatement.is_action_permitted
 
 
-def _is_action_permitted_as_aws_does(
+def _is_action_permitted_with_context(
     self: access_control.IAMPolicyStatement,
     action: str,
     resource: str = "*",
     principal: str | None = None,
     incoming_condition_values: dict[str, str] | None = None,
 ) -> access_control.PermissionResult:
-    if self._statement.get("Condition") and not self._check_conditions(incoming_condition_values):
-        return access_control.PermissionResult.NEUTRAL  # the statement does not apply
+    if self._statement.get("Condition") and not incoming_condition_values:
+        return access_control.PermissionResult.NEUTRAL  # cannot be evaluated: does not apply
     return _is_action_permitted(self, action, resource, principal, incoming_condition_values)
 
 
-access_control.IAMPolicyStatement.is_action_permitted = _is_action_permitted_as_aws_does
+access_control.IAMPolicyStatement.is_action_permitted = _is_action_permitted_with_context
 
 if __name__ == "__main__":
     sys.exit(main())
