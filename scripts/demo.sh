@@ -51,7 +51,7 @@ cleanup() {
   if ((!KEEP)); then
     step "Cleaning up"
     "$(project_python)" "$REPO_ROOT/scripts/demo_tool.py" cleanup 2>/dev/null || true
-    "$REPO_ROOT/scripts/destroy.sh" --local --yes || warn "destroy failed; the local AWS is stopped anyway"
+    timed "destroy" "$REPO_ROOT/scripts/destroy.sh" --local --yes || warn "destroy failed; the local AWS is stopped anyway"
     "$REPO_ROOT/scripts/local_aws.sh" stop || true
   fi
   if ((${#TIMINGS[@]})); then

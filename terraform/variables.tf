@@ -267,7 +267,7 @@ variable "dynamodb_read_capacity" {
 }
 
 variable "dynamodb_write_capacity" {
-  description = "Provisioned write capacity units of the table (the always-free tier covers 25 across the account). Each upload costs about three writes."
+  description = "Provisioned write capacity units of the table (the always-free tier covers 25 across the account). Each upload costs three to five writes (claim, result, one per notification)."
   type        = number
   default     = 5
 

@@ -2,6 +2,7 @@
 # Every script: --help works, unknown options fail with the usage.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh)
 

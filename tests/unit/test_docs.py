@@ -1,0 +1,87 @@
+"""The documents say what the code does: tables that a test can check, checked."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from helpers import ROOT
+from image_processor import Reason
+
+TERRAFORM = ROOT / "terraform"
+README = (ROOT / "README.md").read_text()
+SECURITY = (ROOT / "SECURITY.md").read_text()
+
+
+def terraform_skips() -> set[tuple[str, str, str]]:
+    """(check, resource address, reason) for every inline checkov skip."""
+    skips = set()
+    for path in sorted(TERRAFORM.glob("*.tf")):
+        block = None
+        for line in path.read_text().splitlines():
+            header = re.match(r'^(resource|data) "([a-z0-9_]+)" "([a-z0-9_]+)"', line)
+            if header:
+                block = f"{header[2]}.{header[3]}"
+            skip = re.match(r"\s*#checkov:skip=([A-Z0-9_]+):(.*)$", line)
+            if skip:
+                skips.add((skip[1], block, skip[2].strip()))
+    return skips
+
+
+def documented_skips() -> set[tuple[str, str, str]]:
+    section = SECURITY.split("<!-- checkov-skips:start -->")[1].split("<!-- checkov-skips:end -->")[0]
+    rows = re.findall(r"^\| (CKV[A-Z0-9_]+) \| `([^`]+)` \| (.*) \|$", section, flags=re.MULTILINE)
+    return {(check, resource, reason.strip()) for check, resource, reason in rows}
+
+
+def test_every_checkov_skip_is_in_the_exceptions_register_with_its_reason():
+    in_code = terraform_skips()
+
+    assert len(in_code) >= 1
+    assert documented_skips() == in_code
+
+
+def test_every_skip_has_a_real_reason():
+    for check, resource, reason in terraform_skips():
+        assert len(reason.split()) >= 8, f"{check} on {resource} needs a real reason"
+
+
+def terraform_variables() -> dict[str, str]:
+    """Variable name -> default, as written in variables.tf."""
+    text = (TERRAFORM / "variables.tf").read_text()
+    variables = {}
+    for name, body in re.findall(r'variable "([a-z0-9_]+)" \{(.*?)\n\}', text, flags=re.DOTALL):
+        default = re.search(r"^\s*default\s*=\s*(.+)$", body, flags=re.MULTILINE)
+        variables[name] = default[1].strip() if default else "(required)"
+    return variables
+
+
+def readme_variables() -> dict[str, str]:
+    section = README.split("<!-- variables:start -->")[1].split("<!-- variables:end -->")[0]
+    return dict(re.findall(r"^\| `([a-z0-9_]+)` \| `([^`]*)` \|", section, flags=re.MULTILINE))
+
+
+def test_the_readme_lists_every_variable_with_its_default():
+    assert readme_variables() == terraform_variables()
+
+
+def test_every_variable_has_description_type_and_default():
+    text = (TERRAFORM / "variables.tf").read_text()
+    for name, body in re.findall(r'variable "([a-z0-9_]+)" \{(.*?)\n\}', text, flags=re.DOTALL):
+        for field in ("description", "type", "default"):
+            assert re.search(rf"^\s*{field}\s*=", body, flags=re.MULTILINE), f"{name} lacks {field}"
+
+
+def test_the_readme_lists_every_rejection_reason():
+    section = README.split("<!-- reasons:start -->")[1].split("<!-- reasons:end -->")[0]
+    listed = set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE))
+
+    assert listed == {reason.value for reason in Reason}
+
+
+@pytest.mark.parametrize("document", ["README.md", "SECURITY.md", "INCIDENT_RESPONSE.md"])
+def test_documents_link_only_to_files_that_exist(document):
+    text = (ROOT / document).read_text()
+    for target in re.findall(r"\]\((?!https?://|#)([^)#]+)", text):
+        assert (ROOT / target).exists(), f"{document} links to missing {target}"
