@@ -213,7 +213,7 @@ def _open(data: bytes, source_format: str, limits: Limits) -> Image.ImageFile.Im
             f"the header claims more pixels than {limits.max_dimension}x{limits.max_dimension}",
         ) from e
     except ValueError as e:
-        if "Decompressed Data Too Large" in str(e):
+        if "decompressed data too large" in str(e).lower():  # PNG text-chunk bomb
             raise ImageRejected(
                 Reason.DECOMPRESSION_BOMB, "a compressed metadata chunk expands beyond its limit"
             ) from e

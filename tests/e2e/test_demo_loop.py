@@ -9,90 +9,27 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import socket
-import subprocess
-from pathlib import Path
 
-import boto3
 import pytest
 from PIL import Image
 
-from helpers import ROOT
+from e2e.local_deployment import LocalDeployment, copy_repo, free_port
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _copy_repo(target: Path) -> Path:
-    files = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.split(b"\0")
-    for name in filter(None, files):
-        source = ROOT / name.decode()
-        if source.is_file():
-            (target / name.decode()).parent.mkdir(parents=True, exist_ok=True)
-            (target / name.decode()).write_bytes(source.read_bytes())
-            (target / name.decode()).chmod(source.stat().st_mode)
-    for venv in (".venv", ".venv-checkov"):
-        (target / venv).symlink_to(ROOT / venv)
-    return target
-
-
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory):
-    repo = _copy_repo(tmp_path_factory.mktemp("repo"))
-    port = _free_port()
-    env = os.environ | {"LOCAL_AWS_PORT": str(port), "NO_COLOR": "1"}
-    env.pop("AWS_ENDPOINT_URL", None)
-    demo = subprocess.run(
-        [repo / "scripts" / "demo.sh", "--keep"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    clients = {
-        name: boto3.client(
-            name,
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
-        for name in (
-            "s3",
-            "dynamodb",
-            "lambda",
-            "sns",
-            "sqs",
-            "kms",
-            "iam",
-            "logs",
-            "cloudwatch",
-            "events",
-            "cloudtrail",
-            "config",
-            "guardduty",
-        )
-    }
-    state = repo / ".local-aws" / "terraform.tfstate"
+    deployment = LocalDeployment(copy_repo(tmp_path_factory.mktemp("repo")), free_port())
+    demo = deployment.script("demo.sh", "--keep")
+    state = deployment.repo / ".local-aws" / "terraform.tfstate"
     outputs = (
         {k: v["value"] for k, v in json.loads(state.read_text())["outputs"].items()}
         if state.exists()
         else {}
     )
-    yield {"repo": repo, "env": env, "demo": demo, "aws": clients, "outputs": outputs}
-    subprocess.run([repo / "scripts" / "local_aws.sh", "stop"], env=env, check=False)
+    yield {"deployment": deployment, "demo": demo, "outputs": outputs}
+    deployment.stop()
 
 
 def test_the_demo_succeeds_and_says_what_it_did(loop):
@@ -114,7 +51,7 @@ def test_the_demo_succeeds_and_says_what_it_did(loop):
     ],
 )
 def test_processed_objects_are_right(loop, name, size, fmt, modes):
-    s3 = loop["aws"]["s3"]
+    s3 = loop["deployment"].client("s3")
     response = s3.get_object(Bucket=loop["outputs"]["s3_bucket_name"], Key=f"processed/demo/{name}")
     image = Image.open(io.BytesIO(response["Body"].read()))
 
@@ -122,11 +59,12 @@ def test_processed_objects_are_right(loop, name, size, fmt, modes):
     assert image.mode in modes
     assert not image.getexif()
     assert response["ServerSideEncryption"] == "aws:kms"
-    assert (loop["repo"] / "demo-output" / "processed" / "demo" / name).exists()
+    assert (loop["deployment"].repo / "demo-output" / "processed" / "demo" / name).exists()
 
 
 def test_every_upload_has_one_terminal_record(loop):
-    items = loop["aws"]["dynamodb"].scan(TableName=loop["outputs"]["dynamodb_table_name"])["Items"]
+    ddb = loop["deployment"].client("dynamodb")
+    items = ddb.scan(TableName=loop["outputs"]["dynamodb_table_name"])["Items"]
     outcomes = {
         i["object_key"]["S"]: (i["status"]["S"], i.get("reason", {}).get("S")) for i in items
     }
@@ -141,8 +79,10 @@ def test_every_upload_has_one_terminal_record(loop):
 
 
 def test_the_deployed_function_has_the_handlers_contract(loop):
-    function = loop["aws"]["lambda"].get_function_configuration(
-        FunctionName=loop["outputs"]["lambda_function_name"]
+    function = (
+        loop["deployment"]
+        .client("lambda")
+        .get_function_configuration(FunctionName=loop["outputs"]["lambda_function_name"])
     )
     assert function["Handler"] == "lambda_function.handler"
     assert function["TracingConfig"]["Mode"] == "Active"
@@ -151,39 +91,29 @@ def test_the_deployed_function_has_the_handlers_contract(loop):
 
 
 def test_destroy_leaves_nothing_but_the_key_waiting_for_deletion(loop):
-    destroy = subprocess.run(
-        [loop["repo"] / "scripts" / "destroy.sh", "--local", "--yes"],
-        env=loop["env"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    deployment = loop["deployment"]
+    destroy = deployment.script("destroy.sh", "--local", "--yes")
     assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
-    aws = loop["aws"]
+    aws = deployment.client
 
-    assert aws["s3"].list_buckets()["Buckets"] == []
-    assert aws["dynamodb"].list_tables()["TableNames"] == []
-    assert aws["lambda"].list_functions()["Functions"] == []
-    assert aws["sns"].list_topics()["Topics"] == []
-    assert aws["sqs"].list_queues().get("QueueUrls", []) == []
-    assert aws["logs"].describe_log_groups()["logGroups"] == []
-    assert aws["cloudwatch"].describe_alarms()["MetricAlarms"] == []
-    assert aws["events"].list_rules()["Rules"] == []
-    assert aws["cloudtrail"].describe_trails()["trailList"] == []
-    assert aws["config"].describe_configuration_recorders()["ConfigurationRecorders"] == []
-    assert aws["guardduty"].list_detectors()["DetectorIds"] == []
-    assert [r for r in aws["iam"].list_roles()["Roles"] if "image-processor" in r["RoleName"]] == []
-    [key] = aws["kms"].list_keys()["Keys"]
+    assert aws("s3").list_buckets()["Buckets"] == []
+    assert aws("dynamodb").list_tables()["TableNames"] == []
+    assert aws("lambda").list_functions()["Functions"] == []
+    assert aws("sns").list_topics()["Topics"] == []
+    assert aws("sqs").list_queues().get("QueueUrls", []) == []
+    assert aws("logs").describe_log_groups()["logGroups"] == []
+    assert aws("cloudwatch").describe_alarms()["MetricAlarms"] == []
+    assert aws("events").list_rules()["Rules"] == []
+    assert aws("cloudtrail").describe_trails()["trailList"] == []
+    assert aws("config").describe_configuration_recorders()["ConfigurationRecorders"] == []
+    assert aws("guardduty").list_detectors()["DetectorIds"] == []
+    roles = aws("iam").list_roles()["Roles"]
+    assert [r for r in roles if "image-processor" in r["RoleName"]] == []
+    [key] = aws("kms").list_keys()["Keys"]
     assert (
-        aws["kms"].describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+        aws("kms").describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
     )
 
-    again = subprocess.run(
-        [loop["repo"] / "scripts" / "destroy.sh", "--local", "--yes"],
-        env=loop["env"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = deployment.script("destroy.sh", "--local", "--yes")
     assert again.returncode == 0
     assert "Nothing to destroy" in again.stdout

@@ -30,7 +30,9 @@ def terraform_skips() -> set[tuple[str, str, str]]:
 
 
 def documented_skips() -> set[tuple[str, str, str]]:
-    section = SECURITY.split("<!-- checkov-skips:start -->")[1].split("<!-- checkov-skips:end -->")[0]
+    section = SECURITY.split("<!-- checkov-skips:start -->")[1].split("<!-- checkov-skips:end -->")[
+        0
+    ]
     rows = re.findall(r"^\| (CKV[A-Z0-9_]+) \| `([^`]+)` \| (.*) \|$", section, flags=re.MULTILINE)
     return {(check, resource, reason.strip()) for check, resource, reason in rows}
 
