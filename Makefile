@@ -71,6 +71,10 @@ test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Run eve
 test-unit: $(VENV_STAMP) ## Unit tests only (seconds)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
+.PHONY: fuzz
+fuzz: $(VENV_STAMP) ## Long fuzzing run of the decoder path (5,000 examples per property)
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/fuzz --hypothesis-show-statistics -q
+
 .PHONY: test-terraform
 test-terraform: ## terraform validate and terraform test (mocked provider, no account)
 	cd terraform && terraform init -backend=false -input=false >/dev/null && terraform validate && terraform test
