@@ -71,6 +71,15 @@ test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Run eve
 test-unit: $(VENV_STAMP) ## Unit tests only (seconds)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	@touch $@
+
+.PHONY: bench
+bench: $(BENCH_STAMP) ## Benchmark: processor vs naive Pillow vs pyvips, memory and cold start (minutes)
+	$(BIN)/python bench/run.py
+
 .PHONY: fuzz
 fuzz: $(VENV_STAMP) ## Long fuzzing run of the decoder path (5,000 examples per property)
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/fuzz --hypothesis-show-statistics -q
