@@ -11,8 +11,9 @@ import io
 import warnings
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 # Pillow's decompression-bomb warning becomes an error: an image whose header
 # claims more pixels than we allow is never decoded.
@@ -285,11 +286,14 @@ def _decodable_mode(image: Image.Image) -> Image.Image:
 def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     """Colour-manage into sRGB with LittleCMS when the image carries a profile."""
     if icc_profile and image.mode in ("RGB", "RGBA", "CMYK"):
+        # Imported here: only images that carry a profile pay for LittleCMS.
+        from PIL import ImageCms
+
         output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
             converted = ImageCms.profileToProfile(
-                image, source, _SRGB, outputMode=output_mode, renderingIntent=0
+                image, source, _srgb_profile(), outputMode=output_mode, renderingIntent=0
             )
         except (ImageCms.PyCMSError, OSError, ValueError):
             converted = None  # an unusable profile: fall back to a plain conversion
@@ -311,4 +315,8 @@ def _encode(image: Image.Image, output_format: str) -> bytes:
     return buffer.getvalue()
 
 
-_SRGB = ImageCms.createProfile("sRGB")
+@cache
+def _srgb_profile():
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))

@@ -83,8 +83,9 @@ class LocalDeployment:
         )
 
     def run(self, *args: str | Path, timeout: int = 900, **kwargs) -> subprocess.CompletedProcess:
+        kwargs.setdefault("env", self.env)
         return subprocess.run(
-            [str(a) for a in args], env=self.env, capture_output=True, text=True,
+            [str(a) for a in args], capture_output=True, text=True,
             timeout=timeout, cwd=self.repo, **kwargs,
         )  # fmt: skip
 
