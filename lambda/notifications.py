@@ -6,6 +6,7 @@ Subscribers filter on the message attributes ``status``, ``operation`` and
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -47,12 +48,18 @@ def build_message(record: Mapping[str, Any]) -> dict[str, Any]:
     """The notification body: the record's public fields, JSON-ready.
 
     DynamoDB returns numbers as ``Decimal``; they are all integers here.
+    ``notification_id`` is the same for every message about one upload: SNS
+    delivers at least once, and a retry after a half-finished announcement
+    sends again, so subscribers drop repeats by this id.
     """
-    return {
+    message = {
         field: int(record[field]) if isinstance(record[field], Decimal) else record[field]
         for field in MESSAGE_FIELDS
         if record.get(field) is not None
     }
+    identity = f"{record.get('object_key')}\n{record.get('sequencer')}".encode()
+    message["notification_id"] = hashlib.sha256(identity).hexdigest()[:32]
+    return message
 
 
 class Notifier:

@@ -36,8 +36,18 @@ def test_messages_carry_public_fields_only_as_plain_json():
 
     message = build_message(record)
 
+    notification_id = message.pop("notification_id")
     assert message == {"object_key": "uploads/a.png", "status": "PROCESSED", "output_width": 1024}
     assert type(message["output_width"]) is int
+    assert len(notification_id) == 32
+
+
+def test_every_message_about_one_upload_has_the_same_id():
+    first = {"object_key": "uploads/a.png", "sequencer": "01", "status": "PROCESSED"}
+    newer_upload = first | {"sequencer": "02"}
+
+    assert build_message(first)["notification_id"] == build_message(dict(first))["notification_id"]
+    assert build_message(first)["notification_id"] != build_message(newer_upload)["notification_id"]
 
 
 def test_suspicious_outcomes_also_go_to_security():
