@@ -1,4 +1,6 @@
-"""moto's server, with one correction to how it applies S3 bucket policies.
+"""moto's server, with two corrections where it differs from AWS.
+
+1. Bucket policies.
 
 moto 5.2.5 enforces bucket policies on object requests, but it evaluates them
 without the request's context: no `aws:SecureTransport`, no encryption
@@ -11,7 +13,13 @@ request through.
 This wrapper lets a statement whose conditions moto cannot evaluate (it has
 no context values) not apply. Unconditional statements are enforced as
 before, so a plain Deny (INCIDENT_RESPONSE.md, "Block new uploads") still
-blocks. Nothing else is changed.
+blocks.
+
+2. CloudTrail DeleteTrail. AWS accepts a trail's name or ARN; moto 5.2.5
+looks the trail up by name only and silently does nothing for an ARN, which
+is what Terraform sends, so a destroyed trail stayed listed.
+
+Nothing else is changed.
 
     python scripts/lib/moto_server.py -H 127.0.0.1 -p 5055
 """
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import sys
 
+from moto.cloudtrail import models as cloudtrail_models
 from moto.iam import access_control
 from moto.server import main
 
@@ -39,6 +48,15 @@ def _is_action_permitted_with_context(
 
 
 access_control.IAMPolicyStatement.is_action_permitted = _is_action_permitted_with_context
+
+_delete_trail = cloudtrail_models.CloudTrailBackend.delete_trail
+
+
+def _delete_trail_by_name_or_arn(self: cloudtrail_models.CloudTrailBackend, name: str) -> None:
+    _delete_trail(self, name.rsplit(":trail/", 1)[-1])
+
+
+cloudtrail_models.CloudTrailBackend.delete_trail = _delete_trail_by_name_or_arn
 
 if __name__ == "__main__":
     sys.exit(main())
