@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter
 SEED = 1729
 
 
-def photo(size: tuple[int, int], seed: int) -> Image.Image:
+def photo(size: tuple[int, int], seed: int, grain: float = 0.12) -> Image.Image:
     """Overlapping soft shapes, texture and grain: compresses like a photograph."""
     rng = random.Random(seed)
     width, height = size
@@ -26,8 +26,8 @@ def photo(size: tuple[int, int], seed: int) -> Image.Image:
             points, fill=tuple(rng.randrange(256) for _ in range(3)), width=max(1, width // 300)
         )
     base = base.filter(ImageFilter.GaussianBlur(max(1, width / 400)))
-    grain = Image.effect_noise(size, 40).convert("RGB")
-    return Image.blend(base, grain, 0.12)
+    noise = Image.effect_noise(size, 40).convert("RGB")
+    return Image.blend(base, noise, grain) if grain else base
 
 
 def build(directory: Path) -> dict[str, Path]:
@@ -41,9 +41,9 @@ def build(directory: Path) -> dict[str, Path]:
             {"quality": 90, "exif": _orientation(6)},
         ),
         "4096sq.jpg": lambda: (photo((4096, 4096), SEED + 2), "JPEG", {"quality": 90}),
-        "4096sq-rgb.png": lambda: (photo((4096, 4096), SEED + 3), "PNG", {}),
-        "4096sq-rgba.png": lambda: (_with_alpha(photo((4096, 4096), SEED + 4)), "PNG", {}),
-        "2000sq.png": lambda: (photo((2000, 2000), SEED + 5), "PNG", {}),
+        "4096sq-rgb.png": lambda: (photo((4096, 4096), SEED + 3, grain=0), "PNG", {}),
+        "4096sq-rgba.png": lambda: (_with_alpha(photo((4096, 4096), SEED + 4, grain=0)), "PNG", {}),
+        "2000sq.png": lambda: (photo((2000, 2000), SEED + 5, grain=0.03), "PNG", {}),
         "4096sq.webp": lambda: (photo((4096, 4096), SEED + 6), "WEBP", {"quality": 85}),
         "1080p.jpg": lambda: (photo((1920, 1080), SEED + 7), "JPEG", {"quality": 85}),
         "cmyk.jpg": lambda: (
@@ -59,6 +59,8 @@ def build(directory: Path) -> dict[str, Path]:
         if not path.exists():
             image, fmt, options = spec()
             image.save(path, fmt, **options)
+        # Every file must be an allowed input (10 MiB, 4096 pixels a side).
+        assert path.stat().st_size <= 10 * 1024 * 1024, f"{name} is over the 10 MiB limit"
         paths[name] = path
     return paths
 

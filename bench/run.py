@@ -34,7 +34,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
 
-from image_processor import BOX_SIZE, Limits, Operation, process_image, route  # noqa: E402
+from image_processor import (  # noqa: E402
+    BOX_SIZE,
+    Limits,
+    Operation,
+    estimate_working_bytes,
+    process_image,
+    route,
+)
 
 try:
     import pyvips
@@ -75,7 +82,7 @@ def naive(data: bytes, key: str) -> bytes:
 def vips(data: bytes, key: str) -> bytes:
     target = route(key)
     if target.operation is Operation.GRAYSCALE:
-        image = pyvips.Image.new_from_buffer(data, "", access="sequential").autorot()
+        image = pyvips.Image.new_from_buffer(data, "").autorot()  # rotation needs random access
         image = image.colourspace("b-w")
     else:
         box = BOX_SIZE[target.operation]
@@ -193,8 +200,8 @@ def markdown(report: dict) -> str:
         f"# Benchmark ({report['machine']})",
         "",
         "| file | op | project CPU ms | naive CPU ms | pyvips CPU ms | project/naive | project/pyvips |"
-        " output | bytes | PSNR project | PSNR naive | PSNR pyvips | peak RSS MB |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        " output | bytes | PSNR project | PSNR naive | PSNR pyvips | peak RSS MB | guard plans MB |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for c in report["cases"]:
         vips_ms = f"{c['pyvips']['cpu_ms']:.0f}" if c.get("pyvips") else "n/a"
@@ -203,7 +210,7 @@ def markdown(report: dict) -> str:
             f"| {c['file']} | {c['operation']} | {c['project']['cpu_ms']:.0f} | {c['naive']['cpu_ms']:.0f}"
             f" | {vips_ms} | {c['ratio_naive']:.2f} | {vips_ratio} | {c['size'][0]}x{c['size'][1]}"
             f" | {c['project']['bytes']} | {_db(c['project']['psnr'])} | {_db(c['naive']['psnr'])}"
-            f" | {_db(c.get('pyvips', {}).get('psnr'))} | {c['peak_rss_mb']:.0f} |"
+            f" | {_db(c.get('pyvips', {}).get('psnr'))} | {c['peak_rss_mb']:.0f} | {c['guard_estimate_mb']:.0f} |"
         )
     start = report["cold_start"]
     lines += [
@@ -264,6 +271,10 @@ def main() -> int:
                 row["ratio_pyvips"] = row["project"]["cpu_ms"] / row["pyvips"]["cpu_ms"]
             rss = peak_rss(path, key)
             row["peak_rss_mb"] = rss["peak_rss_mb"]
+            with Image.open(path) as header:
+                estimate = estimate_working_bytes(*header.size, header.format) / 2**20
+            # What the handler's memory guard plans for: baseline + working set.
+            row["guard_estimate_mb"] = round(64 + estimate, 1)
             row["baseline_rss_mb"] = rss["baseline_rss_mb"]
             cases.append(row)
             print(
