@@ -84,9 +84,9 @@ variable "lambda_runtime" {
 }
 
 variable "lambda_memory_mb" {
-  description = "Memory of the function in MB; CPU grows with it (1,769 MB is one vCPU). 128 MB cannot decode the largest allowed PNG/WEBP with Pillow; the handler rejects what would not fit (too_large_for_memory)."
+  description = "Memory of the function in MB; CPU grows with it (1,769 MB is one vCPU). 1024 is the smallest size at which every allowed input fits (`make bench`: a 4096x4096 WEBP peaks near 475 MB); because processing is CPU-bound, GB-seconds per image are about the same at 512 or 1024. Smaller sizes work: what would not fit is rejected as too_large_for_memory."
   type        = number
-  default     = 512
+  default     = 1024
 
   validation {
     condition     = var.lambda_memory_mb >= 128 && var.lambda_memory_mb <= 10240 && floor(var.lambda_memory_mb) == var.lambda_memory_mb
