@@ -87,3 +87,20 @@ def test_documents_link_only_to_files_that_exist(document):
     text = (ROOT / document).read_text()
     for target in re.findall(r"\]\((?!https?://|#)([^)#]+)", text):
         assert (ROOT / target).exists(), f"{document} links to missing {target}"
+
+
+def test_the_alarm_count_in_the_docs_matches_the_terraform():
+    alarms = re.findall(
+        r'^resource "aws_cloudwatch_metric_alarm"', (TERRAFORM / "cloudwatch.tf").read_text(), re.M
+    )
+
+    assert len(alarms) <= 10  # CloudWatch's free alarms
+    assert f"| 10 alarms, 5 GB logs | {len(alarms)} alarms," in README
+    assert f"Alarms ({len(alarms)} of the 10" in (TERRAFORM / "cloudwatch.tf").read_text()
+
+
+def test_the_cost_section_names_every_paid_toggle():
+    cost = README.split("## Cost, honestly")[1].split("\n## ")[0]
+    for toggle in ("enable_guardduty", "enable_security_hub", "enable_config", "enable_cloudtrail"):
+        assert toggle in cost
+        assert toggle in terraform_variables()
