@@ -17,8 +17,9 @@ PYTEST_ARGS ?=
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "; printf "Usage: make <target>\n\n"} \
-	  /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@if [ -t 1 ]; then c='\033[36m'; r='\033[0m'; else c=''; r=''; fi; \
+	awk -v c="$$c" -v r="$$r" 'BEGIN {FS = ":.*## "; printf "Usage: make <target>\n\n"} \
+	  /^[a-zA-Z_-]+:.*## / {printf "  %s%-16s%s %s\n", c, $$1, r, $$2}' $(MAKEFILE_LIST)
 
 # --------------------------------------------------------------------------
 # Environment
@@ -117,7 +118,7 @@ demo: $(VENV_STAMP) $(CHECKOV_STAMP) ## The whole loop on a local AWS: deploy, u
 	scripts/demo.sh
 
 .PHONY: local-up
-local-up: $(VENV_STAMP) ## Start the local AWS (moto server on 127.0.0.1:$${LOCAL_AWS_PORT:-5055})
+local-up: $(VENV_STAMP) ## Start the local AWS (moto's server on 127.0.0.1:5055; LOCAL_AWS_PORT changes it)
 	scripts/local_aws.sh start
 
 .PHONY: local-down
