@@ -101,7 +101,8 @@ esac
 
 # --------------------------------------------------------------------------
 step "Deployed"
-terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}"
+# terraform apply has just printed the outputs; print them when it did not run.
+((plan_rc == 0)) && terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}"
 bucket=$(terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}" -raw s3_bucket_name)
 printf '\nTry it:\n'
 if [[ $TARGET == local ]]; then
