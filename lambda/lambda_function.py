@@ -295,6 +295,7 @@ def _announce(record: dict[str, Any]) -> None:
 
 
 def _claim_item(upload: Upload, context: LambdaContext) -> dict[str, Any]:
+    now = _now()
     return {
         "object_key": upload.key,
         "bucket": upload.bucket,
@@ -303,8 +304,8 @@ def _claim_item(upload: Upload, context: LambdaContext) -> dict[str, Any]:
         "etag": upload.etag,
         "event_size": upload.size,
         "request_id": context.aws_request_id,
-        "received_at": _now().isoformat(timespec="seconds"),
-        "expires_at": int((_now() + timedelta(days=SETTINGS.record_ttl_days)).timestamp()),
+        "received_at": now.isoformat(timespec="seconds"),
+        "expires_at": int((now + timedelta(days=SETTINGS.record_ttl_days)).timestamp()),
     }
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote_plus
 
+from botocore.exceptions import ClientError
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).parent / "fixtures" / "events"
 REGION = "us-east-1"
@@ -55,3 +57,23 @@ def s3_event(
         record["s3"]["object"].pop("versionId")
     event["Records"] = [record]
     return event
+
+
+def fail_call(
+    client, operation: str, code: str = "ThrottlingException", times: int = 1, after: int = 0
+) -> dict[str, int]:
+    """Make ``operation`` on ``client`` fail like AWS would.
+
+    ``times`` calls fail, after ``after`` calls that succeed. Returns the
+    counts of calls seen and failed.
+    """
+    calls = {"seen": 0, "failed": 0}
+
+    def raise_error(**_kwargs):
+        calls["seen"] += 1
+        if calls["seen"] > after and calls["failed"] < times:
+            calls["failed"] += 1
+            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+
+    client.meta.events.register(f"before-call.*.{operation}", raise_error)
+    return calls

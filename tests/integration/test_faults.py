@@ -12,25 +12,10 @@ import copy
 import time
 
 import pytest
-from botocore.exceptions import ClientError
 
 import images
 import storage
-from helpers import FakeLambdaContext
-
-
-def inject(client, operation: str, code: str, after: int = 0) -> dict:
-    calls = {"seen": 0, "failed": 0}
-
-    def fail(**_kwargs):
-        calls["seen"] += 1
-        if calls["seen"] > after and calls["failed"] == 0:
-            calls["failed"] += 1
-            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
-
-    client.meta.events.register(f"before-call.*.{operation}", fail)
-    return calls
-
+from helpers import FakeLambdaContext, fail_call
 
 FAULTS = [
     # (adapter, operation, good calls before the fault, error code, status after the fault)
@@ -56,7 +41,7 @@ def test_a_fault_is_recorded_raised_and_the_retry_completes_once(
     event = stack.put("uploads/fault.png", data)
     client = getattr(app, adapter)
     client = getattr(client, {"OBJECTS": "_s3", "RECORDS": "_ddb", "NOTIFIER": "_sns"}[adapter])
-    calls = inject(client, operation, code, after)
+    calls = fail_call(client, operation, code, after=after)
 
     # Act: the first delivery meets the fault
     with pytest.raises(app.BatchIncomplete):

@@ -8,26 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import images
-from helpers import FakeLambdaContext
-
-
-def fail_call(
-    client, operation: str, code: str = "ThrottlingException", times: int = 1, after: int = 0
-):
-    """Make ``operation`` on ``client`` fail like AWS would.
-
-    ``times`` calls fail, after ``after`` calls that succeed.
-    """
-    calls = {"seen": 0, "failed": 0}
-
-    def raise_error(**_kwargs):
-        calls["seen"] += 1
-        if calls["seen"] > after and calls["failed"] < times:
-            calls["failed"] += 1
-            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
-
-    client.meta.events.register(f"before-call.*.{operation}", raise_error)
-    return calls
+from helpers import FakeLambdaContext, fail_call
 
 
 def status(stack, key):
