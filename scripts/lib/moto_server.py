@@ -1,53 +1,450 @@
-"""moto's server, with two corrections where it differs from AWS.
-
-1. Bucket policies.
-
-moto 5.2.5 enforces bucket policies on object requests, but it evaluates them
-without the request's context: no `aws:SecureTransport`, no encryption
-headers. A condition on a key it does not have counts as *met*, so every
-conditional Deny applies to every request: a TLS-only policy (Deny when
-`aws:SecureTransport` is false) refuses all uploads, downloads and deletes,
-over TLS or not. Real AWS evaluates those conditions and lets a normal
-request through.
-
-This wrapper lets a statement whose conditions moto cannot evaluate (it has
-no context values) not apply. Unconditional statements are enforced as
-before, so a plain Deny (INCIDENT_RESPONSE.md, "Block new uploads") still
-blocks.
-
-2. CloudTrail DeleteTrail. AWS accepts a trail's name or ARN; moto 5.2.5
-looks the trail up by name only and silently does nothing for an ARN, which
-is what Terraform sends, so a destroyed trail stayed listed.
-
-Nothing else is changed.
+"""moto's server, with corrections where it differs from AWS in ways this project relies on.
 
     python scripts/lib/moto_server.py -H 127.0.0.1 -p 5055
+
+1. Bucket policies are evaluated with the request's context.
+
+moto 5.2.5 enforces bucket policies on object requests, but without the
+request's context: a conditional statement applies to every request, and
+moto's condition check fails a statement whose condition it cannot match,
+so a TLS-only Deny refuses everything. This wrapper evaluates the bucket
+policy itself, as IAM documents it, for each object request:
+
+- Deny wins over Allow; a statement applies when its Principal, Action and
+  Resource (or their Not- forms) match and every condition holds.
+- Condition operators (reference_policies_elements_condition_operators):
+  String*, Arn*, Bool, Null, their ...IfExists forms and the ForAnyValue: /
+  ForAllValues: qualifiers. A key missing from the request makes a positive
+  operator false and a negated one (StringNotEquals, ArnNotLike, ...) true.
+  Several operators, or several keys under one operator, must all hold;
+  several values of one key are ORed (NORed for negated operators)
+  (reference_policies_multi-value-conditions).
+- The request context holds: aws:SecureTransport = true (the local hop
+  stands for TLS; there is no plain-HTTP path to refuse), the principal
+  from the request's access key (aws:PrincipalArn, aws:PrincipalAccount,
+  aws:userid, and aws:username for IAM users), and the encryption headers
+  s3:x-amz-server-side-encryption, s3:x-amz-server-side-encryption-aws-kms-key-id
+  and s3:x-amz-server-side-encryption-customer-algorithm when the request
+  sends them. aws:SourceArn, aws:SourceAccount, aws:SourceOwner,
+  aws:SourceVpc and aws:SourceVpce are known to be absent (no service or
+  VPC endpoint calls the local AWS on anyone's behalf).
+- Fail closed: a statement that uses any other condition key, another
+  operator (Numeric, Date, IpAddress, Binary) or a policy variable cannot
+  be evaluated. Such a Deny applies and such an Allow does not; the server
+  log says which statement and why, once.
+- The action is the one AWS authorizes: CreateMultipartUpload,
+  UploadPart, CompleteMultipartUpload and CopyObject are s3:PutObject;
+  HeadObject is s3:GetObject; a request for a version is s3:*ObjectVersion.
+- A denied request gets AWS's error: 403 AccessDenied, naming the principal,
+  the action and the resource (troubleshoot-403-errors).
+
+The evaluator is hand-written: moto's own (moto.iam.policy_conditions)
+knows StringEquals only, and no maintained Python library evaluates IAM
+conditions.
+
+2. S3 event names for the local Lambda runner.
+
+moto computes the event S3 would send (Put, Copy, CompleteMultipartUpload)
+but can deliver it to Lambda only through Docker. The wrapper records the
+name of each ObjectCreated event for a bucket with a Lambda notification,
+per object version, and serves them at GET /_local-aws/s3-events?bucket=NAME
+for scripts/local_lambda.py. moto also sends a Put before each
+CompleteMultipartUpload; the later name wins, as S3 sends only the last.
+
+3. CloudTrail DeleteTrail. AWS accepts a trail's name or ARN; moto 5.2.5
+looks the trail up by name only and silently does nothing for an ARN, which
+is what Terraform sends, so a destroyed trail stayed listed.
 """
 
 from __future__ import annotations
 
+import contextvars
+import json
+import logging
+import re
 import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+from xml.sax.saxutils import escape
 
 from moto.cloudtrail import models as cloudtrail_models
 from moto.iam import access_control
+from moto.iam.models import iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3 import models as s3_models
+from moto.s3 import notifications
+from moto.s3.responses import S3Response
 from moto.server import main
+from moto.sts.models import sts_backends
 
-_is_action_permitted = access_control.IAMPolicyStatement.is_action_permitted
+log = logging.getLogger("local_aws")
+
+# ---------------------------------------------------------------------------
+# 1. Bucket policies, evaluated with the request's context
+# ---------------------------------------------------------------------------
+
+SSE_HEADERS = (
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-customer-algorithm",
+)
+ABSENT_KEYS = frozenset(
+    {"aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourcevpc", "aws:sourcevpce"}
+)
+PRINCIPAL_KEYS = frozenset(
+    {"aws:principalarn", "aws:principalaccount", "aws:userid", "aws:username"}
+)
+KNOWN_KEYS = (
+    frozenset({"aws:securetransport"} | {f"s3:{h}" for h in SSE_HEADERS})
+    | ABSENT_KEYS
+    | PRINCIPAL_KEYS
+)
+NEGATED = frozenset(
+    {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike"}
+)
+OPERATORS = frozenset(
+    {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool", "Null"}
+    | NEGATED
+)
 
 
-def _is_action_permitted_with_context(
-    self: access_control.IAMPolicyStatement,
-    action: str,
-    resource: str = "*",
-    principal: str | None = None,
-    incoming_condition_values: dict[str, str] | None = None,
-) -> access_control.PermissionResult:
-    if self._statement.get("Condition") and not incoming_condition_values:
-        return access_control.PermissionResult.NEUTRAL  # cannot be evaluated: does not apply
-    return _is_action_permitted(self, action, resource, principal, incoming_condition_values)
+class CannotEvaluate(Exception):
+    """The statement uses a condition the local AWS cannot decide."""
 
 
-access_control.IAMPolicyStatement.is_action_permitted = _is_action_permitted_with_context
+@dataclass(frozen=True)
+class Principal:
+    arn: str  # the caller: a user, or a role session (arn:aws:sts::...:assumed-role/...)
+    principal_arn: str  # aws:PrincipalArn: for a role session, the role's ARN
+    account: str
+    userid: str
+    username: str | None = None  # IAM users only
+
+
+ANONYMOUS = Principal(arn="*", principal_arn="", account="", userid="anonymous")
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    action: str
+    resource: str
+    principal: Principal
+    keys: dict[str, str] = field(default_factory=dict)  # condition keys, lower-case names
+
+
+@dataclass(frozen=True)
+class Decision:
+    effect: str  # "Deny", "Allow" or "" (no statement applies)
+    sid: str = ""
+
+
+def _values(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [str(v).lower() if isinstance(v, bool) else str(v) for v in values]
+
+
+def _like(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    """IAM wildcards: * any run of characters, ? one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def _matches(operator: str, expected: str, actual: str) -> bool:
+    if operator in ("StringEquals", "StringNotEquals"):
+        return expected == actual
+    if operator in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
+        return expected.lower() == actual.lower()
+    if operator == "Bool":
+        return expected.lower() == actual.lower()
+    # StringLike, ArnEquals and ArnLike all take wildcards.
+    return _like(expected, actual)
+
+
+def evaluate_condition(operator: str, key: str, expected: Any, keys: dict[str, str]) -> bool:
+    """One key under one operator, against the request's condition keys."""
+    qualifier, _, base = operator.rpartition(":")
+    if_exists = base.endswith("IfExists") and base != "Null"
+    base = base.removesuffix("IfExists") if if_exists else base
+    name = key.lower()
+    if base not in OPERATORS or qualifier not in ("", "ForAnyValue", "ForAllValues"):
+        raise CannotEvaluate(f"operator {operator}")
+    if name not in KNOWN_KEYS:
+        raise CannotEvaluate(f"condition key {key}")
+    values = _values(expected)
+    if any("${" in v for v in values):
+        raise CannotEvaluate(f"policy variable in {key}")
+    actual = keys.get(name)
+    if base == "Null":
+        return (actual is None) == (values[0].lower() == "true")
+    if actual is None:
+        if if_exists or qualifier == "ForAllValues":
+            return True
+        return base in NEGATED and qualifier != "ForAnyValue"
+    positive = base.replace("Not", "", 1) if base in NEGATED else base
+    matched = any(_matches(positive, v, actual) for v in values)
+    return not matched if base in NEGATED else matched
+
+
+def _principal_matches(element: Any, principal: Principal) -> bool:
+    if element == "*":
+        return True
+    if not isinstance(element, dict):
+        return False
+    for kind, entries in element.items():
+        if kind != "AWS":  # Service, Federated, CanonicalUser: never a local caller
+            continue
+        for entry in _values(entries):
+            if entry == "*":
+                return True
+            if principal is ANONYMOUS:
+                continue
+            root = re.fullmatch(r"(?:arn:aws[a-z-]*:iam::)?(\d{12})(?::root)?", entry)
+            if root and root.group(1) == principal.account:
+                return True
+            if entry in (principal.arn, principal.principal_arn):
+                return True
+    return False
+
+
+def _element_matches(patterns: Any, value: str, ignore_case: bool) -> bool:
+    return any(_like(p, value, ignore_case) for p in _values(patterns))
+
+
+def _statement_applies(statement: dict, request: RequestContext) -> bool:
+    if "Principal" in statement and not _principal_matches(
+        statement["Principal"], request.principal
+    ):
+        return False
+    if "NotPrincipal" in statement and _principal_matches(
+        statement["NotPrincipal"], request.principal
+    ):
+        return False
+    if "Action" in statement and not _element_matches(statement["Action"], request.action, True):
+        return False
+    if "NotAction" in statement and _element_matches(statement["NotAction"], request.action, True):
+        return False
+    if "Resource" in statement and not _element_matches(
+        statement["Resource"], request.resource, False
+    ):
+        return False
+    if "NotResource" in statement and _element_matches(
+        statement["NotResource"], request.resource, False
+    ):
+        return False
+    return all(
+        evaluate_condition(operator, key, expected, request.keys)
+        for operator, pairs in statement.get("Condition", {}).items()
+        for key, expected in pairs.items()
+    )
+
+
+_reported: set[tuple[str, str]] = set()
+
+
+def evaluate_policy(policy: dict, request: RequestContext) -> Decision:
+    """The bucket policy's decision for one request: an explicit Deny wins."""
+    statements = policy.get("Statement", [])
+    allowed = None
+    for number, statement in enumerate(
+        statements if isinstance(statements, list) else [statements]
+    ):
+        sid = statement.get("Sid", f"statement {number + 1}")
+        try:
+            applies = _statement_applies(statement, request)
+        except CannotEvaluate as reason:
+            if (sid, str(reason)) not in _reported:
+                _reported.add((sid, str(reason)))
+                effect = "applies" if statement.get("Effect") == "Deny" else "does not apply"
+                log.warning("bucket policy %s: cannot evaluate %s; it %s", sid, reason, effect)
+            applies = statement.get("Effect") == "Deny"  # fail closed
+        if applies and statement.get("Effect") == "Deny":
+            return Decision("Deny", sid)
+        if applies and statement.get("Effect") == "Allow" and allowed is None:
+            allowed = Decision("Allow", sid)
+    return allowed or Decision("")
+
+
+# The request being served, for the policy check deep inside moto.
+_current: contextvars.ContextVar[tuple[Any, str] | None] = contextvars.ContextVar(
+    "local_aws_request", default=None
+)
+_denied: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "local_aws_denied", default=None
+)
+
+
+def _access_key(request: Any, query: dict[str, list[str]]) -> str | None:
+    header = request.headers.get("Authorization", "")
+    credential = re.search(r"Credential=([^/,\s]+)/", header)
+    if credential:
+        return credential.group(1)
+    if "X-Amz-Credential" in query:  # presigned URL
+        return query["X-Amz-Credential"][0].split("/", 1)[0]
+    return None
+
+
+def principal_for(access_key_id: str | None, account_id: str, partition: str) -> Principal:
+    """Who a request's access key belongs to, as moto's STS answers GetCallerIdentity."""
+    if not access_key_id:
+        return ANONYMOUS
+    sts = sts_backends[account_id][partition]
+    role = sts.get_assumed_role_from_access_key(access_key_id)
+    if role:
+        return Principal(role.arn, role.role_arn, role.account_id, role.user_id)
+    user = iam_backends[account_id][partition].get_user_from_access_key_id(access_key_id)
+    if user:
+        return Principal(user.arn, user.arn, user.account_id, user.id, user.name)
+    userid, arn, account = sts.get_caller_identity(access_key_id, "us-east-1")
+    return Principal(arn, arn, account, userid)
+
+
+def _action(moto_action: str, method: str, query: dict[str, list[str]]) -> str:
+    """The action AWS authorizes for a request moto names s3:<Method>Object."""
+    versioned = "versionId" in query
+    if "uploadId" in query and method == "GET":
+        return "s3:ListMultipartUploadParts"
+    if "uploadId" in query and method == "DELETE":
+        return "s3:AbortMultipartUpload"
+    if "tagging" in query:
+        verb = {"PUT": "Put", "DELETE": "Delete"}.get(method, "Get")
+        return f"s3:{verb}ObjectTagging" + ("Version" if versioned else "")
+    if "acl" in query:
+        verb = "Put" if method == "PUT" else "Get"
+        return f"s3:{verb}ObjectAcl" + ("Version" if versioned else "")
+    if method in ("PUT", "POST"):  # PutObject, UploadPart, Copy, Create/CompleteMultipartUpload
+        return "s3:PutObject"
+    if method in ("GET", "HEAD"):
+        return "s3:GetObjectVersion" if versioned else "s3:GetObject"
+    if method == "DELETE":
+        return "s3:DeleteObjectVersion" if versioned else "s3:DeleteObject"
+    return moto_action
+
+
+def request_context(bucket: Any, moto_action: str, resource: str) -> RequestContext | None:
+    current = _current.get()
+    if current is None:
+        return None
+    request, full_url = current
+    query = parse_qs(urlparse(full_url).query, keep_blank_values=True)
+    keys = {"aws:securetransport": "true"}
+    for header in SSE_HEADERS:
+        if request.headers.get(header) is not None:
+            keys[f"s3:{header}"] = request.headers[header]
+    principal = principal_for(_access_key(request, query), bucket.account_id, bucket.partition)
+    if principal is not ANONYMOUS:
+        keys["aws:principalarn"] = principal.principal_arn
+        keys["aws:principalaccount"] = principal.account
+        keys["aws:userid"] = principal.userid
+        if principal.username:
+            keys["aws:username"] = principal.username
+    return RequestContext(_action(moto_action, request.method, query), resource, principal, keys)
+
+
+def _get_permission(self: s3_models.FakeBucket, action: str, resource: str) -> Any:
+    if self.policy is None:
+        return access_control.PermissionResult.NEUTRAL
+    request = request_context(self, action, resource)
+    if request is None:  # not from a served request (moto-internal): moto's own answer
+        return _moto_get_permission(self, action, resource)
+    decision = evaluate_policy(json.loads(self.policy), request)
+    if decision.effect == "Deny":
+        _denied.set(request)
+        return access_control.PermissionResult.DENIED
+    if decision.effect == "Allow":
+        return access_control.PermissionResult.PERMITTED
+    return access_control.PermissionResult.NEUTRAL
+
+
+def access_denied(request: RequestContext) -> tuple[int, dict[str, str], str]:
+    """S3's error for an explicit deny in a bucket policy (troubleshoot-403-errors)."""
+    who = request.principal.arn if request.principal is not ANONYMOUS else "anonymous"
+    message = (
+        f"User: {who} is not authorized to perform: {request.action} on resource: "
+        f'"{request.resource}" with an explicit deny in a resource-based policy'
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>AccessDenied</Code><Message>{escape(message)}</Message></Error>"
+    )
+    return 403, {"content-type": "application/xml"}, body
+
+
+def _serving(method: Any) -> Any:
+    def serve(self: S3Response, request: Any, full_url: str) -> Any:
+        token = _current.set((request, full_url))
+        denied = _denied.set(None)
+        try:
+            response = method(self, request, full_url)
+            request_denied = _denied.get()
+            bare_403 = isinstance(response, tuple) and response[0] == 403 and not response[2]
+            if request_denied and bare_403:  # moto's bare 403 for a bucket-policy deny
+                return access_denied(request_denied)
+            return response
+        finally:
+            _current.reset(token)
+            _denied.reset(denied)
+
+    return serve
+
+
+_moto_get_permission = s3_models.FakeBucket.get_permission
+s3_models.FakeBucket.get_permission = _get_permission
+S3Response._key_response = _serving(S3Response._key_response)
+S3Response._bucket_response = _serving(S3Response._bucket_response)
+
+# ---------------------------------------------------------------------------
+# 2. S3 event names for the local Lambda runner
+# ---------------------------------------------------------------------------
+
+EVENTS_PATH = "/_local-aws/s3-events"
+_event_names: dict[tuple[str, str, str], str] = {}
+_event_lock = threading.Lock()
+_send_event = notifications.send_event
+
+
+def _record_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+    name = str(getattr(event_name, "value", event_name))
+    config = bucket.notification_configuration
+    to_lambda = config is not None and any(
+        n.matches(event_name, key.name) for n in config.cloud_function
+    )
+    if name.startswith("s3:ObjectCreated:") and to_lambda:
+        with _event_lock:
+            _event_names[(bucket.name, key.name, str(key.version_id))] = name[3:]
+    _send_event(account_id, event_name, bucket, key)
+
+
+def _invoke_awslambda_later(*_args: Any) -> None:
+    """moto would try Docker here; scripts/local_lambda.py delivers instead."""
+
+
+notifications.send_event = _record_event
+notifications._invoke_awslambda = _invoke_awslambda_later
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _serve_events(self: DomainDispatcherApplication, environ: dict, start_response: Any) -> Any:
+    if environ.get("PATH_INFO") != EVENTS_PATH:
+        return _dispatch(self, environ, start_response)
+    bucket = parse_qs(environ.get("QUERY_STRING", "")).get("bucket", [""])[0]
+    with _event_lock:
+        events = [
+            {"key": key, "versionId": version, "eventName": name}
+            for (name_of_bucket, key, version), name in _event_names.items()
+            if name_of_bucket == bucket
+        ]
+    body = json.dumps({"events": events}).encode()
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [body]
+
+
+DomainDispatcherApplication.__call__ = _serve_events
+
+# ---------------------------------------------------------------------------
+# 3. CloudTrail DeleteTrail by ARN
+# ---------------------------------------------------------------------------
 
 _delete_trail = cloudtrail_models.CloudTrailBackend.delete_trail
 
@@ -59,4 +456,5 @@ def _delete_trail_by_name_or_arn(self: cloudtrail_models.CloudTrailBackend, name
 cloudtrail_models.CloudTrailBackend.delete_trail = _delete_trail_by_name_or_arn
 
 if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     sys.exit(main())
