@@ -1,0 +1,80 @@
+"""The local AWS as a server (scripts/lib/moto_server.py on a free port).
+
+For tests that drive it with the real aws CLI or from another process, as
+users do. Import the fixture into a test module:
+``from local_aws import LocalAWS, local_aws_fixture``; it is named ``local_aws``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from e2e.local_deployment import free_port
+
+from helpers import REGION, ROOT
+
+AWS_CLI = ROOT / ".venv" / "bin" / "aws"
+
+
+@dataclass
+class LocalAWS:
+    endpoint: str
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What a process needs to talk to this local AWS, and to nothing else."""
+        return {
+            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }
+
+    def client(self, service: str, **credentials: str):
+        credentials = credentials or {
+            "aws_access_key_id": "local",
+            "aws_secret_access_key": "local",
+        }
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, **credentials)
+
+    def aws(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        """The real aws CLI against this local AWS."""
+        return subprocess.run(
+            [str(AWS_CLI), *args],
+            env=env or self.env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="module", name="local_aws")
+def local_aws_fixture() -> Iterator[LocalAWS]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "lib" / "moto_server.py"), "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield LocalAWS(endpoint)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,249 @@
+"""The local AWS enforces the images bucket's conditional denies, through the real aws CLI.
+
+The policy is tests/fixtures/policies/images_bucket_denies.json: the target
+design of the stack's bucket policy (issue 10, item 3). Each denied upload
+fails with S3's AccessDenied error and leaves nothing behind; the upload a
+user normally makes (no encryption options: the bucket default, the stack's
+key) succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
+
+from helpers import ROOT
+
+POLICY = ROOT / "tests" / "fixtures" / "policies" / "images_bucket_denies.json"
+BUCKET = "image-processor-test-images"
+EXPLICIT_DENY = "with an explicit deny in a resource-based policy"
+SSE_C = ["--sse-c", "AES256", "--sse-c-key", "0123456789abcdef0123456789abcdef"]  # 32 bytes
+OTHER_KEY = ["--sse", "aws:kms", "--sse-kms-key-id", "{other_key}"]
+
+
+def bucket_policy(bucket_arn: str, key_arn: str, function_role_arn: str) -> str:
+    return (
+        POLICY.read_text()
+        .replace("${bucket_arn}", bucket_arn)
+        .replace("${key_arn}", key_arn)
+        .replace("${function_role_arn}", function_role_arn)
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(local_aws: LocalAWS, tmp_path_factory) -> dict:
+    kms, s3, iam = local_aws.client("kms"), local_aws.client("s3"), local_aws.client("iam")
+    key = kms.create_key(Description="the stack's key")["KeyMetadata"]["Arn"]
+    other_key = kms.create_key(Description="another key")["KeyMetadata"]["Arn"]
+    role = iam.create_role(
+        RoleName="image-processor-test-function",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "lambda.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=BUCKET,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key,
+                    }
+                }
+            ]
+        },
+    )
+    s3.put_object(Bucket=BUCKET, Key="uploads/existing.png", Body=b"kept")
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=bucket_policy(f"arn:aws:s3:::{BUCKET}", key, role))
+    files = tmp_path_factory.mktemp("files")
+    (files / "small.png").write_bytes(os.urandom(1000))
+    (files / "large.png").write_bytes(os.urandom(9 * 1024 * 1024))  # multipart: over 8 MB
+    return {"key": key, "other_key": other_key, "role": role, "files": files}
+
+
+def versions(local_aws: LocalAWS, key: str) -> list[dict]:
+    listed = local_aws.client("s3").list_object_versions(Bucket=BUCKET, Prefix=key)
+    return [v for v in listed.get("Versions", []) if v["Key"] == key]
+
+
+def cp(local_aws: LocalAWS, source: Path, key: str, *options: str, env=None):
+    return local_aws.aws(
+        "s3", "cp", str(source), f"s3://{BUCKET}/{key}", "--only-show-errors", *options, env=env
+    )
+
+
+def test_the_normal_upload_gets_the_stack_key(local_aws, stack):
+    result = cp(local_aws, stack["files"] / "small.png", "uploads/normal.png")
+
+    assert result.returncode == 0, result.stderr
+    head = local_aws.client("s3").head_object(Bucket=BUCKET, Key="uploads/normal.png")
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == stack["key"]
+
+
+def test_naming_the_stack_key_is_allowed(local_aws, stack):
+    result = cp(
+        local_aws, stack["files"] / "small.png", "uploads/own-key.png",
+        "--sse", "aws:kms", "--sse-kms-key-id", stack["key"],
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("case", "file", "key", "options"),
+    [
+        ("SSE-S3", "small.png", "uploads/sse-s3.png", ["--sse", "AES256"]),
+        ("SSE-S3, multipart", "large.png", "uploads/sse-s3-large.png", ["--sse", "AES256"]),
+        ("another KMS key", "small.png", "uploads/other-key.png", OTHER_KEY),
+        ("SSE-C", "small.png", "uploads/sse-c.png", SSE_C),
+        ("SSE-C, multipart", "large.png", "uploads/sse-c-large.png", SSE_C),
+        ("output prefix", "small.png", "processed/forged.png", []),
+        ("output prefix, multipart", "large.png", "processed/forged-large.png", []),
+    ],
+)  # fmt: skip
+def test_denied_uploads_fail_clearly_and_leave_nothing(local_aws, stack, case, file, key, options):
+    options = [o.format(**stack) for o in options]
+    before = versions(local_aws, "uploads/existing.png")
+
+    result = cp(local_aws, stack["files"] / file, key, *options)
+
+    assert result.returncode != 0, case
+    assert "AccessDenied" in result.stderr
+    assert EXPLICIT_DENY in result.stderr
+    assert f'"arn:aws:s3:::{BUCKET}/{key}"' in result.stderr
+    assert versions(local_aws, key) == []
+    assert local_aws.client("s3").list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    assert versions(local_aws, "uploads/existing.png") == before
+
+
+def test_copying_into_the_output_prefix_is_denied(local_aws, stack):
+    result = local_aws.aws(
+        "s3", "cp", f"s3://{BUCKET}/uploads/existing.png", f"s3://{BUCKET}/processed/copied.png"
+    )
+
+    assert result.returncode != 0
+    assert EXPLICIT_DENY in result.stderr
+    assert versions(local_aws, "processed/copied.png") == []
+
+
+def test_the_function_role_writes_the_output_prefix(local_aws, stack):
+    credentials = local_aws.client("sts").assume_role(
+        RoleArn=stack["role"], RoleSessionName="image-processor-test"
+    )["Credentials"]
+    role_env = local_aws.env | {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
+    result = cp(local_aws, stack["files"] / "small.png", "processed/by-role.png", env=role_env)
+    denied = cp(
+        local_aws, stack["files"] / "small.png", "uploads/by-role.png", "--sse", "AES256",
+        env=role_env,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert len(versions(local_aws, "processed/by-role.png")) == 1
+    assert denied.returncode != 0  # the role is bound by the encryption denies too
+    assert "assumed-role/image-processor-test-function/image-processor-test" in denied.stderr
+
+
+def test_downloads_and_deletes_are_not_affected(local_aws, stack, tmp_path):
+    s3 = local_aws.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="uploads/to-delete.png", Body=b"x")
+
+    download = local_aws.aws(
+        "s3", "cp", f"s3://{BUCKET}/uploads/existing.png", str(tmp_path / "back.png")
+    )
+    delete = local_aws.aws("s3", "rm", f"s3://{BUCKET}/uploads/to-delete.png")
+
+    assert download.returncode == 0, download.stderr
+    assert (tmp_path / "back.png").read_bytes() == b"kept"
+    assert delete.returncode == 0, delete.stderr
+
+
+def test_a_condition_the_local_aws_cannot_evaluate_fails_closed(local_aws, stack):
+    s3 = local_aws.client("s3")
+    s3.create_bucket(Bucket="image-processor-test-unknown-condition")
+    s3.put_bucket_policy(
+        Bucket="image-processor-test-unknown-condition",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyOutsideTheOffice",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": "arn:aws:s3:::image-processor-test-unknown-condition/*",
+                        "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
+                    }
+                ],
+            }
+        ),
+    )
+
+    result = local_aws.aws(
+        "s3", "cp", str(stack["files"] / "small.png"),
+        "s3://image-processor-test-unknown-condition/uploads/x.png",
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    assert EXPLICIT_DENY in result.stderr
+
+
+def test_a_negated_condition_on_a_missing_header_holds(local_aws, stack):
+    """Without the Null guard, StringNotEquals also denies uploads that send no header.
+
+    A key missing from the request makes a negated operator true
+    (IAM: reference_policies_elements_condition_operators): this is why the
+    stack's denies pair each StringNotEquals with a Null check.
+    """
+    s3, bucket = local_aws.client("s3"), "image-processor-test-unguarded"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyUnlessKms",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/*",
+                        "Condition": {
+                            "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}
+                        },
+                    }
+                ],
+            }
+        ),
+    )
+    source = str(stack["files"] / "small.png")
+
+    without_header = local_aws.aws("s3", "cp", source, f"s3://{bucket}/a.png")
+    with_kms = local_aws.aws("s3", "cp", source, f"s3://{bucket}/b.png", "--sse", "aws:kms")
+
+    assert without_header.returncode != 0
+    assert EXPLICIT_DENY in without_header.stderr
+    assert with_kms.returncode == 0, with_kms.stderr
