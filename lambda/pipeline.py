@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from config import Settings
 from errors import (
@@ -343,10 +344,12 @@ class Pipeline:
     def _fail(self, claimed: UploadRecord, error: Exception, started: float) -> None:
         """Record FAILED for a decision that raised (the caller re-raises it)."""
         code = getattr(error, "reason", "") or _aws_error_code(error)
+        # Modeled AWS errors are ClientError subclasses named like their code.
+        kind = "ClientError" if isinstance(error, ClientError) else type(error).__name__
         failure = Decision(
             Status.FAILED,
             {
-                "reason": f"{type(error).__name__}:{code}".rstrip(":"),
+                "reason": f"{kind}:{code}".rstrip(":"),
                 "reason_message": str(error)[:500],
             },
             frozenset(),

@@ -133,6 +133,11 @@ def stack_environment(stack: Stack, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def environment(stack: Stack) -> dict[str, str]:
+    return stack_environment(stack)
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock()
 
