@@ -399,3 +399,51 @@ def test_logs_are_json_with_the_request_id(capsys, pipeline, stack, lambda_conte
     assert decided["object_key"] == "uploads/log.png"
     assert decided["status"] == "PROCESSED"
     assert isinstance(decided["duration_ms"], int)
+
+
+@pytest.mark.parametrize(
+    ("client", "operation", "after", "code", "stage"),
+    [
+        ("ddb", "PutItem", 0, "ProvisionedThroughputExceededException", "claim"),
+        ("s3", "GetObject", 0, "InternalError", "decide"),
+        ("ddb", "UpdateItem", 0, "ThrottlingException", "finish"),
+        ("sns", "Publish", 0, "InternalErrorException", "announce"),
+        ("ddb", "UpdateItem", 1, "ThrottlingException", "announce"),
+    ],
+)
+def test_every_failure_is_logged_as_json_with_its_stage_and_the_request_id(
+    capsys, pipeline, stack, lambda_context, client, operation, after, code, stage
+):
+    import json
+
+    event = stack.put("uploads/logged.png", images.make("PNG"))
+    FaultInjector(Fault(operation, code, times=EXHAUSTED, after=after)).install(
+        getattr(stack, client)
+    )
+
+    with pytest.raises(BatchIncomplete):
+        pipeline.handle(event, lambda_context)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    [failure] = [line for line in lines if line["message"].startswith("upload not completed")]
+    assert failure["level"] == "ERROR"
+    assert failure["request_id"] == lambda_context.aws_request_id
+    assert failure["object_key"] == "uploads/logged.png"
+    assert (failure["stage"], failure["error_code"]) == (stage, code)
+    assert code in failure["exception"]
+
+
+def test_a_failure_to_record_the_failure_is_logged_too(capsys, pipeline, stack, lambda_context):
+    import json
+
+    event = stack.put("uploads/twice.png", images.make("PNG"))
+    FaultInjector(Fault("GetObject", "InternalError", times=EXHAUSTED)).install(stack.s3)
+    FaultInjector(Fault("UpdateItem", "ThrottlingException", times=EXHAUSTED)).install(stack.ddb)
+
+    with pytest.raises(BatchIncomplete) as raised:
+        pipeline.handle(event, lambda_context)
+
+    assert raised.value.__cause__.response["Error"]["Code"] == "InternalError"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    stages = [line["stage"] for line in lines if line["message"].startswith("upload not completed")]
+    assert stages == ["decide", "record_failure"]
