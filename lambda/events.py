@@ -29,6 +29,7 @@ SCAN_RESULT_DETAIL_TYPE = "GuardDuty Malware Protection Object Scan Result"
 
 class EventKind(StrEnum):
     S3 = "s3"
+    S3_TEST = "s3_test"  # sent once when a notification is configured
     MALWARE_SCAN = "malware_scan"
     SCHEDULE = "schedule"
 
@@ -64,6 +65,8 @@ class Upload:
 def event_kind(event: Mapping[str, Any]) -> EventKind:
     if isinstance(event.get("Records"), list):
         return EventKind.S3
+    if event.get("Event") == "s3:TestEvent":
+        return EventKind.S3_TEST
     source, detail_type = event.get("source"), event.get("detail-type")
     if source == "aws.guardduty" and detail_type == SCAN_RESULT_DETAIL_TYPE:
         return EventKind.MALWARE_SCAN

@@ -66,7 +66,7 @@ AWS_CONFIG = Config(
 SECURITY_REASONS = frozenset(
     {Reason.MALWARE, Reason.MALWARE_SCAN_UNSUPPORTED, Reason.MALWARE_SCAN_ACCESS_DENIED}
 )
-_SCAN_REJECTIONS = {
+_SCAN_REJECTIONS: dict[str, Reason] = {
     ScanResult.THREATS_FOUND: Reason.MALWARE,
     ScanResult.UNSUPPORTED: Reason.MALWARE_SCAN_UNSUPPORTED,
     ScanResult.ACCESS_DENIED: Reason.MALWARE_SCAN_ACCESS_DENIED,
@@ -137,6 +137,9 @@ class Pipeline:
             raise
         if kind is EventKind.SCHEDULE:
             return self.sweep()
+        if kind is EventKind.S3_TEST:
+            self._log.info("S3 test event ignored")
+            return {"outcomes": []}
         raws: list[Mapping[str, Any]] = event["Records"] if kind is EventKind.S3 else [event]
         outcomes: list[dict[str, Any]] = []
         errors: list[Exception] = []
@@ -304,7 +307,7 @@ class Pipeline:
         """Only a clean scan lets a gated upload through; anything unknown fails closed."""
         if upload.scan_result is None or upload.scan_result == ScanResult.NO_THREATS_FOUND:
             return
-        reason = _SCAN_REJECTIONS.get(upload.scan_result)  # type: ignore[call-overload]
+        reason = _SCAN_REJECTIONS.get(upload.scan_result)
         if reason is None:
             raise MalwareScanFailed(f"GuardDuty's scan result is {upload.scan_result}")
         threats = f" ({', '.join(upload.threats)})" if upload.threats else ""

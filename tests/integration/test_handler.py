@@ -447,3 +447,17 @@ def test_a_failure_to_record_the_failure_is_logged_too(capsys, pipeline, stack, 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     stages = [line["stage"] for line in lines if line["message"].startswith("upload not completed")]
     assert stages == ["decide", "record_failure"]
+
+
+def test_s3s_test_event_is_ignored(pipeline, stack, lambda_context):
+    event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b", "RequestId": "1"}
+
+    assert pipeline.handle(event, lambda_context) == {"outcomes": []}
+    assert stack.records() == []
+
+
+def test_an_event_of_another_shape_is_raised_so_it_reaches_the_failed_events_queue(
+    pipeline, stack, lambda_context
+):
+    with pytest.raises(MalformedEvent):
+        pipeline.handle({"source": "aws.s3", "detail-type": "Object Created"}, lambda_context)
