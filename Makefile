@@ -53,9 +53,10 @@ lock: ## Re-resolve requirements-dev.in into the pinned requirements-dev.txt
 # --------------------------------------------------------------------------
 
 .PHONY: lint
-lint: $(VENV_STAMP) ## ruff, shellcheck and terraform fmt
+lint: $(VENV_STAMP) ## ruff, mypy --strict, shellcheck and terraform fmt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	shellcheck scripts/*.sh scripts/lib/*.sh
 	terraform fmt -check -recursive terraform
 

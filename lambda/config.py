@@ -28,6 +28,14 @@ class Settings:
     max_dimension: int = 4096
     record_ttl_days: int = 90
     log_level: str = "INFO"
+    #: GuardDuty Malware Protection for S3 gates processing: only a scan result
+    #: starts it, and S3's own events for uploads are ignored.
+    malware_protection: bool = False
+    #: A PROCESSING record whose lease ran out this long ago is recorded FAILED
+    #: by the sweep (its invocation died and no retry came).
+    stuck_after_s: int = 900
+    #: Optional DynamoDB index on ``lease_until`` that the sweep scans instead of the table.
+    processing_index: str | None = None
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -68,6 +76,13 @@ def _prefix(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
+def _switch(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower() or "off"
+    if raw not in ("on", "off"):
+        raise ConfigError(f"environment variable {name} must be 'on' or 'off', got {raw!r}")
+    return raw == "on"
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build validated ``Settings`` from ``env`` (defaults to ``os.environ``)."""
     env = os.environ if env is None else env
@@ -95,4 +110,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         max_dimension=_int(env, "MAX_DIMENSION", 4096, 1, 16384),
         record_ttl_days=_int(env, "RECORD_TTL_DAYS", 90, 1, 3650),
         log_level=log_level,
+        malware_protection=_switch(env, "MALWARE_PROTECTION"),
+        stuck_after_s=_int(env, "STUCK_AFTER_S", 900, 60, 86_400),
+        processing_index=env.get("PROCESSING_INDEX", "").strip() or None,
     )

@@ -38,6 +38,11 @@ class Reason(StrEnum):
     ANIMATED = "animated"
     DECOMPRESSION_BOMB = "decompression_bomb"
     OBJECT_MISSING = "object_missing"
+    KEY_TOO_LONG = "key_too_long"
+    REQUEST_REFUSED = "request_refused"
+    MALWARE = "malware"
+    MALWARE_SCAN_UNSUPPORTED = "malware_scan_unsupported"
+    MALWARE_SCAN_ACCESS_DENIED = "malware_scan_access_denied"
 
 
 #: Rejections that look like an attack rather than an accident; the handler

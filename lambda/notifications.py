@@ -9,14 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
+
+from storage import UploadRecord
 
 NOTIFICATIONS = "notifications"
 SECURITY = "security"
 
 #: The record fields a notification carries (never image bytes, never secrets).
-MESSAGE_FIELDS = (
+MESSAGE_FIELDS: tuple[str, ...] = (
     "object_key",
     "bucket",
     "status",
@@ -39,25 +40,24 @@ MESSAGE_FIELDS = (
 )
 
 
-def topics_for(suspicious: bool) -> list[str]:
+def topics_for(suspicious: bool) -> frozenset[str]:
     """Every outcome goes to the notifications topic; suspicious ones to security as well."""
-    return [NOTIFICATIONS, SECURITY] if suspicious else [NOTIFICATIONS]
+    return frozenset({NOTIFICATIONS, SECURITY} if suspicious else {NOTIFICATIONS})
 
 
-def build_message(record: Mapping[str, Any]) -> dict[str, Any]:
+def build_message(record: UploadRecord) -> dict[str, Any]:
     """The notification body: the record's public fields, JSON-ready.
 
-    DynamoDB returns numbers as ``Decimal``; they are all integers here.
     ``notification_id`` is the same for every message about one upload: SNS
     delivers at least once, and a retry after a half-finished announcement
     sends again, so subscribers drop repeats by this id.
     """
-    message = {
-        field: int(record[field]) if isinstance(record[field], Decimal) else record[field]
-        for field in MESSAGE_FIELDS
-        if record.get(field) is not None
+    message: dict[str, Any] = {
+        name: str(value) if name == "status" else value
+        for name in MESSAGE_FIELDS
+        if (value := getattr(record, name)) is not None
     }
-    identity = f"{record.get('object_key')}\n{record.get('sequencer')}".encode()
+    identity = f"{record.object_key}\n{record.sequencer}".encode()
     message["notification_id"] = hashlib.sha256(identity).hexdigest()[:32]
     return message
 
@@ -67,7 +67,7 @@ class Notifier:
         self._sns = client
         self._topic_arns = dict(topic_arns)
 
-    def publish(self, topic: str, record: Mapping[str, Any]) -> str:
+    def publish(self, topic: str, record: UploadRecord) -> str:
         """Publish the record's outcome to ``topic``; returns the SNS message id."""
         message = build_message(record)
         attributes = {
@@ -81,4 +81,5 @@ class Notifier:
             Message=json.dumps(message, ensure_ascii=False, sort_keys=True),
             MessageAttributes=attributes,
         )
-        return response["MessageId"]
+        message_id: str = response["MessageId"]
+        return message_id

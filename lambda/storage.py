@@ -2,22 +2,29 @@
 
 The record is also the idempotency guard. S3 delivers events at least once and
 not always in order, so every upload is first *claimed* with a conditional
-write keyed on the event's ``sequencer``; a duplicate or an older event cannot
-claim it and changes nothing.
+write keyed on the event's ordering token (S3's ``sequencer``); a duplicate or
+an older event cannot claim it and changes nothing.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-_SEQUENCER_WIDTH = 64
+#: Width that ordering tokens are padded to before they are stored and compared.
+SEQUENCER_WIDTH = 64
+#: S3 refuses longer keys: "a sequence of Unicode characters whose UTF-8 encoding
+#: is at most 1,024 bytes long"
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html).
+MAX_KEY_BYTES = 1024
+_HEX = frozenset("0123456789ABCDEF")
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 
@@ -29,7 +36,140 @@ class Status(StrEnum):
     FAILED = "FAILED"
 
 
-TERMINAL_STATUSES = frozenset({Status.PROCESSED, Status.REJECTED, Status.FAILED})
+class Trigger(StrEnum):
+    """What started the processing: the S3 event, or GuardDuty's clean scan result."""
+
+    S3_EVENT = "s3_event"
+    MALWARE_SCAN = "malware_scan"
+
+
+def normalize_sequencer(sequencer: str | None) -> str:
+    """S3's ``sequencer``, right-padded with zeros so that string order is event order.
+
+    The S3 User Guide: "The sequencers can be of different lengths. To compare
+    these values, first right pad the shorter value with zeros, and then do a
+    lexicographical comparison."
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html)
+    """
+    value = (sequencer or "").strip().upper()
+    if not value or len(value) > SEQUENCER_WIDTH or not set(value) <= _HEX:
+        raise ValueError(f"not an S3 event sequencer: {sequencer!r}")
+    return value.ljust(SEQUENCER_WIDTH, "0")
+
+
+# --------------------------------------------------------------------------
+# The record
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UploadRecord:
+    """One upload's record: what arrived, who owns it, and what was decided.
+
+    The DynamoDB item, the log fields and the notification are all built from
+    this one type. ``None`` means "absent" (DynamoDB stores no nulls here).
+    """
+
+    # What arrived (written by the claim)
+    object_key: str
+    bucket: str
+    sequencer: str
+    trigger: Trigger = Trigger.S3_EVENT
+    version_id: str | None = None
+    etag: str | None = None
+    event_size: int | None = None
+    request_id: str
+    received_at: str
+    expires_at: int
+    status: Status = Status.PROCESSING
+    lease_until: int | None = None
+    # What was decided (written by finish)
+    reason: str | None = None
+    reason_message: str | None = None
+    operation: str | None = None
+    output_key: str | None = None
+    sha256: str | None = None
+    input_format: str | None = None
+    input_width: int | None = None
+    input_height: int | None = None
+    input_mode: str | None = None
+    input_bytes: int | None = None
+    output_format: str | None = None
+    output_width: int | None = None
+    output_height: int | None = None
+    output_mode: str | None = None
+    output_bytes: int | None = None
+    processed_at: str | None = None
+    duration_ms: int | None = None
+    #: Topics still to be told about the decision; emptied as each is sent.
+    pending_topics: frozenset[str] = field(default_factory=frozenset)
+
+    #: Written by the claim; everything else is the decision.
+    CLAIM_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {
+            "object_key",
+            "bucket",
+            "sequencer",
+            "trigger",
+            "version_id",
+            "etag",
+            "event_size",
+            "request_id",
+            "received_at",
+            "expires_at",
+            "lease_until",
+        }
+    )
+
+    def to_item(self) -> dict[str, Any]:
+        """The DynamoDB item (attribute values marshalled), absent values left out."""
+        return _marshal(dict(self._present()))
+
+    def decision(self) -> dict[str, Any]:
+        """The decided fields that are present: what ``finish`` writes."""
+        return {k: v for k, v in self._present() if k not in self.CLAIM_FIELDS}
+
+    def decided(self, **changes: Any) -> UploadRecord:
+        """A copy with the decision applied."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> UploadRecord:
+        """The record a DynamoDB item holds (numbers back to ``int``)."""
+        values = {k: _DESERIALIZER.deserialize(v) for k, v in item.items()}
+        known = {f.name for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in known:
+                continue  # an attribute written by a newer version; keep reading
+            if isinstance(value, Decimal):
+                value = int(value)
+            elif isinstance(value, set):
+                value = frozenset(value)
+            kwargs[name] = value
+        kwargs["status"] = Status(kwargs.get("status", Status.PROCESSING))
+        kwargs["trigger"] = Trigger(kwargs.get("trigger", Trigger.S3_EVENT))
+        return cls(**kwargs)
+
+    def _present(self) -> Iterator[tuple[str, Any]]:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or value == frozenset():
+                continue
+            if isinstance(value, StrEnum):
+                value = value.value
+            elif isinstance(value, frozenset):
+                value = set(value)
+            yield f.name, value
+
+
+def _marshal(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _SERIALIZER.serialize(v) for k, v in values.items() if v is not None}
+
+
+# --------------------------------------------------------------------------
+# S3
+# --------------------------------------------------------------------------
 
 
 class ObjectMissing(Exception):
@@ -44,17 +184,40 @@ class ObjectTooLarge(Exception):
         self.size_bytes = size_bytes
 
 
-def normalize_sequencer(sequencer: str | None) -> str:
-    """Left-pad with zeros so that string order is event order, as AWS documents."""
-    value = (sequencer or "").strip().upper()
-    if len(value) > _SEQUENCER_WIDTH or any(c not in "0123456789ABCDEF" for c in value):
-        raise ValueError(f"not an S3 event sequencer: {sequencer!r}")
-    return value.rjust(_SEQUENCER_WIDTH, "0")
+class S3RequestRefused(Exception):
+    """S3 refused the request for a reason that no retry can change."""
+
+    def __init__(self, code: str, operation: str, message: str) -> None:
+        super().__init__(f"S3 {operation} refused with {code}: {message}")
+        self.code = code
+        self.operation = operation
 
 
-# --------------------------------------------------------------------------
-# S3
-# --------------------------------------------------------------------------
+#: S3 error codes that the same request always gets again, so a retry cannot
+#: help (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList).
+#: AccessDenied and KMS errors are deliberately NOT here: they come from
+#: configuration or an incident (a disabled key) that an operator fixes, after
+#: which Lambda's retry or the failed-events replay must still be able to work.
+PERMANENT_S3_ERRORS = frozenset(
+    {
+        "KeyTooLongError",  # 400 "Your key is too long."
+        "InvalidArgument",  # 400 "Invalid Argument"
+        "InvalidObjectState",  # 403 the object is archived (not valid for its state)
+        "MetadataTooLarge",  # 400 user metadata over the 2 KB limit
+        "EntityTooLarge",  # 400 the upload is over the maximum size
+    }
+)
+_MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
+
+
+def _s3_error(e: ClientError, operation: str, bucket: str, key: str, version: str | None) -> None:
+    """Raise the domain error a ClientError stands for; return if it is transient."""
+    code = e.response.get("Error", {}).get("Code", "")
+    if code in _MISSING:
+        raise ObjectMissing(f"s3://{bucket}/{key} ({version or 'latest'})") from e
+    if code in PERMANENT_S3_ERRORS:
+        message = e.response.get("Error", {}).get("Message", "")
+        raise S3RequestRefused(code, operation, message) from e
 
 
 class ObjectStore:
@@ -69,12 +232,11 @@ class ObjectStore:
         try:
             response = self._s3.get_object(**kwargs)
         except ClientError as e:
-            if e.response["Error"]["Code"] in ("NoSuchKey", "NoSuchVersion", "404"):
-                raise ObjectMissing(f"s3://{bucket}/{key} ({version_id or 'latest'})") from e
+            _s3_error(e, "GetObject", bucket, key, version_id)
             raise
         body = response["Body"]
         try:
-            data = body.read(max_bytes + 1)
+            data: bytes = body.read(max_bytes + 1)
         finally:
             body.close()
         if len(data) > max_bytes:
@@ -86,9 +248,13 @@ class ObjectStore:
     ) -> None:
         # No encryption headers: the bucket's default SSE-KMS key applies, and the
         # bucket policy refuses any request that asks for another key.
-        self._s3.put_object(
-            Bucket=bucket, Key=key, Body=data, ContentType=content_type, Metadata=dict(metadata)
-        )
+        try:
+            self._s3.put_object(
+                Bucket=bucket, Key=key, Body=data, ContentType=content_type, Metadata=dict(metadata)
+            )
+        except ClientError as e:
+            _s3_error(e, "PutObject", bucket, key, None)
+            raise
 
 
 # --------------------------------------------------------------------------
@@ -106,15 +272,7 @@ class ClaimOutcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Claim:
     outcome: ClaimOutcome
-    item: dict[str, Any]
-
-
-def _marshal(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _SERIALIZER.serialize(v) for k, v in values.items() if v is not None}
-
-
-def _unmarshal(item: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: _DESERIALIZER.deserialize(v) for k, v in (item or {}).items()}
+    record: UploadRecord
 
 
 class RecordStore:
@@ -122,28 +280,29 @@ class RecordStore:
         self._ddb = client
         self._table = table_name
 
-    def claim(self, item: Mapping[str, Any], lease_seconds: int) -> Claim:
+    def claim(self, record: UploadRecord, lease_seconds: int, now: int) -> Claim:
         """Claim an upload for processing, unless a record says it need not be.
 
         Claimable when: no record yet; the record is of an older upload of the
-        key (smaller sequencer); or it is this upload and it FAILED, or its
+        key (smaller sequencer) or came from the other trigger (malware gating
+        switched on or off); or it is this upload and it FAILED, or its
         PROCESSING lease has run out (the earlier invocation died).
         """
-        now = int(time.time())
-        new = {**item, "status": Status.PROCESSING.value, "lease_until": now + lease_seconds}
+        new = dataclasses.replace(record, status=Status.PROCESSING, lease_until=now + lease_seconds)
         try:
             self._ddb.put_item(
                 TableName=self._table,
-                Item=_marshal(new),
+                Item=new.to_item(),
                 ConditionExpression=(
-                    "attribute_not_exists(object_key) OR sequencer < :seq OR "
-                    "(sequencer = :seq AND (#status = :failed OR "
+                    "attribute_not_exists(object_key) OR #trigger <> :trigger OR "
+                    "sequencer < :seq OR (sequencer = :seq AND (#status = :failed OR "
                     "(#status = :processing AND lease_until < :now)))"
                 ),
-                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeNames={"#status": "status", "#trigger": "trigger"},
                 ExpressionAttributeValues=_marshal(
                     {
-                        ":seq": item["sequencer"],
+                        ":seq": record.sequencer,
+                        ":trigger": record.trigger.value,
                         ":failed": Status.FAILED.value,
                         ":processing": Status.PROCESSING.value,
                         ":now": now,
@@ -154,37 +313,93 @@ class RecordStore:
         except ClientError as e:
             if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            existing = _unmarshal(e.response.get("Item"))
-            return Claim(self._why_not_claimed(existing, item["sequencer"]), existing)
+            existing = UploadRecord.from_item(e.response.get("Item") or {})
+            return Claim(self._why_not_claimed(existing, record), existing)
         return Claim(ClaimOutcome.CLAIMED, new)
 
     @staticmethod
-    def _why_not_claimed(existing: Mapping[str, Any], sequencer: str) -> ClaimOutcome:
-        if existing.get("sequencer") != sequencer:
+    def _why_not_claimed(existing: UploadRecord, record: UploadRecord) -> ClaimOutcome:
+        if existing.sequencer != record.sequencer:
             return ClaimOutcome.DUPLICATE  # a newer upload of the key owns the record
-        if existing.get("status") == Status.PROCESSING.value:
+        if existing.status is Status.PROCESSING:
+            if existing.request_id == record.request_id:
+                # Our own claim: the write succeeded but its response was lost,
+                # and botocore's retry met the record it had written.
+                return ClaimOutcome.CLAIMED
             return ClaimOutcome.IN_PROGRESS
-        if existing.get("pending_topics"):
+        if existing.pending_topics:
             return ClaimOutcome.NOTIFY_PENDING
         return ClaimOutcome.DUPLICATE
 
-    def finish(self, claim: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any] | None:
-        """Write the terminal result if this invocation still owns the record.
+    def finish(self, record: UploadRecord) -> UploadRecord | None:
+        """Write the record's decision if this invocation still owns the record.
 
-        Returns the full record, or ``None`` when a newer upload took it over.
+        Returns the record as stored, or ``None`` when a newer upload took it over.
         """
-        values = {k: v for k, v in result.items() if v is not None}
-        names = {f"#a{i}": k for i, k in enumerate(values)}
-        updates = ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
-        attribute_values = {f":a{i}": v for i, v in enumerate(values.values())}
-        attribute_values |= {":rid": claim["request_id"], ":seq": claim["sequencer"]}
+        return self._decide(record, "request_id = :rid AND sequencer = :seq", record, {}, {})
+
+    def notified(self, record: UploadRecord, topic: str) -> None:
+        """Mark one notification of the record as sent."""
+        self._ddb.update_item(
+            TableName=self._table,
+            Key=_marshal({"object_key": record.object_key}),
+            UpdateExpression="DELETE pending_topics :topic",
+            ConditionExpression="sequencer = :seq",
+            ExpressionAttributeValues=_marshal({":topic": {topic}, ":seq": record.sequencer}),
+        )
+
+    def stuck(self, older_than: int, index_name: str | None = None) -> Iterator[UploadRecord]:
+        """Records still PROCESSING whose lease ran out before ``older_than``.
+
+        Only a PROCESSING record has ``lease_until`` (``finish`` removes it), so
+        an index on that attribute holds only the records in flight; without
+        one, the whole table is scanned.
+        """
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "#status = :processing AND lease_until < :cutoff",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": _marshal(
+                {":processing": Status.PROCESSING.value, ":cutoff": older_than}
+            ),
+            "ConsistentRead": index_name is None,
+        }
+        if index_name:
+            kwargs["IndexName"] = index_name
+        for page in self._ddb.get_paginator("scan").paginate(**kwargs):
+            for item in page.get("Items", []):
+                yield UploadRecord.from_item(item)
+
+    def expire(self, stuck: UploadRecord, result: UploadRecord) -> UploadRecord | None:
+        """Record a stuck claim's decision, unless it moved on meanwhile."""
+        return self._decide(
+            result,
+            "request_id = :rid AND sequencer = :seq AND #st = :processing AND lease_until = :lease",
+            stuck,
+            {":processing": Status.PROCESSING.value, ":lease": stuck.lease_until},
+            {"#st": "status"},
+        )
+
+    def _decide(
+        self,
+        result: UploadRecord,
+        condition: str,
+        owner: UploadRecord,
+        values: Mapping[str, Any],
+        names: Mapping[str, str],
+    ) -> UploadRecord | None:
+        decision = result.decision()
+        attribute_names = {f"#a{i}": k for i, k in enumerate(decision)} | dict(names)
+        updates = ", ".join(f"#a{i} = :a{i}" for i in range(len(decision)))
+        attribute_values = {f":a{i}": v for i, v in enumerate(decision.values())}
+        attribute_values |= {":rid": owner.request_id, ":seq": owner.sequencer} | dict(values)
         try:
             response = self._ddb.update_item(
                 TableName=self._table,
-                Key=_marshal({"object_key": claim["object_key"]}),
+                Key=_marshal({"object_key": result.object_key}),
                 UpdateExpression=f"SET {updates} REMOVE lease_until",
-                ConditionExpression="request_id = :rid AND sequencer = :seq",
-                ExpressionAttributeNames=names,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=attribute_names,
                 ExpressionAttributeValues=_marshal(attribute_values),
                 ReturnValues="ALL_NEW",
             )
@@ -192,26 +407,4 @@ class RecordStore:
             if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
             raise
-        return _unmarshal(response["Attributes"])
-
-    def notified(self, object_key: str, sequencer: str, topic: str) -> None:
-        """Mark one notification of the record as sent."""
-        self._ddb.update_item(
-            TableName=self._table,
-            Key=_marshal({"object_key": object_key}),
-            UpdateExpression="DELETE pending_topics :topic",
-            ConditionExpression="sequencer = :seq",
-            ExpressionAttributeValues=_marshal({":topic": {topic}, ":seq": sequencer}),
-        )
-
-    def get(self, object_key: str) -> dict[str, Any] | None:
-        response = self._ddb.get_item(
-            TableName=self._table, Key=_marshal({"object_key": object_key}), ConsistentRead=True
-        )
-        return _unmarshal(response.get("Item")) or None
-
-
-def topic_set(topics: Iterable[str]) -> set[str] | None:
-    """DynamoDB cannot store an empty set; an absent attribute means 'none'."""
-    values = set(topics)
-    return values or None
+        return UploadRecord.from_item(response["Attributes"])

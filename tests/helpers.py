@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from botocore.exceptions import ClientError
-
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).parent / "fixtures" / "events"
 REGION = "us-east-1"
@@ -59,21 +57,46 @@ def s3_event(
     return event
 
 
-def fail_call(
-    client, operation: str, code: str = "ThrottlingException", times: int = 1, after: int = 0
-) -> dict[str, int]:
-    """Make ``operation`` on ``client`` fail like AWS would.
+@dataclass
+class Clock:
+    """The pipeline's clock: real time, moved forward by a test (a lease running out)."""
 
-    ``times`` calls fail, after ``after`` calls that succeed. Returns the
-    counts of calls seen and failed.
-    """
-    calls = {"seen": 0, "failed": 0}
+    offset: float = 0.0
 
-    def raise_error(**_kwargs):
-        calls["seen"] += 1
-        if calls["seen"] > after and calls["failed"] < times:
-            calls["failed"] += 1
-            raise ClientError({"Error": {"Code": code, "Message": "injected"}}, operation)
+    def now(self) -> float:
+        return time.time() + self.offset
 
-    client.meta.events.register(f"before-call.*.{operation}", raise_error)
-    return calls
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+def scan_result_event(
+    bucket: str,
+    key: str,
+    *,
+    result: str = "NO_THREATS_FOUND",
+    version_id: str | None = None,
+    etag: str = "d41d8cd98f00b204e9800998ecf8427e",
+    time_: str = "2026-07-19T05:10:28Z",
+) -> dict:
+    """GuardDuty's scan-result event for one object, built from the JSON fixture."""
+    with (EVENTS / "guardduty_malware_scan_result.json").open() as f:
+        event = json.load(f)
+    event["time"] = time_
+    details = event["detail"]["s3ObjectDetails"]
+    details.update(bucketName=bucket, objectKey=key, eTag=etag)
+    if version_id:
+        details["versionId"] = version_id
+    else:
+        details.pop("versionId")
+    scan = event["detail"]["scanResultDetails"]
+    scan["scanResultStatus"] = result
+    scan["threats"] = (
+        [{"name": "EICAR-Test-File (not a virus)"}] if result == "THREATS_FOUND" else None
+    )
+    event["detail"]["scanStatus"] = {
+        "NO_THREATS_FOUND": "COMPLETED",
+        "THREATS_FOUND": "COMPLETED",
+        "FAILED": "FAILED",
+    }.get(result, "SKIPPED")
+    return event

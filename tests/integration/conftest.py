@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 import itertools
 import json
-import sys
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,12 @@ import pytest
 from moto import mock_aws
 from PIL import Image
 
-from helpers import REGION, s3_event
+from config import load_settings
+from helpers import REGION, Clock, s3_event
+from notifications import NOTIFICATIONS, SECURITY, Notifier
+from pipeline import AWS_CONFIG, Pipeline
+from storage import ObjectStore, RecordStore
+from structured_log import get_logger
 
 BUCKET = "image-processor-test-images"
 TABLE = "image-processor-test-uploads"
@@ -28,6 +32,7 @@ class Stack:
 
     s3: Any
     ddb: Any
+    sns: Any
     sqs: Any
     topic_arns: dict[str, str]
     queue_urls: dict[str, str]
@@ -92,17 +97,19 @@ class Stack:
 @pytest.fixture
 def stack(aws_credentials) -> Iterator[Stack]:
     with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
+        # The clients the pipeline gets: the function's own retry configuration,
+        # so that faults injected into them meet botocore's real retry loop.
+        s3 = boto3.client("s3", region_name=REGION, config=AWS_CONFIG)
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        ddb = boto3.client("dynamodb", region_name=REGION)
+        ddb = boto3.client("dynamodb", region_name=REGION, config=AWS_CONFIG)
         ddb.create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "object_key", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "object_key", "AttributeType": "S"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        sns = boto3.client("sns", region_name=REGION)
+        sns = boto3.client("sns", region_name=REGION, config=AWS_CONFIG)
         sqs = boto3.client("sqs", region_name=REGION)
         topic_arns, queue_urls = {}, {}
         for topic in ("notifications", "security"):
@@ -112,17 +119,58 @@ def stack(aws_credentials) -> Iterator[Stack]:
                 QueueUrl=queue_urls[topic], AttributeNames=["QueueArn"]
             )["Attributes"]["QueueArn"]
             sns.subscribe(TopicArn=topic_arns[topic], Protocol="sqs", Endpoint=queue_arn)
-        yield Stack(s3, ddb, sqs, topic_arns, queue_urls)
+        yield Stack(s3, ddb, sns, sqs, topic_arns, queue_urls)
+
+
+def stack_environment(stack: Stack, **extra: str) -> dict[str, str]:
+    """The function's environment variables for this stack."""
+    return {
+        "TABLE_NAME": TABLE,
+        "NOTIFICATIONS_TOPIC_ARN": stack.topic_arns["notifications"],
+        "SECURITY_TOPIC_ARN": stack.topic_arns["security"],
+        "LOG_LEVEL": "DEBUG",
+    } | extra
 
 
 @pytest.fixture
-def app(stack: Stack, monkeypatch: pytest.MonkeyPatch):
-    """``lambda_function`` imported fresh, as a cold start with this stack's settings."""
-    monkeypatch.setenv("TABLE_NAME", TABLE)
-    monkeypatch.setenv("NOTIFICATIONS_TOPIC_ARN", stack.topic_arns["notifications"])
-    monkeypatch.setenv("SECURITY_TOPIC_ARN", stack.topic_arns["security"])
-    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
-    sys.modules.pop("lambda_function", None)
-    module = importlib.import_module("lambda_function")
-    yield module
-    sys.modules.pop("lambda_function", None)
+def environment(stack: Stack) -> dict[str, str]:
+    return stack_environment(stack)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_pipeline(stack: Stack, clock: Clock) -> Callable[..., Pipeline]:
+    """Build a pipeline from this stack's clients, as the init phase would (settings from env)."""
+
+    def build(**environment: str) -> Pipeline:
+        settings = load_settings(stack_environment(stack, **environment))
+        return Pipeline(
+            settings,
+            ObjectStore(stack.s3),
+            RecordStore(stack.ddb, settings.table_name),
+            Notifier(
+                stack.sns,
+                {
+                    NOTIFICATIONS: settings.notifications_topic_arn,
+                    SECURITY: settings.security_topic_arn,
+                },
+            ),
+            get_logger("image_processor", settings.log_level),
+            clock=clock.now,
+        )
+
+    return build
+
+
+@pytest.fixture
+def pipeline(make_pipeline: Callable[..., Pipeline]) -> Pipeline:
+    return make_pipeline()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_botocore() -> None:
+    logging.getLogger("botocore").setLevel(logging.WARNING)

@@ -6,10 +6,11 @@ import copy
 import threading
 
 import images
+from errors import BatchIncomplete, UploadInProgress
 from helpers import FakeLambdaContext
 
 
-def test_the_same_event_delivered_concurrently_is_processed_once(app, stack):
+def test_the_same_event_delivered_concurrently_is_processed_once(pipeline, stack):
     event = stack.put("uploads/twice.png", images.make("PNG", (2000, 1500)))
     outcomes, errors = [], []
     barrier = threading.Barrier(2)
@@ -17,8 +18,8 @@ def test_the_same_event_delivered_concurrently_is_processed_once(app, stack):
     def deliver():
         barrier.wait()
         try:
-            outcomes.append(app.handler(copy.deepcopy(event), FakeLambdaContext()))
-        except app.BatchIncomplete as e:
+            outcomes.append(pipeline.handle(copy.deepcopy(event), FakeLambdaContext()))
+        except BatchIncomplete as e:
             errors.append(e.__cause__)
 
     threads = [threading.Thread(target=deliver) for _ in range(2)]
@@ -32,13 +33,13 @@ def test_the_same_event_delivered_concurrently_is_processed_once(app, stack):
     # The other delivery either saw the decided record or a live claim (and
     # raised, so Lambda retries it later and then finds it decided).
     assert len(statuses) + len(errors) == 2
-    assert all(isinstance(e, app.UploadInProgress) for e in errors)
+    assert all(isinstance(e, UploadInProgress) for e in errors)
     assert set(statuses) <= {"PROCESSED", "DUPLICATE"}
     assert len(stack.records()) == 1
     assert stack.output_versions("processed/twice.png") == 1
     assert len(stack.messages("notifications")) == 1
 
     if errors:  # Lambda's retry of the delivery that found the claim
-        retry = app.handler(copy.deepcopy(event), FakeLambdaContext())
+        retry = pipeline.handle(copy.deepcopy(event), FakeLambdaContext())
         assert retry["outcomes"][0]["status"] == "DUPLICATE"
         assert stack.messages("notifications") == []

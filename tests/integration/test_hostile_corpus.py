@@ -25,12 +25,12 @@ def test_the_corpus_is_big_enough_and_covers_every_outcome():
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=lambda case: case.id)
-def test_every_case_reaches_its_expected_terminal_outcome(app, stack, lambda_context, case):
+def test_every_case_reaches_its_expected_terminal_outcome(pipeline, stack, lambda_context, case):
     # Arrange
     event = stack.put(case.key, case.build())
 
     # Act: nothing may escape for an input-caused failure
-    app.handler(event, lambda_context)
+    pipeline.handle(event, lambda_context)
 
     # Assert
     records = stack.records()

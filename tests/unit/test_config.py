@@ -26,6 +26,9 @@ def test_defaults_follow_the_contract():
         max_dimension=4096,
         record_ttl_days=90,
         log_level="INFO",
+        malware_protection=False,
+        stuck_after_s=900,
+        processing_index=None,
     )
 
 
@@ -37,6 +40,9 @@ def test_every_variable_is_read():
         "MAX_DIMENSION": "2048",
         "RECORD_TTL_DAYS": "7",
         "LOG_LEVEL": "debug",
+        "MALWARE_PROTECTION": "ON",
+        "STUCK_AFTER_S": "120",
+        "PROCESSING_INDEX": "in-progress",
     }
 
     settings = load_settings(env)
@@ -44,6 +50,8 @@ def test_every_variable_is_read():
     assert (settings.input_prefix, settings.output_prefix) == ("in/", "out/")
     assert (settings.max_upload_bytes, settings.max_dimension) == (5000, 2048)
     assert (settings.record_ttl_days, settings.log_level) == (7, "DEBUG")
+    assert settings.malware_protection is True
+    assert (settings.stuck_after_s, settings.processing_index) == (120, "in-progress")
 
 
 @pytest.mark.parametrize("name", sorted(VALID))
@@ -66,6 +74,8 @@ def test_a_missing_required_variable_is_named(name):
         ("INPUT_PREFIX", "uploads"),
         ("OUTPUT_PREFIX", "/processed/"),
         ("LOG_LEVEL", "LOUD"),
+        ("MALWARE_PROTECTION", "yes"),
+        ("STUCK_AFTER_S", "59"),
     ],
 )
 def test_a_malformed_variable_is_named(name, value):
@@ -82,3 +92,8 @@ def test_overlapping_prefixes_are_refused(input_prefix, output_prefix):
 
     with pytest.raises(ConfigError, match="must not overlap"):
         load_settings(env)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("", False)])
+def test_malware_gating_is_off_unless_switched_on(value, expected):
+    assert load_settings(VALID | {"MALWARE_PROTECTION": value}).malware_protection is expected

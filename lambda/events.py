@@ -1,0 +1,164 @@
+"""The events that start the function, parsed into one ``Upload`` each.
+
+Three shapes arrive:
+
+* S3's event notification (``Records[].s3``), when malware gating is off;
+* GuardDuty Malware Protection for S3's scan result, delivered by an
+  EventBridge rule, when it is on: detail-type "GuardDuty Malware Protection
+  Object Scan Result", source ``aws.guardduty``
+  (https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html);
+* EventBridge's "Scheduled Event", which runs the sweep for stuck records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import unquote_plus
+
+from config import Settings
+from errors import MalformedEvent
+from storage import Trigger, normalize_sequencer
+
+SCAN_RESULT_DETAIL_TYPE = "GuardDuty Malware Protection Object Scan Result"
+
+
+class EventKind(StrEnum):
+    S3 = "s3"
+    S3_TEST = "s3_test"  # sent once when a notification is configured
+    MALWARE_SCAN = "malware_scan"
+    SCHEDULE = "schedule"
+
+
+class ScanResult(StrEnum):
+    """``scanResultDetails.scanResultStatus`` values GuardDuty documents for S3 objects
+    (https://docs.aws.amazon.com/guardduty/latest/ug/monitoring-malware-protection-s3-scans-gdu.html)."""
+
+    NO_THREATS_FOUND = "NO_THREATS_FOUND"
+    THREATS_FOUND = "THREATS_FOUND"
+    UNSUPPORTED = "UNSUPPORTED"
+    ACCESS_DENIED = "ACCESS_DENIED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One object to decide on, whichever event announced it."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    sequencer: str
+    etag: str | None
+    trigger: Trigger
+    #: From S3's event; a scan result does not say, and the download limit applies.
+    size: int | None = None
+    #: The scan verdict (only for ``Trigger.MALWARE_SCAN``); unknown values are kept as sent.
+    scan_result: str | None = None
+    threats: tuple[str, ...] = ()
+
+
+def event_kind(event: Mapping[str, Any]) -> EventKind:
+    if isinstance(event.get("Records"), list):
+        return EventKind.S3
+    if event.get("Event") == "s3:TestEvent":
+        return EventKind.S3_TEST
+    source, detail_type = event.get("source"), event.get("detail-type")
+    if source == "aws.guardduty" and detail_type == SCAN_RESULT_DETAIL_TYPE:
+        return EventKind.MALWARE_SCAN
+    if source == "aws.events" and detail_type == "Scheduled Event":
+        return EventKind.SCHEDULE
+    raise MalformedEvent(f"not an event this function handles: {str(dict(event))[:300]}")
+
+
+def ignored_because(key: str, settings: Settings) -> str | None:
+    """Why a key is not ours to process, or ``None``."""
+    if not key.startswith(settings.input_prefix):
+        return f"key is outside {settings.input_prefix}"
+    if key.endswith("/"):
+        return "folder marker"
+    return None
+
+
+def parse_s3_record(raw: Mapping[str, Any], settings: Settings) -> Upload | str:
+    """The upload an S3 event record describes, or why it is ignored."""
+    try:
+        s3 = raw["s3"]
+        key = unquote_plus(s3["object"]["key"])
+        bucket = s3["bucket"]["name"]
+        event_name = raw.get("eventName", "")
+    except (KeyError, TypeError) as e:
+        raise MalformedEvent("the event record has no s3.bucket.name or s3.object.key") from e
+    if not str(event_name).startswith("ObjectCreated:"):
+        return f"event {event_name or '(none)'} is not an object creation"
+    ignored = ignored_because(key, settings)
+    if ignored:
+        return ignored
+    if settings.malware_protection:
+        return "malware gating is on: the scan result starts the processing"
+    try:
+        sequencer = normalize_sequencer(s3["object"].get("sequencer"))
+        size = int(s3["object"].get("size", 0))
+    except (TypeError, ValueError) as e:
+        raise MalformedEvent(f"bad size or sequencer for {key!r}") from e
+    return Upload(
+        bucket=bucket,
+        key=key,
+        size=size,
+        version_id=s3["object"].get("versionId") or None,
+        sequencer=sequencer,
+        etag=s3["object"].get("eTag"),
+        trigger=Trigger.S3_EVENT,
+    )
+
+
+def parse_scan_result(event: Mapping[str, Any], settings: Settings) -> Upload | str:
+    """The upload a GuardDuty scan result is about, or why it is ignored.
+
+    The object key is used as sent (unverified whether GuardDuty URL-encodes it
+    the way S3's notifications do; the documented examples are plain keys).
+    """
+    try:
+        detail = event["detail"]
+        obj = detail["s3ObjectDetails"]
+        bucket, key = obj["bucketName"], obj["objectKey"]
+        result = detail["scanResultDetails"]["scanResultStatus"]
+        scanned_at = datetime.fromisoformat(event["time"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise MalformedEvent("the scan result has no bucket, key, result or time") from e
+    if not settings.malware_protection:
+        return "malware gating is off: S3's event starts the processing"
+    ignored = ignored_because(key, settings)
+    if ignored:
+        return ignored
+    version_id = obj.get("versionId") or None
+    threats = tuple(
+        str(t.get("name", "")) for t in detail["scanResultDetails"].get("threats") or ()
+    )
+    return Upload(
+        bucket=bucket,
+        key=key,
+        version_id=version_id,
+        sequencer=scan_sequencer(scanned_at, version_id or obj.get("eTag") or ""),
+        etag=obj.get("eTag"),
+        trigger=Trigger.MALWARE_SCAN,
+        scan_result=str(result),
+        threats=threats,
+    )
+
+
+def scan_sequencer(scanned_at: datetime, version: str) -> str:
+    """An ordering token for a scan result, which carries no S3 sequencer.
+
+    The scan time (seconds) orders results of the same key; the version breaks
+    ties deterministically, so a repeat of one result is a duplicate while two
+    versions scanned within one second both get a token (their order is then
+    arbitrary: S3 says nothing finer here).
+    """
+    seconds = int(scanned_at.timestamp())
+    tie = hashlib.sha256(version.encode()).hexdigest()[:16]
+    return normalize_sequencer(f"{seconds:010X}{tie}")

@@ -1,0 +1,88 @@
+"""Records stuck in PROCESSING: a hard timeout or crash leaves the claim and its lease.
+
+Lambda retries a failed asynchronous invocation twice, and keeps throttled
+events for up to the maximum event age; when the function "can't keep up with
+incoming events, events might also be deleted from the queue without being
+sent to the function"
+(https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+A scheduled sweep records such claims FAILED, so every record reaches a
+terminal state; FAILED stays claimable, so a late retry still completes it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import images
+from events import parse_s3_record
+from helpers import FakeLambdaContext
+from storage import UploadRecord
+
+SCHEDULED = {
+    "version": "0",
+    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-10-08T16:53:06Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/image-processor-sweep"],
+    "detail": {},
+}
+
+
+def claim_that_died(pipeline, event, seconds_ago):
+    upload = parse_s3_record(event["Records"][0], pipeline.settings)
+    record = UploadRecord(
+        object_key=upload.key,
+        bucket=upload.bucket,
+        sequencer=upload.sequencer,
+        version_id=upload.version_id,
+        request_id="timed-out-invocation",
+        received_at="2026-01-01T00:00:00+00:00",
+        expires_at=int(time.time()) + 86_400,
+    )
+    pipeline.records.claim(record, lease_seconds=30, now=int(time.time()) - seconds_ago)
+
+
+def test_a_claim_whose_invocation_died_is_recorded_failed_and_announced(pipeline, stack):
+    # Arrange: a claim whose lease ran out 20 minutes ago (stuck_after_s is 900)
+    event = stack.put("uploads/stuck.png", images.make("PNG"))
+    claim_that_died(pipeline, event, seconds_ago=1230)
+
+    # Act
+    result = pipeline.handle(SCHEDULED, FakeLambdaContext())
+
+    # Assert
+    assert result == {"expired": ["uploads/stuck.png"]}
+    record = stack.record("uploads/stuck.png")
+    assert (record["status"]["S"], record["reason"]["S"]) == ("FAILED", "LeaseExpired")
+    assert "timed-out-invocation" in record["reason_message"]["S"]
+    assert "lease_until" not in record
+    assert "pending_topics" not in record
+    [notice] = stack.messages("notifications")
+    assert (notice["body"]["status"], notice["body"]["reason"]) == ("FAILED", "LeaseExpired")
+
+
+def test_a_late_retry_still_completes_a_swept_upload(pipeline, stack):
+    event = stack.put("uploads/late.png", images.make("PNG"))
+    claim_that_died(pipeline, event, seconds_ago=1230)
+    pipeline.handle(SCHEDULED, FakeLambdaContext())
+
+    pipeline.handle(event, FakeLambdaContext())
+
+    assert stack.record("uploads/late.png")["status"]["S"] == "PROCESSED"
+
+
+def test_a_recent_claim_and_decided_records_are_left_alone(pipeline, stack):
+    recent = stack.put("uploads/recent.png", images.make("PNG"))
+    claim_that_died(pipeline, recent, seconds_ago=60)
+    pipeline.handle(stack.put("uploads/done.png", images.make("PNG")), FakeLambdaContext())
+    before = {r["object_key"]["S"]: r for r in stack.records()}
+    stack.messages("notifications")
+
+    result = pipeline.handle(SCHEDULED, FakeLambdaContext())
+
+    assert result == {"expired": []}
+    assert {r["object_key"]["S"]: r for r in stack.records()} == before
+    assert stack.messages("notifications") == []
