@@ -14,7 +14,7 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
 
-from PIL import Image, ImageFile, ImageMath, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageMath, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 if TYPE_CHECKING:
     from PIL import ImageCms
@@ -203,6 +203,8 @@ def _open(data: bytes, source_format: str, limits: Limits) -> ImageFile.ImageFil
     # it warns (an error here), beyond twice that it raises DecompressionBombError.
     Image.MAX_IMAGE_PIXELS = limits.max_dimension * limits.max_dimension
     try:
+        if source_format == "JPEG":
+            return _open_primary_jpeg(data, limits)
         return Image.open(io.BytesIO(data), formats=[source_format])
     except Image.DecompressionBombError as e:
         raise ImageRejected(
@@ -224,6 +226,32 @@ def _open(data: bytes, source_format: str, limits: Limits) -> ImageFile.ImageFil
         raise ImageRejected(Reason.CORRUPT, f"the image header is corrupt: {e}") from e
 
 
+def _open_primary_jpeg(data: bytes, limits: Limits) -> ImageFile.ImageFile:
+    """Open only the primary image of a JPEG, ignoring any MPF index.
+
+    A multi-picture JPEG (CIPA DC-007 MPF: a camera's stereo pair or
+    panorama, an Ultra HDR photo's gain map) is a baseline JPEG whose first
+    image, at the start of the file, is the primary; the others follow its
+    end-of-image marker. Pillow's ``Image.open`` would parse the MPF index
+    (and count the secondary images as frames); the JPEG decoder alone reads
+    the primary and never looks past it, so a broken index cannot matter.
+    Pillow's pixel-count guard runs in ``Image.open``; the same limits apply here.
+    """
+    image = JpegImagePlugin.JpegImageFile(io.BytesIO(data))
+    pixels = image.width * image.height
+    if pixels > 2 * limits.max_dimension**2:
+        raise ImageRejected(
+            Reason.DECOMPRESSION_BOMB,
+            f"the header claims more than twice the allowed pixel count: {pixels} pixels",
+        )
+    if pixels > limits.max_dimension**2:
+        raise ImageRejected(
+            Reason.TOO_LARGE_DIMENSIONS,
+            f"the header claims more pixels than {limits.max_dimension}x{limits.max_dimension}",
+        )
+    return image
+
+
 def _check_header(image: Image.Image, source_format: str, limits: Limits) -> None:
     width, height = image.size
     if width > limits.max_dimension or height > limits.max_dimension:
@@ -232,10 +260,7 @@ def _check_header(image: Image.Image, source_format: str, limits: Limits) -> Non
             f"the image is {width}x{height}; the limit is "
             f"{limits.max_dimension}x{limits.max_dimension}",
         )
-    # A multi-picture JPEG (CIPA DC-007 MPF: a camera's stereo pair or
-    # panorama, an Ultra HDR photo's gain map) holds stills behind the primary
-    # image, never an animation; only the primary is decoded (frame 0).
-    if getattr(image, "is_animated", False) and image.format != "MPO":
+    if getattr(image, "is_animated", False):  # APNG, animated WEBP
         raise ImageRejected(
             Reason.ANIMATED, "the image is animated; only single-frame images are processed"
         )
