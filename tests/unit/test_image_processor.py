@@ -15,6 +15,7 @@ from image_processor import (
     Reason,
     Route,
     check_size,
+    is_lossless_webp,
     process_image,
     route,
 )
@@ -546,3 +547,17 @@ def test_grey_alpha_png_with_a_grey_icc_profile_keeps_its_alpha():
     assert abs(grey - images.srgb_from_linear(128 / 255)) <= 2
     assert alpha == 255
     assert output.getpixel((75, 100))[1] == 0
+
+
+@pytest.mark.parametrize("lossless", [True, False])
+def test_lossless_detection_walks_past_odd_sized_chunks(lossless):
+    # An extended WEBP: VP8X, an ICCP chunk of odd length (padded to even), then the bitstream.
+    profile = images.swapped_rgb_profile() + b"\0"  # one byte longer: odd
+    assert len(profile) % 2 == 1
+    data = images.encode(
+        images.screenshot((64, 48)), "WEBP", lossless=lossless, icc_profile=profile
+    )
+    assert images.webp_chunks(data)[:2] == [b"VP8X", b"ICCP"]
+
+    assert is_lossless_webp(data) is lossless
+    assert is_lossless_webp(data[:30]) is False  # cut before any bitstream chunk
