@@ -60,24 +60,26 @@ _SUFFIXES = (("_thumb", Operation.THUMBNAIL), ("_grayscale", Operation.GRAYSCALE
 # Encoder settings, chosen by the cost model `make bench` prints: the cheapest
 # per image (Lambda GB-seconds of the encoder plus 30 days of S3 storage of
 # its output, at list prices) whose PSNR is nowhere below Pillow's default.
-# PNG level 2 costs about as much as level 1 and 10% less than level 6 (which
-# is 3x the CPU for 20% smaller files); WEBP method 4 is the only lossy setting
-# that matches the default's PSNR everywhere; lossless method 0 is a quarter of
-# the CPU of method 2 for files twice the size, still cheaper per image.
+# PNG levels 1 to 3 cost the same within the noise, 8% less than level 6 (3x
+# the CPU for 20% smaller files); WEBP method 4 is the only lossy setting that
+# matches the default's PSNR everywhere; lossless method 0 is a third of the
+# CPU of method 2 for files nearly twice the size, still 40% cheaper per image.
 _SAVE_OPTIONS: dict[str, dict[str, int | bool]] = {
     "JPEG": {"quality": 85},
     "PNG": {"compress_level": 2},
     "WEBP": {"quality": 80, "method": 4},
 }
 #: A lossless WEBP upload stays lossless (screenshots, logos, line art), at
-#: every size: even a 16x16 icon is smaller lossless than lossy at quality 80.
+#: every size: a 16x16 or 64x64 icon is smaller lossless than lossy at quality
+#: 80; a 200x150 one about 6% larger, where lossy shows artefacts (26.6 dB).
 _WEBP_LOSSLESS_OPTIONS: dict[str, int | bool] = {"lossless": True, "quality": 25, "method": 0}
 
 #: Peak working memory per source pixel, by format: the worst operation's
 #: peak RSS above the process baseline in `make bench`, plus about 5%.
 #: (JPEG decodes shrunk on load, except CMYK and greyscale at full size;
-#: libwebp's decoder and encoder hold the most.)
-WORKING_BYTES_PER_PIXEL = {"JPEG": 9, "PNG": 10, "WEBP": 26}
+#: libwebp's decoder and encoder hold the most: 28 bytes a pixel for the
+#: greyscale of a 4096x4096 lossless WEBP, 25 for a lossy one.)
+WORKING_BYTES_PER_PIXEL = {"JPEG": 9, "PNG": 10, "WEBP": 30}
 _DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError)
 
 
