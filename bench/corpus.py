@@ -30,6 +30,29 @@ def photo(size: tuple[int, int], seed: int, grain: float = 0.12) -> Image.Image:
     return Image.blend(base, noise, grain) if grain else base
 
 
+def screen(size: tuple[int, int], seed: int) -> Image.Image:
+    """Flat panels, hard edges and text-like strokes: a screenshot, not a photograph."""
+    rng = random.Random(seed)
+    width, height = size
+    image = Image.new("RGB", size, (245, 245, 245))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y = rng.randrange(width), rng.randrange(height)
+        w, h = rng.randrange(width // 20, width // 3), rng.randrange(height // 40, height // 6)
+        draw.rectangle(
+            (x, y, x + w, y + h), fill=tuple(rng.choice((40, 90, 200, 230)) for _ in range(3))
+        )
+    for row in range(0, height, max(12, height // 200)):
+        for column in range(rng.randrange(8, 40), width - 40, max(40, width // 60)):
+            if rng.random() < 0.5:
+                draw.text(
+                    (column, row),
+                    rng.choice(("File", "Edit", "42", "Ok", "img")),
+                    fill=(20, 20, 20),
+                )
+    return image
+
+
 def build(directory: Path) -> dict[str, Path]:
     """Write the corpus into ``directory`` (once) and return name -> path."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -52,6 +75,12 @@ def build(directory: Path) -> dict[str, Path]:
             {"quality": 90},
         ),
         "small.webp": lambda: (photo((800, 600), SEED + 9), "WEBP", {"quality": 80}),
+        # A screenshot saved as lossless WEBP: it must come back lossless.
+        "4096sq-lossless.webp": lambda: (
+            screen((4096, 4096), SEED + 10),
+            "WEBP",
+            {"lossless": True},
+        ),
     }
     paths = {}
     for name, spec in specs.items():

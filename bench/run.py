@@ -5,7 +5,12 @@ Prints, and writes to bench/results/ (JSON and Markdown):
      size, PSNR against a high-quality reference downscale;
   2. peak RSS of a fresh process that imports the handler as Lambda would;
   3. cold start (import time) and the package size;
-  4. the memory table: duration, fit and GB-seconds for each Lambda size.
+  4. the memory table: duration, fit and GB-seconds for each Lambda size;
+  5. the cost model behind the encoder settings: for each candidate, the
+     encoder's CPU (as Lambda GB-seconds, Arm price) plus the S3 storage of
+     its output for the lifecycle's 30 days, at list prices (bench/prices.py);
+  6. the targets: every case within 2x pyvips, geometric mean <= 1.0x, PSNR
+     equal or better than the naive baseline.
 
     python bench/run.py [--runs N] [--only NAME]
 """
@@ -33,12 +38,15 @@ sys.path.insert(0, str(ROOT / "lambda"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
+import prices  # noqa: E402
 
+import image_processor  # noqa: E402
 from image_processor import (  # noqa: E402
     BOX_SIZE,
     Limits,
     Operation,
     estimate_working_bytes,
+    is_lossless_webp,
     process_image,
     route,
 )
@@ -51,7 +59,7 @@ except (ImportError, OSError):  # not installed, or libvips missing
 OPERATIONS = {"resize": "", "thumbnail": "_thumb", "grayscale": "_grayscale"}
 LIMITS = Limits()
 LAMBDA_SIZES_MB = (128, 256, 512, 1024, 1769)
-FULL_VCPU_MB = 1769
+FULL_VCPU_MB = prices.FULL_VCPU_MB
 FREE_TIER_GB_S = 400_000
 TIMEOUT_S = 30
 
@@ -89,6 +97,8 @@ def vips(data: bytes, key: str) -> bytes:
         image = pyvips.Image.thumbnail_buffer(data, box, height=box, size="down")
     options = {"JPEG": (".jpg", {"Q": 85}), "PNG": (".png", {"compression": 6}),
                "WEBP": (".webp", {"Q": 80})}[target.expected_format]  # fmt: skip
+    if target.expected_format == "WEBP" and is_lossless_webp(data):
+        options = (".webp", {"lossless": True})  # like the project: lossless stays lossless
     return image.write_to_buffer(options[0], keep=0, **options[1])
 
 
@@ -193,6 +203,153 @@ def memory_table(cases: list[dict]) -> list[dict]:
 
 
 # --------------------------------------------------------------------------
+# The cost model behind the encoder settings
+# --------------------------------------------------------------------------
+
+#: Candidate encoder settings per output kind; the project's own is marked in the report.
+#: Pillow's defaults, which the naive baseline uses, are compress_level 6 for PNG
+#: and quality 80, method 4 for WEBP
+#: (https://pillow.readthedocs.io/en/stable/handbook/image-file-formats.html).
+PILLOW_DEFAULTS = {"PNG": {"compress_level": 6}, "WEBP": {"quality": 80, "method": 4},
+                   "WEBP lossless": {"lossless": True, "quality": 80, "method": 4}}  # fmt: skip
+CANDIDATES = {
+    "PNG": [{"compress_level": level} for level in (1, 2, 3, 6, 9)],
+    "WEBP": [
+        {"quality": quality, "method": method}
+        for quality, method in ((80, 0), (80, 2), (84, 2), (80, 3), (82, 3), (80, 4))
+    ],
+    "WEBP lossless": [
+        {"lossless": True, "quality": quality, "method": method}
+        for method, quality in ((0, 0), (0, 25), (1, 25), (2, 50), (4, 75))
+    ],
+}
+
+
+def _current(kind: str) -> dict:
+    if kind == "WEBP lossless":
+        return image_processor._WEBP_LOSSLESS_OPTIONS
+    return image_processor._SAVE_OPTIONS[kind]
+
+
+def transformed(data: bytes, key: str) -> tuple[str, Image.Image]:
+    """What the project hands its encoder for this upload (decoded, resized, upright)."""
+    target = route(key)
+    fmt = target.expected_format
+    image = image_processor._open(data, fmt, LIMITS)
+    kind = "WEBP lossless" if fmt == "WEBP" and is_lossless_webp(data) else fmt
+    return kind, image_processor._transform(image, target.operation, fmt)
+
+
+def encoder_costs(files: dict[str, Path], runs: int) -> dict[str, list[dict]]:
+    """Each candidate setting over every case of its kind: encoder CPU, bytes, PSNR, cost."""
+    inputs: dict[str, list[tuple[str, Image.Image]]] = {}
+    for name, path in files.items():
+        if name.endswith(".jpg"):
+            continue  # JPEG keeps quality 85: output quality, not cost, decides it
+        data = path.read_bytes()
+        stem, ext = name.rsplit(".", 1)
+        for suffix in OPERATIONS.values():
+            kind, image = transformed(data, f"uploads/{stem}{suffix}.{ext}")
+            inputs.setdefault(kind, []).append((f"{name}{suffix}", image))
+    table: dict[str, list[dict]] = {}
+    for kind, cases in inputs.items():
+        rows = []
+        fmt = kind.split()[0]
+        baseline = [_psnr_of(image, fmt, PILLOW_DEFAULTS[kind]) for _label, image in cases]
+        for options in CANDIDATES[kind]:
+            cpu_ms, total_bytes, worst_psnr, worst_gain = 0.0, 0, 99.0, 99.0
+            for (_label, image), default_psnr in zip(cases, baseline, strict=True):
+
+                def encode(image=image, fmt=fmt, options=options) -> bytes:
+                    buffer = io.BytesIO()
+                    image.save(buffer, fmt, **options)
+                    return buffer.getvalue()
+
+                encoded = encode()
+                samples = []
+                for _ in range(runs):
+                    c0 = time.process_time()
+                    encode()
+                    samples.append((time.process_time() - c0) * 1000)
+                cpu_ms += statistics.median(samples)
+                total_bytes += len(encoded)
+                with Image.open(io.BytesIO(encoded)) as decoded:
+                    case_psnr = _psnr(decoded.convert("RGB"), image.convert("RGB"))
+                worst_psnr = min(worst_psnr, case_psnr)
+                worst_gain = min(worst_gain, round(case_psnr, 1) - round(default_psnr, 1))
+            count = len(cases)
+            rows.append({
+                "options": options,
+                "current": options == _current(kind),
+                "cases": count,
+                "encode_cpu_ms": cpu_ms / count,
+                "output_kb": total_bytes / count / 1000,
+                "worst_psnr": worst_psnr,
+                "worst_psnr_vs_default": worst_gain,
+                "lambda_usd_per_million": prices.lambda_usd(cpu_ms / count) * 1e6,
+                "s3_usd_per_million": prices.storage_usd(total_bytes / count) * 1e6,
+            })  # fmt: skip
+        for row in rows:
+            row["total_usd_per_million"] = row["lambda_usd_per_million"] + row["s3_usd_per_million"]
+        # The rule: the cheapest setting whose PSNR is nowhere below Pillow's default.
+        eligible = [row for row in rows if row["worst_psnr_vs_default"] >= 0]
+        cheapest = min(eligible or rows, key=lambda row: row["total_usd_per_million"])
+        cheapest["cheapest"] = True
+        table[kind] = rows
+    return table
+
+
+def tiny_lossless(sizes=((16, 16), (64, 64), (200, 150))) -> list[dict]:
+    """Very small lossless WEBPs (icons, thumbnails): lossless output beside lossy q80."""
+    rows = []
+    for size in sizes:
+        image = corpus.screen(size, corpus.SEED + size[0])
+        sizes_out = {}
+        for label, options in (("lossless", image_processor._WEBP_LOSSLESS_OPTIONS),
+                               ("lossy", image_processor._SAVE_OPTIONS["WEBP"])):  # fmt: skip
+            buffer = io.BytesIO()
+            image.save(buffer, "WEBP", **options)
+            with Image.open(io.BytesIO(buffer.getvalue())) as decoded:
+                sizes_out[label] = (len(buffer.getvalue()), _psnr(decoded.convert("RGB"), image))
+        rows.append({"size": size, "lossless_bytes": sizes_out["lossless"][0],
+                     "lossy_bytes": sizes_out["lossy"][0], "lossy_psnr": sizes_out["lossy"][1]})  # fmt: skip
+    return rows
+
+
+def _psnr_of(image: Image.Image, fmt: str, options: dict) -> float:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    with Image.open(io.BytesIO(buffer.getvalue())) as decoded:
+        return _psnr(decoded.convert("RGB"), image.convert("RGB"))
+
+
+def _psnr(got: Image.Image, want: Image.Image) -> float:
+    stat = ImageStat.Stat(ImageChops.difference(got, want))
+    mse = sum(stat.sum2) / (3 * got.width * got.height)
+    return 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def targets(cases: list[dict]) -> dict:
+    ratios = [case["ratio_pyvips"] for case in cases if case.get("ratio_pyvips")]
+    worst = max(cases, key=lambda case: case.get("ratio_pyvips", 0))
+    psnr_ok = [
+        case for case in cases
+        if case["naive"]["psnr"] is None
+        or (case["project"]["psnr"] is not None
+            and round(case["project"]["psnr"], 1) >= round(case["naive"]["psnr"], 1))
+    ]  # fmt: skip
+    geomean = math.exp(statistics.mean(math.log(r) for r in ratios)) if ratios else None
+    return {
+        "max_ratio_pyvips": worst.get("ratio_pyvips"),
+        "max_case": f"{worst['file']} {worst['operation']}",
+        "geomean_ratio_pyvips": geomean,
+        "cases": len(cases),
+        "psnr_at_least_naive": len(psnr_ok),
+        "psnr_below_naive": [f"{c['file']} {c['operation']}" for c in cases if c not in psnr_ok],
+    }
+
+
+# --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
 
@@ -202,8 +359,9 @@ def markdown(report: dict) -> str:
         f"# Benchmark ({report['machine']})",
         "",
         "| file | op | project CPU ms | naive CPU ms | pyvips CPU ms | project/naive | project/pyvips |"
-        " output | bytes | PSNR project | PSNR naive | PSNR pyvips | peak RSS MB | guard plans MB |",
-        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        " output | bytes | pyvips bytes | PSNR project | PSNR naive | PSNR pyvips | USD per million: project | pyvips |"
+        " peak RSS MB | guard plans MB |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in report["cases"]:
         vips_ms = f"{c['pyvips']['cpu_ms']:.0f}" if c.get("pyvips") else "n/a"
@@ -211,8 +369,11 @@ def markdown(report: dict) -> str:
         lines.append(
             f"| {c['file']} | {c['operation']} | {c['project']['cpu_ms']:.0f} | {c['naive']['cpu_ms']:.0f}"
             f" | {vips_ms} | {c['ratio_naive']:.2f} | {vips_ratio} | {c['size'][0]}x{c['size'][1]}"
-            f" | {c['project']['bytes']} | {_db(c['project']['psnr'])} | {_db(c['naive']['psnr'])}"
-            f" | {_db(c.get('pyvips', {}).get('psnr'))} | {c['peak_rss_mb']:.0f} | {c['guard_estimate_mb']:.0f} |"
+            f" | {c['project']['bytes']} | {c.get('pyvips', {}).get('bytes', 'n/a')}"
+            f" | {_db(c['project']['psnr'])} | {_db(c['naive']['psnr'])}"
+            f" | {_db(c.get('pyvips', {}).get('psnr'))} | {c['project']['usd_per_million']:.2f}"
+            f" | {c.get('pyvips', {}).get('usd_per_million', float('nan')):.2f}"
+            f" | {c['peak_rss_mb']:.0f} | {c['guard_estimate_mb']:.0f} |"
         )
     start = report["cold_start"]
     lines += [
@@ -235,6 +396,52 @@ def markdown(report: dict) -> str:
             f" | {r['gb_s_per_image']} | {r['gb_s_per_10k']} | {r['free_tier_share_10k']:.2%} |"
         )
     lines += ["", f"Recommended memory: **{report['recommended_memory_mb']} MB**."]
+    t = report["targets"]
+    geomean = "n/a" if t["geomean_ratio_pyvips"] is None else f"{t['geomean_ratio_pyvips']:.2f}x"
+    max_ratio = "n/a" if t["max_ratio_pyvips"] is None else f"{t['max_ratio_pyvips']:.2f}x"
+    lines += [
+        "",
+        "## Targets (median CPU, this run)",
+        "",
+        f"- Slowest case against pyvips: {max_ratio} ({t['max_case']}); target at most 2x.",
+        f"- Geometric mean against pyvips over {t['cases']} cases: {geomean}; target at most 1.0x.",
+        f"- PSNR equal or better than the naive baseline: {t['psnr_at_least_naive']} of {t['cases']}"
+        + (f" (below: {', '.join(t['psnr_below_naive'])})" if t["psnr_below_naive"] else "")
+        + ".",
+        "",
+        "## Cost model of the encoder settings",
+        "",
+        f"Per image, averaged over the corpus' outputs of each kind: the encoder's CPU as Lambda"
+        f" GB-seconds at {prices.MEMORY_MB} MB (Arm, USD {prices.LAMBDA_ARM_USD_PER_GB_S}/GB-s) plus"
+        f" S3 Standard storage of the output for {prices.RETENTION_DAYS} days"
+        f" (USD {prices.S3_STANDARD_USD_PER_GB_MONTH}/GB-month); list prices, no free tier"
+        " (sources in bench/prices.py). Decoding and resizing cost the same under every setting.",
+        "",
+        "Rule: the cheapest setting whose PSNR is nowhere below Pillow's default (the naive"
+        " baseline's encoder), case by case; *PSNR vs default* is the worst case's difference.",
+        "",
+        "| output | setting | encode CPU ms | output kB | worst PSNR dB | PSNR vs default dB | Lambda USD/1M | S3 USD/1M | total USD/1M | |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for kind, rows in report["encoder_costs"].items():
+        for r in rows:
+            setting = ", ".join(f"{k}={v}" for k, v in r["options"].items() if k != "lossless")
+            mark = " ".join(
+                m
+                for m, on in (("**chosen**", r["current"]), ("model's pick", r.get("cheapest")))
+                if on
+            )
+            lines.append(
+                f"| {kind} ({r['cases']} cases) | {setting} | {r['encode_cpu_ms']:.0f} | {r['output_kb']:.0f}"
+                f" | {_db(r['worst_psnr'])} | {r['worst_psnr_vs_default']:+.1f} | {r['lambda_usd_per_million']:.2f} | {r['s3_usd_per_million']:.2f}"
+                f" | {r['total_usd_per_million']:.2f} | {mark} |"
+            )
+    lines += ["", "Very small lossless WEBPs (kept lossless):", "",
+              "| size | lossless bytes | lossy q80 bytes | lossy PSNR dB |", "|---|---:|---:|---:|"]  # fmt: skip
+    for r in report["tiny_lossless"]:
+        lines.append(
+            f"| {r['size'][0]}x{r['size'][1]} | {r['lossless_bytes']} | {r['lossy_bytes']} | {_db(r['lossy_psnr'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -266,7 +473,8 @@ def main() -> int:
                 with Image.open(io.BytesIO(output)) as decoded:
                     size = decoded.size
                 row[label] = result | {"bytes": len(output), "size": size,
-                                       "psnr": psnr(output, data, key)}  # fmt: skip
+                                       "psnr": psnr(output, data, key),
+                                       "usd_per_million": prices.per_image_usd(result["cpu_ms"], len(output)) * 1e6}  # fmt: skip
             row["size"] = row["project"]["size"]
             row["ratio_naive"] = row["project"]["cpu_ms"] / row["naive"]["cpu_ms"]
             if "pyvips" in row:
@@ -283,11 +491,13 @@ def main() -> int:
                 f"{name:18} {operation:9} project {row['project']['cpu_ms']:7.0f} ms"
                 f"  naive {row['naive']['cpu_ms']:7.0f} ms"
                 f"  pyvips {row.get('pyvips', {}).get('cpu_ms', float('nan')):7.0f} ms"
-                f"  rss {row['peak_rss_mb']:5.0f} MB  psnr {_db(row['project']['psnr'])}",
+                f"  x{row.get('ratio_pyvips', float('nan')):4.2f}  rss {row['peak_rss_mb']:5.0f} MB  psnr {_db(row['project']['psnr'])}",
                 flush=True,
             )
 
     table = memory_table(cases)
+    print("cost model of the encoder settings ...", flush=True)
+    costs = encoder_costs(files, max(1, args.runs // 2)) if not args.only else {}
     recommended = next(
         (r["memory_mb"] for r in table if r["all_fit"] and r["well_inside_timeout"]), None
     )
@@ -304,6 +514,9 @@ def main() -> int:
         "package": package(),
         "memory_table": table,
         "recommended_memory_mb": recommended,
+        "targets": targets(cases),
+        "encoder_costs": costs,
+        "tiny_lossless": tiny_lossless(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "bench.json").write_text(json.dumps(report, indent=2, default=str))

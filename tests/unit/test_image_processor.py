@@ -9,14 +9,13 @@ from PIL import Image, ImageOps
 
 import images
 from image_processor import (
-    BOX_SIZE,
     ImageRejected,
     Limits,
     Operation,
     Reason,
     Route,
     check_size,
-    fit_within,
+    is_lossless_webp,
     process_image,
     route,
 )
@@ -69,18 +68,26 @@ def test_route_rejects_other_extensions(key):
 
 
 @pytest.mark.parametrize(
-    ("size", "box", "expected"),
+    ("size", "suffix", "expected"),
     [
-        ((300, 200), 1024, (300, 200)),
-        ((3000, 2000), 1024, (1024, 683)),
-        ((2000, 3000), 1024, (683, 1024)),
-        ((4096, 1), 1024, (1024, 1)),
-        ((1024, 1024), 1024, (1024, 1024)),
-        ((3000, 2000), 200, (200, 133)),
+        ((300, 200), "", (300, 200)),
+        ((3000, 2000), "", (1024, 683)),
+        ((2000, 3000), "", (683, 1024)),
+        ((4096, 1), "", (1024, 1)),
+        ((1024, 1024), "", (1024, 1024)),
+        ((1025, 1025), "", (1024, 1024)),
+        ((3000, 2000), "_thumb", (200, 133)),
+        ((201, 100), "_thumb", (200, 100)),
+        ((200, 200), "_thumb", (200, 200)),
+        ((3000, 2000), "_grayscale", (3000, 2000)),
     ],
 )
-def test_fit_within_keeps_aspect_and_never_upscales(size, box, expected):
-    assert fit_within(*size, box) == expected
+def test_fit_within_keeps_aspect_and_never_upscales(size, suffix, expected):
+    data = images.encode(Image.new("L", size, 128), "PNG")
+
+    output = decode(process_image(data, route(f"uploads/f{suffix}.png"), LIMITS).data)
+
+    assert output.size == expected
 
 
 # --------------------------------------------------------------------------
@@ -307,8 +314,6 @@ def test_content_that_does_not_match_its_name_is_type_mismatch(fmt, key):
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
 @pytest.mark.parametrize("size", [(4097, 10), (10, 4097), (4097, 4097), (5000, 5000)])
 def test_dimensions_over_the_limit(fmt, ext, size):
-    if fmt == "WEBP" and max(size) > 16383:
-        pytest.skip("WEBP cannot encode more than 16383 pixels a side")
     data = images.encode(Image.new("L" if fmt != "WEBP" else "RGB", size), fmt)
 
     rejected = rejection(data, f"uploads/big.{ext}")
@@ -366,5 +371,193 @@ def test_memory_guard_rejects_what_cannot_fit_and_names_the_need():
     assert "MiB" in rejected.message
 
 
-def test_processing_box_sizes_are_the_documented_ones():
-    assert BOX_SIZE == {Operation.RESIZE: 1024, Operation.THUMBNAIL: 200}
+# --------------------------------------------------------------------------
+# Real-world images: tRNS transparency, multi-picture JPEGs, lossless WEBP,
+# greyscale ICC profiles
+# --------------------------------------------------------------------------
+
+# (mode, transparent value, opaque value, opaque value as 8-bit L or RGB)
+TRNS_CASES = [
+    ("1", 0, 1, 255),
+    ("L", 7, 200, 200),
+    ("I;16", 300, 51200, 200),
+    ("RGB", (1, 2, 3), (200, 100, 50), (200, 100, 50)),
+]
+OPERATIONS = [("", (1024, 512)), ("_thumb", (200, 100)), ("_grayscale", (1600, 800))]
+
+
+@pytest.mark.parametrize(("mode", "clear", "solid", "expected"), TRNS_CASES, ids=lambda v: str(v))
+@pytest.mark.parametrize(("suffix", "size"), OPERATIONS)
+def test_png_trns_transparency_is_kept_in_every_mode(mode, clear, solid, expected, suffix, size):
+    # Arrange: the left half is the tRNS colour (transparent), the right half opaque.
+    image = Image.new(mode, (1600, 800), clear)
+    image.paste(Image.new(mode, (800, 800), solid), (800, 0))  # (an int paste clips I;16)
+    data = images.encode(image, "PNG", transparency=clear)
+
+    # Act
+    result = process_image(data, route(f"uploads/t{suffix}.png"), LIMITS)
+
+    # Assert
+    output = decode(result.data)
+    grey = mode != "RGB" or suffix == "_grayscale"
+    assert output.mode == ("LA" if grey else "RGBA")
+    assert result.output.mode == output.mode
+    assert output.size == size
+    width, height = size
+    left, right = output.getpixel((width // 8, height // 2)), output.getpixel((width * 7 // 8, 5))
+    assert left[-1] == 0
+    assert right[-1] == 255
+    if grey:
+        luma = expected if mode != "RGB" else (200 * 299 + 100 * 587 + 50 * 114) // 1000
+        assert right == (luma, 255)
+    else:
+        assert right == (*expected, 255)
+
+
+def test_png_without_trns_stays_opaque_and_alpha_free():
+    data = images.encode(Image.new("L", (300, 200), 7), "PNG")
+
+    output = decode(process_image(data, route("uploads/opaque.png"), LIMITS).data)
+
+    assert output.mode == "L"
+    assert "transparency" not in output.info
+
+
+@pytest.mark.parametrize("form", ["mpo", "ultrahdr", "ultrahdr-element", "ultrahdr-iso"])
+@pytest.mark.parametrize(("suffix", "size"), [("", (1024, 768)), ("_thumb", (200, 150))])
+def test_multi_picture_jpeg_is_processed_as_its_primary_image(form, suffix, size):
+    # Arrange: a still with a second picture (stereo view or HDR gain map) behind it.
+    data = images.multi_picture_jpeg((1600, 1200), form)
+    assert Image.open(io.BytesIO(data)).format in ("MPO", "JPEG")
+
+    # Act
+    result = process_image(data, route(f"uploads/phone{suffix}.jpg"), LIMITS)
+
+    # Assert: one plain JPEG of the primary; the secondary image and its XMP are gone.
+    output = decode(result.data)
+    assert output.format == "JPEG"
+    assert output.size == size
+    assert (result.source.width, result.source.height) == (1600, 1200)
+    assert result.source.format == "JPEG"
+    assert result.content_type == "image/jpeg"
+    red, green, blue = output.getpixel((size[0] // 2, size[1] // 2))
+    assert abs(red - images.PRIMARY_COLOUR[0]) <= 8
+    assert max(abs(green - images.PRIMARY_COLOUR[1]), abs(blue - images.PRIMARY_COLOUR[2])) <= 8
+    for marker in (b"MPF\0", b"hdrgm", b"Container:Directory"):
+        assert marker not in result.data
+    assert result.data.count(b"\xff\xd8") == 1  # one start-of-image: no second picture
+
+
+def test_multi_picture_jpeg_in_greyscale_is_the_primary_in_grey():
+    data = images.multi_picture_jpeg((800, 600), "ultrahdr-iso")
+
+    output = decode(process_image(data, route("uploads/hdr_grayscale.jpg"), LIMITS).data)
+
+    assert output.mode == "L"
+    assert output.size == (800, 600)
+    expected = (200 * 299 + 30 * 587 + 30 * 114) // 1000  # luma of PRIMARY_COLOUR
+    assert abs(output.getpixel((400, 300)) - expected) <= 4
+
+
+def test_a_multi_picture_jpeg_too_large_for_memory_is_still_guarded():
+    data = images.multi_picture_jpeg((2000, 2000), "mpo")
+
+    rejected = rejection(data, "uploads/m.jpg", Limits(memory_budget_bytes=8 * 2**20))
+
+    assert rejected.reason is Reason.TOO_LARGE_FOR_MEMORY
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+@pytest.mark.parametrize("size", [(16, 16), (300, 200)])
+def test_lossless_webp_stays_lossless_and_exact(mode, size):
+    # Arrange: small enough that no operation resizes it.
+    source = images.screenshot(size, mode)
+    data = images.encode(source, "WEBP", lossless=True)
+    assert b"VP8L" in images.webp_chunks(data)
+
+    # Act
+    result = process_image(data, route("uploads/logo.webp"), LIMITS)
+
+    # Assert: a lossless bitstream, every pixel (and alpha value) as uploaded.
+    assert b"VP8L" in images.webp_chunks(result.data)
+    assert b"VP8 " not in images.webp_chunks(result.data)
+    output = decode(result.data)
+    assert output.mode == mode
+    # Premultiplied: what is visible must be exact; the encoder may change the
+    # colour under fully transparent pixels.
+    visible = "RGBa" if mode == "RGBA" else mode
+    assert output.convert(visible).tobytes() == source.convert(visible).tobytes()
+    if mode == "RGBA":
+        assert output.getchannel("A").tobytes() == source.getchannel("A").tobytes()
+
+
+@pytest.mark.parametrize("suffix", ["", "_thumb", "_grayscale"])
+def test_lossless_webp_stays_lossless_in_every_operation(suffix):
+    data = images.encode(images.screenshot((1200, 800)), "WEBP", lossless=True)
+
+    result = process_image(data, route(f"uploads/screen{suffix}.webp"), LIMITS)
+
+    chunks = images.webp_chunks(result.data)
+    assert b"VP8L" in chunks
+    assert b"VP8 " not in chunks
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_lossy_webp_stays_lossy(mode):
+    image = images.gradient((300, 200)).convert(mode)
+    if mode == "RGBA":
+        image.putalpha(Image.linear_gradient("L").resize((300, 200)))  # libwebp drops opaque alpha
+    data = images.encode(image, "WEBP", quality=90)
+
+    result = process_image(data, route("uploads/photo.webp"), LIMITS)
+
+    chunks = images.webp_chunks(result.data)
+    assert b"VP8 " in chunks
+    assert b"VP8L" not in chunks
+    assert (b"ALPH" in chunks) == (mode == "RGBA")
+
+
+@pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png")])
+@pytest.mark.parametrize("suffix", ["", "_grayscale"])
+def test_greyscale_with_a_grey_icc_profile_is_colour_managed(fmt, ext, suffix):
+    # Arrange: 128 under a linear-light grey profile is half the light.
+    image = Image.new("L", (300, 200), 128)
+    options = {"quality": 100} if fmt == "JPEG" else {}
+    data = images.encode(image, fmt, icc_profile=images.linear_grey_profile(), **options)
+
+    # Act
+    result = process_image(data, route(f"uploads/grey{suffix}.{ext}"), LIMITS)
+
+    # Assert: sRGB-encoded half light (about 188), still one grey channel, no profile.
+    output = decode(result.data)
+    assert output.mode == "L"
+    assert "icc_profile" not in output.info
+    assert abs(output.getpixel((150, 100)) - images.srgb_from_linear(128 / 255)) <= 2
+
+
+def test_grey_alpha_png_with_a_grey_icc_profile_keeps_its_alpha():
+    image = Image.new("LA", (300, 200), (128, 255))
+    image.paste((128, 0), (0, 0, 150, 200))
+    data = images.encode(image, "PNG", icc_profile=images.linear_grey_profile())
+
+    output = decode(process_image(data, route("uploads/grey.png"), LIMITS).data)
+
+    assert output.mode == "LA"
+    grey, alpha = output.getpixel((225, 100))
+    assert abs(grey - images.srgb_from_linear(128 / 255)) <= 2
+    assert alpha == 255
+    assert output.getpixel((75, 100))[1] == 0
+
+
+@pytest.mark.parametrize("lossless", [True, False])
+def test_lossless_detection_walks_past_odd_sized_chunks(lossless):
+    # An extended WEBP: VP8X, an ICCP chunk of odd length (padded to even), then the bitstream.
+    profile = images.swapped_rgb_profile() + b"\0"  # one byte longer: odd
+    assert len(profile) % 2 == 1
+    data = images.encode(
+        images.screenshot((64, 48)), "WEBP", lossless=lossless, icc_profile=profile
+    )
+    assert images.webp_chunks(data)[:2] == [b"VP8X", b"ICCP"]
+
+    assert is_lossless_webp(data) is lossless
+    assert is_lossless_webp(data[:30]) is False  # cut before any bitstream chunk
