@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 from PIL import Image
 
-from helpers import REGION, s3_event
+from helpers import LIMITS_ENV, REGION, s3_event
 
 BUCKET = "image-processor-test-images"
 TABLE = "image-processor-test-uploads"
@@ -122,6 +122,8 @@ def app(stack: Stack, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("NOTIFICATIONS_TOPIC_ARN", stack.topic_arns["notifications"])
     monkeypatch.setenv("SECURITY_TOPIC_ARN", stack.topic_arns["security"])
     monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    for name, value in LIMITS_ENV.items():
+        monkeypatch.setenv(name, value)
     sys.modules.pop("lambda_function", None)
     module = importlib.import_module("lambda_function")
     yield module

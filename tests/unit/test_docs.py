@@ -119,3 +119,12 @@ def test_the_cost_section_names_every_paid_toggle():
     for toggle in ("enable_guardduty", "enable_security_hub", "enable_config", "enable_cloudtrail"):
         assert toggle in cost
         assert toggle in terraform_variables()
+
+
+def test_the_readme_states_the_limits_terraform_sets():
+    variables = terraform_variables()
+
+    assert (
+        f"Limits: {variables['max_upload_mb']} MiB (`max_upload_mb`), "
+        f"{variables['max_dimension']} pixels a side (`max_dimension`)"
+    ) in README
