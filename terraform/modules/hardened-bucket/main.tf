@@ -74,13 +74,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
           noncurrent_days = noncurrent_version_expiration.value
         }
       }
+    }
+  }
 
-      dynamic "abort_incomplete_multipart_upload" {
-        for_each = rule.value.abort_incomplete_multipart_upload_days == null ? [] : [rule.value.abort_incomplete_multipart_upload_days]
-        content {
-          days_after_initiation = abort_incomplete_multipart_upload.value
-        }
-      }
+  # Every bucket: parts of an upload that never completed cost storage and
+  # show in no listing.
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+    filter {}
+    abort_incomplete_multipart_upload {
+      days_after_initiation = var.abort_incomplete_multipart_upload_days
     }
   }
 

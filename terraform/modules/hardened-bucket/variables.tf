@@ -26,13 +26,12 @@ variable "kms_key_arn" {
 }
 
 variable "lifecycle_rules" {
-  description = "Lifecycle rules, in order. prefix null applies the rule to the whole bucket; each *_days null leaves that action out."
+  description = "Lifecycle rules, in order. prefix null applies the rule to the whole bucket; each *_days null leaves that action out. The module adds a rule of its own that aborts incomplete multipart uploads (abort_incomplete_multipart_upload_days)."
   type = list(object({
-    id                                     = string
-    prefix                                 = optional(string)
-    expiration_days                        = optional(number)
-    noncurrent_version_expiration_days     = optional(number)
-    abort_incomplete_multipart_upload_days = optional(number)
+    id                                 = string
+    prefix                             = optional(string)
+    expiration_days                    = optional(number)
+    noncurrent_version_expiration_days = optional(number)
   }))
 
   validation {
@@ -41,16 +40,27 @@ variable "lifecycle_rules" {
   }
   validation {
     condition = alltrue([for r in var.lifecycle_rules :
-      r.expiration_days != null || r.noncurrent_version_expiration_days != null || r.abort_incomplete_multipart_upload_days != null
+      r.expiration_days != null || r.noncurrent_version_expiration_days != null
     ])
-    error_message = "Each lifecycle rule must expire something (objects, noncurrent versions or incomplete uploads)."
+    error_message = "Each lifecycle rule must expire something (objects or noncurrent versions)."
   }
   validation {
     condition = alltrue(flatten([for r in var.lifecycle_rules : [
-      for d in [r.expiration_days, r.noncurrent_version_expiration_days, r.abort_incomplete_multipart_upload_days] :
+      for d in [r.expiration_days, r.noncurrent_version_expiration_days] :
       d == null ? true : d >= 1 && floor(d) == d
     ]]))
     error_message = "Lifecycle days must be whole numbers of at least 1."
+  }
+}
+
+variable "abort_incomplete_multipart_upload_days" {
+  description = "Days after which the parts of a multipart upload that never completed are deleted."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.abort_incomplete_multipart_upload_days >= 1 && floor(var.abort_incomplete_multipart_upload_days) == var.abort_incomplete_multipart_upload_days
+    error_message = "abort_incomplete_multipart_upload_days must be a whole number of at least 1."
   }
 }
 

@@ -15,7 +15,7 @@ module "images_bucket" {
   lifecycle_rules = [
     { id = "expire-uploads", prefix = local.input_prefix, expiration_days = var.upload_retention_days },
     { id = "expire-processed", prefix = local.output_prefix, expiration_days = var.upload_retention_days },
-    { id = "clean-up-versions-and-multipart", noncurrent_version_expiration_days = 7, abort_incomplete_multipart_upload_days = 1 },
+    { id = "clean-up-versions", noncurrent_version_expiration_days = 7 },
   ]
 
   # The logs bucket's id is known only once its policy lets the logging
@@ -97,10 +97,9 @@ module "logs_bucket" {
 
   lifecycle_rules = [
     {
-      id                                     = "expire-logs"
-      expiration_days                        = var.access_log_retention_days
-      noncurrent_version_expiration_days     = 7
-      abort_incomplete_multipart_upload_days = 1
+      id                                 = "expire-logs"
+      expiration_days                    = var.access_log_retention_days
+      noncurrent_version_expiration_days = 7
     },
   ]
 
