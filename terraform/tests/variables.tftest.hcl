@@ -1,23 +1,14 @@
 # Bad variable values fail at plan with a clear message, not late or unsafely.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
-  }
+  source          = "./tests/mocks"
+  override_during = plan
 }
 
 variables {
   lambda_package_path = "tests/fixtures/placeholder.zip"
 }
+
 run "rejects_a_malformed_email" {
   command = plan
   variables {

@@ -1,0 +1,31 @@
+# Values of the mocked AWS provider for the composition and variable tests
+# (stack.tftest.hcl, variables.tftest.hcl). Policies are not checked against
+# a mock: pipeline.tftest.hcl reads them as the real provider renders them.
+
+mock_data "aws_caller_identity" {
+  defaults = { account_id = "123456789012" }
+}
+
+mock_data "aws_region" {
+  defaults = { name = "us-east-1" }
+}
+
+mock_data "aws_partition" {
+  defaults = { partition = "aws" }
+}
+
+mock_data "aws_iam_policy_document" {
+  defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+}
+
+mock_resource "aws_kms_key" {
+  defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555" }
+}
+
+mock_resource "aws_guardduty_detector" {
+  defaults = { id = "12abc34d567e8fa901bc2d34e56789f0" }
+}
+
+mock_resource "aws_s3_bucket" {
+  defaults = { arn = "arn:aws:s3:::image-processor-prod-images-123456789012" }
+}
