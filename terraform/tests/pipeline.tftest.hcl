@@ -280,6 +280,46 @@ run "each_bucket_policy_is_its_own" {
   }
 }
 
+run "images_bucket_refuses_other_encryption_and_foreign_output_writes" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # Each Deny as rendered: the header it keys on, and what it refuses.
+  assert {
+    condition = anytrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:PutObject") &&
+      try(s.Condition.Null["s3:x-amz-server-side-encryption"], "") == "false" &&
+      contains(flatten([try(s.Condition.StringNotEquals["s3:x-amz-server-side-encryption"], [])]), "aws:kms")
+    ])
+    error_message = "The images bucket must refuse uploads that ask for another encryption (SSE-S3, DSSE)."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:PutObject") &&
+      try(s.Condition.Null["s3:x-amz-server-side-encryption"], "") == "false" &&
+      try(s.Condition.Null["s3:x-amz-server-side-encryption-aws-kms-key-id"], "") == "true"
+    ])
+    error_message = "The images bucket must refuse aws:kms uploads that name no key (S3 would use aws/s3)."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:PutObject") &&
+      try(s.Condition.Null["s3:x-amz-server-side-encryption-customer-algorithm"], "") == "false" &&
+      length(keys(s.Condition)) == 1
+    ])
+    error_message = "The images bucket must refuse every SSE-C upload."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:PutObject") &&
+      contains(flatten([s.Resource]), "${module.images_bucket.arn}/processed/*") &&
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == [aws_iam_role.lambda.arn]
+    ])
+    error_message = "Only the function's role may write under processed/."
+  }
+}
+
 # ---------------------------------------------------------------------------
 # Topics and queue: TLS only, and only the stack publishes
 # ---------------------------------------------------------------------------
