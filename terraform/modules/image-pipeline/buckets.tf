@@ -134,14 +134,21 @@ data "aws_iam_policy_document" "images_bucket" {
 
 # Uploads under uploads/ invoke the function; nothing else does, so its own
 # outputs under processed/ can never trigger it.
+# With malware protection on, GuardDuty's scan result starts the function
+# instead (malware_protection.tf), and the plan needs the bucket's events on
+# EventBridge: Terraform owns that switch here, or it would undo the plan's.
 resource "aws_s3_bucket_notification" "this" {
-  bucket = module.images_bucket.bucket
+  bucket      = module.images_bucket.bucket
+  eventbridge = var.enable_malware_protection
 
-  lambda_function {
-    id                  = "${var.name}-uploads"
-    lambda_function_arn = aws_lambda_function.this.arn
-    events              = ["s3:ObjectCreated:*"]
-    filter_prefix       = local.input_prefix
+  dynamic "lambda_function" {
+    for_each = var.enable_malware_protection ? [] : [1]
+    content {
+      id                  = "${var.name}-uploads"
+      lambda_function_arn = aws_lambda_function.this.arn
+      events              = ["s3:ObjectCreated:*"]
+      filter_prefix       = local.input_prefix
+    }
   }
 
   depends_on = [aws_lambda_permission.s3]
