@@ -14,3 +14,7 @@ enable_security_hub = false
 enable_dynamodb_autoscaling = false
 
 force_destroy = true
+
+# moto has no GuardDuty Malware Protection (CreateMalwareProtectionPlan): the
+# scan-result trigger is proven at plan time (terraform/tests/pipeline.tftest.hcl).
+enable_malware_protection = false

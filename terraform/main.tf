@@ -40,6 +40,7 @@ module "pipeline" {
   dynamodb_write_capacity       = var.dynamodb_write_capacity
   enable_dynamodb_autoscaling   = var.enable_dynamodb_autoscaling
   enable_point_in_time_recovery = var.enable_point_in_time_recovery
+  enable_malware_protection     = var.enable_malware_protection
   enable_deletion_protection    = var.enable_deletion_protection
 
   storage_alarm_threshold_gb = var.storage_alarm_threshold_gb

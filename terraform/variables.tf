@@ -283,6 +283,12 @@ variable "enable_dynamodb_autoscaling" {
   default     = true
 }
 
+variable "enable_malware_protection" {
+  description = "Scan every upload with GuardDuty Malware Protection for S3 before it is processed; an infected upload is rejected (reason malware) and reported on the security-alerts topic. Paid per GB scanned and per object (README, Cost). Off in the local profile: the local AWS cannot scan."
+  type        = bool
+  default     = false
+}
+
 variable "enable_point_in_time_recovery" {
   description = "Continuous backups of the table for 35 days. Costs about USD 0.20 per GB-month of table size (cents for this table)."
   type        = bool

@@ -317,6 +317,8 @@ def _action(moto_action: str, method: str, query: dict[str, list[str]]) -> str:
     if "acl" in query:
         verb = "Put" if method == "PUT" else "Get"
         return f"s3:{verb}ObjectAcl" + ("Version" if versioned else "")
+    if method == "POST" and "delete" in query:  # DeleteObjects: authorized per key as a delete
+        return "s3:DeleteObject"
     if method in ("PUT", "POST"):  # PutObject, UploadPart, Copy, Create/CompleteMultipartUpload
         return "s3:PutObject"
     if method in ("GET", "HEAD"):

@@ -37,6 +37,33 @@ override_resource {
 }
 
 override_resource {
+  target = aws_guardduty_malware_protection_plan.this
+  values = { arn = "arn:aws:guardduty:us-east-1:123456789012:malware-protection-plan/test" }
+}
+
+override_resource {
+  target = aws_iam_role.malware_protection
+  values = { arn = "arn:aws:iam::123456789012:role/test-prod-malware-protection", id = "test-prod-malware-protection" }
+}
+
+override_resource {
+  target = aws_iam_role_policy.malware_protection
+}
+
+override_resource {
+  target = aws_cloudwatch_event_rule.malware_scan_result
+  values = { arn = "arn:aws:events:us-east-1:123456789012:rule/test-prod-malware-scan-result", name = "test-prod-malware-scan-result" }
+}
+
+override_resource {
+  target = aws_cloudwatch_event_target.malware_scan_result
+}
+
+override_resource {
+  target = aws_lambda_permission.malware_scan_result
+}
+
+override_resource {
   target = aws_dynamodb_table.this
   values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/test-prod-uploads" }
 }
@@ -280,6 +307,46 @@ run "each_bucket_policy_is_its_own" {
   }
 }
 
+run "images_bucket_refuses_other_encryption_and_foreign_output_writes" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # Each Deny as rendered: the header it keys on, and what it refuses.
+  assert {
+    condition = anytrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:PutObject") &&
+      try(s.Condition.Null["s3:x-amz-server-side-encryption"], "") == "false" &&
+      contains(flatten([try(s.Condition.StringNotEquals["s3:x-amz-server-side-encryption"], [])]), "aws:kms")
+    ])
+    error_message = "The images bucket must refuse uploads that ask for another encryption (SSE-S3, DSSE)."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:PutObject") &&
+      try(s.Condition.Null["s3:x-amz-server-side-encryption"], "") == "false" &&
+      try(s.Condition.Null["s3:x-amz-server-side-encryption-aws-kms-key-id"], "") == "true"
+    ])
+    error_message = "The images bucket must refuse aws:kms uploads that name no key (S3 would use aws/s3)."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:PutObject") &&
+      try(s.Condition.Null["s3:x-amz-server-side-encryption-customer-algorithm"], "") == "false" &&
+      length(keys(s.Condition)) == 1
+    ])
+    error_message = "The images bucket must refuse every SSE-C upload."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:PutObject") &&
+      contains(flatten([s.Resource]), "${module.images_bucket.arn}/processed/*") &&
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == [aws_iam_role.lambda.arn]
+    ])
+    error_message = "Only the function's role may write under processed/."
+  }
+}
+
 # ---------------------------------------------------------------------------
 # Topics and queue: TLS only, and only the stack publishes
 # ---------------------------------------------------------------------------
@@ -408,7 +475,7 @@ run "function_is_hardened_and_reads_its_limits_from_terraform" {
   assert {
     condition = keys(aws_lambda_function.this.environment[0].variables) == sort([
       "TABLE_NAME", "NOTIFICATIONS_TOPIC_ARN", "SECURITY_TOPIC_ARN", "INPUT_PREFIX", "OUTPUT_PREFIX",
-      "MAX_UPLOAD_BYTES", "MAX_DIMENSION", "RECORD_TTL_DAYS", "LOG_LEVEL",
+      "MAX_UPLOAD_BYTES", "MAX_DIMENSION", "RECORD_TTL_DAYS", "LOG_LEVEL", "MALWARE_PROTECTION",
     ])
     error_message = "The environment must be exactly the handler's contract (lambda/config.py)."
   }
@@ -539,5 +606,61 @@ run "alert_email_subscribes_both_topics" {
   assert {
     condition     = keys(aws_sns_topic_subscription.email) == ["notifications", "security_alerts"]
     error_message = "alert_email must subscribe to both topics."
+  }
+}
+
+run "malware_protection_gates_processing_on_a_clean_scan" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    enable_malware_protection = true
+  }
+
+  # S3's event no longer reaches the function; GuardDuty's scan result does.
+  assert {
+    condition     = length(aws_s3_bucket_notification.this.lambda_function) == 0 && aws_s3_bucket_notification.this.eventbridge
+    error_message = "With malware protection on, only the scan result may start the function (and S3 must send its events to EventBridge for the plan)."
+  }
+  assert {
+    condition = (
+      jsondecode(aws_cloudwatch_event_rule.malware_scan_result["this"].event_pattern)["detail-type"] == ["GuardDuty Malware Protection Object Scan Result"] &&
+      jsondecode(aws_cloudwatch_event_rule.malware_scan_result["this"].event_pattern).detail.s3ObjectDetails.bucketName == [module.images_bucket.bucket] &&
+      aws_cloudwatch_event_target.malware_scan_result["this"].arn == aws_lambda_function.this.arn
+    )
+    error_message = "Scan results for this bucket must invoke the function."
+  }
+  assert {
+    condition     = aws_lambda_permission.malware_scan_result["this"].source_arn == aws_cloudwatch_event_rule.malware_scan_result["this"].arn
+    error_message = "Only the scan-result rule may invoke the function through EventBridge."
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.MALWARE_PROTECTION == "on"
+    error_message = "The handler must know that gating is on (lambda/config.py MALWARE_PROTECTION)."
+  }
+  assert {
+    condition     = aws_guardduty_malware_protection_plan.this["this"].protected_resource[0].s3_bucket[0].object_prefixes == toset(["uploads/"])
+    error_message = "The plan must scan the upload prefix."
+  }
+  # The scanning role reads and tags uploads only, and uses only the stack's key.
+  assert {
+    condition = alltrue(flatten([for s in jsondecode(aws_iam_role_policy.malware_protection["this"].policy).Statement : [
+      for r in flatten([s.Resource]) : !endswith(r, "*") || endswith(r, "/uploads/*") || strcontains(r, ":rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3")
+    ]]))
+    error_message = "The scanning role may reach objects under uploads/ only."
+  }
+}
+
+run "malware_protection_is_off_by_default" {
+  command = plan
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition     = length(aws_guardduty_malware_protection_plan.this) == 0 && length(aws_s3_bucket_notification.this.lambda_function) == 1
+    error_message = "Off by default (paid): S3's event starts the function."
   }
 }

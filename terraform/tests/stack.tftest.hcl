@@ -79,6 +79,10 @@ run "baseline_services_are_complete_when_on" {
     error_message = "GuardDuty must come with S3 protection."
   }
   assert {
+    condition     = aws_guardduty_detector_feature.lambda[0].name == "LAMBDA_NETWORK_LOGS" && aws_guardduty_detector_feature.lambda[0].status == "ENABLED"
+    error_message = "GuardDuty must watch the functions' network activity (Lambda Protection)."
+  }
+  assert {
     condition     = keys(aws_securityhub_standards_subscription.this) == ["cis", "fsbp"]
     error_message = "Security Hub must subscribe to CIS and FSBP."
   }

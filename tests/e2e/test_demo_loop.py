@@ -90,6 +90,57 @@ def test_the_deployed_function_has_the_handlers_contract(loop):
     assert set(function["Environment"]["Variables"]) >= {"TABLE_NAME", "SECURITY_TOPIC_ARN"}
 
 
+def _other_key(loop) -> str:
+    kms = loop["deployment"].client("kms")
+    return kms.create_key(Description="not the stack's")["KeyMetadata"]["Arn"]
+
+
+@pytest.mark.parametrize(
+    ("key", "options"),
+    [
+        ("uploads/denied/sse-s3.png", ["--sse", "AES256"]),
+        ("uploads/denied/other-key.png", ["--sse", "aws:kms", "--sse-kms-key-id", "OTHER_KEY"]),
+        ("uploads/denied/aws-managed-key.png", ["--sse", "aws:kms"]),
+        ("uploads/denied/sse-c.png", ["--sse-c", "AES256", "--sse-c-key", "0123456789abcdef" * 2]),
+        ("processed/demo/logo_thumb.png", []),  # anyone but the function's role
+    ],
+    ids=["sse-s3", "another-kms-key", "aws-managed-key", "sse-c", "output-prefix"],
+)
+def test_the_bucket_refuses_what_it_should_through_the_real_cli(loop, tmp_path, key, options):
+    """Issue 10 item 3: the bucket policy's denies, as the real `aws s3 cp` meets them."""
+    deployment, bucket = loop["deployment"], loop["outputs"]["s3_bucket_name"]
+    s3 = deployment.client("s3")
+    before = s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])
+    image = tmp_path / "image.png"
+    Image.new("RGB", (8, 8), "red").save(image)
+    options = [_other_key(loop) if o == "OTHER_KEY" else o for o in options]
+
+    upload = deployment.run("aws", "s3", "cp", "--only-show-errors", image, f"s3://{bucket}/{key}",
+                            *options, env=deployment.aws_env, timeout=120)  # fmt: skip
+
+    assert upload.returncode != 0
+    assert "AccessDenied" in upload.stderr, upload.stderr
+    # Nothing lost, nothing added: the key holds exactly what it held before.
+    assert s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", []) == before
+
+
+def test_a_plain_upload_still_gets_the_stacks_key(loop, tmp_path):
+    deployment, bucket = loop["deployment"], loop["outputs"]["s3_bucket_name"]
+    image = tmp_path / "image.png"
+    Image.new("RGB", (8, 8), "blue").save(image)
+
+    target = f"s3://{bucket}/uploads/allowed/plain.png"
+    upload = deployment.run("aws", "s3", "cp", "--only-show-errors", image, target,
+                            env=deployment.aws_env)  # fmt: skip
+
+    assert upload.returncode == 0, upload.stderr
+    head = deployment.client("s3").head_object(Bucket=bucket, Key="uploads/allowed/plain.png")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == (
+        "aws:kms",
+        loop["outputs"]["kms_key_arn"],
+    )
+
+
 def test_a_second_plan_says_no_changes(loop):
     """Convergence: the deployed stack matches its configuration, on the local AWS too."""
     deployment = loop["deployment"]

@@ -179,6 +179,30 @@ def test_downloads_and_deletes_are_not_affected(local_aws, stack, tmp_path):
     assert delete.returncode == 0, delete.stderr
 
 
+def test_a_batch_delete_under_the_output_prefix_is_a_delete_not_a_write(local_aws, stack):
+    """DeleteObjects is a POST; AWS authorizes each key as s3:DeleteObject (destroy.sh uses it)."""
+    credentials = local_aws.client("sts").assume_role(
+        RoleArn=stack["role"], RoleSessionName="image-processor-test"
+    )["Credentials"]
+    as_role = local_aws.client(
+        "s3",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    as_role.put_object(Bucket=BUCKET, Key="processed/old.png", Body=b"x")
+    [version] = versions(local_aws, "processed/old.png")
+    s3 = local_aws.client("s3")  # an operator emptying the bucket, as destroy.sh does
+
+    result = s3.delete_objects(
+        Bucket=BUCKET,
+        Delete={"Objects": [{"Key": "processed/old.png", "VersionId": version["VersionId"]}]},
+    )
+
+    assert result.get("Errors", []) == []
+    assert versions(local_aws, "processed/old.png") == []
+
+
 def test_a_condition_the_local_aws_cannot_evaluate_fails_closed(local_aws, stack):
     s3 = local_aws.client("s3")
     s3.create_bucket(Bucket="image-processor-test-unknown-condition")

@@ -1,5 +1,6 @@
 # ---------------------------------------------------------------------------
-# GuardDuty: threat detection, S3 protection on. The image-pipeline module's
+# GuardDuty: threat detection, with S3 protection and Lambda protection
+# (network activity monitoring of every function in the account) on. The image-pipeline module's
 # rule sends high-severity findings to on-call.
 # ---------------------------------------------------------------------------
 
@@ -17,5 +18,17 @@ resource "aws_guardduty_detector_feature" "s3" {
 
   detector_id = aws_guardduty_detector.this[0].id
   name        = "S3_DATA_EVENTS"
+  status      = "ENABLED"
+}
+
+# Lambda Protection: GuardDuty watches the network activity of the account's
+# functions (feature LAMBDA_NETWORK_LOGS, enabled with UpdateDetector):
+# https://docs.aws.amazon.com/guardduty/latest/ug/configure-lambda-protection-standalone-acc.html
+# https://docs.aws.amazon.com/guardduty/latest/APIReference/API_DetectorFeatureConfiguration.html
+resource "aws_guardduty_detector_feature" "lambda" {
+  count = var.enable_guardduty ? 1 : 0
+
+  detector_id = aws_guardduty_detector.this[0].id
+  name        = "LAMBDA_NETWORK_LOGS"
   status      = "ENABLED"
 }

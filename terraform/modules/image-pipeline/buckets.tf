@@ -26,8 +26,15 @@ module "images_bucket" {
 }
 
 # Uploads without encryption headers get the bucket default (our key), so a
-# plain `aws s3 cp` works. A request that names another encryption or another
-# key is refused: each Deny applies only when its header is present.
+# plain `aws s3 cp` works. A request that names another encryption, another
+# key, no key (S3 would then use the AWS managed key aws/s3: PutObject's
+# x-amz-server-side-encryption-aws-kms-key-id,
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html) or a key
+# of its own (SSE-C) is refused: each Deny applies only when its header is
+# present (or, for the managed key, when the key-id header is missing).
+# Multipart uploads and copies are authorized as s3:PutObject with the same
+# headers. Under the output prefix only the function's role may write, so no
+# other principal with bucket access can replace a processed image.
 data "aws_iam_policy_document" "images_bucket" {
   statement {
     sid       = "DenyOtherEncryption"
@@ -70,18 +77,78 @@ data "aws_iam_policy_document" "images_bucket" {
       values   = [aws_kms_key.this.arn]
     }
   }
+
+  statement {
+    sid       = "DenyAwsManagedKey"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${module.images_bucket.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["false"]
+    }
+    condition {
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+      values   = ["true"]
+    }
+  }
+
+  statement {
+    sid       = "DenyCustomerProvidedKeys"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${module.images_bucket.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Null"
+      variable = "s3:x-amz-server-side-encryption-customer-algorithm"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "DenyOutputWritesByOthers"
+    effect    = "Deny"
+    actions   = ["s3:PutObject"]
+    resources = ["${module.images_bucket.arn}/${local.output_prefix}*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [aws_iam_role.lambda.arn]
+    }
+  }
 }
 
 # Uploads under uploads/ invoke the function; nothing else does, so its own
 # outputs under processed/ can never trigger it.
+# With malware protection on, GuardDuty's scan result starts the function
+# instead (malware_protection.tf), and the plan needs the bucket's events on
+# EventBridge: Terraform owns that switch here, or it would undo the plan's.
 resource "aws_s3_bucket_notification" "this" {
-  bucket = module.images_bucket.bucket
+  bucket      = module.images_bucket.bucket
+  eventbridge = var.enable_malware_protection
 
-  lambda_function {
-    id                  = "${var.name}-uploads"
-    lambda_function_arn = aws_lambda_function.this.arn
-    events              = ["s3:ObjectCreated:*"]
-    filter_prefix       = local.input_prefix
+  dynamic "lambda_function" {
+    for_each = var.enable_malware_protection ? [] : [1]
+    content {
+      id                  = "${var.name}-uploads"
+      lambda_function_arn = aws_lambda_function.this.arn
+      events              = ["s3:ObjectCreated:*"]
+      filter_prefix       = local.input_prefix
+    }
   }
 
   depends_on = [aws_lambda_permission.s3]

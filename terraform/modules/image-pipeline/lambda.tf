@@ -35,6 +35,7 @@ resource "aws_lambda_function" "this" {
       MAX_DIMENSION           = tostring(var.max_dimension)
       RECORD_TTL_DAYS         = tostring(var.record_ttl_days)
       LOG_LEVEL               = var.lambda_log_level
+      MALWARE_PROTECTION      = var.enable_malware_protection ? "on" : "off"
     }
   }
 

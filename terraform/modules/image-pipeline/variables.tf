@@ -313,6 +313,12 @@ variable "enable_config_delivery" {
   default     = false
 }
 
+variable "enable_malware_protection" {
+  description = "Scan every upload with GuardDuty Malware Protection for S3 before it is processed: the scan result, not S3's event, starts the function, and an infected upload is rejected (reason malware) and reported on the security-alerts topic. Paid per GB scanned and per object (see README, Cost); the local AWS cannot scan, so the local profile keeps it off."
+  type        = bool
+  default     = false
+}
+
 variable "enable_guardduty_findings_rule" {
   description = "Send GuardDuty findings of high severity (7.0 and above) raised in this account and region to the security-alerts topic. Needs a GuardDuty detector in the account (the account-baseline module's, or the organisation's)."
   type        = bool
