@@ -124,12 +124,16 @@ def stack(aws_credentials) -> Iterator[Stack]:
 
 def stack_environment(stack: Stack, **extra: str) -> dict[str, str]:
     """The function's environment variables for this stack."""
-    return {
-        "TABLE_NAME": TABLE,
-        "NOTIFICATIONS_TOPIC_ARN": stack.topic_arns["notifications"],
-        "SECURITY_TOPIC_ARN": stack.topic_arns["security"],
-        "LOG_LEVEL": "DEBUG",
-    } | LIMITS_ENV | extra
+    return (
+        {
+            "TABLE_NAME": TABLE,
+            "NOTIFICATIONS_TOPIC_ARN": stack.topic_arns["notifications"],
+            "SECURITY_TOPIC_ARN": stack.topic_arns["security"],
+            "LOG_LEVEL": "DEBUG",
+        }
+        | LIMITS_ENV
+        | extra
+    )
 
 
 @pytest.fixture
