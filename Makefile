@@ -86,6 +86,10 @@ bench: $(BENCH_STAMP) ## Benchmark: processor vs naive Pillow vs pyvips, memory 
 fuzz: $(VENV_STAMP) ## Long fuzzing run of the decoder path (5,000 examples per property)
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/fuzz --hypothesis-show-statistics -q
 
+.PHONY: soak
+soak: $(VENV_STAMP) ## Soak: 1,000 uploads, 4 workers, duplicates and 3 % injected faults (a few minutes)
+	SOAK=1 $(BIN)/pytest tests/integration/test_soak.py -q -s
+
 .PHONY: test-terraform
 test-terraform: ## terraform validate, terraform test (no account) and validate of terraform/examples/*
 	cd terraform && terraform init -backend=false -input=false >/dev/null && terraform validate && terraform test
