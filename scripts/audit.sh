@@ -101,10 +101,10 @@ use_local_aws
 DEPLOYED=1
 timed "deploy the stack (scan, build, apply)" "$REPO_ROOT/scripts/deploy.sh" --local --auto-approve
 
-terraform_target_args local
-timed "read the deployed state" \
-  bash -c 'terraform -chdir="$1" show -json "$2" >"$3"' _ \
-  "$REPO_ROOT/terraform" "$REPO_ROOT/.local-aws/terraform.tfstate" "$OUT_DIR/state.json"
+read_state() {
+  terraform -chdir="$REPO_ROOT/terraform" show -json "$REPO_ROOT/.local-aws/terraform.tfstate" >"$OUT_DIR/state.json"
+}
+timed "read the deployed state" read_state
 
 run_prowler() {
   # Prowler reads the endpoint and the dummy credentials from the environment

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Sort a Prowler run over the deployed stack and compare it with SECURITY.md's register.
 
 `make audit` (scripts/audit.sh) runs Prowler against the stack deployed to the
