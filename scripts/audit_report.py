@@ -49,17 +49,19 @@ class Finding:
     name: str
     region: str
     detail: str
+    aliases: tuple[str, ...] = ()  # KMS aliases Prowler reports with a key
 
 
 @dataclass(frozen=True)
 class Artefact:
     check: str
     reason: str
-    resource: str = "*"  # a glob on the resource uid or name
+    resource: str = "*"  # a glob on the resource uid, name or one of its aliases
 
     def matches(self, finding: Finding) -> bool:
+        names = (finding.resource, finding.name, *finding.aliases)
         return finding.check == self.check and any(
-            fnmatch.fnmatchcase(value, self.resource) for value in (finding.resource, finding.name)
+            fnmatch.fnmatchcase(value, self.resource) for value in names
         )
 
 
@@ -97,6 +99,7 @@ def read_findings(ocsf: list[dict]) -> list[Finding]:
                 name=resource.get("name", ""),
                 region=resource.get("region", item.get("cloud", {}).get("region", "")),
                 detail=item.get("status_detail", ""),
+                aliases=tuple(resource.get("data", {}).get("metadata", {}).get("aliases") or ()),
             )
         )
     return findings
