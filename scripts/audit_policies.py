@@ -103,9 +103,7 @@ def _subset(pattern: object, value: object) -> bool:
 
 KEY_POLICIES = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html"
 LOGS_KEY = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"
-LOGS_MANAGED = (
-    "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchLogsAPIKeyAccess.html"
-)
+LOGS_MANAGED = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchLogsAPIKeyAccess.html"
 
 # Every finding above LOW that does not fail, with its reason. Keep them narrow.
 KNOWN = (
@@ -121,9 +119,14 @@ KNOWN = (
         issue="PERMISSIONS_MANAGEMENT_ACTIONS",
         status="false positive",
         source="kms key policy: *",
-        statement={"Effect": "Allow", "Principal": {"AWS": "arn:aws*:iam::*:root"}, "Action": "kms:*"},
+        statement={
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws*:iam::*:root"},
+            "Action": "kms:*",
+        },
         reason="AWS's default key-policy statement: the account (root) gets kms:*, which "
-        f"delegates the key's use to IAM policies; without it the key becomes unmanageable ({KEY_POLICIES}).",
+        "delegates the key's use to IAM policies; without it the key becomes unmanageable "
+        f"({KEY_POLICIES}).",
     ),
     Known(
         issue="MISMATCHED_TYPE",
@@ -147,9 +150,12 @@ KNOWN = (
         issue="PERMISSIONS_MANAGEMENT_ACTIONS",
         status="open",
         source="sns topic policy: *",
-        statement={"Principal": {"AWS": "arn:aws*:iam::*:root"}, "Action": "sns:SetTopicAttributes"},
-        reason="The OwnerManagesTopic statement lets the account (root, that is IAM policies in the "
-        "account) change the topic policy, like AWS's default topic policy. Fix: drop the "
+        statement={
+            "Principal": {"AWS": "arn:aws*:iam::*:root"},
+            "Action": "sns:SetTopicAttributes",
+        },
+        reason="The OwnerManagesTopic statement lets the account (root, that is IAM policies "
+        "in the account) change the topic policy, like AWS's default topic policy. Fix: drop the "
         "statement and leave topic management to IAM policies (sns.tf); unverified that nothing "
         "in the stack needs it.",
     ),
@@ -170,10 +176,16 @@ def iam_documents(iam, wanted: Callable[[str], bool]) -> Iterator[Document]:
             name = role["RoleName"]
             if role.get("Path", "/").startswith("/aws-service-role/") or not wanted(name):
                 continue
-            yield Document(f"iam role trust policy: {name}", "trust", _json(role["AssumeRolePolicyDocument"]))
+            yield Document(
+                f"iam role trust policy: {name}", "trust", _json(role["AssumeRolePolicyDocument"])
+            )
             for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
-                document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-                yield Document(f"iam role inline policy: {name}/{policy_name}", "identity", _json(document))
+                document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)[
+                    "PolicyDocument"
+                ]
+                yield Document(
+                    f"iam role inline policy: {name}/{policy_name}", "identity", _json(document)
+                )
             for attached in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]:
                 if attached["PolicyArn"].split(":")[4] == "aws":
                     continue  # AWS managed (AWS_ConfigRole): AWS's to write, not ours
@@ -181,7 +193,9 @@ def iam_documents(iam, wanted: Callable[[str], bool]) -> Iterator[Document]:
                 version = iam.get_policy_version(
                     PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
                 )["PolicyVersion"]["Document"]
-                yield Document(f"iam managed policy: {policy['PolicyName']}", "identity", _json(version))
+                yield Document(
+                    f"iam managed policy: {policy['PolicyName']}", "identity", _json(version)
+                )
 
 
 def s3_documents(s3, wanted: Callable[[str], bool]) -> Iterator[Document]:
@@ -272,13 +286,15 @@ def lint(document: Document) -> list[Finding]:
     findings = []
     for index, statement in enumerate(statements):
         single = {"Version": document.policy.get("Version", "2012-10-17"), "Statement": [statement]}
-        policy = parliament.analyze_policy_string(json.dumps(single), include_community_auditors=True)
+        policy = parliament.analyze_policy_string(
+            json.dumps(single), include_community_auditors=True
+        )
         for raw in policy.findings:
             parliament.enhance_finding(raw)
             finding = Finding(
                 source=document.source, kind=document.kind, sid=statement.get("Sid", f"#{index}"),
                 issue=raw.issue, severity=raw.severity, title=raw.title,
-                detail=raw.detail if isinstance(raw.detail, str) else json.dumps(raw.detail, default=str),
+                detail=raw.detail if isinstance(raw.detail, str) else json.dumps(raw.detail),
                 statement=statement,
             )  # fmt: skip
             findings.append(Finding(**(asdict(finding) | {"accepted": accepted_reason(finding)})))
@@ -302,12 +318,16 @@ def summary(report: dict) -> str:
     for finding in sorted(findings, key=lambda f: -SEVERITIES.index(f.severity)):
         verdict = f"accepted: {finding.accepted}" if finding.accepted else finding.title
         if SEVERITIES.index(finding.severity) > SEVERITIES.index(THRESHOLD):
-            lines.append(f"  {finding.severity:<7} {finding.issue} in {finding.source} [{finding.sid}]")
+            lines.append(
+                f"  {finding.severity:<7} {finding.issue} in {finding.source} [{finding.sid}]"
+            )
             lines.append(f"          {verdict}")
     bad = failing(findings)
     lines.append(f"  {len(bad)} above {THRESHOLD} not listed in scripts/audit_policies.py KNOWN")
     for entry in stale(findings):
-        lines.append(f"  STALE KNOWN ENTRY {entry.issue} on {entry.source} ({entry.status}): remove it")
+        lines.append(
+            f"  STALE KNOWN ENTRY {entry.issue} on {entry.source} ({entry.status}): remove it"
+        )
     return "\n".join(lines)
 
 

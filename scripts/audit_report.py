@@ -34,7 +34,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RULES = Path(__file__).with_name("audit_rules.json")
 SECURITY = ROOT / "SECURITY.md"
-REGISTER_START, REGISTER_END = "<!-- prowler-exceptions:start -->", "<!-- prowler-exceptions:end -->"
+REGISTER_START, REGISTER_END = (
+    "<!-- prowler-exceptions:start -->",
+    "<!-- prowler-exceptions:end -->",
+)
 REGISTER_ROW = re.compile(r"^\| `([a-z0-9_]+)` \| `([^`]+)` \| ([^|]*) \| (.*) \|$", re.MULTILINE)
 # Attributes that identify a resource to Prowler (uid = ARN, or a name/id).
 IDENTIFIERS = ("arn", "id", "name", "bucket", "function_name", "key_id", "url")
@@ -169,9 +172,7 @@ def _worst(statuses: Iterable[str]) -> str:
     return next((s for s in ("FAIL", "MANUAL") if s in present), "PASS")
 
 
-def classify(
-    findings: list[Finding], index: dict[str, str], artefacts: list[Artefact]
-) -> Report:
+def classify(findings: list[Finding], index: dict[str, str], artefacts: list[Artefact]) -> Report:
     report = Report()
     stack: dict[tuple[str, str], list[Finding]] = {}
     for finding in findings:
@@ -196,7 +197,9 @@ def classify(
 
 
 def compare(report: Report, register: list[dict]) -> Report:
-    failing = {(row["check"], row["address"]): row for row in report.stack if row["status"] == "FAIL"}
+    failing = {
+        (row["check"], row["address"]): row for row in report.stack if row["status"] == "FAIL"
+    }
     registered = {(row["check"], row["address"]): row for row in register}
     report.register = register
     report.unregistered = [failing[k] for k in sorted(failing.keys() - registered.keys())]
@@ -226,13 +229,17 @@ def markdown(report: Report) -> str:
         f"Prowler {report.meta.get('prowler_version', '?')}, services: "
         f"{report.meta.get('services', '')}. "
         f"Stack resources: {len(report.stack)} check/resource pairs, {len(fails)} FAIL; "
-        f"account-level findings: {len(report.account)}; local-AWS artefacts: {len(report.artefacts)}.",
+        f"account-level findings: {len(report.account)}; "
+        f"local-AWS artefacts: {len(report.artefacts)}.",
         "",
         "## The stack's own resources",
         "",
         *_table(
             ["Status", "Check", "Resource", "Severity", "Detail"],
-            [[r["status"], r["check"], r["address"], r["severity"], r["detail"]] for r in report.stack],
+            [
+                [r["status"], r["check"], r["address"], r["severity"], r["detail"]]
+                for r in report.stack
+            ],
         ),
         "",
         "## Register comparison (SECURITY.md, Prowler exceptions)",
@@ -244,7 +251,9 @@ def markdown(report: Report) -> str:
     ]
     if report.unregistered:
         lines += ["FAILs not in the register (fix them or register them with a reason):", ""]
-        lines += [f"- `{r['check']}` on `{r['address']}`: {r['detail']}" for r in report.unregistered]
+        lines += [
+            f"- `{r['check']}` on `{r['address']}`: {r['detail']}" for r in report.unregistered
+        ]
         lines.append("")
     if report.stale:
         lines += ["Register rows without a FAIL (fixed? remove the row):", ""]
@@ -255,17 +264,21 @@ def markdown(report: Report) -> str:
         "",
         *_table(
             ["Status", "Check", "Resource", "Reason"],
-            [[a["status"], a["check"], a["address"] or a["resource"], a["reason"]]
-             for a in report.artefacts],
-        ),  # fmt: skip
+            [
+                [a["status"], a["check"], a["address"] or a["resource"], a["reason"]]
+                for a in report.artefacts
+            ],
+        ),
         "",
         "## Account-level findings (the account, not this stack)",
         "",
         *_table(
             ["Status", "Check", "Resource", "Severity"],
-            [[a["status"], a["check"], a["resource"] or a["name"], a["severity"]]
-             for a in sorted(report.account, key=lambda a: (a["status"], a["check"]))],
-        ),  # fmt: skip
+            [
+                [a["status"], a["check"], a["resource"] or a["name"], a["severity"]]
+                for a in sorted(report.account, key=lambda a: (a["status"], a["check"]))
+            ],
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -290,7 +303,8 @@ def summary(report: Report) -> str:
         "",
         f"  stack resources   {len(report.stack)} check/resource pairs, {fails} FAIL "
         f"({len(report.register)} registered exceptions)",
-        f"  account-level     {len(report.account)} findings, {account_fails} FAIL (not this stack)",
+        f"  account-level     {len(report.account)} findings, {account_fails} FAIL "
+        "(not this stack)",
         f"  local artefacts   {len(report.artefacts)} findings:",
     ]
     seen = set()
@@ -306,7 +320,9 @@ def summary(report: Report) -> str:
 
 
 def from_json(data: dict) -> Report:
-    return Report(**{k: data.get(k, [] if k != "meta" else {}) for k in Report.__dataclass_fields__})
+    return Report(
+        **{k: data.get(k, [] if k != "meta" else {}) for k in Report.__dataclass_fields__}
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
