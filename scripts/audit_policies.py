@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import gc
 import json
 import sys
 import warnings
@@ -32,14 +33,17 @@ import boto3
 from botocore.exceptions import ClientError
 
 with warnings.catch_warnings():
-    # parliament 1.6.4 imports pkg_resources, which warns that it is deprecated.
+    # parliament 1.6.4 imports pkg_resources (deprecated) and leaves the files of
+    # its data open: silence both here, where it loads them, and close them now.
     warnings.simplefilter("ignore", UserWarning)
+    warnings.simplefilter("ignore", ResourceWarning)
     import parliament
 
-# The community auditors' severities, as `parliament --include-community-auditors` loads them.
-parliament.override_config(
-    str(Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml")
-)
+    # The community auditors' severities, as `parliament --include-community-auditors` loads them.
+    parliament.override_config(
+        str(Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml")
+    )
+    gc.collect()
 
 SEVERITIES = ("MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 THRESHOLD = "LOW"  # anything above fails
@@ -265,13 +269,14 @@ def lambda_documents(awslambda, wanted: Callable[[str], bool]) -> Iterator[Docum
             yield Document(f"lambda resource policy: {name}", "resource", _json(policy))
 
 
-def collect(session: boto3.Session, prefix: str = "") -> list[Document]:
+def collect(client: Callable[[str], object] = boto3.client, prefix: str = "") -> list[Document]:
+    """Every policy document, read with client(service) (boto3.client by default)."""
     wanted = _named(prefix)
     readers = (
         (iam_documents, "iam"), (s3_documents, "s3"), (kms_documents, "kms"),
         (sns_documents, "sns"), (sqs_documents, "sqs"), (lambda_documents, "lambda"),
     )  # fmt: skip
-    return [doc for reader, service in readers for doc in reader(session.client(service), wanted)]
+    return [doc for reader, service in readers for doc in reader(client(service), wanted)]
 
 
 def accepted_reason(finding: Finding, known: tuple[Known, ...] = KNOWN) -> str:
@@ -340,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.summary:
         report = json.loads(args.summary.read_text())
     elif args.out:
-        documents = collect(boto3.Session(), args.prefix)
+        documents = collect(prefix=args.prefix)
         findings = [finding for document in documents for finding in lint(document)]
         report = {
             "parliament_version": parliament.__version__,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -77,3 +79,12 @@ def fail_call(
 
     client.meta.events.register(f"before-call.*.{operation}", raise_error)
     return calls
+
+
+def load_script(name: str):
+    """A module of scripts/ (not a package), imported by file name."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module

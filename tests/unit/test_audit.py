@@ -8,14 +8,12 @@ SECURITY.md's register when it is present.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 
 import pytest
 
-from helpers import ROOT
+from helpers import ROOT, load_script
 
 FIXTURES = ROOT / "tests" / "fixtures" / "audit"
 LAST_AUDIT = ROOT / "reports" / "audit" / "audit.json"
@@ -23,15 +21,7 @@ SECURITY = (ROOT / "SECURITY.md").read_text()
 IMAGES = "image-processor-local-images-123456789012"
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-audit_report = _load("audit_report")
+audit_report = load_script("audit_report")
 
 
 @pytest.fixture
