@@ -318,20 +318,28 @@ def failing(findings: list[Finding]) -> list[Finding]:
 
 
 def summary(report: dict) -> str:
+    """A few lines: the counts, then each failing or stale entry in full."""
     findings = [Finding(**f) for f in report["findings"]]
-    lines = [f"  {len(report['documents'])} policy documents, {len(findings)} parliament findings"]
-    for finding in sorted(findings, key=lambda f: -SEVERITIES.index(f.severity)):
-        verdict = f"accepted: {finding.accepted}" if finding.accepted else finding.title
-        if SEVERITIES.index(finding.severity) > SEVERITIES.index(THRESHOLD):
-            lines.append(
-                f"  {finding.severity:<7} {finding.issue} in {finding.source} [{finding.sid}]"
-            )
-            lines.append(f"          {verdict}")
+    limit = SEVERITIES.index(THRESHOLD)
+    above = [f for f in findings if SEVERITIES.index(f.severity) > limit]
+    known = {}
+    for finding in above:
+        if finding.accepted:
+            status = finding.accepted.split(":")[0]
+            known[status] = known.get(status, 0) + 1
     bad = failing(findings)
-    lines.append(f"  {len(bad)} above {THRESHOLD} not listed in scripts/audit_policies.py KNOWN")
+    lines = [
+        f"  {len(report['documents'])} policy documents, {len(findings)} findings, "
+        f"{len(above)} above {THRESHOLD}: "
+        + ", ".join(f"{count} known {status}" for status, count in sorted(known.items()))
+        + f", {len(bad)} not known"
+    ]
+    for finding in bad:
+        lines.append(f"  {finding.severity:<7} {finding.issue} in {finding.source} [{finding.sid}]")
+        lines.append(f"          {finding.title}: {finding.detail}")
     for entry in stale(findings):
         lines.append(
-            f"  STALE KNOWN ENTRY {entry.issue} on {entry.source} ({entry.status}): remove it"
+            f"  STALE   {entry.issue} on {entry.source} ({entry.status}): fixed? remove it"
         )
     return "\n".join(lines)
 
