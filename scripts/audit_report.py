@@ -259,6 +259,16 @@ def markdown(report: Report) -> str:
         lines += ["Register rows without a FAIL (fixed? remove the row):", ""]
         lines += [f"- `{r['check']}` on `{r['address']}`" for r in report.stale]
         lines.append("")
+    if not report.agrees:
+        lines += [
+            "Register draft for SECURITY.md (the rows this audit needs; existing reasons kept,",
+            "new rows need their class and reason):",
+            "",
+            "```markdown",
+            *register_draft(report),
+            "```",
+            "",
+        ]
     lines += [
         "## Local-AWS artefacts (not verdicts on the stack)",
         "",
@@ -282,6 +292,20 @@ def markdown(report: Report) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def register_draft(report: Report) -> list[str]:
+    """The register's rows for this audit's FAILs, to paste between the markers."""
+    known = {(row["check"], row["address"]): row for row in report.register}
+    rows = ["| Prowler check | Resource | checkov | Reason |", "|---|---|---|---|"]
+    for row in report.stack:
+        if row["status"] != "FAIL":
+            continue
+        old = known.get((row["check"], row["address"]))
+        checkov = old["checkov"] if old else "—"
+        reason = old["reason"] if old else f"TODO (Deliberate/AWS/Open): {row['detail']}"
+        rows.append(f"| `{row['check']}` | `{row['address']}` | {checkov} | {reason} |")
+    return rows
 
 
 def summary(report: Report) -> str:

@@ -279,3 +279,22 @@ def test_the_cited_prowler_checks_ran_in_the_last_audit():
     ran = {row["check"] for group in ("stack", "account", "artefacts") for row in report[group]}
     for control, _, checks in controls_with_prowler_checks():
         assert set(checks) <= ran, control
+
+
+def test_the_register_draft_keeps_known_reasons_and_marks_new_rows(report):
+    register = audit_report.read_register(REGISTER)[:1]  # guardduty_rds_... is new
+    compared = audit_report.compare(report, register)
+
+    draft = audit_report.register_draft(compared)
+
+    assert draft[2:] == [
+        "| `guardduty_rds_protection_enabled` | `aws_guardduty_detector.this[0]` | — | "
+        "TODO (Deliberate/AWS/Open): GuardDuty detector does not have RDS Protection enabled. |",
+        "| `s3_bucket_no_mfa_delete` | `aws_s3_bucket.this` | — | AWS: only the root user can. |",
+    ]
+    assert (
+        audit_report.read_register(
+            "\n".join([audit_report.REGISTER_START, *draft, audit_report.REGISTER_END])
+        )[1]
+        == register[0]
+    )
