@@ -13,6 +13,8 @@ BIN := $(VENV)/bin
 VENV_STAMP := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+PROWLER_VENV := .venv-prowler
+PROWLER_STAMP := $(PROWLER_VENV)/.installed
 PYTEST_ARGS ?=
 
 .PHONY: help
@@ -35,6 +37,12 @@ $(VENV_STAMP): requirements-dev.txt lambda/requirements.txt
 $(CHECKOV_STAMP): requirements-checkov.txt
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	@touch $@
+
+# Prowler pins about a hundred packages of its own: a virtualenv of its own too.
+$(PROWLER_STAMP): requirements-prowler.txt
+	@test -x $(PROWLER_VENV)/bin/python || $(PYTHON) -m venv $(PROWLER_VENV)
+	$(PROWLER_VENV)/bin/python -m pip install --quiet -r requirements-prowler.txt
 	@touch $@
 
 .PHONY: setup
@@ -108,6 +116,10 @@ test-scripts: $(VENV_STAMP) $(CHECKOV_STAMP) ## bats tests of the scripts' contr
 scan: $(VENV_STAMP) $(CHECKOV_STAMP) ## Security scan (bandit, pip-audit, terraform, checkov, shellcheck)
 	scripts/security_scan.sh
 
+.PHONY: audit
+audit: $(VENV_STAMP) $(CHECKOV_STAMP) $(PROWLER_STAMP) ## Prowler and parliament against the stack deployed to a local AWS (minutes)
+	scripts/audit.sh
+
 .PHONY: build
 build: $(VENV_STAMP) ## Build dist/lambda.zip
 	scripts/build_lambda.sh
@@ -146,5 +158,5 @@ local-process: $(VENV_STAMP) ## Deliver pending uploads on the local AWS to the 
 
 .PHONY: clean
 clean: ## Remove build output, caches and virtualenvs
-	rm -rf $(VENV) $(CHECKOV_VENV) dist reports demo-output .local-aws .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) $(PROWLER_VENV) dist reports demo-output .local-aws .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import re
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -116,3 +118,12 @@ def scan_result_event(
         "FAILED": "FAILED",
     }.get(result, "SKIPPED")
     return event
+
+
+def load_script(name: str):
+    """A module of scripts/ (not a package), imported by file name."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module

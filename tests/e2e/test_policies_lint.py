@@ -1,0 +1,49 @@
+"""parliament over every policy document of the stack deployed to the local AWS.
+
+The documents are read back from the deployment (what the provider rendered
+and AWS stored), not from the Terraform: IAM trust and inline policies,
+bucket, key, topic and queue policies, and the function's resource policy.
+Nothing above LOW may remain apart from the entries of
+scripts/audit_policies.py's KNOWN, each with its reason, and every entry of
+KNOWN must still match a finding (a fixed one is removed).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+from helpers import load_script
+
+pytestmark = pytest.mark.slow
+
+audit_policies = load_script("audit_policies")
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory):
+    deployment = LocalDeployment(copy_repo(tmp_path_factory.mktemp("repo")), free_port())
+    try:
+        assert deployment.script("local_aws.sh", "start").returncode == 0
+        deploy = deployment.script("deploy.sh", "--local", "--auto-approve")
+        assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+        yield audit_policies.collect(deployment.client)
+        deployment.script("destroy.sh", "--local", "--yes")
+    finally:
+        deployment.stop()
+
+
+def test_every_kind_of_policy_document_is_read(documents):
+    kinds = {document.source.split(":")[0] for document in documents}
+
+    assert kinds >= {
+        "iam role trust policy", "iam role inline policy", "s3 bucket policy",
+        "kms key policy", "sns topic policy", "sqs queue policy", "lambda resource policy",
+    }  # fmt: skip
+
+
+def test_parliament_finds_nothing_above_low_but_the_known_findings(documents):
+    findings = [finding for document in documents for finding in audit_policies.lint(document)]
+
+    assert audit_policies.failing(findings) == []
+    assert audit_policies.stale(findings) == [], "fixed: remove these entries from KNOWN"
