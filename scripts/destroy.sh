@@ -7,16 +7,22 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 TARGET=aws
 ASSUME_YES=0
+DELETE_AUDIT_LOGS=0
 TF_DIR="$REPO_ROOT/terraform"
 
 usage() {
   cat <<USAGE
-Usage: $(basename "$0") [--local] [--yes]
+Usage: $(basename "$0") [--local] [--yes] [--delete-audit-logs]
 
-Deletes every object version in the images and logs buckets (uploads,
-results, access logs, CloudTrail and Config files), then runs
-terraform destroy. Asks you to type the environment name first.
+Deletes every object version in the images bucket (uploads and results),
+then runs terraform destroy. Asks you to type the environment name first.
 Safe to run twice: with nothing deployed it says so and exits 0.
+
+The logs bucket (access logs, CloudTrail and Config files) is kept: its
+versions are under S3 Object Lock for access_log_retention_days, and the
+lifecycle deletes them when that ends. --delete-audit-logs deletes it too,
+which GOVERNANCE mode allows (needs s3:BypassGovernanceRetention) and
+COMPLIANCE mode does not.
 
 Afterwards the KMS key waits out its deletion window (7 days by default)
 and can be recovered until then; see INCIDENT_RESPONSE.md.
@@ -24,6 +30,8 @@ and can be recovered until then; see INCIDENT_RESPONSE.md.
 Options:
   --local     destroy the deployment on the local AWS (see deploy.sh --local)
   --yes       do not ask for confirmation
+  --delete-audit-logs
+              also delete the locked audit logs and their bucket (GOVERNANCE mode only)
   -h, --help  show this help
 USAGE
 }
@@ -32,6 +40,7 @@ while (($#)); do
   case $1 in
     --local) TARGET=local; shift ;;
     --yes) ASSUME_YES=1; shift ;;
+    --delete-audit-logs) DELETE_AUDIT_LOGS=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
@@ -56,18 +65,40 @@ environment=$(output environment) || die "cannot read the deployment's outputs; 
 images_bucket=$(output s3_bucket_name)
 logs_bucket=$(output logs_bucket_name)
 window=$(output kms_deletion_window_days || echo 7)
+lock=$(terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}" -json audit_log_object_lock 2>/dev/null || echo null)
+read -r lock_mode lock_days < <("$(project_python)" -c \
+  'import json,sys; l=json.loads(sys.argv[1]) or {}; print(l.get("mode","none"), l.get("days",0))' "$lock")
 info "$resources resources in environment '$environment'"
-info "buckets: $images_bucket, $logs_bucket"
+info "buckets: $images_bucket, $logs_bucket (audit logs: Object Lock $lock_mode, $lock_days days)"
+
+if ((DELETE_AUDIT_LOGS)) && [[ $lock_mode == COMPLIANCE ]]; then
+  die "the audit logs are under COMPLIANCE retention: no one can delete them early; run without --delete-audit-logs"
+fi
 
 if ((!ASSUME_YES)); then
   [[ -t 0 ]] || die "refusing to destroy without confirmation: stdin is not a terminal (use --yes)"
-  printf '%sThis deletes every image, record and log of this deployment.%s\n' "$C_RED" "$C_RESET"
+  if ((DELETE_AUDIT_LOGS)); then
+    printf '%sThis deletes every image, record and audit log of this deployment.%s\n' "$C_RED" "$C_RESET"
+  else
+    printf '%sThis deletes every image and record of this deployment (audit logs are kept).%s\n' "$C_RED" "$C_RESET"
+  fi
   read -r -p "Type the environment name ($environment) to confirm: " answer
   [[ $answer == "$environment" ]] || die "not destroyed (you typed '$answer')"
 fi
 
 step "Emptying the buckets (every object version and delete marker)"
-"$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$images_bucket" "$logs_bucket"
+if ((DELETE_AUDIT_LOGS)); then
+  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$images_bucket"
+  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "$logs_bucket"
+else
+  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$images_bucket"
+  read -r kept_versions kept_bytes < <("$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --measure "$logs_bucket")
+  # Out of Terraform's hands, so that terraform destroy leaves it (and its
+  # policy, lifecycle and lock) in place.
+  terraform -chdir="$TF_DIR" state list "${STATE_ARGS[@]}" 2>/dev/null | { grep '^module\.pipeline\.module\.logs_bucket\.' || true; } |
+    xargs -r terraform -chdir="$TF_DIR" state rm "${STATE_ARGS[@]}" >/dev/null
+  info "s3://$logs_bucket: kept ($kept_versions object version(s), locked)"
+fi
 
 step "terraform destroy"
 # The package is not needed to delete the function, but variables are
@@ -78,5 +109,17 @@ terraform -chdir="$TF_DIR" destroy -input=false -auto-approve "${STATE_ARGS[@]}"
 
 step "Destroyed"
 info "The KMS key is scheduled for deletion in $window days; until then it can be recovered"
-info "(INCIDENT_RESPONSE.md, 'Cancel a KMS key deletion'). Nothing else of this stack remains."
+info "(INCIDENT_RESPONSE.md, 'Cancel a KMS key deletion')."
+if ((!DELETE_AUDIT_LOGS)); then
+  until_date=$(date -u -d "+${lock_days} days" +%Y-%m-%d)
+  cost=$(awk -v b="$kept_bytes" 'BEGIN { printf "%.4f", b / 1024 / 1024 / 1024 * 0.023 }')
+  info "Kept: s3://$logs_bucket, $kept_versions audit log version(s), $kept_bytes bytes, locked ($lock_mode)"
+  info "until at most $until_date; the lifecycle then deletes them and the empty bucket costs nothing."
+  info "Storage: about USD $cost a month (S3 Standard, USD 0.023 per GB-month: https://aws.amazon.com/s3/pricing/)."
+  info "CloudTrail files in it are encrypted with that KMS key: read or copy them before it is deleted."
+  [[ $lock_mode == GOVERNANCE ]] && info "To delete them now: $(basename "$0") --delete-audit-logs (needs s3:BypassGovernanceRetention)."
+  info "A new deployment under the same names needs that bucket gone or imported (terraform import)."
+else
+  info "The audit logs were deleted. Nothing else of this stack remains."
+fi
 info "Account-wide services you turned off with enable_* variables were never touched."

@@ -29,10 +29,11 @@ module "pipeline" {
   max_upload_mb = var.max_upload_mb
   max_dimension = var.max_dimension
 
-  upload_retention_days     = var.upload_retention_days
-  record_ttl_days           = var.record_ttl_days
-  log_retention_days        = var.log_retention_days
-  access_log_retention_days = var.access_log_retention_days
+  upload_retention_days      = var.upload_retention_days
+  record_ttl_days            = var.record_ttl_days
+  log_retention_days         = var.log_retention_days
+  access_log_retention_days  = var.access_log_retention_days
+  audit_log_object_lock_mode = var.audit_log_object_lock_mode
 
   force_destroy                 = var.force_destroy
   kms_deletion_window_days      = var.kms_deletion_window_days

@@ -91,3 +91,8 @@ output "kms_deletion_window_days" {
   description = "Days the key waits after destroy before it is deleted (and can still be recovered)."
   value       = var.kms_deletion_window_days
 }
+
+output "audit_log_object_lock" {
+  description = "Object Lock default retention of the audit logs in the logs bucket (mode and days): what scripts/destroy.sh keeps."
+  value       = try(module.pipeline.logs_bucket_retention.object_lock, null)
+}

@@ -216,6 +216,10 @@ override_resource {
   target = module.logs_bucket.aws_s3_bucket_policy.this
 }
 
+override_resource {
+  target = module.logs_bucket.aws_s3_bucket_object_lock_configuration.this
+}
+
 variables {
   name                = "test-prod"
   lambda_package_path = "tests/fixtures/placeholder.zip"

@@ -156,7 +156,7 @@ def test_a_second_plan_says_no_changes(loop):
     assert "No changes." in plan.stdout
 
 
-def test_destroy_leaves_nothing_but_the_key_waiting_for_deletion(loop):
+def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_for_deletion(loop):
     deployment = loop["deployment"]
     # What the demo's own clean-up does (--keep skipped it): its queues are not Terraform's.
     cleanup = deployment.run(deployment.repo / ".venv" / "bin" / "python", "scripts/demo_tool.py",
@@ -166,7 +166,12 @@ def test_destroy_leaves_nothing_but_the_key_waiting_for_deletion(loop):
     assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
     aws = deployment.client
 
-    assert aws("s3").list_buckets()["Buckets"] == []
+    logs_bucket = loop["outputs"]["logs_bucket_name"]
+    assert [b["Name"] for b in aws("s3").list_buckets()["Buckets"]] == [logs_bucket]
+    assert f"Kept: s3://{logs_bucket}" in destroy.stdout
+    assert "--delete-audit-logs" in destroy.stdout
+    lock = aws("s3").get_object_lock_configuration(Bucket=logs_bucket)["ObjectLockConfiguration"]
+    assert lock["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Days": 365}
     assert aws("dynamodb").list_tables()["TableNames"] == []
     assert aws("lambda").list_functions()["Functions"] == []
     assert aws("sns").list_topics()["Topics"] == []

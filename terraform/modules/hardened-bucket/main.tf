@@ -1,7 +1,7 @@
 # ---------------------------------------------------------------------------
 # A bucket that cannot exist without its protections: public access blocked,
 # ACLs off, default encryption, versioning, lifecycle, access logging (unless
-# it is the log target) and a TLS-only policy.
+# it is the log target), a TLS-only policy and, on request, Object Lock.
 # ---------------------------------------------------------------------------
 
 resource "aws_s3_bucket" "this" {
@@ -12,6 +12,10 @@ resource "aws_s3_bucket" "this" {
   bucket        = var.bucket
   force_destroy = var.force_destroy
   tags          = var.tags
+
+  # Object Lock can only be switched on when the bucket is created (S3 lets
+  # an existing bucket enable it too, but the provider replaces the bucket).
+  object_lock_enabled = var.object_lock != null
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
@@ -46,6 +50,25 @@ resource "aws_s3_bucket_versioning" "this" {
   versioning_configuration {
     status = "Enabled"
   }
+}
+
+# Every new object version gets a retention of object_lock.days: until then no
+# one can delete or overwrite that version (COMPLIANCE), or only a principal
+# allowed s3:BypassGovernanceRetention who sends
+# x-amz-bypass-governance-retention (GOVERNANCE).
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock.html
+resource "aws_s3_bucket_object_lock_configuration" "this" {
+  count = var.object_lock == null ? 0 : 1
+
+  bucket = aws_s3_bucket.this.id
+  rule {
+    default_retention {
+      mode = var.object_lock.mode
+      days = var.object_lock.days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {

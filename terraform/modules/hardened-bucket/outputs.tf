@@ -52,3 +52,18 @@ output "expiring_prefixes" {
   value = try([for r in aws_s3_bucket_lifecycle_configuration.this.rule :
   coalesce(one(r.filter).prefix, "") if length(r.expiration) > 0], [])
 }
+
+output "object_lock" {
+  description = "Object Lock as configured: enabled on the bucket, default retention mode and days, or null when the bucket has no Object Lock."
+  value = try({
+    enabled = aws_s3_bucket.this.object_lock_enabled
+    mode    = one(one(aws_s3_bucket_object_lock_configuration.this[0].rule).default_retention).mode
+    days    = one(one(aws_s3_bucket_object_lock_configuration.this[0].rule).default_retention).days
+  }, null)
+}
+
+output "noncurrent_version_expiration_days" {
+  description = "The shortest time, in days, a noncurrent (deleted or overwritten) version is kept before a lifecycle rule removes it; null when no rule removes noncurrent versions."
+  value = try(min([for r in aws_s3_bucket_lifecycle_configuration.this.rule :
+  one(r.noncurrent_version_expiration).noncurrent_days if length(r.noncurrent_version_expiration) > 0]...), null)
+}

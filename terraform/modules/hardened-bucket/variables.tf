@@ -79,6 +79,24 @@ variable "policy_documents" {
   default     = []
 }
 
+variable "object_lock" {
+  description = "S3 Object Lock default retention for every new object version: mode GOVERNANCE (deletable early only with s3:BypassGovernanceRetention) or COMPLIANCE (no one, not even the root user, can delete it early), for days. Null: no Object Lock. Set at creation: turning it on or off replaces the bucket."
+  type = object({
+    mode = string
+    days = number
+  })
+  default = null
+
+  validation {
+    condition     = var.object_lock == null || contains(["GOVERNANCE", "COMPLIANCE"], try(var.object_lock.mode, ""))
+    error_message = "object_lock.mode must be GOVERNANCE or COMPLIANCE."
+  }
+  validation {
+    condition     = var.object_lock == null || (try(var.object_lock.days, 0) >= 1 && floor(try(var.object_lock.days, 0)) == try(var.object_lock.days, 0))
+    error_message = "object_lock.days must be a whole number of at least 1."
+  }
+}
+
 variable "tags" {
   description = "Tags for the bucket."
   type        = map(string)

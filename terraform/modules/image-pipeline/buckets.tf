@@ -162,11 +162,17 @@ module "logs_bucket" {
   kms_key_arn   = null # S3 server access logging cannot deliver into SSE-KMS
   tags          = local.tags
 
+  # Audit evidence is kept as long as the logs are: every version is locked
+  # for access_log_retention_days, and a version deleted or overwritten
+  # early (a delete marker hides it) stays that long again before the
+  # lifecycle removes it.
+  object_lock = { mode = var.audit_log_object_lock_mode, days = var.access_log_retention_days }
+
   lifecycle_rules = [
     {
       id                                 = "expire-logs"
       expiration_days                    = var.access_log_retention_days
-      noncurrent_version_expiration_days = 7
+      noncurrent_version_expiration_days = var.access_log_retention_days
     },
   ]
 

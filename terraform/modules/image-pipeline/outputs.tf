@@ -82,3 +82,11 @@ output "cloudwatch_alarm_count" {
   description = "CloudWatch alarms this module causes: its own plus those Application Auto Scaling creates for the table (CloudWatch gives 10 free)."
   value       = local.cloudwatch_alarm_count
 }
+
+output "logs_bucket_retention" {
+  description = "How long the logs bucket keeps audit evidence: Object Lock (enabled, mode, days) and the days a deleted version is kept (noncurrent_version_expiration_days)."
+  value = {
+    object_lock                        = module.logs_bucket.object_lock
+    noncurrent_version_expiration_days = module.logs_bucket.noncurrent_version_expiration_days
+  }
+}

@@ -215,6 +215,17 @@ variable "access_log_retention_days" {
   }
 }
 
+variable "audit_log_object_lock_mode" {
+  description = "S3 Object Lock mode of the logs bucket (access logs, CloudTrail and Config files), retained for access_log_retention_days: GOVERNANCE lets a principal allowed s3:BypassGovernanceRetention delete them early (scripts/destroy.sh --delete-audit-logs); COMPLIANCE lets no one, not even the root user, until the retention ends. Changing it on a deployed stack replaces the logs bucket."
+  type        = string
+  default     = "GOVERNANCE"
+
+  validation {
+    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.audit_log_object_lock_mode)
+    error_message = "audit_log_object_lock_mode must be GOVERNANCE or COMPLIANCE."
+  }
+}
+
 # ---------------------------------------------------------------------------
 # Data protection
 # ---------------------------------------------------------------------------
