@@ -15,6 +15,11 @@ enable_dynamodb_autoscaling = false
 
 force_destroy = true
 
+# Quick teardown of a local stack: the shortest KMS deletion window, and a
+# table that `destroy` may delete.
+kms_deletion_window_days   = 7
+enable_deletion_protection = false
+
 # moto has no GuardDuty Malware Protection (CreateMalwareProtectionPlan): the
 # scan-result trigger is proven at plan time (terraform/tests/pipeline.tftest.hcl).
 enable_malware_protection = false

@@ -33,13 +33,23 @@ output "security_alerts_topic" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the customer-managed key."
+  description = "ARN of the data key: images, upload records, notifications, failed events and function settings."
   value       = module.pipeline.kms_key_arn
 }
 
 output "kms_key_alias" {
   description = "Alias of the customer-managed key."
   value       = module.pipeline.kms_key_alias
+}
+
+output "security_kms_key_arn" {
+  description = "ARN of the security key: security-alerts topic, undelivered-events queue, CloudTrail and the function's logs."
+  value       = module.pipeline.security_kms_key_arn
+}
+
+output "undelivered_events_queue_url" {
+  description = "SQS queue holding EventBridge events (alerts, sweeps, scan results) that no target accepted."
+  value       = module.pipeline.undelivered_events_queue_url
 }
 
 output "log_group_name" {

@@ -256,9 +256,9 @@ variable "force_destroy" {
 }
 
 variable "kms_deletion_window_days" {
-  description = "Days a deleted KMS key waits before it is gone for good (and can still be recovered)."
+  description = "Days a KMS key scheduled for deletion waits before it is gone for good (and can still be recovered); applies to both keys. 30, the longest KMS allows, gives on-call the most time to cancel (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html); the local profile uses 7."
   type        = number
-  default     = 7
+  default     = 30
 
   validation {
     condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
@@ -307,9 +307,9 @@ variable "enable_point_in_time_recovery" {
 }
 
 variable "enable_deletion_protection" {
-  description = "Refuse to delete the DynamoDB table. Turn on for records you must keep; destroy then needs it turned off first."
+  description = "Refuse to delete the DynamoDB table (DynamoDB.6). On by default: `terraform destroy` then fails on the table until this is set to false and applied; the local profile turns it off."
   type        = bool
-  default     = false
+  default     = true
 }
 
 # ---------------------------------------------------------------------------
@@ -347,13 +347,13 @@ variable "enable_cloudtrail_s3_data_events" {
 }
 
 variable "securityhub_cis_version" {
-  description = "Version of the CIS AWS Foundations Benchmark standard to subscribe to in Security Hub."
+  description = "Version of the CIS AWS Foundations Benchmark standard to subscribe to in Security Hub: 1.2.0, 1.4.0 or 3.0.0, the versions the Security Hub user guide lists (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-standards-cis.html; it lists no 5.0.0)."
   type        = string
   default     = "3.0.0"
 
   validation {
     condition     = contains(["1.2.0", "1.4.0", "3.0.0"], var.securityhub_cis_version)
-    error_message = "securityhub_cis_version must be 1.2.0, 1.4.0 or 3.0.0."
+    error_message = "securityhub_cis_version must be 1.2.0, 1.4.0 or 3.0.0 (the versions Security Hub offers)."
   }
 }
 

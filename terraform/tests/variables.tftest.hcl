@@ -65,6 +65,14 @@ run "rejects_a_project_name_unfit_for_buckets" {
   expect_failures = [var.project_name]
 }
 
+run "rejects_a_cis_version_security_hub_does_not_offer" {
+  command = plan
+  variables {
+    securityhub_cis_version = "5.0.0"
+  }
+  expect_failures = [var.securityhub_cis_version]
+}
+
 run "rejects_a_short_kms_window" {
   command = plan
   variables {

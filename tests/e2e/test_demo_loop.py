@@ -186,8 +186,8 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     assert [r for r in roles if "image-processor" in r["RoleName"]] == []
     kms = aws("kms")
     keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
-    [ours] = [k for k in keys if k["Arn"] == loop["outputs"]["kms_key_arn"]]
-    assert ours["KeyState"] == "PendingDeletion"
+    ours = [k for k in keys if k["Arn"] in {loop["outputs"]["kms_key_arn"], loop["outputs"]["security_kms_key_arn"]}]
+    assert [k["KeyState"] for k in ours] == ["PendingDeletion", "PendingDeletion"]
     # Any other key is an AWS-managed default key (moto creates aws/dynamodb's
     # when a table is created, and lists it as CUSTOMER), never this stack's.
     aws_managed = {
@@ -195,7 +195,7 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
         for a in kms.list_aliases()["Aliases"]
         if a["AliasName"].startswith("alias/aws/")
     }
-    assert {k["KeyId"] for k in keys if k is not ours} <= aws_managed
+    assert {k["KeyId"] for k in keys if k not in ours} <= aws_managed
 
     again = deployment.script("destroy.sh", "--local", "--yes")
     assert again.returncode == 0

@@ -108,7 +108,8 @@ def test_the_alarm_count_in_the_docs_matches_the_terraform():
     policies = len(re.findall(r'^resource "aws_appautoscaling_policy"', every_tf, re.M))
     total = own + per_policy * policies
 
-    assert total <= 10  # CloudWatch's free alarms
+    # CloudWatch's free 10, plus async-events-dropped (README, Cost, says so).
+    assert total <= 11
     assert f"| 10 alarms, 5 GB logs | {total} alarms ({own} + {per_policy * policies}" in README
     assert f"#   {own} of its own" in alarms_tf
     assert f"# = {total}." in alarms_tf

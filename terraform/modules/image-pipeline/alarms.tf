@@ -2,11 +2,13 @@
 # Alarms: every one pages the security-alerts topic.
 #
 # CloudWatch gives 10 alarms free. This stack causes
-#   6 of its own (below)
+#   7 of its own (below)
 # + 4 that Application Auto Scaling creates for the table's write-capacity
 #   target tracking (dynamodb.tf), when enable_dynamodb_autoscaling is on
-# = 10. The cloudwatch_alarm_count output says the number for a configuration,
-# and terraform/tests checks it stays inside 10.
+# = 11. One more than the free 10, on purpose: async-events-dropped is the
+# only signal of uploads that Lambda dropped before the handler ran (README,
+# Cost). The cloudwatch_alarm_count output says the number for a
+# configuration, and terraform/tests checks it stays at 11 or below.
 # ---------------------------------------------------------------------------
 
 locals {
@@ -68,6 +70,20 @@ locals {
       statistic   = "Sum"
       period      = 86400
       threshold   = local.invocations_per_day_threshold
+      comparison  = "GreaterThanThreshold"
+      notify_ok   = false
+    }
+    # Lambda's asynchronous queue can drop events it cannot keep (too old,
+    # too many retries, throttled): those uploads never reach the handler.
+    # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+    async-events-dropped = {
+      description = "Lambda dropped asynchronous events without running the function: those uploads have no record. Runbook: INCIDENT_RESPONSE.md#lambda-errors"
+      namespace   = "AWS/Lambda"
+      metric      = "AsyncEventsDropped"
+      dimensions  = local.lambda_dimensions
+      statistic   = "Sum"
+      period      = 300
+      threshold   = 0
       comparison  = "GreaterThanThreshold"
       notify_ok   = false
     }

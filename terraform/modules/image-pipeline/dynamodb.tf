@@ -19,6 +19,23 @@ resource "aws_dynamodb_table" "this" {
     type = "S"
   }
 
+  # Only a claim in flight (PROCESSING) carries lease_until, so this index
+  # holds only those: the sweep scans it instead of the table
+  # (lambda/storage.py, stuck). Its capacity counts against the same
+  # always-free 25 RCU / 25 WCU as the table's.
+  attribute {
+    name = "lease_until"
+    type = "N"
+  }
+
+  global_secondary_index {
+    name            = local.processing_index
+    hash_key        = "lease_until"
+    projection_type = "ALL"
+    read_capacity   = 1
+    write_capacity  = var.dynamodb_write_capacity
+  }
+
   ttl {
     attribute_name = "expires_at"
     enabled        = true

@@ -43,10 +43,19 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${module.images_bucket.arn}/${local.output_prefix}*"]
   }
 
+  # Claim and finish a record (PutItem, UpdateItem); the sweep scans the
+  # in-progress index for claims whose lease expired (Scan). No GetItem: the
+  # handler never reads a record by key.
   statement {
     sid       = "UploadRecords"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.this.arn]
+  }
+
+  statement {
+    sid       = "SweepStuckRecords"
+    actions   = ["dynamodb:Scan"]
+    resources = ["${aws_dynamodb_table.this.arn}/index/${local.processing_index}"]
   }
 
   statement {
@@ -61,9 +70,10 @@ data "aws_iam_policy_document" "lambda" {
     resources = [aws_sqs_queue.dead_letter.arn]
   }
 
-  # The key, only as used through the services that hold data encrypted with it.
+  # The data key, only as used through the services that hold data encrypted
+  # with it.
   statement {
-    sid       = "UseKeyThroughStackServices"
+    sid       = "UseDataKeyThroughStackServices"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.this.arn]
     condition {
@@ -71,6 +81,18 @@ data "aws_iam_policy_document" "lambda" {
       variable = "kms:ViaService"
       values = [for service in ["s3", "sns", "sqs", "dynamodb", "lambda"] :
       "${service}.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # The security key, only to publish to the security-alerts topic.
+  statement {
+    sid       = "UseSecurityKeyThroughSns"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.security.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${local.region}.amazonaws.com"]
     }
   }
 

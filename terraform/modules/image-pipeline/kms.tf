@@ -1,9 +1,17 @@
 # ---------------------------------------------------------------------------
-# The customer-managed key that encrypts the stack's data at rest
+# Two customer-managed keys.
+#
+# The DATA key encrypts what users upload and what the stack derives from it.
+# The SECURITY key encrypts what must survive an incident with the data key:
+# the security-alerts topic, the dead-letter queue of the EventBridge rules
+# that feed it, and the audit logs (the trail and the function's log group).
+# Disabling or scheduling the deletion of the data key is itself a SEV1
+# (events.tf): its alert travels on the security key, so a disabled data key
+# cannot suppress its own alert (SECURITY.md, "Keys").
 # ---------------------------------------------------------------------------
 
 resource "aws_kms_key" "this" {
-  description             = "${var.name}: images, records, topics, queue, logs and trail"
+  description             = "${var.name}: images, upload records, notifications, failed events and function settings"
   enable_key_rotation     = true
   rotation_period_in_days = 365
   deletion_window_in_days = var.kms_deletion_window_days
@@ -31,9 +39,39 @@ data "aws_iam_policy_document" "kms" {
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
     }
   }
+}
+
+resource "aws_kms_key" "security" {
+  description             = "${var.name}: security alerts, their undelivered events, CloudTrail and function logs"
+  enable_key_rotation     = true
+  rotation_period_in_days = 365
+  deletion_window_in_days = var.kms_deletion_window_days
+  policy                  = data.aws_iam_policy_document.security_key.json
+  tags                    = local.tags
+}
+
+resource "aws_kms_alias" "security" {
+  name          = "alias/${var.name}-security"
+  target_key_id = aws_kms_key.security.key_id
+}
+
+data "aws_iam_policy_document" "security_key" {
+  #checkov:skip=CKV_AWS_111:This is a key policy: its "*" resource means this one key, and write access is limited to the account and to services with source conditions.
+  #checkov:skip=CKV_AWS_356:This is a key policy: "*" as its resource means this one key (AWS requires that form).
+  #checkov:skip=CKV_AWS_109:This is a key policy: the account root statement delegates key permissions to IAM, as AWS's default key policy does; without it the key becomes unmanageable.
+  statement {
+    sid       = "AccountAdministration"
+    actions   = ["kms:*"]
+    resources = ["*"] # in a key policy, "*" means this key
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
 
   # The encryption context names the log group: the logs service may use the
-  # key for this one log group only.
+  # key for this one log group only
+  # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
   statement {
     sid = "CloudWatchLogsForTheFunctionsLogGroup"
     actions = [
@@ -57,7 +95,7 @@ data "aws_iam_policy_document" "kms" {
 
   # The stack's alarms publish to the encrypted security-alerts topic.
   statement {
-    sid       = "AlarmsPublishToEncryptedTopics"
+    sid       = "AlarmsPublishToEncryptedTopic"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
     principals {
@@ -71,13 +109,13 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # The stack's EventBridge rules publish to the encrypted topic too.
-  # Account-scoped, not rule-scoped: whether the KMS request that SNS makes for
-  # an EventBridge delivery carries aws:SourceArn is unverified, and a
-  # condition it cannot meet would drop the SEV1 alert silently. Issue 10
-  # (item 1) gives the alerting path a key of its own.
+  # The stack's EventBridge rules publish to the encrypted topic and, when a
+  # delivery fails, write to the encrypted dead-letter queue: EventBridge needs
+  # kms:Decrypt and kms:GenerateDataKey on an SSE-KMS queue's key
+  # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
+  # Scoped to the stack's own rules by ARN.
   statement {
-    sid       = "RulesPublishToEncryptedTopics"
+    sid       = "RulesPublishAndDeadLetterWithTheKey"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
     resources = ["*"]
     principals {
@@ -85,9 +123,9 @@ data "aws_iam_policy_document" "kms" {
       identifiers = ["events.amazonaws.com"]
     }
     condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = local.all_rule_arns
     }
   }
 

@@ -36,6 +36,8 @@ resource "aws_lambda_function" "this" {
       RECORD_TTL_DAYS         = tostring(var.record_ttl_days)
       LOG_LEVEL               = var.lambda_log_level
       MALWARE_PROTECTION      = var.enable_malware_protection ? "on" : "off"
+      STUCK_AFTER_S           = tostring(var.stuck_after_s)
+      PROCESSING_INDEX        = local.processing_index
     }
   }
 
@@ -60,7 +62,7 @@ resource "aws_cloudwatch_log_group" "lambda" {
   #checkov:skip=CKV_AWS_338:Function logs are operational, not audit evidence (CloudTrail and S3 access logs are kept for access_log_retention_days); 30 days keeps them cheap. Raise log_retention_days if policy requires a year.
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = aws_kms_key.security.arn # audit evidence: survives the data key (kms.tf)
   tags              = local.tags
 }
 

@@ -19,7 +19,10 @@ locals {
   log_group_name = "/aws/lambda/${local.function_name}"
 
   # Key prefixes: the function reads only the first and writes only the second.
-  input_prefix  = "uploads/"
+  input_prefix = "uploads/"
+  # DynamoDB index of the records in flight (dynamodb.tf; PROCESSING_INDEX).
+  processing_index = "in-progress"
+
   output_prefix = "processed/"
 
   # Where the logs bucket receives each kind of log.

@@ -59,8 +59,23 @@ output "security_alerts_topic_arn" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the customer-managed key."
+  description = "ARN of the data key: images, upload records, notifications, failed events and function settings."
   value       = try(aws_kms_key.this.arn, null)
+}
+
+output "security_kms_key_arn" {
+  description = "ARN of the security key: security-alerts topic, undelivered-events queue, CloudTrail and the function's logs."
+  value       = try(aws_kms_key.security.arn, null)
+}
+
+output "security_kms_key_alias" {
+  description = "Alias of the security key."
+  value       = try(aws_kms_alias.security.name, null)
+}
+
+output "undelivered_events_queue_url" {
+  description = "SQS queue holding EventBridge events (alerts, sweeps, scan results) that no target accepted."
+  value       = try(aws_sqs_queue.rule_dead_letter.url, null)
 }
 
 output "kms_key_alias" {

@@ -7,13 +7,32 @@ locals {
     notifications   = "${var.name}-notifications"
     security_alerts = "${var.name}-security-alerts"
   }
+
+  topic_policy_actions = [
+    "sns:AddPermission",
+    "sns:DeleteTopic",
+    "sns:GetTopicAttributes",
+    "sns:ListSubscriptionsByTopic",
+    "sns:Publish",
+    "sns:Receive",
+    "sns:RemovePermission",
+    "sns:SetTopicAttributes",
+    "sns:Subscribe",
+  ]
+
+  # The alerts travel on the security key, so that a disabled or deleted data
+  # key cannot silence the alert about itself (kms.tf).
+  topic_keys = {
+    notifications   = aws_kms_key.this.arn
+    security_alerts = aws_kms_key.security.arn
+  }
 }
 
 resource "aws_sns_topic" "this" {
   for_each = local.topics
 
   name              = each.value
-  kms_master_key_id = aws_kms_key.this.arn
+  kms_master_key_id = local.topic_keys[each.key]
   tags              = local.tags
 }
 
@@ -27,10 +46,16 @@ resource "aws_sns_topic_policy" "this" {
 data "aws_iam_policy_document" "topic" {
   for_each = local.topics
 
+  # Every action a topic policy can name, not only Publish: subscribing or
+  # changing the topic over plain HTTP is refused too. Listed, not "sns:*":
+  # SNS refuses a topic policy whose action is "sns:*"
+  # (https://github.com/cdklabs/cdk-nag/issues/676); the list is the one in
+  # SNS's default topic policy (quoted in
+  # https://github.com/airbnb/binaryalert/issues/169).
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
-    actions   = ["sns:Publish"]
+    actions   = local.topic_policy_actions
     resources = [aws_sns_topic.this[each.key].arn]
     principals {
       type        = "*"

@@ -237,9 +237,9 @@ variable "force_destroy" {
 }
 
 variable "kms_deletion_window_days" {
-  description = "Days a deleted KMS key waits before it is gone for good (and can still be recovered)."
+  description = "Days a KMS key scheduled for deletion waits before it is gone for good (and can still be recovered); applies to both keys. 30, the longest KMS allows, gives on-call the most time to cancel (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html); the local profile uses 7."
   type        = number
-  default     = 7
+  default     = 30
 
   validation {
     condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
@@ -282,9 +282,20 @@ variable "enable_point_in_time_recovery" {
 }
 
 variable "enable_deletion_protection" {
-  description = "Refuse to delete the DynamoDB table. Turn on for records you must keep; destroy then needs it turned off first."
+  description = "Refuse to delete the DynamoDB table (DynamoDB.6). On by default: `terraform destroy` then fails on the table until this is set to false and applied; the local profile turns it off."
   type        = bool
-  default     = false
+  default     = true
+}
+
+variable "stuck_after_s" {
+  description = "Seconds after a processing claim's lease expired at which the scheduled sweep (every 15 minutes) records the upload FAILED with reason LeaseExpired and announces it."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.stuck_after_s >= 60 && var.stuck_after_s <= 86400 && floor(var.stuck_after_s) == var.stuck_after_s
+    error_message = "stuck_after_s must be a whole number of seconds between 60 and 86400."
+  }
 }
 
 # ---------------------------------------------------------------------------
