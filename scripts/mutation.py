@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -116,7 +117,7 @@ def run_mutmut(files: list[str], started: float) -> int:
                     else:
                         step(started, f"{done}/{total} mutants tested")
         except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
+            os.killpg(process.pid, signal.SIGTERM)  # mutmut and the test run it started
             process.wait()
             raise
     return process.returncode
@@ -169,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"not a Python file under lambda/: {name}")
 
     started = time.monotonic()
+    signal.signal(
+        signal.SIGTERM, signal.default_int_handler
+    )  # stopped like Ctrl-C: report what is done
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     copy_repo(WORK)
