@@ -119,6 +119,8 @@ def run_mutmut(files: list[str], started: float) -> int:
         except KeyboardInterrupt:
             os.killpg(process.pid, signal.SIGTERM)  # mutmut and the test run it started
             process.wait()
+            for backup in WORK.glob("lambda/*.py.bak"):  # the mutant it was testing
+                backup.replace(backup.with_suffix(""))
             raise
     return process.returncode
 
