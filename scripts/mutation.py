@@ -153,99 +153,69 @@ def write_survivors() -> dict[str, list[dict]]:
     return survivors
 
 
+def report(files: list[str], started: float) -> None:
+    """Print the table and write summary.json and survivors.md from mutmut's cache."""
+    counts = counts_by_file(WORK / ".mutmut-cache")
+    survivors = write_survivors()
+    summary = {name: score(counts.get(name, {})) for name in files}
+    statuses = {status for per_file in counts.values() for status in per_file}
+    total = score({s: sum(c.get(s, 0) for c in counts.values()) for s in statuses})
+    errors_log = WORK / mutmut_config.RUNNER_ERRORS
+    errors = errors_log.read_text(encoding="utf-8").splitlines() if errors_log.exists() else []
+    seconds = round(time.monotonic() - started)
+    result = {"files": summary, "total": total, "runner_errors": errors, "seconds": seconds}
+    (REPORTS / "summary.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    columns = ("killed", "survived", "timeout", "untested", "score")
+    print("\n  " + f"{'file':<28}" + "".join(f"{c:>10}" for c in columns))
+    for name, row in [*summary.items(), ("total", total)]:
+        print(
+            f"  {name:<28}" + "".join(f"{row[c]:>10}" for c in columns[:-1]) + f"{row['score']:>9}%"
+        )
+    if errors:
+        print(f"mutation: {len(errors)} test run(s) failed to start (counted as survived)")
+    survived = sum(map(len, survivors.values()))
+    step(started, f"{survived} survivors in {SURVIVORS.relative_to(ROOT)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--files", default="", help="comma-separated files under lambda/ (default: all)"
-    )
+    parser.add_argument("--files", default="", help="comma-separated lambda/ files (default: all)")
+    parser.add_argument("--report-only", action="store_true", help="report the last run again")
     args = parser.parse_args(argv)
     files = [f.strip() for f in args.files.split(",") if f.strip()] or sorted(
         (str(p.relative_to(ROOT)) for p in (ROOT / "lambda").glob("*.py")),
         key=lambda name: (name not in FIRST, name),
     )
     for name in files:
-        if (
-            not name.startswith("lambda/")
-            or not name.endswith(".py")
-            or not (ROOT / name).is_file()
-        ):
+        if not (name.startswith("lambda/") and name.endswith(".py") and (ROOT / name).is_file()):
             parser.error(f"not a Python file under lambda/: {name}")
 
     started = time.monotonic()
-    signal.signal(
-        signal.SIGTERM, signal.default_int_handler
-    )  # stopped like Ctrl-C: report what is done
+    if args.report_only:
+        if not (WORK / ".mutmut-cache").exists():
+            parser.error("no earlier run in reports/mutation/work")
+        report(files, started)
+        return 0
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: report
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     copy_repo(WORK)
     shutil.copy2(ROOT / "scripts" / "mutmut_config.py", WORK / "mutmut_config.py")
     suites = " and ".join(mutmut_config.BASELINE_TESTS)
-    step(
-        started,
-        f"copied the repository to {WORK.relative_to(ROOT)}; baseline run of {suites}"
-        f" with coverage, then {len(files)} file(s)",
-    )
-
+    step(started, f"baseline run of {suites} with coverage in {WORK.relative_to(ROOT)}")
     try:
         code = run_mutmut(files, started)
     except KeyboardInterrupt:
-        print(
-            "mutation: interrupted; the counts below are partial (see 'untested')", file=sys.stderr
-        )
+        print("mutation: interrupted; the counts are partial (see 'untested')", file=sys.stderr)
         code = 0
     if code != 0:
         print(
-            f"mutation: mutmut failed (exit {code}); see {LOG.relative_to(ROOT)}",
-            file=sys.stderr,
+            f"mutation: mutmut failed (exit {code}); see {LOG.relative_to(ROOT)}", file=sys.stderr
         )
         return 1
-
-    counts = counts_by_file(WORK / ".mutmut-cache")
-    survivors = write_survivors()
-    summary = {name: score(counts.get(name, {})) for name in files}
-    total = score(
-        {
-            s: sum(c.get(s, 0) for c in counts.values())
-            for s in {s for c in counts.values() for s in c}
-        }
-    )
-    runner_errors = WORK / mutmut_config.RUNNER_ERRORS
-    errors = (
-        runner_errors.read_text(encoding="utf-8").splitlines() if runner_errors.exists() else []
-    )
-    (REPORTS / "summary.json").write_text(
-        json.dumps(
-            {
-                "files": summary,
-                "total": total,
-                "runner_errors": errors,
-                "seconds": round(time.monotonic() - started),
-            },
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
-
-    header = (
-        f"  {'file':<28} {'killed':>7} {'survived':>9} {'timeout':>8} {'untested':>9} {'score':>7}"
-    )
-    print(f"\n{header}")
-    for name, row in [*summary.items(), ("total", total)]:
-        print(
-            f"  {name:<28} {row['killed']:>7} {row['survived']:>9} {row['timeout']:>8}"
-            f" {row['untested']:>9} {row['score']:>6}%"
-        )
-    if errors:
-        print(
-            f"mutation: {len(errors)} test run(s) failed to start (counted as survived);"
-            " see summary.json",
-            file=sys.stderr,
-        )
-    step(
-        started,
-        f"{sum(map(len, survivors.values()))} survivors in {SURVIVORS.relative_to(ROOT)}",
-    )
+    report(files, started)
     return 0
 
 
