@@ -90,6 +90,15 @@ $(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt
 bench: $(BENCH_STAMP) ## Benchmark: processor vs naive Pillow vs pyvips, memory and cold start (minutes)
 	$(BIN)/python bench/run.py
 
+MUTATION_STAMP := $(VENV)/.mutation-installed
+$(MUTATION_STAMP): $(VENV_STAMP) requirements-mutation.txt
+	$(BIN)/python -m pip install --quiet -r requirements-mutation.txt
+	@touch $@
+
+.PHONY: mutation
+mutation: $(MUTATION_STAMP) ## Mutation testing of lambda/ (FILES=lambda/storage.py for one file; an hour or more)
+	$(BIN)/python scripts/mutation.py $(if $(FILES),--files $(FILES))
+
 .PHONY: fuzz
 fuzz: $(VENV_STAMP) ## Long fuzzing run of the decoder path (5,000 examples per property)
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/fuzz --hypothesis-show-statistics -q
