@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
 
 from helpers import ROOT
 from image_processor import Reason
@@ -104,3 +106,50 @@ def test_the_cost_section_names_every_paid_toggle():
     for toggle in ("enable_guardduty", "enable_security_hub", "enable_config", "enable_cloudtrail"):
         assert toggle in cost
         assert toggle in terraform_variables()
+
+
+# --------------------------------------------------------------------------
+# Runbook links: every INCIDENT_RESPONSE.md#anchor resolves to a heading
+# --------------------------------------------------------------------------
+
+RUNBOOK_LINK = re.compile(r"INCIDENT_RESPONSE\.md#([A-Za-z0-9_-]+)")
+SKIPPED_DIRS = {".venv", ".venv-checkov", ".terraform", ".git", ".local-aws", "node_modules"}
+
+
+def repository_files(pattern: str) -> list:
+    return sorted(
+        p for p in ROOT.rglob(pattern) if not SKIPPED_DIRS.intersection(p.relative_to(ROOT).parts)
+    )
+
+
+def github_anchors(markdown: str) -> set[str]:
+    """The ids GitHub gives the headings: lower case, punctuation dropped, spaces to
+    hyphens, repeats suffixed -1, -2 (markdown-it-py's anchors plugin, GitHub's rule)."""
+    md = MarkdownIt("commonmark").use(anchors_plugin, min_level=1, max_level=6)
+    return {t.attrs["id"] for t in md.parse(markdown) if t.type == "heading_open"}
+
+
+def test_github_anchors_follow_githubs_rule():
+    anchors = github_anchors("# Lambda errors\n## `<name>` and, (this)!\n## Same\n## Same\n")
+
+    assert anchors == {"lambda-errors", "name-and-this", "same", "same-1"}
+
+
+def runbook_links() -> list[tuple[str, str]]:
+    """(file, anchor) for every link into the runbook from Terraform and the documents."""
+    links = []
+    for path in repository_files("*.tf") + repository_files("*.md"):
+        name = str(path.relative_to(ROOT))
+        links += [(name, anchor) for anchor in RUNBOOK_LINK.findall(path.read_text())]
+    runbook = (ROOT / "INCIDENT_RESPONSE.md").read_text()
+    links += [("INCIDENT_RESPONSE.md", a) for a in re.findall(r"\]\(#([^)]+)\)", runbook)]
+    return links
+
+
+def test_every_runbook_link_resolves_to_a_heading():
+    anchors = github_anchors((ROOT / "INCIDENT_RESPONSE.md").read_text())
+    links = runbook_links()
+
+    assert sum(1 for name, _ in links if name.endswith(".tf")) >= 8  # the alarms and rules
+    missing = sorted({f"{name}: #{anchor}" for name, anchor in links if anchor not in anchors})
+    assert missing == []
