@@ -87,8 +87,10 @@ fuzz: $(VENV_STAMP) ## Long fuzzing run of the decoder path (5,000 examples per 
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest tests/fuzz --hypothesis-show-statistics -q
 
 .PHONY: test-terraform
-test-terraform: ## terraform validate and terraform test (mocked provider, no account)
+test-terraform: ## terraform validate, terraform test (no account) and validate of terraform/examples/*
 	cd terraform && terraform init -backend=false -input=false >/dev/null && terraform validate && terraform test
+	for example in terraform/examples/*/; do \
+	  { terraform -chdir="$$example" init -backend=false -input=false >/dev/null && terraform -chdir="$$example" validate; } || exit 1; done
 
 .PHONY: test-scripts
 test-scripts: $(VENV_STAMP) $(CHECKOV_STAMP) ## bats tests of the scripts' contracts

@@ -13,7 +13,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda"))
+from image_processor import Limits  # noqa: E402 - the limits Terraform gives the function by default
+
 os.environ.update(
+    MAX_UPLOAD_BYTES=str(Limits().max_bytes),
+    MAX_DIMENSION=str(Limits().max_dimension),
     TABLE_NAME="bench",
     NOTIFICATIONS_TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:bench",
     SECURITY_TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:bench-security",
@@ -23,7 +27,7 @@ os.environ.update(
 )
 
 import lambda_function  # noqa: E402 - after the environment, as in Lambda
-from image_processor import Limits, process_image, route  # noqa: E402
+from image_processor import process_image, route  # noqa: E402
 
 
 def rss_mb() -> float:

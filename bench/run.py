@@ -153,7 +153,8 @@ def import_time(statement: str, runs: int = 7) -> float:
         "import os, sys, time\n"
         f"sys.path.insert(0, {str(ROOT / 'lambda')!r})\n"
         "os.environ.update(TABLE_NAME='b', NOTIFICATIONS_TOPIC_ARN='arn:aws:sns:us-east-1:1:n',"
-        " SECURITY_TOPIC_ARN='arn:aws:sns:us-east-1:1:s', AWS_DEFAULT_REGION='us-east-1')\n"
+        " SECURITY_TOPIC_ARN='arn:aws:sns:us-east-1:1:s', AWS_DEFAULT_REGION='us-east-1',"
+        f" MAX_UPLOAD_BYTES='{LIMITS.max_bytes}', MAX_DIMENSION='{LIMITS.max_dimension}')\n"
         f"t = time.perf_counter(); {statement}; print((time.perf_counter() - t) * 1000)\n"
     )
     samples = [

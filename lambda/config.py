@@ -22,10 +22,12 @@ class Settings:
     table_name: str
     notifications_topic_arn: str
     security_topic_arn: str
+    #: The limits have one source, Terraform's max_upload_mb and max_dimension,
+    #: which the function receives as MAX_UPLOAD_BYTES and MAX_DIMENSION.
+    max_upload_bytes: int
+    max_dimension: int
     input_prefix: str = "uploads/"
     output_prefix: str = "processed/"
-    max_upload_bytes: int = 10 * 1024 * 1024
-    max_dimension: int = 4096
     record_ttl_days: int = 90
     log_level: str = "INFO"
     #: GuardDuty Malware Protection for S3 gates processing: only a scan result
@@ -67,6 +69,11 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum:
     return value
 
 
+def _required_int(env: Mapping[str, str], name: str, minimum: int, maximum: int) -> int:
+    _required(env, name)
+    return _int(env, name, 0, minimum, maximum)
+
+
 def _prefix(env: Mapping[str, str], name: str, default: str) -> str:
     value = env.get(name, "").strip() or default
     if not value.endswith("/") or value.startswith("/") or value == "/":
@@ -106,8 +113,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         security_topic_arn=_arn(env, "SECURITY_TOPIC_ARN", "sns"),
         input_prefix=input_prefix,
         output_prefix=output_prefix,
-        max_upload_bytes=_int(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1, 100 * 1024 * 1024),
-        max_dimension=_int(env, "MAX_DIMENSION", 4096, 1, 16384),
+        max_upload_bytes=_required_int(env, "MAX_UPLOAD_BYTES", 1, 100 * 1024 * 1024),
+        max_dimension=_required_int(env, "MAX_DIMENSION", 1, 16384),
         record_ttl_days=_int(env, "RECORD_TTL_DAYS", 90, 1, 3650),
         log_level=log_level,
         malware_protection=_switch(env, "MALWARE_PROTECTION"),

@@ -278,7 +278,7 @@ variable "dynamodb_write_capacity" {
 }
 
 variable "enable_dynamodb_autoscaling" {
-  description = "Let the table's capacity follow load, from the configured capacity up to the always-free 25 RCU / 25 WCU."
+  description = "Let the table's write capacity follow load, from dynamodb_write_capacity up to the always-free 25 WCU (writes are what an upload costs most of). Reads stay at dynamodb_read_capacity: every target-tracking policy adds 4 CloudWatch alarms, and one policy keeps the stack inside CloudWatch's 10 free alarms."
   type        = bool
   default     = true
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -13,6 +14,21 @@ from urllib.parse import quote_plus
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).parent / "fixtures" / "events"
 REGION = "us-east-1"
+
+
+def terraform_default(variable: str) -> str:
+    """The default of a variable in terraform/variables.tf, as written there."""
+    text = (ROOT / "terraform" / "variables.tf").read_text()
+    block = re.search(rf'^variable "{variable}" \{{(.*?)^\}}', text, re.M | re.S)
+    return re.search(r"^\s*default\s*=\s*(.+)$", block[1], re.M)[1].strip()
+
+
+#: The environment Terraform gives the function for the limits, at its defaults
+#: (terraform/variables.tf is their one source).
+LIMITS_ENV = {
+    "MAX_UPLOAD_BYTES": str(int(terraform_default("max_upload_mb")) * 1024 * 1024),
+    "MAX_DIMENSION": terraform_default("max_dimension"),
+}
 
 
 @dataclass

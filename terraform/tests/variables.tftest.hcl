@@ -1,16 +1,23 @@
 # Bad variable values fail at plan with a clear message, not late or unsafely.
 
-# override_during = plan (Terraform >= 1.11) makes the mocked ARNs known at
-# plan time, so assertions can compare them.
 mock_provider "aws" {
-  source          = "./tests/mocks"
-  override_during = plan
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
 }
 
 variables {
   lambda_package_path = "tests/fixtures/placeholder.zip"
 }
-
 run "rejects_a_malformed_email" {
   command = plan
   variables {
@@ -73,4 +80,27 @@ run "rejects_a_short_kms_window" {
     kms_deletion_window_days = 3
   }
   expect_failures = [var.kms_deletion_window_days]
+}
+
+run "module_rejects_a_name_unfit_for_buckets" {
+  command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
+  variables {
+    name = "Image_Processor"
+  }
+  expect_failures = [var.name]
+}
+
+run "bucket_module_refuses_a_bucket_that_keeps_data_forever" {
+  command = plan
+  module {
+    source = "./modules/hardened-bucket"
+  }
+  variables {
+    bucket          = "example-bucket-123456789012"
+    lifecycle_rules = [{ id = "nothing" }]
+  }
+  expect_failures = [var.lifecycle_rules]
 }

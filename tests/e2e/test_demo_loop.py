@@ -90,6 +90,21 @@ def test_the_deployed_function_has_the_handlers_contract(loop):
     assert set(function["Environment"]["Variables"]) >= {"TABLE_NAME", "SECURITY_TOPIC_ARN"}
 
 
+def test_a_second_plan_says_no_changes(loop):
+    """Convergence: the deployed stack matches its configuration, on the local AWS too."""
+    deployment = loop["deployment"]
+    state = deployment.repo / ".local-aws" / "terraform.tfstate"
+
+    plan = deployment.run(
+        "terraform", "-chdir=terraform", "plan", "-input=false", "-no-color",
+        "-detailed-exitcode", f"-state={state}", "-var-file=local.tfvars",
+        env=deployment.aws_env, timeout=300,
+    )  # fmt: skip
+
+    assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr[-2000:]
+    assert "No changes." in plan.stdout
+
+
 def test_destroy_leaves_nothing_but_the_key_waiting_for_deletion(loop):
     deployment = loop["deployment"]
     # What the demo's own clean-up does (--keep skipped it): its queues are not Terraform's.

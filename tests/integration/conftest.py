@@ -16,7 +16,7 @@ from moto import mock_aws
 from PIL import Image
 
 from config import load_settings
-from helpers import REGION, Clock, s3_event
+from helpers import LIMITS_ENV, REGION, Clock, s3_event
 from notifications import NOTIFICATIONS, SECURITY, Notifier
 from pipeline import AWS_CONFIG, Pipeline
 from storage import ObjectStore, RecordStore
@@ -129,7 +129,7 @@ def stack_environment(stack: Stack, **extra: str) -> dict[str, str]:
         "NOTIFICATIONS_TOPIC_ARN": stack.topic_arns["notifications"],
         "SECURITY_TOPIC_ARN": stack.topic_arns["security"],
         "LOG_LEVEL": "DEBUG",
-    } | extra
+    } | LIMITS_ENV | extra
 
 
 @pytest.fixture

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from config import ConfigError, Settings, load_settings
+from helpers import LIMITS_ENV, terraform_default
+from image_processor import Limits
 
 VALID = {
     "TABLE_NAME": "uploads",
     "NOTIFICATIONS_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:notifications",
     "SECURITY_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:security",
-}
+} | LIMITS_ENV
 
 
 def test_defaults_follow_the_contract():
@@ -22,8 +24,8 @@ def test_defaults_follow_the_contract():
         security_topic_arn=VALID["SECURITY_TOPIC_ARN"],
         input_prefix="uploads/",
         output_prefix="processed/",
-        max_upload_bytes=10 * 1024 * 1024,
-        max_dimension=4096,
+        max_upload_bytes=int(LIMITS_ENV["MAX_UPLOAD_BYTES"]),
+        max_dimension=int(LIMITS_ENV["MAX_DIMENSION"]),
         record_ttl_days=90,
         log_level="INFO",
         malware_protection=False,
@@ -97,3 +99,11 @@ def test_overlapping_prefixes_are_refused(input_prefix, output_prefix):
 @pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("", False)])
 def test_malware_gating_is_off_unless_switched_on(value, expected):
     assert load_settings(VALID | {"MALWARE_PROTECTION": value}).malware_protection is expected
+
+
+def test_the_domain_defaults_are_terraforms():
+    """Limits() (used by tests and the benchmark) may not drift from the deployed limits."""
+    defaults = Limits()
+
+    assert defaults.max_bytes == int(terraform_default("max_upload_mb")) * 1024 * 1024
+    assert defaults.max_dimension == int(terraform_default("max_dimension"))

@@ -16,15 +16,22 @@ README = (ROOT / "README.md").read_text()
 SECURITY = (ROOT / "SECURITY.md").read_text()
 
 
+def terraform_files() -> list:
+    """Every .tf file of the root, its modules and examples (not .terraform/)."""
+    return sorted(p for p in TERRAFORM.rglob("*.tf") if ".terraform" not in p.parts)
+
+
 def terraform_skips() -> set[tuple[str, str, str]]:
-    """(check, resource address, reason) for every inline checkov skip."""
+    """(check, module directory/resource address, reason) for every inline checkov skip."""
     skips = set()
-    for path in sorted(TERRAFORM.glob("*.tf")):
+    for path in terraform_files():
+        module = path.parent.relative_to(TERRAFORM).as_posix()
         block = None
         for line in path.read_text().splitlines():
             header = re.match(r'^(resource|data) "([a-z0-9_]+)" "([a-z0-9_]+)"', line)
             if header:
-                block = f"{header[2]}.{header[3]}"
+                prefix = "data." if header[1] == "data" else ""
+                block = f"{module}/{prefix}{header[2]}.{header[3]}".removeprefix("./")
             skip = re.match(r"\s*#checkov:skip=([A-Z0-9_]+):(.*)$", line)
             if skip:
                 skips.add((skip[1], block, skip[2].strip()))
@@ -92,13 +99,21 @@ def test_documents_link_only_to_files_that_exist(document):
 
 
 def test_the_alarm_count_in_the_docs_matches_the_terraform():
-    alarms = re.findall(
-        r'^resource "aws_cloudwatch_metric_alarm"', (TERRAFORM / "cloudwatch.tf").read_text(), re.M
-    )
+    pipeline = TERRAFORM / "modules" / "image-pipeline"
+    alarms_tf = (pipeline / "alarms.tf").read_text()
+    every_tf = "".join(path.read_text() for path in terraform_files())
+    # Every alarm goes through the one map, so that counting it counts them all.
+    assert len(re.findall(r'^resource "aws_cloudwatch_metric_alarm"', every_tf, re.M)) == 1
+    alarm_map = alarms_tf.split("  alarms = {")[1].split("\n  }\n")[0]
+    own = len(re.findall(r"^    [a-z-]+ = \{", alarm_map, re.M))
+    per_policy = int(re.search(r"alarms_per_target_tracking_policy = (\d+)", alarms_tf)[1])
+    policies = len(re.findall(r'^resource "aws_appautoscaling_policy"', every_tf, re.M))
+    total = own + per_policy * policies
 
-    assert len(alarms) <= 10  # CloudWatch's free alarms
-    assert f"| 10 alarms, 5 GB logs | {len(alarms)} alarms," in README
-    assert f"Alarms ({len(alarms)} of the 10" in (TERRAFORM / "cloudwatch.tf").read_text()
+    assert total <= 10  # CloudWatch's free alarms
+    assert f"| 10 alarms, 5 GB logs | {total} alarms ({own} + {per_policy * policies}" in README
+    assert f"#   {own} of its own" in alarms_tf
+    assert f"# = {total}." in alarms_tf
 
 
 def test_the_cost_section_names_every_paid_toggle():
@@ -106,6 +121,15 @@ def test_the_cost_section_names_every_paid_toggle():
     for toggle in ("enable_guardduty", "enable_security_hub", "enable_config", "enable_cloudtrail"):
         assert toggle in cost
         assert toggle in terraform_variables()
+
+
+def test_the_readme_states_the_limits_terraform_sets():
+    variables = terraform_variables()
+
+    assert (
+        f"Limits: {variables['max_upload_mb']} MiB (`max_upload_mb`), "
+        f"{variables['max_dimension']} pixels a side (`max_dimension`)"
+    ) in README
 
 
 # --------------------------------------------------------------------------

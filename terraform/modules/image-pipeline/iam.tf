@@ -3,9 +3,10 @@
 # ---------------------------------------------------------------------------
 
 resource "aws_iam_role" "lambda" {
-  name                 = "${local.name}-lambda"
+  name                 = "${var.name}-lambda"
   assume_role_policy   = data.aws_iam_policy_document.lambda_assume.json
   permissions_boundary = var.lambda_permissions_boundary_arn
+  tags                 = local.tags
 }
 
 data "aws_iam_policy_document" "lambda_assume" {
@@ -24,7 +25,7 @@ data "aws_iam_policy_document" "lambda_assume" {
 }
 
 resource "aws_iam_role_policy" "lambda" {
-  name   = "${local.name}-lambda"
+  name   = "${var.name}-lambda"
   role   = aws_iam_role.lambda.id
   policy = data.aws_iam_policy_document.lambda.json
 }
@@ -33,13 +34,13 @@ data "aws_iam_policy_document" "lambda" {
   statement {
     sid       = "ReadUploads"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = ["${aws_s3_bucket.this.arn}/${local.input_prefix}*"]
+    resources = ["${module.images_bucket.arn}/${local.input_prefix}*"]
   }
 
   statement {
     sid       = "WriteProcessed"
     actions   = ["s3:PutObject"]
-    resources = ["${aws_s3_bucket.this.arn}/${local.output_prefix}*"]
+    resources = ["${module.images_bucket.arn}/${local.output_prefix}*"]
   }
 
   statement {
@@ -51,7 +52,7 @@ data "aws_iam_policy_document" "lambda" {
   statement {
     sid       = "Notify"
     actions   = ["sns:Publish"]
-    resources = [aws_sns_topic.notifications.arn, aws_sns_topic.security_alerts.arn]
+    resources = [for topic in aws_sns_topic.this : topic.arn]
   }
 
   statement {

@@ -7,18 +7,16 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  name       = "${var.project_name}-${var.environment}"
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
 
   # Bucket names are global: the account id keeps them unique.
-  images_bucket_name = "${local.name}-images-${local.account_id}"
-  logs_bucket_name   = "${local.name}-logs-${local.account_id}"
+  images_bucket_name = "${var.name}-images-${local.account_id}"
+  logs_bucket_name   = "${var.name}-logs-${local.account_id}"
 
-  function_name  = local.name
+  function_name  = var.name
   log_group_name = "/aws/lambda/${local.function_name}"
-  trail_name     = "${local.name}-trail"
 
   # Key prefixes: the function reads only the first and writes only the second.
   input_prefix  = "uploads/"
@@ -29,5 +27,11 @@ locals {
   cloudtrail_prefix  = "cloudtrail"
   config_prefix      = "config"
 
+  cloudtrail_arn = var.cloudtrail_name == null ? null : "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${var.cloudtrail_name}"
+
+  # The limits the handler enforces: these variables are their one source;
+  # the function reads them from its environment (lambda/config.py).
   max_upload_bytes = var.max_upload_mb * 1024 * 1024
+
+  tags = var.tags
 }

@@ -1,5 +1,5 @@
 # ---------------------------------------------------------------------------
-# The function, its trigger permission and its failure destination
+# The function, its logs, its trigger permission and its failure destination
 # ---------------------------------------------------------------------------
 
 resource "aws_lambda_function" "this" {
@@ -22,11 +22,13 @@ resource "aws_lambda_function" "this" {
 
   kms_key_arn = aws_kms_key.this.arn # environment variables at rest
 
+  # The handler's whole configuration (lambda/config.py reads exactly these).
+  # Memory needs no variable: Lambda gives the handler its memory_size.
   environment {
     variables = {
       TABLE_NAME              = aws_dynamodb_table.this.name
-      NOTIFICATIONS_TOPIC_ARN = aws_sns_topic.notifications.arn
-      SECURITY_TOPIC_ARN      = aws_sns_topic.security_alerts.arn
+      NOTIFICATIONS_TOPIC_ARN = aws_sns_topic.this["notifications"].arn
+      SECURITY_TOPIC_ARN      = aws_sns_topic.this["security_alerts"].arn
       INPUT_PREFIX            = local.input_prefix
       OUTPUT_PREFIX           = local.output_prefix
       MAX_UPLOAD_BYTES        = tostring(local.max_upload_bytes)
@@ -48,7 +50,17 @@ resource "aws_lambda_function" "this" {
   # Recursive-loop detection stays at its default (Terminate): even if the
   # prefixes were misconfigured, Lambda stops a function that triggers itself.
 
+  tags = local.tags
+
   depends_on = [aws_iam_role_policy.lambda]
+}
+
+resource "aws_cloudwatch_log_group" "lambda" {
+  #checkov:skip=CKV_AWS_338:Function logs are operational, not audit evidence (CloudTrail and S3 access logs are kept for access_log_retention_days); 30 days keeps them cheap. Raise log_retention_days if policy requires a year.
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = local.tags
 }
 
 resource "aws_lambda_permission" "s3" {
@@ -56,7 +68,7 @@ resource "aws_lambda_permission" "s3" {
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.this.function_name
   principal      = "s3.amazonaws.com"
-  source_arn     = aws_s3_bucket.this.arn
+  source_arn     = module.images_bucket.arn
   source_account = local.account_id
 }
 
@@ -68,38 +80,6 @@ resource "aws_lambda_function_event_invoke_config" "this" {
   destination_config {
     on_failure {
       destination = aws_sqs_queue.dead_letter.arn
-    }
-  }
-}
-
-# Events that exhausted their retries wait here, encrypted, for a replay
-# (INCIDENT_RESPONSE.md) for up to 14 days.
-resource "aws_sqs_queue" "dead_letter" {
-  name                              = "${local.name}-failed-events"
-  kms_master_key_id                 = aws_kms_key.this.arn
-  kms_data_key_reuse_period_seconds = 300
-  message_retention_seconds         = 1209600
-}
-
-resource "aws_sqs_queue_policy" "dead_letter" {
-  queue_url = aws_sqs_queue.dead_letter.id
-  policy    = data.aws_iam_policy_document.dead_letter.json
-}
-
-data "aws_iam_policy_document" "dead_letter" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.dead_letter.arn]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
     }
   }
 }

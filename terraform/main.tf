@@ -1,0 +1,71 @@
+# ---------------------------------------------------------------------------
+# The stack users deploy: the pipeline, and the account-wide security services
+# the seed asks for (one variable each turns them off for an account or an
+# organisation that already runs them).
+# ---------------------------------------------------------------------------
+
+locals {
+  name       = "${var.project_name}-${var.environment}"
+  trail_name = "${local.name}-trail"
+}
+
+module "pipeline" {
+  source = "./modules/image-pipeline"
+
+  name        = local.name
+  alert_email = var.alert_email
+
+  lambda_package_path             = var.lambda_package_path
+  lambda_architecture             = var.lambda_architecture
+  lambda_runtime                  = var.lambda_runtime
+  lambda_memory_mb                = var.lambda_memory_mb
+  lambda_timeout_s                = var.lambda_timeout_s
+  lambda_reserved_concurrency     = var.lambda_reserved_concurrency
+  lambda_log_level                = var.lambda_log_level
+  lambda_maximum_retry_attempts   = var.lambda_maximum_retry_attempts
+  lambda_maximum_event_age_s      = var.lambda_maximum_event_age_s
+  lambda_permissions_boundary_arn = var.lambda_permissions_boundary_arn
+
+  max_upload_mb = var.max_upload_mb
+  max_dimension = var.max_dimension
+
+  upload_retention_days     = var.upload_retention_days
+  record_ttl_days           = var.record_ttl_days
+  log_retention_days        = var.log_retention_days
+  access_log_retention_days = var.access_log_retention_days
+
+  force_destroy                 = var.force_destroy
+  kms_deletion_window_days      = var.kms_deletion_window_days
+  dynamodb_read_capacity        = var.dynamodb_read_capacity
+  dynamodb_write_capacity       = var.dynamodb_write_capacity
+  enable_dynamodb_autoscaling   = var.enable_dynamodb_autoscaling
+  enable_point_in_time_recovery = var.enable_point_in_time_recovery
+  enable_deletion_protection    = var.enable_deletion_protection
+
+  storage_alarm_threshold_gb = var.storage_alarm_threshold_gb
+
+  # What the account baseline below delivers into the pipeline's logs bucket
+  # and key, and the findings the pipeline pages on-call for.
+  cloudtrail_name                = var.enable_cloudtrail ? local.trail_name : null
+  enable_config_delivery         = var.enable_config
+  enable_guardduty_findings_rule = var.enable_guardduty
+}
+
+module "account_baseline" {
+  source = "./modules/account-baseline"
+
+  name = local.name
+
+  enable_guardduty        = var.enable_guardduty
+  enable_security_hub     = var.enable_security_hub
+  enable_config           = var.enable_config
+  enable_cloudtrail       = var.enable_cloudtrail
+  securityhub_cis_version = var.securityhub_cis_version
+
+  logs_bucket_name                     = module.pipeline.logs_bucket_name
+  cloudtrail_name                      = local.trail_name
+  cloudtrail_s3_key_prefix             = module.pipeline.cloudtrail_s3_key_prefix
+  cloudtrail_kms_key_arn               = module.pipeline.kms_key_arn
+  cloudtrail_s3_data_event_bucket_arns = var.enable_cloudtrail_s3_data_events ? [module.pipeline.images_bucket_arn] : []
+  config_s3_key_prefix                 = module.pipeline.config_s3_key_prefix
+}

@@ -1,0 +1,37 @@
+# ---------------------------------------------------------------------------
+# CloudTrail: every region, validated files, encrypted with the given key
+# ---------------------------------------------------------------------------
+
+resource "aws_cloudtrail" "this" {
+  #checkov:skip=CKV_AWS_252:Alerting on the trail goes through EventBridge rules (the image-pipeline module's events.tf), not an SNS topic per log file delivery.
+  #checkov:skip=CKV2_AWS_10:Streaming the trail to CloudWatch Logs costs USD 0.50 per GB ingested; the trail is in S3 with file validation and EventBridge sees its events for alerting.
+  count = var.enable_cloudtrail ? 1 : 0
+
+  name                          = var.cloudtrail_name
+  s3_bucket_name                = var.logs_bucket_name
+  s3_key_prefix                 = var.cloudtrail_s3_key_prefix
+  is_multi_region_trail         = true
+  include_global_service_events = true
+  enable_log_file_validation    = true
+  kms_key_id                    = var.cloudtrail_kms_key_arn
+  tags                          = var.tags
+
+  dynamic "event_selector" {
+    for_each = length(var.cloudtrail_s3_data_event_bucket_arns) > 0 ? [1] : []
+    content {
+      read_write_type           = "All"
+      include_management_events = true
+      data_resource {
+        type   = "AWS::S3::Object"
+        values = [for arn in var.cloudtrail_s3_data_event_bucket_arns : "${arn}/"]
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.cloudtrail_name != null && var.logs_bucket_name != null && var.cloudtrail_kms_key_arn != null
+      error_message = "enable_cloudtrail needs cloudtrail_name, logs_bucket_name and cloudtrail_kms_key_arn."
+    }
+  }
+}

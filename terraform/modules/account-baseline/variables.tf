@@ -1,0 +1,146 @@
+variable "name" {
+  description = "Prefix of every resource name (for example image-processor-prod)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,45}[a-z0-9]$", var.name))
+    error_message = "name must be 3-47 characters of lower-case letters, digits and hyphens."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource the module creates that takes tags (merged with the provider's default_tags)."
+  type        = map(string)
+  default     = {}
+}
+
+# ---------------------------------------------------------------------------
+# One toggle per account-wide service: set off what the account (or its
+# organisation) already runs.
+# ---------------------------------------------------------------------------
+
+variable "enable_guardduty" {
+  description = "Create a GuardDuty detector with S3 protection. ACCOUNT-WIDE: one detector per account and region."
+  type        = bool
+  default     = true
+}
+
+variable "enable_security_hub" {
+  description = "Enable Security Hub with the CIS AWS Foundations and AWS Foundational Security Best Practices standards. ACCOUNT-WIDE."
+  type        = bool
+  default     = true
+}
+
+variable "enable_config" {
+  description = "Record config_resource_types with AWS Config and evaluate managed rules on them. ACCOUNT-WIDE: one recorder per account and region."
+  type        = bool
+  default     = true
+}
+
+variable "enable_cloudtrail" {
+  description = "Create a multi-region CloudTrail trail (management events, plus S3 data events on cloudtrail_s3_data_event_bucket_arns) with file validation."
+  type        = bool
+  default     = true
+}
+
+variable "securityhub_cis_version" {
+  description = "Version of the CIS AWS Foundations Benchmark standard to subscribe to in Security Hub."
+  type        = string
+  default     = "3.0.0"
+
+  validation {
+    condition     = contains(["1.2.0", "1.4.0", "3.0.0"], var.securityhub_cis_version)
+    error_message = "securityhub_cis_version must be 1.2.0, 1.4.0 or 3.0.0."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Where the trail and Config deliver (the image-pipeline module's logs bucket
+# and key grant exactly these)
+# ---------------------------------------------------------------------------
+
+variable "logs_bucket_name" {
+  description = "Bucket the trail and AWS Config deliver into; its policy must grant them (image-pipeline's logs_bucket_name output does)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.logs_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.logs_bucket_name))
+    error_message = "logs_bucket_name must be null or an S3 bucket name."
+  }
+}
+
+variable "cloudtrail_name" {
+  description = "Name of the trail (the image-pipeline module's cloudtrail_name must be the same, so that its policies grant this trail)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cloudtrail_name == null || can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$", var.cloudtrail_name))
+    error_message = "cloudtrail_name must be null or a trail name (3-128 letters, digits, periods, underscores and hyphens)."
+  }
+}
+
+variable "cloudtrail_s3_key_prefix" {
+  description = "Key prefix of the trail's files in logs_bucket_name."
+  type        = string
+  default     = "cloudtrail"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*'()-]+$", var.cloudtrail_s3_key_prefix))
+    error_message = "cloudtrail_s3_key_prefix must be a key prefix without slashes at either end."
+  }
+}
+
+variable "cloudtrail_kms_key_arn" {
+  description = "KMS key that encrypts the trail's files; its policy must grant the trail (image-pipeline's key does)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cloudtrail_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.cloudtrail_kms_key_arn))
+    error_message = "cloudtrail_kms_key_arn must be null or the ARN of a KMS key."
+  }
+}
+
+variable "cloudtrail_s3_data_event_bucket_arns" {
+  description = "Buckets whose object-level API calls (GetObject, PutObject, ...) the trail records: who read or wrote which object. Empty: management events only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.cloudtrail_s3_data_event_bucket_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$", arn))])
+    error_message = "cloudtrail_s3_data_event_bucket_arns must hold S3 bucket ARNs."
+  }
+}
+
+variable "config_s3_key_prefix" {
+  description = "Key prefix of AWS Config's deliveries in logs_bucket_name."
+  type        = string
+  default     = "config"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*'()-]+$", var.config_s3_key_prefix))
+    error_message = "config_s3_key_prefix must be a key prefix without slashes at either end."
+  }
+}
+
+variable "config_resource_types" {
+  description = "Resource types the AWS Config recorder records. Recording every type in a busy account costs per configuration change (README's cost table)."
+  type        = list(string)
+  default = [
+    "AWS::S3::Bucket",
+    "AWS::Lambda::Function",
+    "AWS::DynamoDB::Table",
+    "AWS::KMS::Key",
+    "AWS::IAM::Role",
+    "AWS::SNS::Topic",
+    "AWS::SQS::Queue",
+    "AWS::CloudTrail::Trail",
+  ]
+
+  validation {
+    condition     = length(var.config_resource_types) > 0 && alltrue([for t in var.config_resource_types : can(regex("^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$", t))])
+    error_message = "config_resource_types must be a non-empty list of types such as AWS::S3::Bucket."
+  }
+}

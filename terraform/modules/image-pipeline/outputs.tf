@@ -1,0 +1,84 @@
+output "images_bucket_name" {
+  description = "Images bucket: upload under uploads/, results appear under processed/."
+  value       = try(module.images_bucket.bucket, null)
+}
+
+output "images_bucket_arn" {
+  description = "ARN of the images bucket."
+  value       = try(module.images_bucket.arn, null)
+}
+
+output "logs_bucket_name" {
+  description = "Bucket holding S3 access logs, CloudTrail and Config files; known once its policy grants those services."
+  value       = try(module.logs_bucket.id, null)
+}
+
+output "cloudtrail_s3_key_prefix" {
+  description = "Key prefix under which the logs bucket accepts the files of the trail named by cloudtrail_name."
+  value       = local.cloudtrail_prefix
+}
+
+output "config_s3_key_prefix" {
+  description = "Key prefix under which the logs bucket accepts AWS Config deliveries (enable_config_delivery)."
+  value       = local.config_prefix
+}
+
+output "input_prefix" {
+  description = "Key prefix whose uploads trigger the function."
+  value       = local.input_prefix
+}
+
+output "lambda_function_name" {
+  description = "Name of the image-processing function."
+  value       = try(aws_lambda_function.this.function_name, null)
+}
+
+output "lambda_function_arn" {
+  description = "ARN of the image-processing function."
+  value       = try(aws_lambda_function.this.arn, null)
+}
+
+output "lambda_role_arn" {
+  description = "ARN of the function's execution role."
+  value       = try(aws_iam_role.lambda.arn, null)
+}
+
+output "dynamodb_table_name" {
+  description = "Table with one record per upload (partition key object_key)."
+  value       = try(aws_dynamodb_table.this.name, null)
+}
+
+output "notifications_topic_arn" {
+  description = "SNS topic with one message per upload outcome."
+  value       = try(aws_sns_topic.this["notifications"].arn, null)
+}
+
+output "security_alerts_topic_arn" {
+  description = "SNS topic for alarms, GuardDuty findings and suspicious uploads (subscribe on-call here)."
+  value       = try(aws_sns_topic.this["security_alerts"].arn, null)
+}
+
+output "kms_key_arn" {
+  description = "ARN of the customer-managed key."
+  value       = try(aws_kms_key.this.arn, null)
+}
+
+output "kms_key_alias" {
+  description = "Alias of the customer-managed key."
+  value       = try(aws_kms_alias.this.name, null)
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the function."
+  value       = try(aws_cloudwatch_log_group.lambda.name, null)
+}
+
+output "dead_letter_queue_url" {
+  description = "SQS queue holding events that exhausted their retries."
+  value       = try(aws_sqs_queue.dead_letter.url, null)
+}
+
+output "cloudwatch_alarm_count" {
+  description = "CloudWatch alarms this module causes: its own plus those Application Auto Scaling creates for the table (CloudWatch gives 10 free)."
+  value       = local.cloudwatch_alarm_count
+}

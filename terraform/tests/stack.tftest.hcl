@@ -1,0 +1,138 @@
+# The root configuration users deploy: names, outputs the scripts read, and
+# the toggles of the account-wide services. Composition only, so a mocked
+# provider is enough here; the policies themselves are asserted as rendered
+# by the real provider in pipeline.tftest.hcl.
+
+mock_provider "aws" {
+  override_during = plan
+
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555" }
+  }
+  mock_resource "aws_guardduty_detector" {
+    defaults = { id = "12abc34d567e8fa901bc2d34e56789f0" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::image-processor-prod-images-123456789012" }
+  }
+}
+
+variables {
+  lambda_package_path = "tests/fixtures/placeholder.zip"
+}
+
+run "names_and_outputs_the_scripts_read" {
+  command = plan
+
+  assert {
+    condition     = output.lambda_function_name == "image-processor-prod" && output.log_group_name == "/aws/lambda/image-processor-prod"
+    error_message = "The function and its log group must be named after project and environment, as the runbook says."
+  }
+  assert {
+    condition     = output.s3_bucket_name == "image-processor-prod-images-123456789012" && output.dynamodb_table_name == "image-processor-prod-uploads"
+    error_message = "The bucket and table names must carry project, environment (and the account, for the bucket)."
+  }
+  assert {
+    condition     = output.upload_command == "aws s3 cp image.png s3://image-processor-prod-images-123456789012/uploads/"
+    error_message = "The upload command must name the images bucket and uploads/."
+  }
+}
+
+run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
+  command = plan
+
+  assert {
+    condition = (output.guardduty_detector_id != null && output.config_recorder_name == "image-processor-prod-recorder" &&
+    output.security_hub_enabled)
+    error_message = "GuardDuty, Config and Security Hub must be on by default (the seed asks for them)."
+  }
+  assert {
+    condition     = module.pipeline.cloudwatch_alarm_count <= 10
+    error_message = "The default stack must stay within CloudWatch's 10 free alarms (autoscaling alarms included)."
+  }
+}
+
+run "toggles_off_remove_every_account_wide_resource" {
+  command = plan
+
+  variables {
+    enable_guardduty    = false
+    enable_security_hub = false
+    enable_config       = false
+    enable_cloudtrail   = false
+  }
+
+  assert {
+    condition = (output.guardduty_detector_id == null && output.cloudtrail_arn == null &&
+    output.config_recorder_name == null && output.security_hub_enabled == false)
+    error_message = "Turning the toggles off must remove the account-wide services, and their outputs must be null, not errors."
+  }
+}
+
+run "baseline_services_are_complete_when_on" {
+  command = plan
+
+  module {
+    source = "./modules/account-baseline"
+  }
+
+  variables {
+    name                   = "image-processor-prod"
+    logs_bucket_name       = "image-processor-prod-logs-123456789012"
+    cloudtrail_name        = "image-processor-prod-trail"
+    cloudtrail_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition     = aws_guardduty_detector_feature.s3[0].name == "S3_DATA_EVENTS" && aws_guardduty_detector_feature.s3[0].status == "ENABLED"
+    error_message = "GuardDuty must come with S3 protection."
+  }
+  assert {
+    condition     = keys(aws_securityhub_standards_subscription.this) == ["cis", "fsbp"]
+    error_message = "Security Hub must subscribe to CIS and FSBP."
+  }
+  assert {
+    condition     = length(aws_config_config_rule.this) == 7 && aws_config_configuration_recorder_status.this[0].is_enabled
+    error_message = "AWS Config must record and evaluate its 7 rules."
+  }
+  assert {
+    condition = (aws_cloudtrail.this[0].is_multi_region_trail && aws_cloudtrail.this[0].enable_log_file_validation &&
+    aws_cloudtrail.this[0].kms_key_id == var.cloudtrail_kms_key_arn)
+    error_message = "The trail must be multi-region, validated and encrypted with the given key."
+  }
+}
+
+run "baseline_creates_nothing_when_off" {
+  command = plan
+
+  module {
+    source = "./modules/account-baseline"
+  }
+
+  variables {
+    name                = "image-processor-prod"
+    enable_guardduty    = false
+    enable_security_hub = false
+    enable_config       = false
+    enable_cloudtrail   = false
+  }
+
+  assert {
+    condition = (length(aws_guardduty_detector.this) + length(aws_securityhub_account.this) +
+      length(aws_securityhub_standards_subscription.this) + length(aws_config_configuration_recorder.this) +
+    length(aws_config_config_rule.this) + length(aws_iam_role.config) + length(aws_cloudtrail.this)) == 0
+    error_message = "With every toggle off the baseline must create nothing (an organisation runs these)."
+  }
+}
