@@ -177,3 +177,20 @@ def test_every_runbook_link_resolves_to_a_heading():
     assert sum(1 for name, _ in links if name.endswith(".tf")) >= 8  # the alarms and rules
     missing = sorted({f"{name}: #{anchor}" for name, anchor in links if anchor not in anchors})
     assert missing == []
+
+
+def test_the_cost_figures_add_up():
+    """The README's S3, e-mail and monthly totals, recomputed from the prices it cites."""
+    cost = README.split("## Cost, honestly")[1].split("\n## ")[0]
+    held_gb, puts, gets, emails = 12, 20_000, 10_000, 10_000
+    s3 = held_gb * 0.023 + puts * 0.005 / 1000 + gets * 0.0004 / 1000
+    s3_with_allowance = (held_gb - 5) * 0.023 + puts * 0.005 / 1000 + gets * 0.0004 / 1000
+    email = (emails - 1_000) * 2.00 / 100_000
+    pitr = 0.01 * 0.20
+    year = [key + s3 + 0.03 + pitr for key in (1.00, 2.00, 3.00)]  # KMS key with 0, 1, 2+ rotations
+
+    assert f"~USD {s3:.2f}" in cost
+    assert f"~USD {s3_with_allowance:.2f} with the 5 GB allowance" in cost
+    assert f"~USD {email:.2f} with it" in cost
+    assert f"about **USD {year[0]:.2f} a month** in the\nfirst year" in cost
+    assert f"USD {year[1]:.2f}\nin the second and USD {year[2]:.2f} from the third" in cost
