@@ -50,6 +50,22 @@ def test_every_shell_block_is_marked():
             assert len(reason.split()) >= 4, "say why the local AWS cannot run it"
 
 
+def test_every_block_is_shellcheck_clean():
+    every = [
+        "".join(line.removeprefix(indent) for line in code.splitlines(keepends=True))
+        for _, _, indent, code in BLOCK.findall(RUNBOOK)
+    ]
+    setup = blocks()["setup"]
+    for code in every:
+        script = f"#!/usr/bin/env bash\n{setup}\n{code}"
+        # SC2034: the set-up's variables are for the reader's later commands.
+        result = subprocess.run(
+            ["shellcheck", "--shell=bash", "--exclude=SC2034", "-"],
+            input=script, capture_output=True, text=True,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     deployment = LocalDeployment(copy_repo(tmp_path_factory.mktemp("repo")), free_port())
