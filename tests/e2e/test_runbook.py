@@ -7,29 +7,37 @@ The runbook's fenced bash blocks are each preceded by a marker:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import socket
 import subprocess
+import time
 
 import pytest
 from botocore.exceptions import ClientError
 
 import images
 from e2e.local_deployment import LocalDeployment, copy_repo, free_port
-from helpers import ROOT
+from helpers import EVENTS, ROOT, s3_event
 
 pytestmark = pytest.mark.slow
 
 RUNBOOK = (ROOT / "INCIDENT_RESPONSE.md").read_text()
 BLOCK = re.compile(
-    r"<!-- (runbook-test|not-run-locally): ([^>]*?) -->\s*\n\s*```bash\n(.*?)```", re.DOTALL
+    r"<!-- (runbook-test|not-run-locally): ([^>]*?) -->\s*\n([ \t]*)```bash\n(.*?)^[ \t]*```",
+    re.DOTALL | re.MULTILINE,
 )
 
 
 def blocks() -> dict[str, str]:
-    return {
-        name.strip(): code for kind, name, code in BLOCK.findall(RUNBOOK) if kind == "runbook-test"
-    }
+    """Each runnable block as the reader copies it (a block in a list item loses its indent)."""
+    found = {}
+    for kind, name, indent, code in BLOCK.findall(RUNBOOK):
+        if kind == "runbook-test":
+            lines = code.splitlines(keepends=True)
+            found[name.strip()] = "".join(line.removeprefix(indent) for line in lines)
+    return found
 
 
 def test_every_shell_block_is_marked():
@@ -37,9 +45,25 @@ def test_every_shell_block_is_marked():
     marked = len(BLOCK.findall(RUNBOOK))
 
     assert fenced == marked
-    for kind, reason, _ in BLOCK.findall(RUNBOOK):
+    for kind, reason, _, _ in BLOCK.findall(RUNBOOK):
         if kind == "not-run-locally":
             assert len(reason.split()) >= 4, "say why the local AWS cannot run it"
+
+
+def test_every_block_is_shellcheck_clean():
+    every = [
+        "".join(line.removeprefix(indent) for line in code.splitlines(keepends=True))
+        for _, _, indent, code in BLOCK.findall(RUNBOOK)
+    ]
+    setup = blocks()["setup"]
+    for code in every:
+        script = f"#!/usr/bin/env bash\n{setup}\n{code}"
+        # SC2034: the set-up's variables are for the reader's later commands.
+        result = subprocess.run(
+            ["shellcheck", "--shell=bash", "--exclude=SC2034", "-"],
+            input=script, capture_output=True, text=True,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -73,23 +97,65 @@ def process(deployment: LocalDeployment, names: dict) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def run_block(deployment: LocalDeployment, name: str) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def invoke_url(stack):
+    """scripts/local_invoke.py: Lambda's Invoke API, running the handler, for the real CLI."""
+    deployment, _ = stack
+    port = free_port()
+    log = (deployment.repo / ".local-aws" / "local_invoke.log").open("w")
+    server = subprocess.Popen(
+        [ROOT / ".venv" / "bin" / "python", "scripts/local_invoke.py", "--port", str(port)],
+        env=deployment.aws_env, cwd=deployment.repo, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert server.poll() is None, "local_invoke.py exited"
+            assert time.monotonic() < deadline, "local_invoke.py did not listen"
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def run_block(
+    deployment: LocalDeployment,
+    name: str,
+    *,
+    invoke_url: str = "http://127.0.0.1:9",
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess:
     script = blocks()["setup"] + "\n" + blocks()[name]
     # The AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (it pins SQS's legacy
-    # endpoint), so a shim passes the endpoint explicitly to every command.
+    # endpoint), so a shim passes the endpoint explicitly to every command;
+    # `aws lambda invoke` goes to scripts/local_invoke.py, which runs the code.
     shim = deployment.repo / ".local-aws" / "bin"
     shim.mkdir(parents=True, exist_ok=True)
     real_aws = ROOT / ".venv" / "bin" / "aws"
     (shim / "aws").write_text(
-        f'#!/bin/sh\nexec {real_aws} --endpoint-url "$AWS_ENDPOINT_URL" "$@"\n'
+        "#!/bin/sh\n"
+        "endpoint=$AWS_ENDPOINT_URL\n"
+        '[ "$1 $2" = "lambda invoke" ] && endpoint=$LOCAL_INVOKE_URL\n'
+        f'exec {real_aws} --endpoint-url "$endpoint" "$@"\n'
     )
     (shim / "aws").chmod(0o755)
-    env = deployment.aws_env | {"PATH": f"{shim}:{deployment.aws_env['PATH']}"}
+    environment = (env or deployment.aws_env) | {
+        "PATH": f"{shim}:{deployment.aws_env['PATH']}",
+        "LOCAL_INVOKE_URL": invoke_url,
+        "AWS_MAX_ATTEMPTS": "2",  # a refused invoke fails in seconds, not after 5 tries
+    }
     result = subprocess.run(
         ["bash", "-Eeuo", "pipefail", "-c", script],
-        env=env, cwd=deployment.repo, capture_output=True, text=True, timeout=120,
+        env=environment, cwd=deployment.repo, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
-    assert result.returncode == 0, f"{name}:\n{result.stdout}\n{result.stderr}"
+    if check:
+        assert result.returncode == 0, f"{name}:\n{result.stdout}\n{result.stderr}"
     return result
 
 
@@ -99,6 +165,18 @@ def test_setup_reads_the_outputs(stack):
     result = run_block(deployment, "setup")
 
     assert f"function={names['lambda_function_name']}" in result.stdout
+
+
+def test_setup_fails_loudly_without_the_stacks_state(stack):
+    deployment, _ = stack
+    # Without the state, `terraform output -raw` prints a warning and exits 0.
+    no_state = {k: v for k, v in deployment.aws_env.items() if k != "TF_CLI_ARGS_output"}
+
+    result = run_block(deployment, "setup", env=no_state, check=False)
+
+    assert result.returncode != 0
+    assert "no output 'lambda_function_name'" in result.stderr
+    assert "function=" not in result.stdout
 
 
 def test_stop_and_resume_processing(stack):
@@ -114,20 +192,27 @@ def test_stop_and_resume_processing(stack):
     assert resumed["ReservedConcurrentExecutions"] == 5
 
 
-def test_block_and_unblock_uploads(stack):
+def statements(s3, bucket: str) -> list[dict]:
+    return json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+
+
+def test_block_twice_then_unblock_leaves_uploads_open(stack):
     deployment, names = stack
     s3, bucket = deployment.client("s3"), names["s3_bucket_name"]
+    before = statements(s3, bucket)
 
     run_block(deployment, "block-uploads")
+    run_block(deployment, "block-uploads")  # the 3 a.m. double run
+    blocked_statements = statements(s3, bucket)
     with pytest.raises(ClientError) as blocked:
         s3.put_object(Bucket=bucket, Key="uploads/during-incident.png", Body=b"x")
-    s3.put_object(Bucket=bucket, Key="elsewhere/allowed.txt", Body=b"x")  # only uploads/ is blocked
     run_block(deployment, "unblock-uploads")
-    s3.put_object(Bucket=bucket, Key="uploads/after-incident.png", Body=b"x")
+    run_block(deployment, "unblock-uploads")  # and unblocking what is not blocked
+    s3.put_object(Bucket=bucket, Key="uploads/after-incident.png", Body=images.make("PNG"))
 
     assert blocked.value.response["Error"]["Code"] in ("AccessDenied", "403")
-    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-    assert "IncidentBlockUploads" not in {s.get("Sid") for s in policy["Statement"]}
+    assert [s.get("Sid") for s in blocked_statements].count("IncidentBlockUploads") == 1
+    assert statements(s3, bucket) == before  # every other statement kept as it was
 
 
 def test_find_the_record_of_an_upload(stack):
@@ -150,16 +235,103 @@ def test_access_logs_name_the_object(stack):
     assert any("PUT" in line for line in lines)
 
 
-def test_quarantine_moves_the_object_out_of_uploads(stack):
+def test_quarantine_copies_the_version_the_record_names(stack):
     deployment, names = stack
     s3, bucket = deployment.client("s3"), names["s3_bucket_name"]
+    record = deployment.client("dynamodb").get_item(
+        TableName=names["dynamodb_table_name"], Key={"object_key": {"S": "uploads/suspect.png"}}
+    )["Item"]
+    # A newer upload of the same key, not processed yet: not the one to keep.
+    newer = images.make("PNG", size=(64, 48))
+    s3.put_object(Bucket=bucket, Key="uploads/suspect.png", Body=newer)
 
     run_block(deployment, "quarantine")
 
+    kept = s3.get_object(Bucket=bucket, Key="quarantine/suspect.png")["Body"].read()
     tags = s3.get_object_tagging(Bucket=bucket, Key="quarantine/suspect.png")["TagSet"]
+    assert hashlib.sha256(kept).hexdigest() == record["sha256"]["S"]
+    assert kept != newer
     assert {"Key": "incident", "Value": "quarantined"} in tags
     with pytest.raises(ClientError):
         s3.head_object(Bucket=bucket, Key="uploads/suspect.png")
+
+
+def send_failed_event(deployment: LocalDeployment, names: dict, key: str) -> None:
+    """What Lambda puts in the failed-events queue once an upload's retries ran out."""
+    s3, bucket = deployment.client("s3"), names["s3_bucket_name"]
+    body = images.make("PNG")
+    version = s3.put_object(Bucket=bucket, Key=key, Body=body)["VersionId"]
+    record = json.loads((EVENTS / "lambda_on_failure_record.json").read_text())
+    record["requestPayload"] = s3_event(
+        bucket, key, size=len(body), version_id=version, sequencer=f"{time.time_ns() // 1000:016X}"
+    )
+    deployment.client("sqs").send_message(
+        QueueUrl=names["dead_letter_queue_url"], MessageBody=json.dumps(record)
+    )
+
+
+def queue_depth(deployment: LocalDeployment, names: dict) -> int:
+    attributes = deployment.client("sqs").get_queue_attributes(
+        QueueUrl=names["dead_letter_queue_url"],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(v) for v in attributes.values())
+
+
+def record_of(deployment: LocalDeployment, names: dict, key: str) -> dict | None:
+    return (
+        deployment.client("dynamodb")
+        .get_item(TableName=names["dynamodb_table_name"], Key={"object_key": {"S": key}})
+        .get("Item")
+    )
+
+
+def test_replay_stops_while_processing_is_stopped_and_keeps_the_message(stack, invoke_url):
+    deployment, names = stack
+    send_failed_event(deployment, names, "uploads/replay-stopped.png")
+    run_block(deployment, "stop-processing")
+    try:
+        result = run_block(deployment, "replay-failed-events", invoke_url=invoke_url, check=False)
+    finally:
+        run_block(deployment, "resume-processing")
+
+    assert result.returncode != 0
+    assert "TooManyRequestsException" in result.stderr
+    assert queue_depth(deployment, names) == 1  # kept, and visible again at once
+    assert record_of(deployment, names, "uploads/replay-stopped.png") is None
+    # Resumed, the same block replays it, and a second run finds nothing to do.
+    replayed = run_block(deployment, "replay-failed-events", invoke_url=invoke_url)
+    again = run_block(deployment, "replay-failed-events", invoke_url=invoke_url)
+
+    assert "replayed 1 event(s)" in replayed.stdout
+    assert "replayed 0 event(s)" in again.stdout
+    assert queue_depth(deployment, names) == 0
+    assert record_of(deployment, names, "uploads/replay-stopped.png")["status"]["S"] == "PROCESSED"
+
+
+def test_replay_deletes_only_after_a_successful_invoke(stack, invoke_url):
+    deployment, names = stack
+    sqs, queue = deployment.client("sqs"), names["dead_letter_queue_url"]
+    send_failed_event(deployment, names, "uploads/replay-ok.png")
+    # An event the function raises on (FunctionError "Unhandled", StatusCode 200).
+    record = json.loads((EVENTS / "lambda_on_failure_record.json").read_text())
+    record["requestPayload"] = {"not": "an event this function handles"}
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(record))
+
+    first = run_block(deployment, "replay-failed-events", invoke_url=invoke_url, check=False)
+    left = queue_depth(deployment, names)
+    bodies = [
+        json.loads(m["Body"])["requestPayload"]
+        for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    ]
+    sqs.purge_queue(QueueUrl=queue)
+
+    assert first.returncode != 0
+    assert "Unhandled" in first.stderr
+    assert "MalformedEvent" in first.stderr  # the function's own error, shown to the reader
+    assert {"not": "an event this function handles"} in bodies  # the failed one is kept
+    assert left >= 1
+    assert queue_depth(deployment, names) == 0
 
 
 def test_dlq_depth_is_reported(stack):
@@ -197,6 +369,35 @@ def test_cancel_a_key_deletion(stack):
 
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
     assert "Enabled" in result.stdout
+
+
+def test_key_state_prints_the_deletion_date_in_utc(stack):
+    deployment, names = stack
+    kms = deployment.client("kms")
+    key_id = names["kms_key_arn"].rsplit("/", 1)[1]
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    expected = kms.describe_key(KeyId=key_id)["KeyMetadata"]["DeletionDate"]
+    try:
+        pending = run_block(deployment, "key-state")
+    finally:
+        kms.cancel_key_deletion(KeyId=key_id)
+        kms.enable_key(KeyId=key_id)
+    enabled = run_block(deployment, "key-state")
+
+    # The AWS CLI v1 would print 1733...; the reader gets a date.
+    assert f"deletion date: {expected.isoformat(timespec='seconds')}" in pending.stdout
+    assert "state: PendingDeletion" in pending.stdout
+    assert "state: Enabled | deletion date: none" in enabled.stdout
+
+
+def test_table_encryption_is_shown(stack):
+    deployment, _ = stack
+
+    result = run_block(deployment, "table-encryption")
+
+    report = json.loads(result.stdout.split("\n", 1)[1])
+    assert report["status"] == "ACTIVE"
+    assert report["key_inaccessible_since"] is None
 
 
 def test_lifecycle_rules_are_shown(stack):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
 
 from helpers import ROOT
 from image_processor import Reason
@@ -129,3 +131,69 @@ def test_the_readme_states_the_limits_terraform_sets():
         f"Limits: {variables['max_upload_mb']} MiB (`max_upload_mb`), "
         f"{variables['max_dimension']} pixels a side (`max_dimension`)"
     ) in README
+
+
+# --------------------------------------------------------------------------
+# Runbook links: every INCIDENT_RESPONSE.md#anchor resolves to a heading
+# --------------------------------------------------------------------------
+
+RUNBOOK_LINK = re.compile(r"INCIDENT_RESPONSE\.md#([A-Za-z0-9_-]+)")
+SKIPPED_DIRS = {".venv", ".venv-checkov", ".terraform", ".git", ".local-aws", "node_modules"}
+
+
+def repository_files(pattern: str) -> list:
+    return sorted(
+        p for p in ROOT.rglob(pattern) if not SKIPPED_DIRS.intersection(p.relative_to(ROOT).parts)
+    )
+
+
+def github_anchors(markdown: str) -> set[str]:
+    """The ids GitHub gives the headings: lower case, punctuation dropped, spaces to
+    hyphens, repeats suffixed -1, -2 (markdown-it-py's anchors plugin, GitHub's rule)."""
+    md = MarkdownIt("commonmark").use(anchors_plugin, min_level=1, max_level=6)
+    return {t.attrs["id"] for t in md.parse(markdown) if t.type == "heading_open"}
+
+
+def test_github_anchors_follow_githubs_rule():
+    anchors = github_anchors("# Lambda errors\n## `<name>` and, (this)!\n## Same\n## Same\n")
+
+    assert anchors == {"lambda-errors", "name-and-this", "same", "same-1"}
+
+
+def runbook_links() -> list[tuple[str, str]]:
+    """(file, anchor) for every link into the runbook from Terraform and the documents."""
+    links = []
+    for path in repository_files("*.tf") + repository_files("*.md"):
+        name = str(path.relative_to(ROOT))
+        links += [(name, anchor) for anchor in RUNBOOK_LINK.findall(path.read_text())]
+    runbook = (ROOT / "INCIDENT_RESPONSE.md").read_text()
+    links += [("INCIDENT_RESPONSE.md", a) for a in re.findall(r"\]\(#([^)]+)\)", runbook)]
+    return links
+
+
+def test_every_runbook_link_resolves_to_a_heading():
+    anchors = github_anchors((ROOT / "INCIDENT_RESPONSE.md").read_text())
+    links = runbook_links()
+
+    assert sum(1 for name, _ in links if name.endswith(".tf")) >= 8  # the alarms and rules
+    missing = sorted({f"{name}: #{anchor}" for name, anchor in links if anchor not in anchors})
+    assert missing == []
+
+
+def test_the_cost_figures_add_up():
+    """The README's S3, e-mail and monthly totals, recomputed from the prices it cites."""
+    cost = README.split("## Cost, honestly")[1].split("\n## ")[0]
+    held_gb, puts, gets, emails = 12, 20_000, 10_000, 10_000
+    s3 = held_gb * 0.023 + puts * 0.005 / 1000 + gets * 0.0004 / 1000
+    s3_with_allowance = (held_gb - 5) * 0.023 + puts * 0.005 / 1000 + gets * 0.0004 / 1000
+    email = (emails - 1_000) * 2.00 / 100_000
+    pitr = 0.01 * 0.20
+    alarm = 0.10  # the 11th alarm
+    # Two KMS keys, each with 0, 1, 2+ rotations
+    year = [2 * key + s3 + alarm + 0.03 + pitr for key in (1.00, 2.00, 3.00)]
+
+    assert f"~USD {s3:.2f}" in cost
+    assert f"~USD {s3_with_allowance:.2f} with the 5 GB allowance" in cost
+    assert f"~USD {email:.2f} with it" in cost
+    assert f"about **USD {year[0]:.2f} a month** in the\nfirst year" in cost
+    assert f"USD {year[1]:.2f}\nin the second and USD {year[2]:.2f} from the third" in cost
