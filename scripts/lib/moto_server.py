@@ -57,7 +57,8 @@ is what Terraform sends, so a destroyed trail stayed listed.
 
 4. and 5. KMS key rotation periods and Lambda logging configs, which moto
 does not return, and 6. its state dump, which fails once a function exists
-(see the sections at the end).
+(see the sections at the end), and 7. GuardDuty feature updates, which
+moto applies as a replacement of all features.
 """
 
 from __future__ import annotations
@@ -570,6 +571,41 @@ def _docker_client_or_attribute_error(self: docker_utilities.DockerModel) -> Any
 
 
 docker_utilities.DockerModel.docker_client = property(_docker_client_or_attribute_error)
+
+
+# ---------------------------------------------------------------------------
+# 7. GuardDuty UpdateDetector with `features` changes the features it names
+# and keeps the others, as AWS does (UpdateDetector's `features` is a list of
+# feature configurations to change:
+# https://docs.aws.amazon.com/guardduty/latest/APIReference/API_UpdateDetector.html).
+# moto 5.2.5 replaces the whole list, so the second aws_guardduty_detector_feature
+# (S3, then Lambda protection) erased the first and its read found nothing.
+# ---------------------------------------------------------------------------
+
+from moto.guardduty import models as guardduty_models  # noqa: E402
+
+_detector_update = guardduty_models.Detector.update
+
+
+def _detector_update_merging_features(
+    self: guardduty_models.Detector,
+    enable: bool,
+    finding_publishing_frequency: str,
+    data_sources: dict[str, Any],
+    features: list[dict[str, Any]],
+) -> None:
+    if features is not None:
+
+        def name(feature: dict[str, Any]) -> Any:
+            return feature.get("name", feature.get("Name"))
+
+        changed = {name(f): f for f in features}
+        kept = [f for f in self.features if name(f) not in changed]
+        features = kept + list(changed.values())
+    _detector_update(self, enable, finding_publishing_frequency, data_sources, features)
+
+
+guardduty_models.Detector.update = _detector_update_merging_features
 
 
 if __name__ == "__main__":

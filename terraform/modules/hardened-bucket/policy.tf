@@ -32,5 +32,7 @@ resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
   policy = data.aws_iam_policy_document.this.json
 
-  depends_on = [aws_s3_bucket_public_access_block.this]
+  # Nothing may write before the lock applies to what it writes: the policy
+  # (what lets log deliveries in) waits for the Object Lock configuration.
+  depends_on = [aws_s3_bucket_public_access_block.this, aws_s3_bucket_object_lock_configuration.this]
 }
