@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Delete every object version and delete marker in S3 buckets, so they can be destroyed.
 
-    python scripts/empty_bucket.py BUCKET [BUCKET ...]
-
 A bucket that does not exist is skipped. Prints how many versions it removed.
+Talks to AWS_ENDPOINT_URL when it is set (the local AWS), else to AWS.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 
 def empty(s3, bucket: str) -> int:
@@ -38,17 +38,20 @@ def empty(s3, bucket: str) -> int:
     return removed
 
 
-def main(buckets: list[str]) -> int:
-    if not buckets:
-        print(__doc__, file=sys.stderr)
-        return 2
-    s3 = boto3.client("s3")
-    for bucket in buckets:
-        print(
-            f"    s3://{bucket}: removed {empty(s3, bucket)} object version(s) and delete marker(s)"
-        )
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("buckets", nargs="+", metavar="BUCKET", help="bucket to empty")
+    args = parser.parse_args(argv)
+    try:
+        s3 = boto3.client("s3")
+        for bucket in args.buckets:
+            removed = empty(s3, bucket)
+            print(f"    s3://{bucket}: removed {removed} object version(s) and delete marker(s)")
+    except (BotoCoreError, ClientError, RuntimeError) as e:
+        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())
