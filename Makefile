@@ -14,6 +14,7 @@ VENV_STAMP := $(VENV)/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PYTEST_ARGS ?=
+BATS_ARGS ?=
 
 # A TF_CLI_CONFIG_FILE that names a missing file only adds a warning to every
 # terraform command (scripts/lib/common.sh does the same for the scripts).
@@ -113,7 +114,7 @@ test-terraform: ## terraform validate and terraform test (mocked provider, no ac
 test-scripts: $(VENV_STAMP) $(CHECKOV_STAMP) ## bats tests of the scripts' contracts
 	$(call need,terraform,$(TERRAFORM_HINT))
 	$(call need,git,install git (https://git-scm.com/downloads))
-	$(BIN)/bats tests/scripts
+	$(BIN)/bats $(BATS_ARGS) tests/scripts
 
 # --------------------------------------------------------------------------
 # The user's loop

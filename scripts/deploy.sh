@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 TARGET=aws
 AUTO_APPROVE=0
 QUIET=0
+HINTS=1
 LOG_FILE=""
 TF_DIR="$REPO_ROOT/terraform"
 
@@ -34,6 +35,7 @@ Options:
                   the full scan, plan and apply output goes to the log file
   --log FILE      with --quiet: append the full output to FILE (default: a
                   fresh reports/deploy-<target>.log)
+  --no-hints      end without the "Try it" commands (make demo runs them itself)
   -h, --help      show this help
 
 Environment: LAMBDA_ARCHITECTURE / LAMBDA_RUNTIME (defaults arm64 / python3.13)
@@ -47,6 +49,7 @@ while (($#)); do
     --local) TARGET=local; shift ;;
     --auto-approve) AUTO_APPROVE=1; shift ;;
     --quiet) QUIET=1; shift ;;
+    --no-hints) HINTS=0; shift ;;
     --log) LOG_FILE=$(option_value "$@") || exit 2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
@@ -169,7 +172,7 @@ fi
 case $plan_rc in
   0) ok "Nothing to change: the deployment is up to date." ;;
   2)
-    summary=$(sed -n 's/^Plan: //p' "$WORK/plan.out" | tail -n 1)
+    summary=$(sed -n 's/^Plan: \(.*\)\.$/\1/p' "$WORK/plan.out" | tail -n 1)
     read -r add change destroy < <(sed -E 's/^([0-9]+) to add, ([0-9]+) to change, ([0-9]+) to destroy.*/\1 \2 \3/' <<<"$summary")
     ((QUIET)) && ok "plan: $summary ($(elapsed "$plan_start"))"
     if ((!AUTO_APPROVE)); then
@@ -199,13 +202,13 @@ esac
 bucket=$(terraform_output s3_bucket_name)
 if ((QUIET)); then
   if [[ $TARGET == local ]]; then
-    # shellcheck disable=SC2016 # printed for the user to type
-    info 'outputs:     eval "$(scripts/local_aws.sh env)"; terraform -chdir=terraform output'
+    info "outputs:     TF_DATA_DIR=$where/terraform terraform -chdir=terraform output"
   else
     info "outputs:     terraform -chdir=terraform output"
   fi
 fi
 ((QUIET)) && info "full output: ${LOG_FILE#"$REPO_ROOT"/}"
+((HINTS)) || exit 0
 printf '\nTry it:\n'
 if [[ $TARGET == local ]]; then
   printf '  AWS_ENDPOINT_URL=%s aws s3 cp image.png s3://%s/uploads/\n' "$LOCAL_AWS_ENDPOINT" "$bucket"
