@@ -45,8 +45,12 @@ running_pid() {
   printf '%s\n' "$pid"
 }
 
-# running_port: the port that server listens on.
-running_port() { [[ -f $PORT_FILE ]] && cat "$PORT_FILE"; }
+# running_port: the port that server listens on (a server started before
+# moto.port existed is taken to listen on the port asked for; the health
+# check below then tells).
+running_port() {
+  if [[ -f $PORT_FILE ]]; then cat "$PORT_FILE"; else printf '%s\n' "$LOCAL_AWS_PORT"; fi
+}
 
 start() {
   local pid port
