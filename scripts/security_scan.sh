@@ -104,7 +104,7 @@ scan_pip_audit() {
   local vulns=0
   [[ -s $report ]] && vulns=$(json_count "$report" 'sum(len(d.get("vulns", [])) for d in data["dependencies"])')
   if [[ $vulns != 0 && $vulns != "?" ]]; then
-    pip-audit "${args[@]}" -r "$REQUIREMENTS" 2>/dev/null >&2 || true
+    pip-audit "${args[@]}" -r "$REQUIREMENTS" >&2 2>/dev/null || true # the table, to stderr
     record pip-audit FAIL "$vulns known vulnerability(ies)"
   elif [[ $TARGET == local ]]; then
     # Expected offline; the reason is kept, not printed on every local run.
