@@ -16,6 +16,15 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PROWLER_VENV := .venv-prowler
 PROWLER_STAMP := $(PROWLER_VENV)/.installed
 PYTEST_ARGS ?=
+BATS_ARGS ?=
+
+# A TF_CLI_CONFIG_FILE that names a missing file only adds a warning to every
+# terraform command (scripts/lib/common.sh does the same for the scripts).
+ifneq ($(TF_CLI_CONFIG_FILE),)
+ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
+unexport TF_CLI_CONFIG_FILE
+endif
+endif
 
 .PHONY: help
 help: ## Show this help
@@ -27,8 +36,13 @@ help: ## Show this help
 # Environment
 # --------------------------------------------------------------------------
 
+# need TOOL HINT: one clear line, before anything runs, when a tool is missing.
+need = @command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' was not found on PATH: $(2)" >&2; exit 1; }
+TERRAFORM_HINT := install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)
+
 $(VENV_STAMP): requirements-dev.txt lambda/requirements.txt
-	@test -n "$(PYTHON)" || { echo "no python3 found; set PYTHON=/path/to/python3.13" >&2; exit 1; }
+	@test -n "$(PYTHON)" || { echo "error: no python3 found: install Python >= 3.12 (3.13 preferred) or set PYTHON=/path/to/python3.13" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { echo "error: $(PYTHON) is older than 3.12: install Python >= 3.12 (3.13 preferred) or set PYTHON=/path/to/python3.13" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -61,11 +75,17 @@ lock: ## Re-resolve requirements-dev.in into the pinned requirements-dev.txt
 # --------------------------------------------------------------------------
 
 .PHONY: lint
-lint: $(VENV_STAMP) ## ruff, mypy --strict, shellcheck and terraform fmt
+# The .bats files are bash with bats' own names (run, status, output) and
+# loaded helpers; SC2314/SC2315 catch a `!` line that can never fail a test.
+BATS_SHELLCHECK := -s bash -e SC2034,SC2030,SC2031,SC1091,SC2154
+
+lint: $(VENV_STAMP) ## ruff, mypy --strict, shellcheck (scripts and .bats tests) and terraform fmt
+	$(call need,terraform,$(TERRAFORM_HINT))
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	shellcheck scripts/*.sh scripts/lib/*.sh
+	$(BIN)/shellcheck scripts/*.sh scripts/lib/*.sh
+	$(BIN)/shellcheck $(BATS_SHELLCHECK) tests/scripts/*.bats tests/scripts/*.bash
 	terraform fmt -check -recursive terraform
 
 .PHONY: fmt
@@ -109,13 +129,16 @@ soak: $(VENV_STAMP) ## Soak: 1,000 uploads, 4 workers, duplicates and 3 % inject
 
 .PHONY: test-terraform
 test-terraform: ## terraform validate, terraform test (no account) and validate of terraform/examples/*
+	$(call need,terraform,$(TERRAFORM_HINT))
 	cd terraform && terraform init -backend=false -input=false >/dev/null && terraform validate && terraform test
 	for example in terraform/examples/*/; do \
 	  { terraform -chdir="$$example" init -backend=false -input=false >/dev/null && terraform -chdir="$$example" validate; } || exit 1; done
 
 .PHONY: test-scripts
 test-scripts: $(VENV_STAMP) $(CHECKOV_STAMP) ## bats tests of the scripts' contracts
-	bats tests/scripts
+	$(call need,terraform,$(TERRAFORM_HINT))
+	$(call need,git,install git (https://git-scm.com/downloads))
+	$(BIN)/bats $(BATS_ARGS) tests/scripts
 
 # --------------------------------------------------------------------------
 # The user's loop
@@ -159,11 +182,10 @@ local-deploy: $(VENV_STAMP) $(CHECKOV_STAMP) local-up ## Deploy to the local AWS
 
 .PHONY: local-process
 local-process: $(VENV_STAMP) ## Deliver pending uploads on the local AWS to the handler (WATCH=1 keeps going)
-	@source scripts/lib/common.sh && use_local_aws && cd terraform && \
-	  state=-state=../.local-aws/terraform.tfstate && \
-	  ../.venv/bin/python ../scripts/local_lambda.py $(if $(WATCH),--watch,--once) \
-	    --function "$$(terraform output $$state -raw lambda_function_name)" \
-	    --bucket "$$(terraform output $$state -raw s3_bucket_name)"
+	@source scripts/lib/common.sh && use_local_aws && terraform_target_args local && \
+	  $(BIN)/python scripts/local_lambda.py $(if $(WATCH),--watch,--once) \
+	    --function "$$(terraform_output lambda_function_name)" \
+	    --bucket "$$(terraform_output s3_bucket_name)"
 
 .PHONY: clean
 clean: ## Remove build output, caches and virtualenvs

@@ -29,9 +29,9 @@ USAGE
 
 while (($#)); do
   case $1 in
-    --arch) ARCH=${2:?--arch needs a value}; shift 2 ;;
-    --runtime) RUNTIME=${2:?--runtime needs a value}; shift 2 ;;
-    --output) OUTPUT=${2:?--output needs a value}; shift 2 ;;
+    --arch) ARCH=$(option_value "$@") || exit 2; shift 2 ;;
+    --runtime) RUNTIME=$(option_value "$@") || exit 2; shift 2 ;;
+    --output) OUTPUT=$(option_value "$@") || exit 2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac

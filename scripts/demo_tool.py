@@ -1,16 +1,12 @@
 #!/usr/bin/env python3
 """Helpers for `make demo`: sample images, topic subscriptions and the report.
 
-    python scripts/demo_tool.py samples DIR
-    python scripts/demo_tool.py subscribe NOTIFICATIONS_ARN SECURITY_ARN
-    python scripts/demo_tool.py report BUCKET TABLE OUTPUT_DIR
-    python scripts/demo_tool.py cleanup
-
 Talks to the endpoint in AWS_ENDPOINT_URL (the local AWS).
 """
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import random
@@ -18,6 +14,7 @@ import sys
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, ImageDraw, ImageFilter
 
 QUEUES = {"notifications": "demo-notifications", "security": "demo-security-alerts"}
@@ -138,21 +135,35 @@ def report(bucket: str, table: str, output_dir: Path) -> int:
     return 0 if items else 1
 
 
-def main(argv: list[str]) -> int:
-    match argv:
-        case ["samples", directory]:
-            samples(Path(directory))
-        case ["subscribe", notifications_arn, security_arn]:
-            subscribe(notifications_arn, security_arn)
-        case ["report", bucket, table, output_dir]:
-            return report(bucket, table, Path(output_dir))
-        case ["cleanup"]:
-            cleanup()
-        case _:
-            print(__doc__, file=sys.stderr)
-            return 2
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    cmd = commands.add_parser("samples", help="write the sample images into DIR")
+    cmd.add_argument("directory", type=Path, metavar="DIR")
+    cmd = commands.add_parser("subscribe", help="subscribe the demo queues to both topics")
+    cmd.add_argument("notifications_arn", metavar="NOTIFICATIONS_ARN")
+    cmd.add_argument("security_arn", metavar="SECURITY_ARN")
+    cmd = commands.add_parser("report", help="print what happened; save the outputs in DIR")
+    cmd.add_argument("bucket", metavar="BUCKET")
+    cmd.add_argument("table", metavar="TABLE")
+    cmd.add_argument("output_dir", type=Path, metavar="OUTPUT_DIR")
+    commands.add_parser("cleanup", help="delete the demo queues (not part of the stack)")
+    args = parser.parse_args(argv)
+    try:
+        match args.command:
+            case "samples":
+                samples(args.directory)
+            case "subscribe":
+                subscribe(args.notifications_arn, args.security_arn)
+            case "report":
+                return report(args.bucket, args.table, args.output_dir)
+            case "cleanup":
+                cleanup()
+    except (BotoCoreError, ClientError) as e:
+        print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -7,11 +7,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 TARGET=aws
 AUTO_APPROVE=0
+QUIET=0
+HINTS=1
+LOG_FILE=""
 TF_DIR="$REPO_ROOT/terraform"
 
 usage() {
   cat <<USAGE
-Usage: $(basename "$0") [--local] [--auto-approve]
+Usage: $(basename "$0") [--local] [--auto-approve] [--quiet] [--log FILE]
 
   1. preflight: tools and versions, and who you are (aws sts get-caller-identity)
   2. scripts/security_scan.sh: any failure stops here, before anything is built
@@ -19,12 +22,20 @@ Usage: $(basename "$0") [--local] [--auto-approve]
   4. terraform init, plan -out, confirmation, apply of exactly that plan
   5. the outputs, and the command to upload a first image
 
-There is no option to skip the security scan.
+There is no option to skip the security scan. Without --auto-approve the
+plan is shown in full and applied only after you type 'yes'; with stdin not
+a terminal that cannot happen, so the script refuses before it starts.
 
 Options:
   --local         deploy to the local AWS (moto's server, see 'make local-up'),
-                  with terraform/local.tfvars and a state file of its own
+                  with terraform/local.tfvars and a Terraform state of its own
+                  in \$LOCAL_AWS_DIR (default .local-aws/)
   --auto-approve  apply the plan without asking
+  --quiet         a summary line per step and a progress line while applying;
+                  the full scan, plan and apply output goes to the log file
+  --log FILE      with --quiet: append the full output to FILE (default: a
+                  fresh reports/deploy-<target>.log)
+  --no-hints      end without the "Try it" commands (make demo runs them itself)
   -h, --help      show this help
 
 Environment: LAMBDA_ARCHITECTURE / LAMBDA_RUNTIME (defaults arm64 / python3.13)
@@ -37,73 +48,167 @@ while (($#)); do
   case $1 in
     --local) TARGET=local; shift ;;
     --auto-approve) AUTO_APPROVE=1; shift ;;
+    --quiet) QUIET=1; shift ;;
+    --no-hints) HINTS=0; shift ;;
+    --log) LOG_FILE=$(option_value "$@") || exit 2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
 done
 
+# Ask before anything slow runs: a plan that cannot be confirmed is wasted.
+if ((!AUTO_APPROVE)) && [[ ! -t 0 ]]; then
+  die "stdin is not a terminal, so the plan could not be confirmed: run in a terminal, or pass --auto-approve"
+fi
+
 use_project_venv
 tidy_terraform_env
 [[ $TARGET == local ]] && use_local_aws
 terraform_target_args "$TARGET"
-PLAN_FILE="$REPO_ROOT/.local-aws/deploy.tfplan"
-[[ $TARGET == aws ]] && PLAN_FILE="$TF_DIR/deploy.tfplan"
-mkdir -p "$(dirname "$PLAN_FILE")"
-trap 'rm -f "$PLAN_FILE"' EXIT
+# Terraform's "To perform exactly these actions, run: terraform apply <plan>"
+# would name a plan file this script deletes on exit; TF_IN_AUTOMATION drops
+# such hints (https://developer.hashicorp.com/terraform/cli/config/environment-variables#tf_in_automation).
+export TF_IN_AUTOMATION=1
+TF_COLOR=()
+[[ -t 1 && -z ${NO_COLOR:-} && $QUIET == 0 ]] || TF_COLOR=(-no-color)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/deploy.XXXXXX")
+PLAN_FILE="$WORK/deploy.tfplan"
+trap 'rm -rf "$WORK"' EXIT
+
+if ((QUIET)); then
+  if [[ -z $LOG_FILE ]]; then
+    LOG_FILE="$REPO_ROOT/reports/deploy-$TARGET.log"
+    mkdir -p "$(dirname "$LOG_FILE")"
+    : >"$LOG_FILE"
+  fi
+  [[ $LOG_FILE == /* ]] || LOG_FILE="$PWD/$LOG_FILE"
+  printf '\n##### deploy.sh --%s, %s\n' "$TARGET" "$(date -u +%FT%TZ)" >>"$LOG_FILE"
+fi
+
+# detail LABEL COMMAND...: the command's output in full, or (--quiet) in the
+# log with one line here; on failure the end of its output is shown.
+detail() {
+  local label=$1 start=$SECONDS rc=0
+  shift
+  if ((!QUIET)); then
+    "$@"
+    return
+  fi
+  printf '\n### %s\n' "$label" >>"$LOG_FILE"
+  NO_COLOR=1 "$@" >>"$LOG_FILE" 2>&1 </dev/null || rc=$?
+  if ((rc)); then
+    tail -n 25 "$LOG_FILE" >&2
+    printf '    (full output: %s)\n' "$LOG_FILE" >&2
+    return "$rc"
+  fi
+  ok "$label ($(elapsed "$start"))"
+}
 
 # --------------------------------------------------------------------------
-step "Preflight ($TARGET)"
+((QUIET)) || step "Preflight ($TARGET)"
 require terraform aws python3
-info "terraform  $(terraform version | head -n 1 | cut -d' ' -f2)"
-info "aws-cli    $(aws --version 2>&1 | cut -d' ' -f1 | cut -d/ -f2)"
-info "python     $(python3 --version | cut -d' ' -f2)"
 if [[ $TARGET == local ]]; then
-  curl --silent --fail --max-time 2 "$LOCAL_AWS_ENDPOINT/moto-api/data.json" >/dev/null 2>&1 ||
-    die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; start it with 'make local-up'"
+  local_aws_answers || die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; start it with 'make local-up'"
 fi
-identity=$(aws sts get-caller-identity --output text --query '[Account, Arn]' 2>&1) ||
-  die "no usable AWS credentials: $identity"
+if ! identity=$(aws sts get-caller-identity --output text --query '[Account, Arn]' 2>&1); then
+  case $identity in
+    *"Could not connect to the endpoint URL"* | *"Connect timeout on endpoint URL"*)
+      die "the AWS endpoint could not be reached (${AWS_ENDPOINT_URL:-the public AWS endpoint}): ${identity##*: }" ;;
+    *) die "no usable AWS credentials: $identity" ;;
+  esac
+fi
 read -r ACCOUNT ARN <<<"$identity"
 REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}
-info "account    $ACCOUNT"
-info "identity   $ARN"
-info "region     ${REGION:-(from terraform: aws_region)}"
-[[ $TARGET == local ]] && info "endpoint   $AWS_ENDPOINT_URL (local AWS; state in .local-aws/)"
+versions="terraform $(terraform version | head -n 1 | cut -d' ' -f2), aws-cli $(aws --version 2>&1 | cut -d' ' -f1 | cut -d/ -f2), python $(python3 --version | cut -d' ' -f2)"
+where=${LOCAL_AWS_DIR#"$REPO_ROOT"/}
+if ((QUIET)); then
+  ok "preflight: $versions"
+  local_note=""
+  [[ $TARGET == local ]] && local_note=", endpoint $AWS_ENDPOINT_URL, state in $where/"
+  info "account $ACCOUNT, region ${REGION:-(aws_region)}$local_note"
+else
+  info "$versions"
+  info "account    $ACCOUNT"
+  info "identity   $ARN"
+  info "region     ${REGION:-(from terraform: aws_region)}"
+  [[ $TARGET == local ]] && info "endpoint   $AWS_ENDPOINT_URL (local AWS; state in $where/)"
+fi
 
 # --------------------------------------------------------------------------
-step "Security scan (a failure stops the deployment)"
-"$REPO_ROOT/scripts/security_scan.sh" --target "$TARGET" || die "security scan failed: nothing was built or deployed"
+((QUIET)) || step "Security scan (a failure stops the deployment)"
+detail "security scan passed" "$REPO_ROOT/scripts/security_scan.sh" --target "$TARGET" ||
+  die "security scan failed: nothing was built or deployed"
+if ((QUIET)); then
+  "$(project_python)" - "$REPO_ROOT/reports/security/summary.json" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+print("    " + ", ".join(f"{row['tool']} {row['result']}" for row in rows))
+PY
+fi
 
 # --------------------------------------------------------------------------
-step "Building the Lambda package"
-"$REPO_ROOT/scripts/build_lambda.sh"
+((QUIET)) || step "Building the Lambda package"
+detail "built dist/lambda.zip" "$REPO_ROOT/scripts/build_lambda.sh"
 
 # --------------------------------------------------------------------------
-step "terraform init"
-terraform_init "$TF_DIR" >/dev/null || die "terraform init failed"
+((QUIET)) || step "terraform init"
+if ((QUIET)); then
+  detail "terraform init" terraform_init "$TF_DIR" "${INIT_ARGS[@]}" -no-color || die "terraform init failed"
+else
+  terraform_init "$TF_DIR" "${INIT_ARGS[@]}" "${TF_COLOR[@]}" >/dev/null || die "terraform init failed"
+fi
 
-step "terraform plan"
+((QUIET)) || step "terraform plan"
 plan_rc=0
-terraform -chdir="$TF_DIR" plan -input=false -detailed-exitcode -out="$PLAN_FILE" "${STATE_ARGS[@]}" "${VAR_ARGS[@]}" || plan_rc=$?
+plan_start=$SECONDS
+plan=(terraform -chdir="$TF_DIR" plan -input=false -detailed-exitcode -out="$PLAN_FILE" "${TF_COLOR[@]}" "${VAR_ARGS[@]}")
+if ((QUIET)); then
+  printf '\n### terraform plan\n' >>"$LOG_FILE"
+  "${plan[@]}" >"$WORK/plan.out" 2>&1 || plan_rc=$?
+  cat "$WORK/plan.out" >>"$LOG_FILE"
+else
+  "${plan[@]}" 2>&1 | tee "$WORK/plan.out" || plan_rc=${PIPESTATUS[0]}
+fi
 case $plan_rc in
   0) ok "Nothing to change: the deployment is up to date." ;;
   2)
+    summary=$(sed -n 's/^Plan: \(.*\)\.$/\1/p' "$WORK/plan.out" | tail -n 1)
+    read -r add change destroy < <(sed -E 's/^([0-9]+) to add, ([0-9]+) to change, ([0-9]+) to destroy.*/\1 \2 \3/' <<<"$summary")
+    ((QUIET)) && ok "plan: $summary ($(elapsed "$plan_start"))"
     if ((!AUTO_APPROVE)); then
-      [[ -t 0 ]] || die "the plan has changes and stdin is not a terminal: re-run with --auto-approve to apply"
       read -r -p "Apply this plan to account $ACCOUNT? Type 'yes' to continue: " answer
-      [[ $answer == yes ]] || die "not applied (you answered '$answer')"
+      [[ $answer == yes ]] || die "not applied (you answered '$answer'); nothing was changed"
     fi
-    step "terraform apply"
-    terraform -chdir="$TF_DIR" apply -input=false "${STATE_ARGS[@]}" "$PLAN_FILE"
+    ((QUIET)) || step "terraform apply"
+    apply=(terraform -chdir="$TF_DIR" apply -input=false "${TF_COLOR[@]}" "$PLAN_FILE")
+    if ((QUIET)); then
+      printf '\n### terraform apply\n' >>"$LOG_FILE"
+      "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" run --label apply \
+        --total $((add + change + destroy)) --log "$LOG_FILE" -- "${apply[@]}" || die "terraform apply failed"
+    else
+      "${apply[@]}" || die "terraform apply failed"
+    fi
     ;;
-  *) die "terraform plan failed" ;;
+  *)
+    ((QUIET)) && { grep -A 20 -m 1 'Error:' "$WORK/plan.out" >&2 || tail -n 20 "$WORK/plan.out" >&2; }
+    die "terraform plan failed${LOG_FILE:+ (full output: $LOG_FILE)}"
+    ;;
 esac
 
 # --------------------------------------------------------------------------
-step "Deployed"
+((QUIET)) || step "Deployed"
 # terraform apply has just printed the outputs; print them when it did not run.
-((plan_rc == 0)) && terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}"
-bucket=$(terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}" -raw s3_bucket_name)
+((plan_rc == 0 && !QUIET)) && terraform -chdir="$TF_DIR" output "${TF_COLOR[@]}"
+bucket=$(terraform_output s3_bucket_name)
+if ((QUIET)); then
+  if [[ $TARGET == local ]]; then
+    info "outputs:     TF_DATA_DIR=$where/terraform terraform -chdir=terraform output"
+  else
+    info "outputs:     terraform -chdir=terraform output"
+  fi
+fi
+((QUIET)) && info "full output: ${LOG_FILE#"$REPO_ROOT"/}"
+((HINTS)) || exit 0
 printf '\nTry it:\n'
 if [[ $TARGET == local ]]; then
   printf '  AWS_ENDPOINT_URL=%s aws s3 cp image.png s3://%s/uploads/\n' "$LOCAL_AWS_ENDPOINT" "$bucket"

@@ -12,7 +12,7 @@ TF_DIR="$REPO_ROOT/terraform"
 
 usage() {
   cat <<USAGE
-Usage: $(basename "$0") [--local] [--yes] [--delete-audit-logs]
+Usage: $(basename "$0") [--local] [--yes] [--delete-audit-logs] [--verbose] [--log FILE]
 
 Deletes every object version in the images bucket (uploads and results),
 then runs terraform destroy. Asks you to type the environment name first.
@@ -32,15 +32,22 @@ Options:
   --yes       do not ask for confirmation
   --delete-audit-logs
               also delete the locked audit logs and their bucket (GOVERNANCE mode only)
+  --verbose   show Terraform's whole destroy output, not a progress line
+  --log FILE  append Terraform's output to FILE (default: a fresh
+              reports/destroy-<target>.log)
   -h, --help  show this help
 USAGE
 }
 
+VERBOSE=0
+LOG_FILE=""
 while (($#)); do
   case $1 in
     --local) TARGET=local; shift ;;
     --yes) ASSUME_YES=1; shift ;;
     --delete-audit-logs) DELETE_AUDIT_LOGS=1; shift ;;
+    --verbose) VERBOSE=1; shift ;;
+    --log) LOG_FILE=$(option_value "$@") || exit 2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
@@ -52,14 +59,20 @@ tidy_terraform_env
 terraform_target_args "$TARGET"
 require terraform aws
 
-output() { terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}" -raw "$1" 2>/dev/null; }
+output() { terraform -chdir="$TF_DIR" output -no-color -raw "$1" 2>/dev/null; }
 
 step "Reading the deployment ($TARGET)"
-terraform_init "$TF_DIR" >/dev/null || die "terraform init failed"
-resources=$(terraform -chdir="$TF_DIR" state list "${STATE_ARGS[@]}" 2>/dev/null | wc -l || true)
+terraform_init "$TF_DIR" "${INIT_ARGS[@]}" -no-color >/dev/null || die "terraform init failed"
+# Managed resource instances: what destroy will delete (data sources are only read).
+resources=$(terraform -chdir="$TF_DIR" state pull 2>/dev/null |
+  "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-state) ||
+  die "cannot read the $TARGET Terraform state"
 if ((resources == 0)); then
   ok "Nothing to destroy: no resources in the $TARGET state."
   exit 0
+fi
+if [[ $TARGET == local ]] && ! local_aws_answers; then
+  die "the local AWS is not running at $LOCAL_AWS_ENDPOINT (a new one starts empty: 'make local-up' discards this state)"
 fi
 environment=$(output environment) || die "cannot read the deployment's outputs; was it deployed by this version?"
 images_bucket=$(output s3_bucket_name)
@@ -100,12 +113,26 @@ else
   info "s3://$logs_bucket: kept ($kept_versions object version(s), locked)"
 fi
 
-step "terraform destroy"
+step "terraform destroy ($resources resources)"
 # The package is not needed to delete the function, but variables are
 # validated: fall back to the test placeholder when dist/ was cleaned.
 package_args=()
 [[ -f $REPO_ROOT/dist/lambda.zip ]] || package_args=(-var "lambda_package_path=tests/fixtures/placeholder.zip")
-terraform -chdir="$TF_DIR" destroy -input=false -auto-approve "${STATE_ARGS[@]}" "${VAR_ARGS[@]}" "${package_args[@]}"
+destroy=(terraform -chdir="$TF_DIR" destroy -input=false -auto-approve "${VAR_ARGS[@]}" "${package_args[@]}")
+if ((VERBOSE)); then
+  [[ -t 1 && -z ${NO_COLOR:-} ]] || destroy+=(-no-color)
+  "${destroy[@]}" || die "terraform destroy failed"
+else
+  if [[ -z $LOG_FILE ]]; then
+    LOG_FILE="$REPO_ROOT/reports/destroy-$TARGET.log"
+    mkdir -p "$(dirname "$LOG_FILE")"
+    : >"$LOG_FILE"
+  fi
+  printf '\n##### destroy.sh --%s, %s\n' "$TARGET" "$(date -u +%FT%TZ)" >>"$LOG_FILE"
+  "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" run --label destroy \
+    --total "$resources" --log "$LOG_FILE" -- "${destroy[@]}" -no-color || die "terraform destroy failed"
+  info "full output: ${LOG_FILE#"$REPO_ROOT"/}"
+fi
 
 step "Destroyed"
 info "The KMS key is scheduled for deletion in $window days; until then it can be recovered"

@@ -9,16 +9,18 @@ A bucket that does not exist is skipped. Prints how many versions it removed.
 GOVERNANCE retention (the caller needs s3:BypassGovernanceRetention); versions
 under COMPLIANCE retention cannot be deleted by anyone and make it fail.
 --measure prints the number of object versions and their total size in bytes.
+Talks to AWS_ENDPOINT_URL when it is set (the local AWS), else to AWS.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 
 def _pages(s3: Any, bucket: str) -> Iterator[dict[str, Any]]:
@@ -53,22 +55,39 @@ def measure(s3: Any, bucket: str) -> tuple[int, int]:
     return len(versions), sum(v["Size"] for v in versions)
 
 
-def main(argv: list[str]) -> int:
-    s3 = boto3.client("s3")
-    if len(argv) == 2 and argv[0] == "--measure":
-        count, size = measure(s3, argv[1])
-        print(count, size)
-        return 0
-    bypass = bool(argv) and argv[0] == "--bypass-governance-retention"
-    buckets = argv[1:] if bypass else argv
-    if not buckets or any(b.startswith("-") for b in buckets):
-        print(__doc__, file=sys.stderr)
-        return 2
-    for bucket in buckets:
-        removed = empty(s3, bucket, bypass_governance_retention=bypass)
-        print(f"    s3://{bucket}: removed {removed} object version(s) and delete marker(s)")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("buckets", nargs="+", metavar="BUCKET", help="bucket to empty")
+    parser.add_argument(
+        "--bypass-governance-retention",
+        action="store_true",
+        help="also delete versions under an Object Lock GOVERNANCE retention",
+    )
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="print the number of object versions and their total size in bytes; delete nothing",
+    )
+    args = parser.parse_args(argv)
+    try:
+        s3 = boto3.client("s3")
+        if args.measure:
+            for bucket in args.buckets:
+                count, size = measure(s3, bucket)
+                print(count, size)
+            return 0
+        for bucket in args.buckets:
+            removed = empty(
+                s3, bucket, bypass_governance_retention=args.bypass_governance_retention
+            )
+            print(f"    s3://{bucket}: removed {removed} object version(s) and delete marker(s)")
+    except (BotoCoreError, ClientError, RuntimeError) as e:
+        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -5,13 +5,9 @@ set -Eeuo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-STATE_DIR="$REPO_ROOT/.local-aws"
-PID_FILE="$STATE_DIR/moto.pid"
-LOG_FILE="$STATE_DIR/moto.log"
-
 usage() {
   cat <<USAGE
-Usage: $(basename "$0") start|stop|status [--port PORT]
+Usage: $(basename "$0") start|stop|status|env [--port PORT]
 
 Runs moto's server (the pinned moto[server] from .venv, through
 scripts/lib/moto_server.py) as the local AWS that
@@ -20,16 +16,25 @@ scripts/lib/moto_server.py) as the local AWS that
 Commands:
   start    start the server unless it already runs; wait until it answers
   stop     stop exactly the process that 'start' started (pid file)
-  status   say whether it runs, and where
+  status   say whether it runs and answers on the port; exit 1 if not
+  env      print the exports that point aws, boto3 and terraform at it:
+           eval "\$($(basename "$0") env)"
 
 Options:
   --port PORT  port on 127.0.0.1 (default: \$LOCAL_AWS_PORT or 5055)
   -h, --help   show this help
 
-Files: .local-aws/moto.pid, .local-aws/moto.log
+Files: moto.pid, moto.port, moto.log and the local Terraform state, in
+\$LOCAL_AWS_DIR (default .local-aws/).
 USAGE
 }
 
+PID_FILE="$LOCAL_AWS_DIR/moto.pid"
+PORT_FILE="$LOCAL_AWS_DIR/moto.port"
+LOG_FILE="$LOCAL_AWS_DIR/moto.log"
+SHOWN_DIR=${LOCAL_AWS_DIR#"$REPO_ROOT"/}
+
+# running_pid: the pid of the server that 'start' started from this directory.
 running_pid() {
   [[ -f $PID_FILE ]] || return 1
   local pid
@@ -40,24 +45,31 @@ running_pid() {
   printf '%s\n' "$pid"
 }
 
-healthy() {
-  curl --silent --fail --max-time 2 "$LOCAL_AWS_ENDPOINT/moto-api/data.json" >/dev/null 2>&1
+# running_port: the port that server listens on (a server started before
+# moto.port existed is taken to listen on the port asked for; the health
+# check below then tells).
+running_port() {
+  if [[ -f $PORT_FILE ]]; then cat "$PORT_FILE"; else printf '%s\n' "$LOCAL_AWS_PORT"; fi
 }
 
 start() {
-  local pid
+  local pid port
   if pid=$(running_pid); then
+    port=$(running_port || true)
+    [[ $port == "$LOCAL_AWS_PORT" ]] ||
+      die "the local AWS of $SHOWN_DIR already runs on port ${port:-?} (pid $pid); stop it first, or use --port ${port:-?}"
+    local_aws_answers || die "the local AWS (pid $pid) does not answer on $LOCAL_AWS_ENDPOINT; see $LOG_FILE"
     ok "local AWS already running (pid $pid) at $LOCAL_AWS_ENDPOINT"
     return 0
   fi
-  healthy && die "something else already answers on $LOCAL_AWS_ENDPOINT; choose another --port"
+  local_aws_answers && die "something else already answers on $LOCAL_AWS_ENDPOINT; choose another --port"
   local python="$REPO_ROOT/.venv/bin/python"
   "$python" -c 'import moto.server' 2>/dev/null || die "moto[server] not found in .venv; run 'make setup'"
-  mkdir -p "$STATE_DIR"
+  mkdir -p "$LOCAL_AWS_DIR"
   # moto keeps everything in memory: a new server is an empty AWS, and a
   # Terraform state left from the previous one describes nothing real.
-  if [[ -e $STATE_DIR/terraform.tfstate ]]; then
-    rm -f "$STATE_DIR"/terraform.tfstate "$STATE_DIR"/terraform.tfstate.backup "$STATE_DIR/delivered.json"
+  if [[ -e $LOCAL_AWS_DIR/terraform.tfstate ]]; then
+    rm -f "$LOCAL_AWS_DIR"/terraform.tfstate "$LOCAL_AWS_DIR"/terraform.tfstate.backup "$LOCAL_AWS_DIR/delivered.json"
     info "discarded the Terraform state of a previous local AWS"
   fi
   step "Starting the local AWS (moto server) on $LOCAL_AWS_ENDPOINT"
@@ -67,11 +79,12 @@ start() {
     -H 127.0.0.1 -p "$LOCAL_AWS_PORT" \
     >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
+  printf '%s\n' "$LOCAL_AWS_PORT" >"$PORT_FILE"
   local waited=0
-  until healthy; do
+  until local_aws_answers; do
     if ! running_pid >/dev/null; then
       tail -n 20 "$LOG_FILE" >&2 || true
-      rm -f "$PID_FILE"
+      rm -f "$PID_FILE" "$PORT_FILE"
       die "the local AWS exited during start-up (log above)"
     fi
     ((waited++ < 60)) || die "the local AWS did not answer within 30 s (see $LOG_FILE)"
@@ -83,7 +96,7 @@ start() {
 stop() {
   local pid
   if ! pid=$(running_pid); then
-    rm -f "$PID_FILE"
+    rm -f "$PID_FILE" "$PORT_FILE"
     ok "local AWS not running"
     return 0
   fi
@@ -93,28 +106,50 @@ stop() {
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.25
   done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-  rm -f "$PID_FILE"
+  if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+  rm -f "$PID_FILE" "$PORT_FILE"
   ok "local AWS stopped"
 }
 
 status() {
-  local pid
-  if pid=$(running_pid); then
+  local pid port
+  if pid=$(running_pid) && port=$(running_port) && [[ $port == "$LOCAL_AWS_PORT" ]] && local_aws_answers; then
     ok "local AWS running (pid $pid) at $LOCAL_AWS_ENDPOINT"
+    return 0
+  fi
+  if [[ -n ${pid:-} && -n ${port:-} && $port != "$LOCAL_AWS_PORT" ]]; then
+    info "local AWS not running on port $LOCAL_AWS_PORT (the one of $SHOWN_DIR runs on port $port)"
+  elif [[ -n ${pid:-} ]]; then
+    info "local AWS (pid $pid) does not answer on $LOCAL_AWS_ENDPOINT; see $LOG_FILE"
   else
     info "local AWS not running"
-    return 1
   fi
+  return 1
+}
+
+env_exports() {
+  terraform_target_args local
+  cat <<ENV
+export AWS_ENDPOINT_URL=$LOCAL_AWS_ENDPOINT
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
+export TF_DATA_DIR=$TF_DATA_DIR
+unset AWS_PROFILE AWS_SESSION_TOKEN
+ENV
 }
 
 command=""
 while (($#)); do
   case $1 in
     start | stop | status) command=$1; shift ;;
+    env) command=env_exports; shift ;;
     --port)
-      LOCAL_AWS_PORT=${2:?--port needs a value}
-      LOCAL_AWS_ENDPOINT="http://127.0.0.1:${LOCAL_AWS_PORT}"
+      port=$(option_value "$@") || exit 2
+      if [[ ! $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
+        usage_error "--port must be a TCP port number, not '$port'"
+      fi
+      set_local_aws_port "$port"
       shift 2
       ;;
     -h | --help) usage; exit 0 ;;
@@ -122,5 +157,4 @@ while (($#)); do
   esac
 done
 [[ -n $command ]] || usage_error "a command is required"
-require curl
-"$command"
+"$command" || exit # status exits 1 when nothing runs: an answer, not an error

@@ -35,9 +35,9 @@ USAGE
 
 while (($#)); do
   case $1 in
-    --target) TARGET=${2:?--target needs a value}; shift 2 ;;
-    --requirements) REQUIREMENTS=${2:?--requirements needs a value}; shift 2 ;;
-    --osv-url) OSV_URL=${2:?--osv-url needs a value}; shift 2 ;;
+    --target) TARGET=$(option_value "$@") || exit 2; shift 2 ;;
+    --requirements) REQUIREMENTS=$(option_value "$@") || exit 2; shift 2 ;;
+    --osv-url) OSV_URL=$(option_value "$@") || exit 2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
@@ -59,7 +59,7 @@ record() {
   ROWS+=("$1|$2|$3")
   case $2 in
     PASS) ok "$1: $3" ;;
-    "NOT CHECKED") warn "$1: $3" ;;
+    "NOT CHECKED") printf '%s -- %s %s: %s\n' "$C_YELLOW" "$C_RESET" "$1" "$3" ;;
     *) FAILED=1; printf '%sFAIL%s %s: %s\n' "$C_RED" "$C_RESET" "$1" "$3" ;;
   esac
 }
@@ -104,11 +104,12 @@ scan_pip_audit() {
   local vulns=0
   [[ -s $report ]] && vulns=$(json_count "$report" 'sum(len(d.get("vulns", [])) for d in data["dependencies"])')
   if [[ $vulns != 0 && $vulns != "?" ]]; then
-    pip-audit "${args[@]}" -r "$REQUIREMENTS" 2>/dev/null >&2 || true
+    pip-audit "${args[@]}" -r "$REQUIREMENTS" >&2 2>/dev/null || true # the table, to stderr
     record pip-audit FAIL "$vulns known vulnerability(ies)"
   elif [[ $TARGET == local ]]; then
-    grep -E '^ERROR' "$WORK/pip-audit.err" >&2 || true
-    record pip-audit "NOT CHECKED" "the vulnerability service could not be reached (allowed for --target local only)"
+    # Expected offline; the reason is kept, not printed on every local run.
+    cp "$WORK/pip-audit.err" "$REPORT_DIR/pip-audit.err"
+    record pip-audit "NOT CHECKED" "the vulnerability service could not be reached (allowed for --target local only; ${REPORT_DIR#"$REPO_ROOT"/}/pip-audit.err)"
   else
     grep -E '^ERROR' "$WORK/pip-audit.err" >&2 || cat "$WORK/pip-audit.err" >&2
     record pip-audit FAIL "the vulnerability service could not be reached: unchecked is not safe"

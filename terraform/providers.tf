@@ -13,9 +13,16 @@ terraform {
     }
   }
 
-  # State is local by default. For a team, keep it in S3 with native locking
-  # (Terraform >= 1.10): create the bucket once, then uncomment and run
-  # `terraform init -migrate-state`.
+  # State is local by default: terraform.tfstate in this directory. The
+  # scripts' local AWS runs (deploy.sh --local, make demo) give this backend
+  # a path of their own at init (-backend-config=path=...), so a local run
+  # never reads or writes a real deployment's state.
+  backend "local" {}
+
+  # For a team, keep the state in S3 with native locking (Terraform >= 1.10):
+  # create the bucket once, replace the backend "local" block above with this
+  # one and run `terraform init -migrate-state`. (deploy.sh --local and
+  # make demo rely on the local backend: they stop working with this one.)
   #
   # backend "s3" {
   #   bucket       = "my-terraform-state-123456789012"

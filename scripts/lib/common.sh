@@ -9,6 +9,13 @@ else
 fi
 export C_RED C_GREEN C_YELLOW C_BOLD C_RESET
 
+# With `set -Eeuo pipefail`, say which command failed instead of exiting silently.
+on_error() {
+  printf '%serror:%s %s: "%s" failed (line %s, exit %s)\n' \
+    "$C_RED" "$C_RESET" "$(basename "$0")" "$BASH_COMMAND" "$1" "$2" >&2
+}
+trap 'on_error "$LINENO" "$?"' ERR
+
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export REPO_ROOT
 
@@ -28,11 +35,36 @@ usage_error() {
   exit 2
 }
 
+# option_value OPTION "$@": the value after OPTION, or usage and exit 2 when there is none.
+# Use: PORT=$(option_value "$1" "${@:2}") || exit 2
+option_value() {
+  local option=$1
+  shift
+  if (($# == 0)) || [[ -z $1 || $1 == -* ]]; then
+    usage_error "$option needs a value"
+  fi
+  printf '%s\n' "$1"
+}
+
+# require TOOL...: one clear line naming a missing tool and how to get it.
 require() {
-  local tool
+  local tool hint
   for tool in "$@"; do
-    command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' was not found on PATH"
+    command -v "$tool" >/dev/null 2>&1 && continue
+    case $tool in
+      terraform) hint="install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)" ;;
+      python3) hint="install Python >= 3.12" ;;
+      git) hint="install git (https://git-scm.com/downloads)" ;;
+      *) hint="run 'make setup' (it installs the project's tools into .venv)" ;;
+    esac
+    die "'$tool' was not found on PATH: $hint"
   done
+}
+
+# elapsed START: the time since START (a $SECONDS value), as "42s" or "2m05s".
+elapsed() {
+  local s=$((SECONDS - $1))
+  if ((s < 60)); then printf '%ss' "$s"; else printf '%dm%02ds' $((s / 60)) $((s % 60)); fi
 }
 
 # The project's virtualenv Python when it exists (make setup), else python3.
@@ -69,10 +101,20 @@ terraform_init() {
   terraform -chdir="$dir" init "${args[@]}"
 }
 
-# The local AWS (moto's server): endpoint and dummy credentials.
+# The local AWS (moto's server): endpoint, dummy credentials, and a directory
+# of its own (pid, log, Terraform state) so that a local run never touches a
+# real deployment's state. LOCAL_AWS_DIR lets two local stacks live side by
+# side (make demo uses .local-aws/demo with a port of its own).
 LOCAL_AWS_PORT=${LOCAL_AWS_PORT:-5055}
-LOCAL_AWS_ENDPOINT="http://127.0.0.1:${LOCAL_AWS_PORT}"
-export LOCAL_AWS_PORT LOCAL_AWS_ENDPOINT
+LOCAL_AWS_DIR=${LOCAL_AWS_DIR:-$REPO_ROOT/.local-aws}
+[[ $LOCAL_AWS_DIR == /* ]] || LOCAL_AWS_DIR="$PWD/$LOCAL_AWS_DIR"
+set_local_aws_port() {
+  LOCAL_AWS_PORT=$1
+  LOCAL_AWS_ENDPOINT="http://127.0.0.1:${LOCAL_AWS_PORT}"
+  export LOCAL_AWS_PORT LOCAL_AWS_ENDPOINT
+}
+set_local_aws_port "$LOCAL_AWS_PORT"
+export LOCAL_AWS_DIR
 
 use_local_aws() {
   export AWS_ENDPOINT_URL=$LOCAL_AWS_ENDPOINT
@@ -83,14 +125,43 @@ use_local_aws() {
   export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
 }
 
-# terraform_target_args TARGET: sets STATE_ARGS and VAR_ARGS for a target.
-# The local state lives apart so that a local run can never touch real infrastructure.
+# local_aws_answers: true when moto's server answers on LOCAL_AWS_ENDPOINT.
+# /moto-api/config is a few bytes whatever the server holds (its state dump,
+# /moto-api/data.json, is megabytes and fails once a Lambda function exists).
+local_aws_answers() {
+  "$(project_python)" - "$LOCAL_AWS_ENDPOINT/moto-api/config" <<'PY' 2>/dev/null
+import json, sys, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=2) as response:  # noqa: S310 - loopback only
+        sys.exit(0 if "lambda" in json.load(response) else 1)
+except Exception:
+    sys.exit(1)
+PY
+}
+
+# terraform_target_args TARGET: sets INIT_ARGS and VAR_ARGS for a target.
+# The local state lives apart so that a local run can never touch real
+# infrastructure: its own data directory (TF_DATA_DIR) and its own state file
+# (the local backend's path), both under LOCAL_AWS_DIR. The real target keeps
+# Terraform's defaults (terraform/.terraform, terraform/terraform.tfstate, or
+# the backend you configure in terraform/providers.tf).
 # shellcheck disable=SC2034 # set here, used by the scripts that source this file
 terraform_target_args() {
-  STATE_ARGS=()
+  INIT_ARGS=()
   VAR_ARGS=()
   if [[ $1 == local ]]; then
-    STATE_ARGS=("-state=$REPO_ROOT/.local-aws/terraform.tfstate")
+    export TF_DATA_DIR="$LOCAL_AWS_DIR/terraform"
+    INIT_ARGS=(-reconfigure "-backend-config=path=$LOCAL_AWS_DIR/terraform.tfstate")
     VAR_ARGS=("-var-file=local.tfvars")
   fi
+}
+
+# terraform_output NAME: one output of the deployment, or a clear error.
+# (`terraform output -raw` of a missing output prints a warning and exits 0.)
+terraform_output() {
+  local value
+  value=$(terraform -chdir="$REPO_ROOT/terraform" output -no-color -raw "$1" 2>/dev/null) &&
+    [[ -n $value && $value != *"No outputs found"* ]] ||
+    die "the deployment has no output '$1': is it deployed (state: ${TF_DATA_DIR:-terraform/.terraform})?"
+  printf '%s\n' "$value"
 }

@@ -47,20 +47,30 @@ def copy_repo(target: Path) -> Path:
 class LocalDeployment:
     repo: Path
     port: int
+    state_dir: str = ".local-aws"  # LOCAL_AWS_DIR, relative to the repository
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def local_aws_dir(self) -> Path:
+        return self.repo / self.state_dir
+
+    @property
     def env(self) -> dict[str, str]:
-        env = os.environ | {"LOCAL_AWS_PORT": str(self.port), "NO_COLOR": "1"}
-        env.pop("AWS_ENDPOINT_URL", None)
+        env = os.environ | {
+            "LOCAL_AWS_PORT": str(self.port),
+            "LOCAL_AWS_DIR": str(self.local_aws_dir),
+            "NO_COLOR": "1",
+        }
+        for name in ("AWS_ENDPOINT_URL", "TF_DATA_DIR"):
+            env.pop(name, None)
         return env
 
     @property
     def aws_env(self) -> dict[str, str]:
-        """What `--local` sets: the endpoint, dummy credentials, the local state."""
+        """What `--local` sets (`scripts/local_aws.sh env`): endpoint, dummy keys, local state."""
         return self.env | {
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_ACCESS_KEY_ID": "local",
@@ -69,7 +79,9 @@ class LocalDeployment:
             "AWS_REGION": "us-east-1",
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
             "AWS_CONFIG_FILE": "/dev/null",
-            "TF_CLI_ARGS_output": f"-state={self.repo / '.local-aws' / 'terraform.tfstate'}",
+            # The local stack's Terraform data directory (scripts/lib/common.sh):
+            # `terraform -chdir=terraform output` then reads the local state.
+            "TF_DATA_DIR": str(self.local_aws_dir / "terraform"),
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
         }
 

@@ -1,14 +1,18 @@
 """The user's loop on the local AWS, end to end: `scripts/demo.sh`, then destroy.
 
-Runs the real scripts in a scratch copy of the repository against moto's
-server on a free port: the real `terraform apply` (deploy.sh --local), the
-real `aws s3 cp`, the real handler, then destroy.sh, and checks what is left.
+Runs the real scripts in a scratch copy of the repository: first a local AWS
+of the user's own (as `make local-up` leaves it, with an object the user
+uploaded and a Terraform state), then the demo beside it, which must use its
+own port and state and leave the user's untouched. The real `terraform
+apply` (deploy.sh --local), the real `aws s3 cp`, the real handler, then
+destroy.sh, and checks what is left.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from PIL import Image
@@ -17,28 +21,96 @@ from e2e.local_deployment import LocalDeployment, copy_repo, free_port
 
 pytestmark = pytest.mark.slow
 
+USER_BUCKET, USER_KEY = "my-own-bucket", "uploads/mine.png"
+USER_STATE = '{"version": 4, "serial": 7, "lineage": "the-users-own", "resources": []}\n'
+
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory):
-    deployment = LocalDeployment(copy_repo(tmp_path_factory.mktemp("repo")), free_port())
-    demo = deployment.script("demo.sh", "--keep")
-    state = deployment.repo / ".local-aws" / "terraform.tfstate"
+    repo = copy_repo(tmp_path_factory.mktemp("repo"))
+    # The user's own local AWS, an upload of theirs and a state file of theirs.
+    user = LocalDeployment(repo, free_port())
+    assert user.script("local_aws.sh", "start").returncode == 0
+    user.client("s3").create_bucket(Bucket=USER_BUCKET)
+    user.client("s3").put_object(Bucket=USER_BUCKET, Key=USER_KEY, Body=b"mine")
+    (user.local_aws_dir / "terraform.tfstate").write_text(USER_STATE)
+
+    # LOCAL_AWS_PORT names the user's port: the demo must not take it.
+    demo = user.script("demo.sh", "--keep")
+    demo_dir = repo / ".local-aws" / "demo"
+    port = int((demo_dir / "moto.port").read_text()) if (demo_dir / "moto.port").exists() else 0
+    deployment = LocalDeployment(repo, port, ".local-aws/demo")
+    state = deployment.local_aws_dir / "terraform.tfstate"
     outputs = (
         {k: v["value"] for k, v in json.loads(state.read_text())["outputs"].items()}
         if state.exists()
         else {}
     )
-    yield {"deployment": deployment, "demo": demo, "outputs": outputs}
-    deployment.stop()
+    yield {"user": user, "deployment": deployment, "demo": demo, "outputs": outputs}
+    deployment.script("demo.sh", "--down")
+    user.stop()
 
 
 def test_the_demo_succeeds_and_says_what_it_did(loop):
     demo = loop["demo"]
     assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
-    for step in ("Security scan passed", "terraform apply", "Uploading with aws s3 cp", "Results"):
+    for step in ("security scan passed", "Apply complete!", "uploaded 5 images", "Results"):
         assert step in demo.stdout
     assert "SNS notifications topic: 5 message(s)" in demo.stdout
     assert "SNS security topic: 1 message(s)" in demo.stdout
+
+
+def test_the_demo_is_calm_and_ends_with_the_results(loop):
+    lines = loop["demo"].stdout.splitlines()
+
+    assert len(lines) <= 150, len(lines)
+    results = lines.index(next(line for line in lines if line.startswith("==> Results")))
+    assert not [line for line in lines[results:] if line.startswith("==>")][1:]
+    assert "Processed images saved under" in lines[-1]
+    assert any(line.startswith("Full log") for line in lines[:results])
+    everything = loop["demo"].stdout + loop["demo"].stderr
+    assert "Deprecated" not in everything
+    assert not re.search(r"^ERROR", everything, flags=re.MULTILINE)
+    assert "\x1b[" not in everything  # not a terminal: no colour
+
+
+def test_the_log_holds_terraform_the_scan_and_the_handler_without_colour(loop):
+    log = (loop["deployment"].local_aws_dir / "demo.log").read_text()
+
+    assert "Apply complete! Resources:" in log
+    assert "Security scan summary" in log
+    assert '"request_id"' in log  # the handler's JSON lines
+    assert "\x1b[" not in log
+
+
+def test_the_users_own_local_stack_is_untouched(loop):
+    user = loop["user"]
+
+    assert user.script("local_aws.sh", "status").returncode == 0
+    body = user.client("s3").get_object(Bucket=USER_BUCKET, Key=USER_KEY)["Body"].read()
+    assert body == b"mine"
+    assert (user.local_aws_dir / "terraform.tfstate").read_text() == USER_STATE
+    assert loop["deployment"].port != user.port
+
+
+def test_a_second_deploy_passes_the_preflight(loop):
+    deploy = loop["deployment"].script("deploy.sh", "--local", "--auto-approve", "--quiet")
+
+    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+    assert "not running" not in deploy.stderr
+    loop["second_deploy"] = deploy
+
+
+@pytest.mark.xfail(
+    reason="the local stack still drifts on its first redeploy (issue 11, Terraform side)",
+    strict=False,
+)
+def test_a_second_deploy_says_nothing_to_change(loop):
+    deploy = loop.get("second_deploy") or loop["deployment"].script(
+        "deploy.sh", "--local", "--auto-approve", "--quiet"
+    )
+
+    assert "Nothing to change" in deploy.stdout
 
 
 @pytest.mark.parametrize(
@@ -144,11 +216,11 @@ def test_a_plain_upload_still_gets_the_stacks_key(loop, tmp_path):
 def test_a_second_plan_says_no_changes(loop):
     """Convergence: the deployed stack matches its configuration, on the local AWS too."""
     deployment = loop["deployment"]
-    state = deployment.repo / ".local-aws" / "terraform.tfstate"
 
+    # aws_env's TF_DATA_DIR is the local stack's (its backend names its state).
     plan = deployment.run(
         "terraform", "-chdir=terraform", "plan", "-input=false", "-no-color",
-        "-detailed-exitcode", f"-state={state}", "-var-file=local.tfvars",
+        "-detailed-exitcode", "-var-file=local.tfvars",
         env=deployment.aws_env, timeout=300,
     )  # fmt: skip
 
@@ -186,7 +258,11 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     assert [r for r in roles if "image-processor" in r["RoleName"]] == []
     kms = aws("kms")
     keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
-    ours = [k for k in keys if k["Arn"] in {loop["outputs"]["kms_key_arn"], loop["outputs"]["security_kms_key_arn"]}]
+    ours = [
+        k
+        for k in keys
+        if k["Arn"] in {loop["outputs"]["kms_key_arn"], loop["outputs"]["security_kms_key_arn"]}
+    ]
     assert [k["KeyState"] for k in ours] == ["PendingDeletion", "PendingDeletion"]
     # Any other key is an AWS-managed default key (moto creates aws/dynamodb's
     # when a table is created, and lists it as CUSTOMER), never this stack's.
@@ -196,6 +272,13 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
         if a["AliasName"].startswith("alias/aws/")
     }
     assert {k["KeyId"] for k in keys if k not in ours} <= aws_managed
+
+    assert "Destroy complete! Resources: " in destroy.stdout
+    counted = re.search(r"terraform destroy \((\d+) resources\)", destroy.stdout)
+    destroyed = re.search(r"Resources: (\d+) destroyed", destroy.stdout)
+    assert counted
+    assert destroyed
+    assert counted.group(1) == destroyed.group(1)
 
     again = deployment.script("destroy.sh", "--local", "--yes")
     assert again.returncode == 0

@@ -63,7 +63,9 @@ def key_state(deployment: LocalDeployment, arn: str) -> str:
 def data_key_disabled(stack):
     deployment, names = stack
     # moto's DisableKey fails with HTTP 500 on an ARN: pass the key id.
-    disabled = aws(deployment, "kms", "disable-key", "--key-id", names["kms_key_arn"].rsplit("/", 1)[1])
+    disabled = aws(
+        deployment, "kms", "disable-key", "--key-id", names["kms_key_arn"].rsplit("/", 1)[1]
+    )
     assert disabled.returncode == 0, disabled.stderr
     return deployment, names
 
@@ -85,12 +87,17 @@ def test_the_alert_topic_is_on_the_security_key_and_publishing_succeeds(data_key
                     "--subject", "SEV1 test", "--message", "data key disabled")  # fmt: skip
 
     assert attributes.returncode == 0, attributes.stderr
-    assert json.loads(attributes.stdout)["Attributes"]["KmsMasterKeyId"] == names["security_kms_key_arn"]
+    assert (
+        json.loads(attributes.stdout)["Attributes"]["KmsMasterKeyId"]
+        == names["security_kms_key_arn"]
+    )
     assert published.returncode == 0, published.stderr
     assert json.loads(published.stdout)["MessageId"]
 
 
-def test_the_undelivered_events_queue_is_on_the_security_key_and_accepts_an_event(data_key_disabled):
+def test_the_undelivered_events_queue_is_on_the_security_key_and_accepts_an_event(
+    data_key_disabled,
+):
     deployment, names = data_key_disabled
     queue = names["undelivered_events_queue_url"]
 
@@ -99,7 +106,10 @@ def test_the_undelivered_events_queue_is_on_the_security_key_and_accepts_an_even
     sent = aws(deployment, "sqs", "send-message", "--queue-url", queue, "--message-body", "{}")
 
     assert attributes.returncode == 0, attributes.stderr
-    assert json.loads(attributes.stdout)["Attributes"]["KmsMasterKeyId"] == names["security_kms_key_arn"]
+    assert (
+        json.loads(attributes.stdout)["Attributes"]["KmsMasterKeyId"]
+        == names["security_kms_key_arn"]
+    )
     assert sent.returncode == 0, sent.stderr
 
 
@@ -108,14 +118,20 @@ def test_the_key_state_rule_targets_the_alert_topic_with_retries_and_the_queue(d
     rule = f"{names['lambda_function_name']}-kms-key-state"
 
     pattern = json.loads(
-        json.loads(aws(deployment, "events", "describe-rule", "--name", rule).stdout)["EventPattern"]
+        json.loads(aws(deployment, "events", "describe-rule", "--name", rule).stdout)[
+            "EventPattern"
+        ]
     )
-    [target] = json.loads(aws(deployment, "events", "list-targets-by-rule", "--rule", rule).stdout)["Targets"]
+    [target] = json.loads(aws(deployment, "events", "list-targets-by-rule", "--rule", rule).stdout)[
+        "Targets"
+    ]
 
     assert names["kms_key_arn"] in pattern["detail"]["resources"]["ARN"]
     assert target["Arn"] == names["security_alerts_topic"]
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
-    assert target["DeadLetterConfig"]["Arn"].endswith(":" + names["undelivered_events_queue_url"].rsplit("/", 1)[1])
+    assert target["DeadLetterConfig"]["Arn"].endswith(
+        ":" + names["undelivered_events_queue_url"].rsplit("/", 1)[1]
+    )
 
 
 def test_what_the_local_aws_does_not_enforce_is_recorded(data_key_disabled):

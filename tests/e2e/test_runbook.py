@@ -170,7 +170,7 @@ def test_setup_reads_the_outputs(stack):
 def test_setup_fails_loudly_without_the_stacks_state(stack):
     deployment, _ = stack
     # Without the state, `terraform output -raw` prints a warning and exits 0.
-    no_state = {k: v for k, v in deployment.aws_env.items() if k != "TF_CLI_ARGS_output"}
+    no_state = {k: v for k, v in deployment.aws_env.items() if k != "TF_DATA_DIR"}
 
     result = run_block(deployment, "setup", env=no_state, check=False)
 

@@ -2,6 +2,7 @@
 # The package: reproducible, for the Lambda's platform, nothing that does not belong.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 @test "two builds of the same inputs are byte-identical" {
   run "$REPO_ROOT/scripts/build_lambda.sh" --output "$BATS_TEST_TMPDIR/a.zip"
@@ -15,18 +16,18 @@ load helpers
 
 @test "the package holds the handler and Linux wheels for arm64, and no caches or tests" {
   "$REPO_ROOT/scripts/build_lambda.sh" --output "$BATS_TEST_TMPDIR/p.zip" >/dev/null
-  run unzip -Z1 "$BATS_TEST_TMPDIR/p.zip"
+  run zip_names "$BATS_TEST_TMPDIR/p.zip"
   [ "$status" -eq 0 ]
   for module in lambda_function.py config.py image_processor.py storage.py notifications.py; do
     grep -qx "$module" <<<"$output"
   done
   grep -q '^PIL/_imaging\.cpython-313-aarch64-linux-gnu\.so$' <<<"$output"
-  ! grep -qE '__pycache__|\.pyc$|(^|/)tests?/' <<<"$output"
+  run ! grep -qE '__pycache__|\.pyc$|(^|/)tests?/' <<<"$output"
 }
 
 @test "x86_64 builds get x86_64 wheels" {
   "$REPO_ROOT/scripts/build_lambda.sh" --arch x86_64 --output "$BATS_TEST_TMPDIR/x.zip" >/dev/null
-  unzip -Z1 "$BATS_TEST_TMPDIR/x.zip" | grep -q '^PIL/_imaging\.cpython-313-x86_64-linux-gnu\.so$'
+  zip_names "$BATS_TEST_TMPDIR/x.zip" | grep -q '^PIL/_imaging\.cpython-313-x86_64-linux-gnu\.so$'
 }
 
 @test "the script's defaults agree with the Terraform variables" {

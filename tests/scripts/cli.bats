@@ -5,6 +5,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh)
+PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.py)
 
 @test "every script prints its usage with --help and -h" {
   for script in "${SCRIPTS[@]}"; do
@@ -36,4 +37,53 @@ SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo
   run "$REPO_ROOT/scripts/build_lambda.sh" --arch sparc
   [ "$status" -eq 2 ]
   [[ $output == *"--arch must be arm64 or x86_64"* ]]
+}
+
+@test "make lint and make test-scripts use the virtualenv's shellcheck and bats, not the system's" {
+  without_system_tools "$BATS_TEST_TMPDIR/mask"
+
+  run env PATH="$BATS_TEST_TMPDIR/mask:$PATH" make -C "$REPO_ROOT" -s lint
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  run env PATH="$BATS_TEST_TMPDIR/mask:$PATH" make -C "$REPO_ROOT" -s test-scripts \
+    BATS_ARGS="--filter 'refuses an unknown architecture'"
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [[ $output == *"ok 1 the build refuses an unknown architecture"* ]]
+}
+
+@test "every Python helper prints its usage with --help, and a bad command line exits 2 with the usage" {
+  for helper in "${PY_HELPERS[@]}"; do
+    run "$PY" "$REPO_ROOT/scripts/$helper" --help
+    [ "$status" -eq 0 ] || { echo "$helper --help exited $status: $output"; return 1; }
+    [[ $output == usage:* ]] || { echo "$helper --help printed: $output"; return 1; }
+    run --separate-stderr "$PY" "$REPO_ROOT/scripts/$helper" --no-such-option
+    [ "$status" -eq 2 ] || { echo "$helper exited $status"; return 1; }
+    [[ $stderr == *"usage:"* && $stderr != *Traceback* ]] || { echo "$helper said: $stderr"; return 1; }
+  done
+}
+
+@test "empty_bucket.py names an unreachable endpoint instead of a traceback" {
+  run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
+    AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/empty_bucket.py" some-bucket
+
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"error: Could not connect to the endpoint URL"* ]]
+  [[ $stderr != *Traceback* ]]
+}
+
+@test "deploy refuses at once, before scanning or planning, when it cannot ask for confirmation" {
+  run --separate-stderr "$REPO_ROOT/scripts/deploy.sh" --local </dev/null
+
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"stdin is not a terminal"*"--auto-approve"* ]]
+  [[ $output != *"Security scan"* && $output != *"plan"* ]]
+}
+
+@test "with fake keys and an unreachable endpoint, preflight names the endpoint, not the credentials" {
+  run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=fake AWS_SECRET_ACCESS_KEY=fake \
+    AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null \
+    "$REPO_ROOT/scripts/deploy.sh" --auto-approve
+
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"the AWS endpoint could not be reached (http://127.0.0.1:9)"* ]]
+  [[ $stderr != *"credentials"* ]]
 }

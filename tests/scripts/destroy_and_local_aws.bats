@@ -1,9 +1,12 @@
 #!/usr/bin/env bats
-# destroy.sh asks before it deletes; the local AWS starts and stops cleanly.
+# destroy.sh asks before it deletes and counts what it deletes; the local AWS
+# starts, answers and stops cleanly, and says the truth about its port.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
-# A state file that says one bucket is deployed, with the outputs destroy reads.
+# A state that says two resources are deployed (and one data source was read),
+# with the outputs destroy reads.
 fake_state() {
   cat >"$1" <<'JSON'
 {
@@ -15,24 +18,39 @@ fake_state() {
     "kms_deletion_window_days": {"value": 7, "type": "number"}
   },
   "resources": [
+    {"mode": "data", "type": "aws_caller_identity", "name": "current",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": [{"schema_version": 0, "attributes": {"id": "123456789012", "account_id": "123456789012"}}]},
     {"mode": "managed", "type": "aws_s3_bucket", "name": "this",
      "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
-     "instances": [{"schema_version": 0, "attributes": {"id": "image-processor-local-images-123456789012", "bucket": "image-processor-local-images-123456789012"}}]}
+     "instances": [{"schema_version": 0, "attributes": {"id": "image-processor-local-images-123456789012", "bucket": "image-processor-local-images-123456789012"}}]},
+    {"mode": "managed", "type": "aws_s3_bucket", "name": "logs",
+     "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+     "instances": [{"schema_version": 0, "attributes": {"id": "image-processor-local-logs-123456789012", "bucket": "image-processor-local-logs-123456789012"}}]}
   ]
 }
 JSON
 }
 
-@test "destroy refuses without confirmation when stdin is not a terminal" {
+teardown() {
+  # Stop a local AWS a test started, whatever happened in the test.
+  [[ -n ${repo:-} && -n ${port:-} ]] || return 0
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null 2>&1 || true
+}
+
+@test "destroy refuses without confirmation when stdin is not a terminal, and counts managed resources only" {
   repo=$(copy_repo)
-  mkdir -p "$repo/.local-aws"
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
   fake_state "$repo/.local-aws/terraform.tfstate"
   before=$(sha256sum "$repo/.local-aws/terraform.tfstate")
 
-  run "$repo/scripts/destroy.sh" --local </dev/null
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local </dev/null
 
   [ "$status" -eq 1 ]
   [[ $output == *"refusing to destroy without confirmation"* ]]
+  # Two managed resources; the data source is read, never destroyed.
+  [[ $output == *" 2 resources in environment 'local'"* ]]
   [ "$(sha256sum "$repo/.local-aws/terraform.tfstate")" = "$before" ]
 }
 
@@ -52,15 +70,51 @@ JSON
   run env LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" start
   [ "$status" -eq 0 ]
   pid=$(cat "$repo/.local-aws/moto.pid")
-  curl -sf "http://127.0.0.1:$port/moto-api/data.json" >/dev/null
+  [ "$(http_status "http://127.0.0.1:$port/moto-api/config")" -lt 300 ]
 
   run env LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" start
   [[ $output == *"already running (pid $pid)"* ]]
 
   run env LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" stop
   [ "$status" -eq 0 ]
-  ! kill -0 "$pid" 2>/dev/null
+  run kill -0 "$pid"
+  [ "$status" -ne 0 ]
   [ ! -e "$repo/.local-aws/moto.pid" ]
   run env LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" status
   [ "$status" -eq 1 ]
+}
+
+@test "the local AWS still counts as running once a Lambda function exists" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  create_lambda "$port"
+  # The state dump the old health check fetched now fails:
+  [ "$(http_status "http://127.0.0.1:$port/moto-api/data.json")" -eq 500 ]
+
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" status
+  [ "$status" -eq 0 ]
+  [[ $output == *"local AWS running"* ]]
+  # (deploy's preflight uses the same check: security_scan.bats deploys past it.)
+}
+
+@test "status on a port where nothing listens says not running" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  other=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+
+  run "$repo/scripts/local_aws.sh" status --port "$other"
+
+  [ "$status" -eq 1 ]
+  [[ $output == *"not running on port $other"* ]]
+  [[ $output != *"local AWS running"* ]]
+}
+
+@test "start --port without a value prints the usage and exits 2" {
+  run --separate-stderr "$REPO_ROOT/scripts/local_aws.sh" start --port
+
+  [ "$status" -eq 2 ]
+  [[ $stderr == *"--port needs a value"* ]]
+  [[ $stderr == *"Usage:"* ]]
 }

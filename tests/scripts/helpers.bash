@@ -1,8 +1,10 @@
 # Shared set-up for the bats tests of scripts/.
+# shellcheck shell=bash
 
 REPO_ROOT="$(cd "$(dirname "$BATS_TEST_FILENAME")/../.." && pwd)"
 export REPO_ROOT
 export NO_COLOR=1
+PY="$REPO_ROOT/.venv/bin/python"
 
 # copy_repo: a scratch copy of the tracked files, sharing the virtualenvs.
 copy_repo() {
@@ -16,5 +18,52 @@ copy_repo() {
 
 # free_port: a TCP port nothing listens on.
 free_port() {
-  "$REPO_ROOT/.venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# zip_names ZIP: the entries of a zip file, one a line (Python's zipfile, no unzip needed).
+zip_names() {
+  "$PY" -c 'import sys, zipfile; print("\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$1"
+}
+
+# http_status URL: the HTTP status of a GET (Python's urllib, no curl needed).
+http_status() {
+  "$PY" - "$1" <<'PY'
+import sys, urllib.error, urllib.request
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=5).status)  # noqa: S310 - loopback
+except urllib.error.HTTPError as e:
+    print(e.code)
+PY
+}
+
+# without_system_tools DIR: a directory to put first on PATH in which the
+# commands shellcheck and bats fail loudly, so only the virtualenv's copies work.
+without_system_tools() {
+  local dir=$1 tool
+  mkdir -p "$dir"
+  for tool in shellcheck bats; do
+    printf '#!/bin/sh\necho "the system %s was used, not the virtualenv one" >&2\nexit 97\n' "$tool" >"$dir/$tool"
+    chmod +x "$dir/$tool"
+  done
+}
+
+# create_lambda PORT: a Lambda function on the local AWS at PORT (after which
+# moto's state dump, /moto-api/data.json, answers HTTP 500).
+create_lambda() {
+  AWS_ENDPOINT_URL="http://127.0.0.1:$1" "$PY" - <<'PY'
+import io, json, zipfile
+import boto3
+kw = dict(region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+role = boto3.client("iam", **kw).create_role(
+    RoleName="bats", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+)["Role"]["Arn"]
+package = io.BytesIO()
+with zipfile.ZipFile(package, "w") as z:
+    z.writestr("lambda_function.py", "def handler(event, context):\n    return None\n")
+boto3.client("lambda", **kw).create_function(
+    FunctionName="bats", Runtime="python3.13", Role=role, Handler="lambda_function.handler",
+    Code={"ZipFile": package.getvalue()},
+)
+PY
 }
