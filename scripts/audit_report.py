@@ -40,6 +40,8 @@ REGISTER_START, REGISTER_END = (
 )
 REGISTER_ROW = re.compile(r"^\| `([a-z0-9_]+)` \| `([^`]+)` \| ([^|]*) \| (.*) \|$", re.MULTILINE)
 # Attributes that identify a resource to Prowler (uid = ARN, or a name/id).
+#: Resources whose identifiers name another resource.
+POINTER_TYPES = frozenset({"aws_cloudwatch_event_target"})
 IDENTIFIERS = ("arn", "id", "name", "bucket", "function_name", "key_id", "url")
 
 
@@ -124,6 +126,8 @@ def state_index(state: dict) -> dict[str, str]:
     index: dict[str, str] = {}
     managed = [r for r in _resources(state.get("values", {}).get("root_module", {}))]
     managed = [r for r in managed if r.get("mode") == "managed"]
+    # An EventBridge target's `arn` is its target's (the function's), not its own.
+    managed = [r for r in managed if r.get("type") not in POINTER_TYPES]
     for resource in sorted(managed, key=lambda r: not r.get("values", {}).get("arn")):
         values = resource.get("values", {})
         for attribute in IDENTIFIERS:
