@@ -45,5 +45,5 @@ bats_require_minimum_version 1.5.0
   [ "$status" -eq 1 ]
   run "$repo/scripts/audit.sh" --compare-only
   [ "$status" -eq 1 ]
-  [[ $output == *"STALE REGISTER    s3_bucket_object_lock on aws_s3_bucket.this (no FAIL)"* ]]
+  [[ $output == *"STALE REGISTER    s3_bucket_object_lock on module.pipeline.module.images_bucket.aws_s3_bucket.this (no FAIL)"* ]]
 }
