@@ -116,7 +116,7 @@ $(MUTATION_STAMP): $(VENV_STAMP) requirements-mutation.txt
 	@touch $@
 
 .PHONY: mutation
-mutation: $(MUTATION_STAMP) ## Mutation testing of lambda/ (FILES=lambda/storage.py for one file; an hour or more)
+mutation: $(MUTATION_STAMP) ## Mutation score of lambda/ per file (hours; FILES=lambda/storage.py for one file)
 	$(BIN)/python scripts/mutation.py $(if $(FILES),--files $(FILES))
 
 .PHONY: fuzz

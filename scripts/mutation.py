@@ -79,7 +79,7 @@ def counts_by_file(cache: Path) -> dict[str, dict[str, int]]:
     return counts
 
 
-def score(statuses: dict[str, int]) -> dict[str, float | int]:
+def score(statuses: dict[str, int]) -> dict[str, float | int | None]:
     killed = sum(statuses.get(s, 0) for s in KILLED)
     timeout, survived = statuses.get("bad_timeout", 0), statuses.get("bad_survived", 0)
     valid = killed + timeout + survived
@@ -89,7 +89,7 @@ def score(statuses: dict[str, int]) -> dict[str, float | int]:
         "timeout": timeout,
         "untested": statuses.get("untested", 0),
         "skipped": statuses.get("skipped", 0),
-        "score": round(100 * (killed + timeout) / valid, 1) if valid else 0.0,
+        "score": round(100 * (killed + timeout) / valid, 1) if valid else None,
     }
 
 
@@ -153,6 +153,10 @@ def write_survivors() -> dict[str, list[dict]]:
     return survivors
 
 
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value}%"
+
+
 def report(files: list[str], started: float) -> None:
     """Print the table and write summary.json and survivors.md from mutmut's cache."""
     counts = counts_by_file(WORK / ".mutmut-cache")
@@ -170,7 +174,9 @@ def report(files: list[str], started: float) -> None:
     print("\n  " + f"{'file':<28}" + "".join(f"{c:>10}" for c in columns))
     for name, row in [*summary.items(), ("total", total)]:
         print(
-            f"  {name:<28}" + "".join(f"{row[c]:>10}" for c in columns[:-1]) + f"{row['score']:>9}%"
+            f"  {name:<28}"
+            + "".join(f"{row[c]:>10}" for c in columns[:-1])
+            + f"{_percent(row['score']):>10}"
         )
     if errors:
         print(f"mutation: {len(errors)} test run(s) failed to start (counted as survived)")
