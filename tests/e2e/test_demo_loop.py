@@ -262,13 +262,15 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     ]
     assert [k["KeyState"] for k in ours] == ["PendingDeletion", "PendingDeletion"]
     # Any other key is an AWS-managed default key (moto creates aws/dynamodb's
-    # when a table is created, and lists it as CUSTOMER), never this stack's.
+    # when a table is created, and lists it as CUSTOMER), never this stack's,
+    # or the foreign key the bucket-deny test created (_other_key).
     aws_managed = {
         a.get("TargetKeyId")
         for a in kms.list_aliases()["Aliases"]
         if a["AliasName"].startswith("alias/aws/")
     }
-    assert {k["KeyId"] for k in keys if k not in ours} <= aws_managed
+    foreign = {k["KeyId"] for k in keys if k.get("Description") == "not the stack's"}
+    assert {k["KeyId"] for k in keys if k not in ours} - foreign <= aws_managed
 
     assert "Destroy complete! Resources: " in destroy.stdout
     counted = re.search(r"terraform destroy \((\d+) resources\)", destroy.stdout)
