@@ -12,7 +12,9 @@ import json
 import re
 import socket
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -28,6 +30,10 @@ BLOCK = re.compile(
     r"<!-- (runbook-test|not-run-locally): ([^>]*?) -->\s*\n([ \t]*)```bash\n(.*?)^[ \t]*```",
     re.DOTALL | re.MULTILINE,
 )
+
+
+# The pinned shellcheck of the virtualenv that runs the tests (make setup), not the system's.
+SHELLCHECK = str(Path(sys.executable).parent / "shellcheck")
 
 
 def blocks() -> dict[str, str]:
@@ -60,7 +66,7 @@ def test_every_block_is_shellcheck_clean():
         script = f"#!/usr/bin/env bash\n{setup}\n{code}"
         # SC2034: the set-up's variables are for the reader's later commands.
         result = subprocess.run(
-            ["shellcheck", "--shell=bash", "--exclude=SC2034", "-"],
+            [SHELLCHECK, "--shell=bash", "--exclude=SC2034", "-"],
             input=script, capture_output=True, text=True,
         )  # fmt: skip
         assert result.returncode == 0, result.stdout
@@ -167,15 +173,34 @@ def test_setup_reads_the_outputs(stack):
     assert f"function={names['lambda_function_name']}" in result.stdout
 
 
-def test_setup_fails_loudly_without_the_stacks_state(stack):
+def test_setup_fails_loudly_without_the_stacks_data_directory(stack):
     deployment, _ = stack
-    # Without the state, `terraform output -raw` prints a warning and exits 0.
+    # The reader's shell lacks the local stack's TF_DATA_DIR: terraform itself errors.
     no_state = {k: v for k, v in deployment.aws_env.items() if k != "TF_DATA_DIR"}
 
     result = run_block(deployment, "setup", env=no_state, check=False)
 
     assert result.returncode != 0
+    assert "set-up incomplete; do not run the commands below" in result.stderr
+    assert "function=" not in result.stdout
+
+
+def test_setup_fails_loudly_with_an_empty_state(stack, tmp_path):
+    deployment, _ = stack
+    # An initialised directory whose state holds nothing: `terraform output -raw`
+    # prints "Warning: No outputs found" and exits 0; the set-up must not go on.
+    empty = deployment.aws_env | {"TF_DATA_DIR": str(tmp_path / "terraform")}
+    subprocess.run(
+        ["terraform", "-chdir=terraform", "init", "-input=false", "-no-color",
+         f"-backend-config=path={tmp_path / 'empty.tfstate'}"],
+        env=empty, cwd=deployment.repo, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+
+    result = run_block(deployment, "setup", env=empty, check=False)
+
+    assert result.returncode != 0
     assert "no output 'lambda_function_name'" in result.stderr
+    assert "set-up incomplete; do not run the commands below" in result.stderr
     assert "function=" not in result.stdout
 
 
