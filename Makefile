@@ -16,6 +16,8 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PROWLER_VENV := .venv-prowler
 PROWLER_STAMP := $(PROWLER_VENV)/.installed
 PYTEST_ARGS ?=
+# make test runs whole test files in parallel, one per core (a file's stack is deployed once).
+PYTEST_WORKERS ?= auto
 BATS_ARGS ?=
 
 # A TF_CLI_CONFIG_FILE that names a missing file only adds a warning to every
@@ -95,7 +97,7 @@ fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 
 .PHONY: test
 test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Run every test suite (what CI runs)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 .PHONY: test-unit
 test-unit: $(VENV_STAMP) ## Unit tests only (seconds)

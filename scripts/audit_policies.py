@@ -106,7 +106,6 @@ def _subset(pattern: object, value: object) -> bool:
 
 
 KEY_POLICIES = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html"
-LOGS_KEY = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html"
 LOGS_MANAGED = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchLogsAPIKeyAccess.html"
 
 # Every finding above LOW that does not fail, with its reason. Keep them narrow.
@@ -140,28 +139,6 @@ KNOWN = (
         statement={"Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:*"}}},
         reason="kms:EncryptionContext:aws:logs:arn holds the log group's ARN and AWS's own "
         f"managed policy compares it with ArnLike ({LOGS_MANAGED}); parliament types it String.",
-    ),
-    Known(
-        issue="UNKNOWN_CONDITION_FOR_ACTION",
-        status="open",
-        source="kms key policy: *",
-        detail="Unknown condition kms:EncryptionContext:aws:logs:arn for action kms:Describe*",
-        reason="Real but harmless: DescribeKey carries no encryption context, so the kms:Describe* "
-        f"of the CloudWatch Logs statement (copied from {LOGS_KEY}) never applies. "
-        "Fix: drop kms:Describe* from that statement (kms.tf).",
-    ),
-    Known(
-        issue="PERMISSIONS_MANAGEMENT_ACTIONS",
-        status="open",
-        source="sns topic policy: *",
-        statement={
-            "Principal": {"AWS": "arn:aws*:iam::*:root"},
-            "Action": "sns:SetTopicAttributes",
-        },
-        reason="The OwnerManagesTopic statement lets the account (root, that is IAM policies "
-        "in the account) change the topic policy, like AWS's default topic policy. Fix: drop the "
-        "statement and leave topic management to IAM policies (sns.tf); unverified that nothing "
-        "in the stack needs it.",
     ),
 )
 

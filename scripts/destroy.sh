@@ -63,10 +63,12 @@ output() { terraform -chdir="$TF_DIR" output -no-color -raw "$1" 2>/dev/null; }
 
 step "Reading the deployment ($TARGET)"
 terraform_init "$TF_DIR" "${INIT_ARGS[@]}" -no-color >/dev/null || die "terraform init failed"
-# Managed resource instances: what destroy will delete (data sources are only read).
-resources=$(terraform -chdir="$TF_DIR" state pull 2>/dev/null |
-  "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-state) ||
-  die "cannot read the $TARGET Terraform state"
+# Managed resource instances in the state: what destroy deletes (data sources are only read).
+count_resources() {
+  terraform -chdir="$TF_DIR" state pull 2>/dev/null |
+    "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-state
+}
+resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
 if ((resources == 0)); then
   ok "Nothing to destroy: no resources in the $TARGET state."
   exit 0
@@ -110,7 +112,9 @@ else
   # policy, lifecycle and lock) in place.
   terraform -chdir="$TF_DIR" state list "${STATE_ARGS[@]}" 2>/dev/null | { grep '^module\.pipeline\.module\.logs_bucket\.' || true; } |
     xargs -r terraform -chdir="$TF_DIR" state rm "${STATE_ARGS[@]}" >/dev/null
-  info "s3://$logs_bucket: kept ($kept_versions object version(s), locked)"
+  kept=$resources
+  resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
+  info "s3://$logs_bucket: kept ($kept_versions object version(s), locked; $((kept - resources)) resources left out of the destroy)"
 fi
 
 step "terraform destroy ($resources resources)"

@@ -43,7 +43,9 @@ from urllib.parse import quote_plus, urlencode
 import boto3
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-STATE_FILE = REPO_ROOT / ".local-aws" / "delivered.json"
+# Beside the local stack's state (LOCAL_AWS_DIR, as in scripts/lib/common.sh),
+# so that a demo on its own directory never shares it with the user's stack.
+STATE_FILE = Path(os.environ.get("LOCAL_AWS_DIR", REPO_ROOT / ".local-aws")) / "delivered.json"
 # Parallel deliveries when the function has no reserved concurrency. Lambda
 # would draw on the account's unreserved concurrency; a laptop cannot.
 UNRESERVED_PARALLELISM = 10
@@ -292,7 +294,7 @@ def deliver(
             with ThreadPoolExecutor(max_workers=concurrency or UNRESERVED_PARALLELISM) as pool:
                 for wave in waves(pending):
                     list(pool.map(lambda item: run(*item), wave))
-        state_file.parent.mkdir(exist_ok=True)
+        state_file.parent.mkdir(parents=True, exist_ok=True)
         state_file.write_text(json.dumps(sorted(delivered)))
         if not watch:
             return 1 if failures else 0

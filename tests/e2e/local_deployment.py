@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,3 +109,28 @@ class LocalDeployment:
 
     def stop(self) -> None:
         self.script("local_aws.sh", "stop", timeout=60)
+
+    def outputs(self) -> dict[str, str]:
+        """The deployed stack's outputs, read as the user would (`terraform output`)."""
+        printed = subprocess.run(
+            ["terraform", "-chdir=terraform", "output", "-json"],
+            env=self.aws_env, cwd=self.repo, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        return {name: output["value"] for name, output in json.loads(printed).items()}
+
+
+@contextmanager
+def deployed_stack(scratch: Path) -> Iterator[LocalDeployment]:
+    """A copy of the repository in SCRATCH, deployed with deploy.sh to its own local AWS.
+
+    Only the local AWS is stopped afterwards: destroy.sh is proven in
+    test_demo_loop.py, and this stack goes with its server and SCRATCH.
+    """
+    deployment = LocalDeployment(copy_repo(scratch), free_port())
+    try:
+        assert deployment.script("local_aws.sh", "start").returncode == 0
+        deploy = deployment.script("deploy.sh", "--local", "--auto-approve")
+        assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+        yield deployment
+    finally:
+        deployment.stop()

@@ -277,10 +277,9 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     destroyed = re.search(r"Resources: (\d+) destroyed", destroy.stdout)
     assert counted
     assert destroyed
-    # Known defect (issue 14, "counts tell the truth"): destroy.sh counts the
-    # resources before it takes the kept audit-log bucket out of the state
-    # (66 counted, 58 destroyed in the last run). Checked as a bound until fixed.
-    assert int(destroyed.group(1)) <= int(counted.group(1))
+    # Counts tell the truth: what destroy.sh announces is what Terraform destroys
+    # (the kept audit-log bucket is out of the state, and out of the count).
+    assert destroyed.group(1) == counted.group(1)
 
     again = deployment.script("destroy.sh", "--local", "--yes")
     assert again.returncode == 0

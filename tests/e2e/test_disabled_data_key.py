@@ -21,27 +21,15 @@ import subprocess
 
 import pytest
 
-from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+from e2e.local_deployment import LocalDeployment, deployed_stack
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    deployment = LocalDeployment(copy_repo(tmp_path_factory.mktemp("repo")), free_port())
-    assert deployment.script("local_aws.sh", "start").returncode == 0
-    deploy = deployment.script("deploy.sh", "--local", "--auto-approve")
-    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
-    outputs = json.loads(
-        subprocess.run(
-            ["terraform", "-chdir=terraform", "output", "-json"],
-            env=deployment.aws_env, cwd=deployment.repo, check=True, capture_output=True, text=True,
-        ).stdout
-    )  # fmt: skip
-    names = {k: v["value"] for k, v in outputs.items()}
-    yield deployment, names
-    deployment.script("destroy.sh", "--local", "--yes")
-    deployment.stop()
+    with deployed_stack(tmp_path_factory.mktemp("repo")) as deployment:
+        yield deployment, deployment.outputs()
 
 
 def aws(deployment: LocalDeployment, *args: str) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+from e2e.local_deployment import deployed_stack
 from helpers import load_script
 
 pytestmark = pytest.mark.slow
@@ -22,15 +22,8 @@ audit_policies = load_script("audit_policies")
 
 @pytest.fixture(scope="module")
 def documents(tmp_path_factory):
-    deployment = LocalDeployment(copy_repo(tmp_path_factory.mktemp("repo")), free_port())
-    try:
-        assert deployment.script("local_aws.sh", "start").returncode == 0
-        deploy = deployment.script("deploy.sh", "--local", "--auto-approve")
-        assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+    with deployed_stack(tmp_path_factory.mktemp("repo")) as deployment:
         yield audit_policies.collect(deployment.client)
-        deployment.script("destroy.sh", "--local", "--yes")
-    finally:
-        deployment.stop()
 
 
 def test_every_kind_of_policy_document_is_read(documents):

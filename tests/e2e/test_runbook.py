@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import images
-from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+from e2e.local_deployment import LocalDeployment, deployed_stack, free_port
 from helpers import EVENTS, ROOT, s3_event
 
 pytestmark = pytest.mark.slow
@@ -74,24 +74,13 @@ def test_every_block_is_shellcheck_clean():
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    deployment = LocalDeployment(copy_repo(tmp_path_factory.mktemp("repo")), free_port())
-    assert deployment.script("local_aws.sh", "start").returncode == 0
-    deploy = deployment.script("deploy.sh", "--local", "--auto-approve")
-    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
-    outputs = json.loads(
-        subprocess.run(
-            ["terraform", "-chdir=terraform", "output", "-json"],
-            env=deployment.aws_env, cwd=deployment.repo, check=True, capture_output=True, text=True,
-        ).stdout
-    )  # fmt: skip
-    names = {k: v["value"] for k, v in outputs.items()}
-    s3 = deployment.client("s3")
-    for key in ("uploads/suspect.png", "uploads/photo.png"):
-        s3.put_object(Bucket=names["s3_bucket_name"], Key=key, Body=images.make("PNG"))
-    process(deployment, names)
-    yield deployment, names
-    deployment.script("destroy.sh", "--local", "--yes")
-    deployment.stop()
+    with deployed_stack(tmp_path_factory.mktemp("repo")) as deployment:
+        names = deployment.outputs()
+        s3 = deployment.client("s3")
+        for key in ("uploads/suspect.png", "uploads/photo.png"):
+            s3.put_object(Bucket=names["s3_bucket_name"], Key=key, Body=images.make("PNG"))
+        process(deployment, names)
+        yield deployment, names
 
 
 def process(deployment: LocalDeployment, names: dict) -> None:

@@ -11,6 +11,7 @@ import importlib.util
 import io
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -243,3 +244,18 @@ def test_a_function_whose_key_cannot_decrypt_fails_and_keeps_the_events(
     assert error in capsys.readouterr().err
     assert recovered == 0
     assert list(recorder.names()) == ["uploads/a.png"]
+
+
+def test_the_delivery_ledger_lives_with_the_local_stack_it_belongs_to(tmp_path):
+    # The demo runs on its own LOCAL_AWS_DIR: its ledger must not be the user's.
+    env = os.environ | {
+        "LOCAL_AWS_DIR": str(tmp_path / "demo"),
+        "PYTHONPATH": str(ROOT / "scripts"),
+    }
+
+    printed = subprocess.run(
+        [sys.executable, "-c", "import local_lambda; print(local_lambda.STATE_FILE)"], env=env,
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+
+    assert printed.strip() == str(tmp_path / "demo" / "delivered.json")

@@ -68,16 +68,10 @@ data "aws_iam_policy_document" "topic" {
     }
   }
 
-  statement {
-    sid       = "OwnerManagesTopic"
-    actions   = ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:Subscribe", "sns:ListSubscriptionsByTopic"]
-    resources = [aws_sns_topic.this[each.key].arn]
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
+  # No statement for the account itself: managing the topic (its policy,
+  # subscriptions) is left to IAM policies in the account, which suffice for a
+  # principal of the same account
+  # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html).
   statement {
     sid       = "FunctionPublishes"
     actions   = ["sns:Publish"]
