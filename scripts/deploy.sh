@@ -200,6 +200,12 @@ esac
 # terraform apply has just printed the outputs; print them when it did not run.
 ((plan_rc == 0 && !QUIET)) && terraform -chdir="$TF_DIR" output "${TF_COLOR[@]}"
 bucket=$(terraform_output s3_bucket_name)
+# enable_code_signing: the apply signed the package (AWS Signer) and Lambda enforces it.
+if signing=$(terraform -chdir="$TF_DIR" output -no-color -raw code_signing_config_arn 2>/dev/null) && [[ $signing == arn:* ]]; then
+  info "code signing: enforced ($signing); the package deployed is the copy AWS Signer signed"
+else
+  info "code signing: off (enable_code_signing = false)"
+fi
 if ((QUIET)); then
   if [[ $TARGET == local ]]; then
     info "outputs:     TF_DATA_DIR=$where/terraform terraform -chdir=terraform output"

@@ -23,3 +23,8 @@ enable_deletion_protection = false
 # moto has no GuardDuty Malware Protection (CreateMalwareProtectionPlan): the
 # scan-result trigger is proven at plan time (terraform/tests/pipeline.tftest.hcl).
 enable_malware_protection = false
+
+# moto has no AWS Signer signing jobs and no Lambda code signing configurations
+# (CreateCodeSigningConfig): code signing is proven at plan time
+# (terraform/tests/pipeline.tftest.hcl, stack.tftest.hcl).
+enable_code_signing = false

@@ -35,14 +35,16 @@ module "pipeline" {
   access_log_retention_days  = var.access_log_retention_days
   audit_log_object_lock_mode = var.audit_log_object_lock_mode
 
-  force_destroy                 = var.force_destroy
-  kms_deletion_window_days      = var.kms_deletion_window_days
-  dynamodb_read_capacity        = var.dynamodb_read_capacity
-  dynamodb_write_capacity       = var.dynamodb_write_capacity
-  enable_dynamodb_autoscaling   = var.enable_dynamodb_autoscaling
-  enable_point_in_time_recovery = var.enable_point_in_time_recovery
-  enable_malware_protection     = var.enable_malware_protection
-  enable_deletion_protection    = var.enable_deletion_protection
+  force_destroy                  = var.force_destroy
+  kms_deletion_window_days       = var.kms_deletion_window_days
+  dynamodb_read_capacity         = var.dynamodb_read_capacity
+  dynamodb_write_capacity        = var.dynamodb_write_capacity
+  enable_dynamodb_autoscaling    = var.enable_dynamodb_autoscaling
+  enable_point_in_time_recovery  = var.enable_point_in_time_recovery
+  enable_malware_protection      = var.enable_malware_protection
+  enable_code_signing            = var.enable_code_signing
+  code_signature_validity_months = var.code_signature_validity_months
+  enable_deletion_protection     = var.enable_deletion_protection
 
   storage_alarm_threshold_gb = var.storage_alarm_threshold_gb
 

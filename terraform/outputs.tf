@@ -106,3 +106,8 @@ output "audit_log_object_lock" {
   description = "Object Lock default retention of the audit logs in the logs bucket (mode and days): what scripts/destroy.sh keeps."
   value       = try(module.pipeline.logs_bucket_retention.object_lock, null)
 }
+
+output "code_signing_config_arn" {
+  description = "Code signing configuration the function enforces (enable_code_signing); null when off."
+  value       = try(module.pipeline.code_signing_config_arn, null)
+}

@@ -19,8 +19,8 @@ variable "project_name" {
   default     = "image-processor"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.project_name))
-    error_message = "project_name must be 3-32 characters of lower-case letters, digits and hyphens (it becomes part of S3 bucket names)."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,24}[a-z0-9]$", var.project_name))
+    error_message = "project_name must be 3-26 characters of lower-case letters, digits and hyphens: with a 16-character environment, <project>-<env>-images-<12-digit account id> must fit S3's 63-character bucket names."
   }
 }
 
@@ -298,6 +298,18 @@ variable "enable_malware_protection" {
   description = "Scan every upload with GuardDuty Malware Protection for S3 before it is processed; an infected upload is rejected (reason malware) and reported on the security-alerts topic. Paid per GB scanned and per object (README, Cost). Off in the local profile: the local AWS cannot scan."
   type        = bool
   default     = false
+}
+
+variable "enable_code_signing" {
+  description = "Deploy only packages signed by this stack's AWS Signer profile: deploy.sh's apply uploads the package to a versioned code bucket, AWS Signer signs it, and Lambda (code signing configuration, Enforce) refuses anything else. No extra charge for Signer or code signing (https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html). Off in the local profile: the local AWS has no Signer."
+  type        = bool
+  default     = true
+}
+
+variable "code_signature_validity_months" {
+  description = "How long a package signature stays valid (1-135 months; AWS Signer's maximum is 135: https://docs.aws.amazon.com/signer/latest/developerguide/cli-profile.html). Lambda refuses to deploy a package whose signature has expired; each new build is signed again."
+  type        = number
+  default     = 12
 }
 
 variable "enable_point_in_time_recovery" {

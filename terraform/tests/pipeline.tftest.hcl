@@ -254,6 +254,66 @@ override_resource {
   target = module.logs_bucket.aws_s3_bucket_object_lock_configuration.this
 }
 
+# Code signing (enable_code_signing): AWS-assigned names and the signed copy.
+override_resource {
+  target = aws_signer_signing_profile.this
+  values = {
+    name        = "test_prod_20261202"
+    version_arn = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/test_prod_20261202/abcdef1234"
+  }
+}
+
+override_resource {
+  target = aws_lambda_code_signing_config.this
+  values = { arn = "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0" }
+}
+
+override_resource {
+  target = aws_s3_object.unsigned_package
+  values = { version_id = "unsigned-version-1" }
+}
+
+override_resource {
+  target = aws_signer_signing_job.package
+  values = {
+    job_id        = "job-1"
+    signed_object = [{ s3 = [{ bucket = "test-prod-code-123456789012", key = "signed/job-1.zip" }] }]
+  }
+}
+
+override_resource {
+  target = module.code_bucket["this"].aws_s3_bucket.this
+  values = { arn = "arn:aws:s3:::test-prod-code-123456789012", id = "test-prod-code-123456789012" }
+}
+
+override_resource {
+  target = module.code_bucket["this"].aws_s3_bucket_public_access_block.this
+}
+
+override_resource {
+  target = module.code_bucket["this"].aws_s3_bucket_ownership_controls.this
+}
+
+override_resource {
+  target = module.code_bucket["this"].aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+override_resource {
+  target = module.code_bucket["this"].aws_s3_bucket_versioning.this
+}
+
+override_resource {
+  target = module.code_bucket["this"].aws_s3_bucket_lifecycle_configuration.this
+}
+
+override_resource {
+  target = module.code_bucket["this"].aws_s3_bucket_logging.this
+}
+
+override_resource {
+  target = module.code_bucket["this"].aws_s3_bucket_policy.this
+}
+
 variables {
   name                = "test-prod"
   lambda_package_path = "tests/fixtures/placeholder.zip"
@@ -811,5 +871,72 @@ run "malware_protection_is_off_by_default" {
   assert {
     condition     = length(aws_guardduty_malware_protection_plan.this) == 0 && length(aws_s3_bucket_notification.this.lambda_function) == 1
     error_message = "Off by default (paid): S3's event starts the function."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Code signing: proven here, because the local AWS has no Signer
+# ---------------------------------------------------------------------------
+
+run "code_signing_deploys_only_what_the_stacks_profile_signed" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    enable_code_signing = true
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.code_signing_config_arn == aws_lambda_code_signing_config.this["this"].arn
+    error_message = "The function must be bound to the stack's code signing configuration."
+  }
+  assert {
+    condition = (one(aws_lambda_code_signing_config.this["this"].policies).untrusted_artifact_on_deployment == "Enforce" &&
+    one(aws_lambda_code_signing_config.this["this"].allowed_publishers).signing_profile_version_arns == toset([aws_signer_signing_profile.this["this"].version_arn]))
+    error_message = "Lambda must refuse (Enforce, not Warn) any package not signed by the stack's own profile."
+  }
+  assert {
+    condition = (aws_lambda_function.this.filename == null &&
+      aws_lambda_function.this.s3_bucket == aws_signer_signing_job.package["this"].signed_object[0].s3[0].bucket &&
+    aws_lambda_function.this.s3_key == aws_signer_signing_job.package["this"].signed_object[0].s3[0].key)
+    error_message = "The function must be deployed from the copy AWS Signer signed, not from the package file."
+  }
+  assert {
+    condition = (aws_signer_signing_job.package["this"].source[0].s3[0].version == aws_s3_object.unsigned_package["this"].version_id &&
+      aws_signer_signing_job.package["this"].profile_name == aws_signer_signing_profile.this["this"].name &&
+    aws_signer_signing_job.package["this"].ignore_signing_job_failure == false)
+    error_message = "The signing job must sign this build's version of the package with the stack's profile, and a failed signature must fail the apply."
+  }
+  assert {
+    condition     = aws_signer_signing_profile.this["this"].platform_id == "AWSLambda-SHA384-ECDSA"
+    error_message = "The profile must sign for the Lambda platform."
+  }
+  assert {
+    condition = (module.code_bucket["this"].public_access_blocked && module.code_bucket["this"].acls_disabled &&
+      module.code_bucket["this"].versioning_enabled &&
+    module.code_bucket["this"].encryption.kms_master_key_id == aws_kms_key.this.arn)
+    error_message = "The code bucket must be a hardened bucket: no public access, versioned (Signer requires it), SSE-KMS with the stack's key."
+  }
+  assert {
+    condition = contains(
+      flatten([for s in jsondecode(module.logs_bucket.policy).Statement : flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])]),
+      module.code_bucket["this"].arn,
+    )
+    error_message = "The code bucket's access logs must be accepted by the logs bucket, by the code bucket's ARN."
+  }
+}
+
+run "code_signing_is_off_by_default_in_the_module" {
+  command = plan
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = (length(aws_lambda_code_signing_config.this) == 0 && length(module.code_bucket) == 0 &&
+    aws_lambda_function.this.filename == "tests/fixtures/placeholder.zip" && aws_lambda_function.this.code_signing_config_arn == null)
+    error_message = "Off (the module's default): the package file is deployed as it is, and nothing of Signer is created."
   }
 }

@@ -43,6 +43,15 @@ run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
   }
 }
 
+run "code_signing_is_on_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.code_signing_config_arn != null
+    error_message = "Outside the local profile the function must enforce code signing by default (AWS charges nothing for it)."
+  }
+}
+
 run "toggles_off_remove_every_account_wide_resource" {
   command = plan
 

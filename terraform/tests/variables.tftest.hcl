@@ -65,6 +65,24 @@ run "rejects_a_project_name_unfit_for_buckets" {
   expect_failures = [var.project_name]
 }
 
+# The longest names the root accepts still make valid bucket names: the images
+# bucket, <project>-<env>-images-<12-digit account>, is then exactly 63.
+run "accepts_the_longest_project_and_environment" {
+  command = plan
+  variables {
+    project_name = "abcdefghijklmnopqrstuvwxyz"
+    environment  = "abcdefghijklmnop"
+  }
+}
+
+run "rejects_a_project_name_too_long_for_bucket_names" {
+  command = plan
+  variables {
+    project_name = "abcdefghijklmnopqrstuvwxyza"
+  }
+  expect_failures = [var.project_name]
+}
+
 run "rejects_a_cis_version_security_hub_does_not_offer" {
   command = plan
   variables {

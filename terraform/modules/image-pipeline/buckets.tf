@@ -183,7 +183,7 @@ module "logs_bucket" {
 
 data "aws_iam_policy_document" "logs_bucket" {
   statement {
-    sid       = "S3ServerAccessLogsFromTheImagesBucket"
+    sid       = "S3ServerAccessLogsFromTheStacksBuckets"
     actions   = ["s3:PutObject"]
     resources = ["${module.logs_bucket.arn}/${local.access_logs_prefix}*"]
     principals {
@@ -193,7 +193,9 @@ data "aws_iam_policy_document" "logs_bucket" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [module.images_bucket.arn]
+      # The code bucket by its name-derived ARN: its module's outputs depend on
+      # this policy (its logging target), so they cannot be referenced here.
+      values = concat([module.images_bucket.arn], var.enable_code_signing ? ["arn:${local.partition}:s3:::${local.code_bucket_name}"] : [])
     }
     condition {
       test     = "StringEquals"

@@ -4,7 +4,6 @@
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:Outside a VPC on purpose: inside one it would need a NAT gateway (about USD 32 a month) or interface endpoints for S3, DynamoDB, SNS and KMS to reach the APIs it calls; it opens no inbound path either way.
-  #checkov:skip=CKV_AWS_272:Code signing needs AWS Signer and a signing step in the build; the package is built reproducibly by scripts/build_lambda.sh and deployed only after the security scan passes. See SECURITY.md.
   #checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination (aws_lambda_function_event_invoke_config.this), which records more than a dead_letter_config would; configuring both would deliver each failure twice.
   function_name = local.function_name
   description   = "Resizes, thumbnails or greyscales images uploaded under ${local.input_prefix}"
@@ -15,8 +14,14 @@ resource "aws_lambda_function" "this" {
   memory_size   = var.lambda_memory_mb
   timeout       = var.lambda_timeout_s
 
-  filename         = var.lambda_package_path
-  source_code_hash = filebase64sha256(var.lambda_package_path)
+  # Signed (enable_code_signing): the copy AWS Signer wrote, whose key is new
+  # for every signing job. Unsigned: the package file itself.
+  s3_bucket        = try(aws_signer_signing_job.package["this"].signed_object[0].s3[0].bucket, null)
+  s3_key           = try(aws_signer_signing_job.package["this"].signed_object[0].s3[0].key, null)
+  filename         = var.enable_code_signing ? null : var.lambda_package_path
+  source_code_hash = var.enable_code_signing ? null : filebase64sha256(var.lambda_package_path)
+
+  code_signing_config_arn = try(aws_lambda_code_signing_config.this["this"].arn, null)
 
   reserved_concurrent_executions = var.lambda_reserved_concurrency
 

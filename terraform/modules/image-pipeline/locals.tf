@@ -14,6 +14,7 @@ locals {
   # Bucket names are global: the account id keeps them unique.
   images_bucket_name = "${var.name}-images-${local.account_id}"
   logs_bucket_name   = "${var.name}-logs-${local.account_id}"
+  code_bucket_name   = "${var.name}-code-${local.account_id}" # enable_code_signing
 
   function_name  = var.name
   log_group_name = "/aws/lambda/${local.function_name}"

@@ -105,3 +105,18 @@ output "logs_bucket_retention" {
     noncurrent_version_expiration_days = module.logs_bucket.noncurrent_version_expiration_days
   }
 }
+
+output "code_signing_config_arn" {
+  description = "Lambda code signing configuration the function enforces (enable_code_signing); null when off."
+  value       = try(aws_lambda_code_signing_config.this["this"].arn, null)
+}
+
+output "signing_profile_name" {
+  description = "AWS Signer profile that signs the function's packages (enable_code_signing); null when off."
+  value       = try(aws_signer_signing_profile.this["this"].name, null)
+}
+
+output "code_bucket_name" {
+  description = "Versioned bucket holding the unsigned and signed packages (enable_code_signing); null when off."
+  value       = try(module.code_bucket["this"].id, null)
+}

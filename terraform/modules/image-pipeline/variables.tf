@@ -3,12 +3,12 @@
 # ---------------------------------------------------------------------------
 
 variable "name" {
-  description = "Prefix of every resource name (for example image-processor-prod): the function, table, topics, queue, key alias and alarms are named after it, the buckets <name>-images-<account> and <name>-logs-<account>."
+  description = "Prefix of every resource name (for example image-processor-prod): the function, table, topics, queue, key alias and alarms are named after it, the buckets <name>-images-<account>, <name>-logs-<account> and (enable_code_signing) <name>-code-<account>."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,45}[a-z0-9]$", var.name))
-    error_message = "name must be 3-47 characters of lower-case letters, digits and hyphens (it becomes part of S3 bucket names, with room for -images-<account id>)."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,41}[a-z0-9]$", var.name))
+    error_message = "name must be 3-43 characters of lower-case letters, digits and hyphens: the longest bucket name, <name>-images-<12-digit account id>, must fit S3's 63."
   }
 }
 
@@ -339,6 +339,23 @@ variable "enable_malware_protection" {
   description = "Scan every upload with GuardDuty Malware Protection for S3 before it is processed: the scan result, not S3's event, starts the function, and an infected upload is rejected (reason malware) and reported on the security-alerts topic. Paid per GB scanned and per object (see README, Cost); the local AWS cannot scan, so the local profile keeps it off."
   type        = bool
   default     = false
+}
+
+variable "enable_code_signing" {
+  description = "Deploy only code that AWS Signer signed with this stack's signing profile: Terraform uploads the package to a versioned code bucket (<name>-code-<account>), a signing job signs it, and a code signing configuration in Enforce mode makes Lambda refuse any other package. No extra charge for Signer or code signing (https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html); the bucket costs its storage. The local AWS has no Signer, so the local profile keeps it off."
+  type        = bool
+  default     = false
+}
+
+variable "code_signature_validity_months" {
+  description = "How long a signature stays valid. Lambda refuses to deploy a package whose signature has expired; a new build is signed again. AWS Signer allows at most 135 months (https://docs.aws.amazon.com/signer/latest/developerguide/cli-profile.html)."
+  type        = number
+  default     = 12
+
+  validation {
+    condition     = var.code_signature_validity_months >= 1 && var.code_signature_validity_months <= 135 && floor(var.code_signature_validity_months) == var.code_signature_validity_months
+    error_message = "code_signature_validity_months must be a whole number from 1 to 135."
+  }
 }
 
 variable "enable_guardduty_findings_rule" {

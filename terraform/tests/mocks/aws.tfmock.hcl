@@ -29,3 +29,7 @@ mock_resource "aws_guardduty_detector" {
 mock_resource "aws_s3_bucket" {
   defaults = { arn = "arn:aws:s3:::image-processor-prod-images-123456789012" }
 }
+
+mock_resource "aws_lambda_code_signing_config" {
+  defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0" }
+}
