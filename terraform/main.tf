@@ -66,10 +66,11 @@ module "account_baseline" {
   enable_cloudtrail       = var.enable_cloudtrail
   securityhub_cis_version = var.securityhub_cis_version
 
-  logs_bucket_name                     = module.pipeline.logs_bucket_name
-  cloudtrail_name                      = local.trail_name
-  cloudtrail_s3_key_prefix             = module.pipeline.cloudtrail_s3_key_prefix
-  cloudtrail_kms_key_arn               = module.pipeline.security_kms_key_arn
-  cloudtrail_s3_data_event_bucket_arns = var.enable_cloudtrail_s3_data_events ? [module.pipeline.images_bucket_arn] : []
-  config_s3_key_prefix                 = module.pipeline.config_s3_key_prefix
+  logs_bucket_name                           = module.pipeline.logs_bucket_name
+  cloudtrail_name                            = local.trail_name
+  cloudtrail_s3_key_prefix                   = module.pipeline.cloudtrail_s3_key_prefix
+  cloudtrail_kms_key_arn                     = module.pipeline.security_kms_key_arn
+  cloudtrail_s3_data_event_bucket_arns       = var.enable_cloudtrail_s3_data_events ? [module.pipeline.images_bucket_arn] : []
+  cloudtrail_lambda_data_event_function_arns = var.enable_cloudtrail_lambda_data_events ? [module.pipeline.lambda_function_arn] : []
+  config_s3_key_prefix                       = module.pipeline.config_s3_key_prefix
 }

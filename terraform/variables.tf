@@ -352,6 +352,12 @@ variable "enable_cloudtrail" {
   default     = true
 }
 
+variable "enable_cloudtrail_lambda_data_events" {
+  description = "Record every invocation of the function (Lambda Invoke data events) in the trail: who or what invoked it. USD 0.10 per 100,000 events (https://aws.amazon.com/cloudtrail/pricing/)."
+  type        = bool
+  default     = true
+}
+
 variable "enable_cloudtrail_s3_data_events" {
   description = "Record object-level S3 API calls (GetObject, PutObject, ...) on the images bucket in the trail: who read or wrote which object. USD 0.10 per 100,000 events."
   type        = bool

@@ -81,8 +81,18 @@ run "baseline_services_are_complete_when_on" {
     logs_bucket_name       = "image-processor-prod-logs-123456789012"
     cloudtrail_name        = "image-processor-prod-trail"
     cloudtrail_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+    cloudtrail_s3_data_event_bucket_arns       = ["arn:aws:s3:::image-processor-prod-images-123456789012"]
+    cloudtrail_lambda_data_event_function_arns = ["arn:aws:lambda:us-east-1:123456789012:function:image-processor-prod"]
   }
 
+  assert {
+    condition = (one(aws_cloudtrail.this[0].event_selector).data_resource == tolist([
+      { type = "AWS::S3::Object", values = tolist(["arn:aws:s3:::image-processor-prod-images-123456789012/"]) },
+      { type = "AWS::Lambda::Function", values = tolist(["arn:aws:lambda:us-east-1:123456789012:function:image-processor-prod"]) },
+    ]))
+    error_message = "The trail must record the images bucket's object calls and the function's invocations (data events)."
+  }
   assert {
     condition     = aws_guardduty_detector_feature.s3[0].name == "S3_DATA_EVENTS" && aws_guardduty_detector_feature.s3[0].status == "ENABLED"
     error_message = "GuardDuty must come with S3 protection."

@@ -125,8 +125,10 @@ def run_block(
     invoke_url: str = "http://127.0.0.1:9",
     env: dict[str, str] | None = None,
     check: bool = True,
+    before: str = "",
 ) -> subprocess.CompletedProcess:
-    script = blocks()["setup"] + "\n" + blocks()[name]
+    """The set-up block, then BEFORE (what the reader types in between), then block NAME."""
+    script = blocks()["setup"] + "\n" + before + "\n" + blocks()[name]
     # The AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (it pins SQS's legacy
     # endpoint), so a shim passes the endpoint explicitly to every command;
     # `aws lambda invoke` goes to scripts/local_invoke.py, which runs the code.
@@ -355,6 +357,40 @@ def test_dlq_depth_is_reported(stack):
 
     report = result.stdout.split("\n", 1)[1]  # after the set-up block's own line
     assert json.loads(report)["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_undelivered_alerts_are_shown_and_left_in_the_queue(stack):
+    deployment, names = stack
+    sqs = deployment.client("sqs")
+    queue = names["undelivered_events_queue_url"]
+    alert = json.dumps(
+        {"detail-type": "AWS API Call via CloudTrail", "detail": {"eventName": "DisableKey"}}
+    )
+    sqs.send_message(QueueUrl=queue, MessageBody=alert)
+    try:
+        shown = run_block(deployment, "undelivered-events")
+        left = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    finally:
+        sqs.purge_queue(QueueUrl=queue)
+    empty = run_block(deployment, "undelivered-events")
+
+    assert json.loads(shown.stdout.split("\n", 1)[1]) == [alert]
+    assert [message["Body"] for message in left] == [alert]  # read, not removed
+    assert empty.stdout.split("\n", 1)[1].strip() == "null"
+
+
+def test_the_key_state_block_reads_the_security_key_too(stack):
+    deployment, names = stack
+    kms = deployment.client("kms")
+    key_id = names["security_kms_key_arn"].rsplit("/", 1)[1]
+    kms.disable_key(KeyId=key_id)
+    try:
+        # As the runbook says: the same block, with KEY_ID=$SECURITY_KEY_ID.
+        result = run_block(deployment, "key-state", before="KEY_ID=$SECURITY_KEY_ID")
+    finally:
+        kms.enable_key(KeyId=key_id)
+
+    assert "state: Disabled | deletion date: none" in result.stdout
 
 
 def test_reprocess_an_object_by_copying_it_onto_itself(stack):

@@ -190,10 +190,12 @@ def test_the_cost_figures_add_up():
     pitr = 0.01 * 0.20
     alarm = 0.10  # the 11th alarm
     # Two KMS keys, each with 0, 1, 2+ rotations
-    year = [2 * key + s3 + alarm + 0.03 + pitr for key in (1.00, 2.00, 3.00)]
+    cloudtrail = (30_000 + 10_000) * 0.10 / 100_000  # S3 and Lambda data events
+    year = [2 * key + s3 + alarm + cloudtrail + pitr for key in (1.00, 2.00, 3.00)]
 
     assert f"~USD {s3:.2f}" in cost
     assert f"~USD {s3_with_allowance:.2f} with the 5 GB allowance" in cost
     assert f"~USD {email:.2f} with it" in cost
+    assert f"~USD {cloudtrail:.2f} (data events, 0.10 per 100,000)" in cost
     assert f"about **USD {year[0]:.2f} a month** in the\nfirst year" in cost
     assert f"USD {year[1]:.2f}\nin the second and USD {year[2]:.2f} from the third" in cost

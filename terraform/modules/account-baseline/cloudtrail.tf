@@ -16,14 +16,28 @@ resource "aws_cloudtrail" "this" {
   kms_key_id                    = var.cloudtrail_kms_key_arn
   tags                          = var.tags
 
+  # Data events (USD 0.10 per 100,000, https://aws.amazon.com/cloudtrail/pricing/):
+  # object-level calls on the given buckets, invocations of the given functions.
   dynamic "event_selector" {
-    for_each = length(var.cloudtrail_s3_data_event_bucket_arns) > 0 ? [1] : []
+    for_each = length(var.cloudtrail_s3_data_event_bucket_arns) + length(var.cloudtrail_lambda_data_event_function_arns) > 0 ? [1] : []
     content {
       read_write_type           = "All"
       include_management_events = true
-      data_resource {
-        type   = "AWS::S3::Object"
-        values = [for arn in var.cloudtrail_s3_data_event_bucket_arns : "${arn}/"]
+
+      dynamic "data_resource" {
+        for_each = length(var.cloudtrail_s3_data_event_bucket_arns) > 0 ? [1] : []
+        content {
+          type   = "AWS::S3::Object"
+          values = [for arn in var.cloudtrail_s3_data_event_bucket_arns : "${arn}/"]
+        }
+      }
+
+      dynamic "data_resource" {
+        for_each = length(var.cloudtrail_lambda_data_event_function_arns) > 0 ? [1] : []
+        content {
+          type   = "AWS::Lambda::Function"
+          values = var.cloudtrail_lambda_data_event_function_arns
+        }
       }
     }
   }

@@ -114,6 +114,17 @@ variable "cloudtrail_s3_data_event_bucket_arns" {
   }
 }
 
+variable "cloudtrail_lambda_data_event_function_arns" {
+  description = "Functions whose invocations (Lambda Invoke data events) the trail records: who or what invoked which function. Empty: none."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.cloudtrail_lambda_data_event_function_arns : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", arn))])
+    error_message = "cloudtrail_lambda_data_event_function_arns must hold Lambda function ARNs (unqualified)."
+  }
+}
+
 variable "config_s3_key_prefix" {
   description = "Key prefix of AWS Config's deliveries in logs_bucket_name."
   type        = string
