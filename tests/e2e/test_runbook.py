@@ -126,9 +126,10 @@ def run_block(
     env: dict[str, str] | None = None,
     check: bool = True,
     before: str = "",
+    code: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """The set-up block, then BEFORE (what the reader types in between), then block NAME."""
-    script = blocks()["setup"] + "\n" + before + "\n" + blocks()[name]
+    """The set-up block, BEFORE (what the reader types in between), then block NAME (or CODE)."""
+    script = blocks()["setup"] + "\n" + before + "\n" + (blocks()[name] if code is None else code)
     # The AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (it pins SQS's legacy
     # endpoint), so a shim passes the endpoint explicitly to every command;
     # `aws lambda invoke` goes to scripts/local_invoke.py, which runs the code.
@@ -154,6 +155,31 @@ def run_block(
     if check:
         assert result.returncode == 0, f"{name}:\n{result.stdout}\n{result.stderr}"
     return result
+
+
+NOT_RUN_LOCALLY = [
+    pytest.param(
+        "".join(line.removeprefix(indent) for line in code.splitlines(keepends=True)),
+        id="-".join(re.findall(r"\baws ([a-z0-9-]+) ([a-z0-9-]+)", code)[-1]),
+    )
+    for kind, _, indent, code in BLOCK.findall(RUNBOOK)
+    if kind == "not-run-locally"
+]
+# What the AWS CLI prints when it refuses a command without sending it.
+CLI_REFUSALS = (
+    "Unknown options", "usage: aws", "Invalid choice", "Parameter validation failed",
+    "Unknown parameter", "Invalid type for parameter", "Error parsing parameter",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("code", NOT_RUN_LOCALLY)
+def test_the_aws_cli_accepts_the_blocks_the_local_aws_cannot_serve(stack, code):
+    deployment, _ = stack
+
+    # The local AWS answers with an error or nothing: only the CLI's own refusals count.
+    result = run_block(deployment, "not-run-locally", code=code, check=False)
+
+    assert not [refusal for refusal in CLI_REFUSALS if refusal in result.stderr], result.stderr
 
 
 def test_setup_reads_the_outputs(stack):
