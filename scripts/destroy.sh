@@ -79,6 +79,7 @@ fi
 environment=$(output environment) || die "cannot read the deployment's outputs; was it deployed by this version?"
 images_bucket=$(output s3_bucket_name)
 logs_bucket=$(output logs_bucket_name)
+code_bucket=$(output code_bucket_name || true) # enable_code_signing; empty when off
 window=$(output kms_deletion_window_days || echo 7)
 lock=$(terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}" -json audit_log_object_lock 2>/dev/null || echo null)
 read -r lock_mode lock_days < <("$(project_python)" -c \
@@ -102,6 +103,9 @@ if ((!ASSUME_YES)); then
 fi
 
 step "Emptying the buckets (every object version and delete marker)"
+if [[ -n $code_bucket ]]; then
+  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$code_bucket"
+fi
 if ((DELETE_AUDIT_LOGS)); then
   "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$images_bucket"
   "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "$logs_bucket"

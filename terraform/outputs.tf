@@ -111,3 +111,8 @@ output "code_signing_config_arn" {
   description = "Code signing configuration the function enforces (enable_code_signing); null when off."
   value       = try(module.pipeline.code_signing_config_arn, null)
 }
+
+output "code_bucket_name" {
+  description = "Bucket holding the unsigned and signed packages (enable_code_signing); null when off. destroy.sh empties it."
+  value       = try(module.pipeline.code_bucket_name, null)
+}

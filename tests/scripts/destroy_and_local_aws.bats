@@ -54,6 +54,43 @@ teardown() {
   [ "$(sha256sum "$repo/.local-aws/terraform.tfstate")" = "$before" ]
 }
 
+@test "destroy empties the code bucket of a stack with code signing (its packages would block the bucket's deletion)" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  fake_state "$repo/.local-aws/terraform.tfstate"
+  code=image-processor-local-code-123456789012
+  # The state names the code bucket in its outputs; the bucket holds two package versions.
+  "$PY" - "$repo/.local-aws/terraform.tfstate" "$code" <<'PY'
+import json, sys
+path, code = sys.argv[1:]
+state = json.load(open(path))
+state["outputs"]["code_bucket_name"] = {"value": code, "type": "string"}
+json.dump(state, open(path, "w"))
+PY
+  AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" - "$code" <<'PY'
+import sys
+import boto3
+s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+for bucket in ("image-processor-local-images-123456789012", "image-processor-local-logs-123456789012", sys.argv[1]):
+    s3.create_bucket(Bucket=bucket)
+s3.put_bucket_versioning(Bucket=sys.argv[1], VersioningConfiguration={"Status": "Enabled"})
+for body in (b"build 1", b"build 2"):
+    s3.put_object(Bucket=sys.argv[1], Key="unsigned/lambda.zip", Body=body)
+PY
+
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+
+  left=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" - "$code" <<'PY'
+import sys
+import boto3
+s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+print(len(s3.list_object_versions(Bucket=sys.argv[1]).get("Versions", [])))
+PY
+)
+  [ "$left" -eq 0 ]
+}
+
 @test "destroy with nothing deployed says so and succeeds (safe to run twice)" {
   repo=$(copy_repo)
 
