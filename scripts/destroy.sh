@@ -14,8 +14,9 @@ usage() {
   cat <<USAGE
 Usage: $(basename "$0") [--local] [--yes] [--delete-audit-logs] [--verbose] [--log FILE]
 
-Deletes every object version in the images bucket (uploads and results),
-then runs terraform destroy. Asks you to type the environment name first.
+Deletes every object version in the images bucket (uploads and results)
+and, with enable_code_signing, in the code bucket (packages), then runs
+terraform destroy. Asks you to type the environment name first.
 Safe to run twice: with nothing deployed it says so and exits 0.
 
 The logs bucket (access logs, CloudTrail and Config files) is kept: its
@@ -24,8 +25,9 @@ lifecycle deletes them when that ends. --delete-audit-logs deletes it too,
 which GOVERNANCE mode allows (needs s3:BypassGovernanceRetention) and
 COMPLIANCE mode does not.
 
-Afterwards the KMS key waits out its deletion window (7 days by default)
-and can be recovered until then; see INCIDENT_RESPONSE.md.
+Afterwards the two KMS keys wait out their deletion window
+(kms_deletion_window_days: 30 by default, 7 in the local profile) and can be
+recovered until then; see INCIDENT_RESPONSE.md.
 
 Options:
   --local     destroy the deployment on the local AWS (see deploy.sh --local)
@@ -143,7 +145,7 @@ else
 fi
 
 step "Destroyed"
-info "The KMS key is scheduled for deletion in $window days; until then it can be recovered"
+info "The KMS keys (data and security) are scheduled for deletion in $window days; until then they can be recovered"
 info "(INCIDENT_RESPONSE.md, 'Cancel a KMS key deletion')."
 if ((!DELETE_AUDIT_LOGS)); then
   until_date=$(date -u -d "+${lock_days} days" +%Y-%m-%d)
