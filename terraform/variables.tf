@@ -307,7 +307,7 @@ variable "enable_code_signing" {
 }
 
 variable "code_signature_validity_months" {
-  description = "How long a package signature stays valid (1-135 months; AWS Signer's maximum is 135: https://docs.aws.amazon.com/signer/latest/developerguide/cli-profile.html). Lambda refuses to deploy a package whose signature has expired; each new build is signed again."
+  description = "How long a package signature stays valid (1-135 months; AWS Signer's maximum is 135: https://docs.aws.amazon.com/signer/latest/developerguide/cli-profile.html). Lambda refuses to deploy a package whose signature has expired: a changed build is signed again; an unchanged one is re-signed with terraform apply -replace='module.pipeline.aws_signer_signing_job.package[\"this\"]'."
   type        = number
   default     = 12
 }

@@ -190,7 +190,7 @@ def test_the_cost_figures_add_up():
     pitr = 0.01 * 0.20
     alarm = 0.10  # the 11th alarm
     # Two KMS keys, each with 0, 1, 2+ rotations
-    cloudtrail = (30_000 + 10_000) * 0.10 / 100_000  # S3 and Lambda data events
+    cloudtrail = (30_000 + 10_000 + 2_880) * 0.10 / 100_000  # S3 and Lambda data events
     year = [2 * key + s3 + alarm + cloudtrail + pitr for key in (1.00, 2.00, 3.00)]
 
     assert f"~USD {s3:.2f}" in cost

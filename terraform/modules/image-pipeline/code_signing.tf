@@ -56,11 +56,10 @@ module "code_bucket" {
   kms_key_arn   = aws_kms_key.this.arn
   tags          = local.tags
 
-  # Lambda keeps its own copy of deployed code: the bucket only stages it.
-  # Signed packages (a new key per build) stay a year, as evidence of what was
-  # deployed; the overwritten unsigned upload keeps old versions 30 days.
+  # Signed packages (a new key per build, 6.2 MB each) are kept: re-creating
+  # the function needs the one its state names. The overwritten unsigned
+  # upload keeps old versions 30 days.
   lifecycle_rules = [
-    { id = "expire-signed-packages", prefix = "signed/", expiration_days = 365 },
     { id = "expire-old-versions", noncurrent_version_expiration_days = 30 },
   ]
 
@@ -76,6 +75,11 @@ resource "aws_s3_object" "unsigned_package" {
   source_hash = filemd5(var.lambda_package_path) # a new build, a new version
   kms_key_id  = aws_kms_key.this.arn
   tags        = local.tags
+
+  # Signer signs a version of a versioned object: upload only once the whole
+  # bucket, its versioning included, is in place (the id output waits for the
+  # policy only).
+  depends_on = [module.code_bucket]
 }
 
 resource "aws_signer_signing_job" "package" {

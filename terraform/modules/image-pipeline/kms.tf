@@ -73,9 +73,8 @@ data "aws_iam_policy_document" "security_key" {
   # key for this one log group only
   # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
   # That page's example also lists kms:Describe*, which this condition can
-  # never match (DescribeKey carries no encryption context; AWS's managed policy
-  # CloudWatchLogsAPIKeyAccess grants it in a statement of its own:
-  # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchLogsAPIKeyAccess.html),
+  # never match: DescribeKey is a management operation without an encryption
+  # context (https://docs.aws.amazon.com/kms/latest/APIReference/API_GrantConstraints.html),
   # so it is left out: it granted nothing, and parliament flags it.
   statement {
     sid = "CloudWatchLogsForTheFunctionsLogGroup"

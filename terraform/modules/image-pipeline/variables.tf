@@ -348,7 +348,7 @@ variable "enable_code_signing" {
 }
 
 variable "code_signature_validity_months" {
-  description = "How long a signature stays valid. Lambda refuses to deploy a package whose signature has expired; a new build is signed again. AWS Signer allows at most 135 months (https://docs.aws.amazon.com/signer/latest/developerguide/cli-profile.html)."
+  description = "How long a signature stays valid. Lambda refuses to deploy a package whose signature has expired: a changed build is signed again, but re-creating the function from an unchanged, expired package fails until it is re-signed (terraform apply -replace on the signing job). AWS Signer allows at most 135 months (https://docs.aws.amazon.com/signer/latest/developerguide/cli-profile.html)."
   type        = number
   default     = 12
 
