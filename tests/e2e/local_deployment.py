@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+import pytest
 
 from helpers import ROOT
 
@@ -126,9 +127,17 @@ def deployed_stack(scratch: Path) -> Iterator[LocalDeployment]:
     Only the local AWS is stopped afterwards: destroy.sh is proven in
     test_demo_loop.py, and this stack goes with its server and SCRATCH.
     """
-    deployment = LocalDeployment(copy_repo(scratch), free_port())
+    repo = copy_repo(scratch)
+    deployment = LocalDeployment(repo, free_port())
     try:
-        assert deployment.script("local_aws.sh", "start").returncode == 0
+        # Test files run in parallel: a free port can be taken by another
+        # worker's server before this one binds it, so try another then.
+        for _ in range(3):
+            if deployment.script("local_aws.sh", "start").returncode == 0:
+                break
+            deployment = LocalDeployment(repo, free_port())
+        else:
+            pytest.fail("the local AWS did not start on three free ports")
         deploy = deployment.script("deploy.sh", "--local", "--auto-approve")
         assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
         yield deployment
