@@ -6,11 +6,16 @@ bucket, key, topic and queue policies, and the function's resource policy.
 Nothing above LOW may remain apart from the entries of
 scripts/audit_policies.py's KNOWN, each with its reason, and every entry of
 KNOWN must still match a finding (a fixed one is removed).
+
+Last, the stack is destroyed with --delete-audit-logs: the logs bucket goes
+too, its locked versions deleted with the GOVERNANCE bypass (test_demo_loop.py
+checks the default, which keeps them).
 """
 
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
 from e2e.local_deployment import deployed_stack
 from helpers import load_script
@@ -21,9 +26,14 @@ audit_policies = load_script("audit_policies")
 
 
 @pytest.fixture(scope="module")
-def documents(tmp_path_factory):
+def deployment(tmp_path_factory):
     with deployed_stack(tmp_path_factory.mktemp("repo")) as deployment:
-        yield audit_policies.collect(deployment.client)
+        yield deployment
+
+
+@pytest.fixture(scope="module")
+def documents(deployment):
+    return audit_policies.collect(deployment.client)
 
 
 def test_every_kind_of_policy_document_is_read(documents):
@@ -40,3 +50,24 @@ def test_parliament_finds_nothing_above_low_but_the_known_findings(documents):
 
     assert audit_policies.failing(findings) == []
     assert audit_policies.stale(findings) == [], "fixed: remove these entries from KNOWN"
+
+
+def test_destroy_with_delete_audit_logs_removes_the_locked_logs_too(deployment, documents):
+    # Arrange: an audit log file under the bucket's default GOVERNANCE retention,
+    # which a plain delete cannot remove.
+    logs_bucket = deployment.outputs()["logs_bucket_name"]
+    s3 = deployment.client("s3")
+    version = s3.put_object(Bucket=logs_bucket, Key="AWSLogs/trail.json.gz", Body=b"{}")[
+        "VersionId"
+    ]
+    with pytest.raises(ClientError, match="object lock"):
+        s3.delete_object(Bucket=logs_bucket, Key="AWSLogs/trail.json.gz", VersionId=version)
+
+    # Act
+    destroy = deployment.script("destroy.sh", "--local", "--yes", "--delete-audit-logs")
+
+    # Assert: nothing of the stack remains, the audit logs included.
+    assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
+    assert "The audit logs were deleted" in destroy.stdout
+    assert s3.list_buckets()["Buckets"] == []
+    assert "Nothing to destroy" in deployment.script("destroy.sh", "--local", "--yes").stdout
