@@ -1,13 +1,14 @@
 """Fault injection inside botocore's retry loop, for any boto3 client.
 
 A fault replaces one HTTP attempt, not the whole call: botocore's retry
-handler sees it as it would see AWS's answer and retries (standard mode: three
-attempts per call), so "one throttle" is absorbed by the SDK while "every
-attempt throttled" reaches the code as a ``ClientError``.
+handler sees it as it would see AWS's answer and retries (the function's
+``AWS_CONFIG``: standard mode, ``max_attempts`` 3 retries, so four attempts per
+call), so "one throttle" is absorbed by the SDK while "every attempt
+throttled" reaches the code as a ``ClientError``.
 
-    faults = FaultInjector(Fault("PutObject", "SlowDown", times=3)).install(s3)
+    faults = FaultInjector(Fault("PutObject", "SlowDown", times=4)).install(s3)
     ...
-    assert faults.injected["PutObject"] == 3
+    assert faults.injected["PutObject"] == 4
 
 Three kinds of fault:
 

@@ -86,3 +86,33 @@ def test_a_recent_claim_and_decided_records_are_left_alone(pipeline, stack):
     assert result == {"expired": []}
     assert {r["object_key"]["S"]: r for r in stack.records()} == before
     assert stack.messages("notifications") == []
+
+
+def test_a_retry_that_claims_the_upload_while_the_sweep_runs_keeps_it(pipeline, stack, monkeypatch):
+    # Arrange: the sweep reads the dead claim; before it writes, Lambda's retry
+    # of that invocation claims the upload again with a fresh lease. A retry keeps
+    # the request id ("duplicate invocations ... that have the same request ID
+    # indicate that the Lambda service retried the function",
+    # https://repost.aws/knowledge-center/lambda-function-duplicate-invocations),
+    # so only the lease tells the two claims apart.
+    event = stack.put("uploads/race.png", images.make("PNG"))
+    claim_that_died(pipeline, event, seconds_ago=1230)
+    scan = pipeline.records.stuck
+
+    def stuck_then_retried(*args, **kwargs):
+        for stuck in scan(*args, **kwargs):
+            claim_that_died(pipeline, event, seconds_ago=0)
+            yield stuck
+
+    monkeypatch.setattr(pipeline.records, "stuck", stuck_then_retried)
+
+    # Act
+    result = pipeline.handle(SCHEDULED, FakeLambdaContext())
+
+    # Assert: the retry's claim stands; nothing is recorded FAILED or announced
+    assert result == {"expired": []}
+    record = stack.record("uploads/race.png")
+    assert record["status"]["S"] == "PROCESSING"
+    assert int(record["lease_until"]["N"]) >= int(time.time())
+    assert "reason" not in record
+    assert stack.messages("notifications") == []
