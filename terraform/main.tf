@@ -48,8 +48,8 @@ module "pipeline" {
 
   storage_alarm_threshold_gb = var.storage_alarm_threshold_gb
 
-  # What the account baseline below delivers into the pipeline's logs bucket
-  # and key, and the findings the pipeline pages on-call for.
+  # What the account baseline below delivers into the pipeline's logs and
+  # audit buckets and key, and the findings the pipeline pages on-call for.
   cloudtrail_name                = var.enable_cloudtrail ? local.trail_name : null
   enable_config_delivery         = var.enable_config
   enable_guardduty_findings_rule = var.enable_guardduty
@@ -67,6 +67,7 @@ module "account_baseline" {
   securityhub_cis_version = var.securityhub_cis_version
 
   logs_bucket_name                           = module.pipeline.logs_bucket_name
+  cloudtrail_bucket_name                     = module.pipeline.audit_bucket_name
   cloudtrail_name                            = local.trail_name
   cloudtrail_s3_key_prefix                   = module.pipeline.cloudtrail_s3_key_prefix
   cloudtrail_kms_key_arn                     = module.pipeline.security_kms_key_arn

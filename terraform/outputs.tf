@@ -8,8 +8,13 @@ output "s3_bucket_name" {
 }
 
 output "logs_bucket_name" {
-  description = "Bucket holding S3 access logs, CloudTrail and Config files."
+  description = "Bucket holding the S3 access logs of the other buckets and AWS Config's files."
   value       = module.pipeline.logs_bucket_name
+}
+
+output "audit_bucket_name" {
+  description = "Bucket holding the trail's files under Object Lock; null when enable_cloudtrail is false."
+  value       = module.pipeline.audit_bucket_name
 }
 
 output "lambda_function_name" {
@@ -103,8 +108,8 @@ output "kms_deletion_window_days" {
 }
 
 output "audit_log_object_lock" {
-  description = "Object Lock default retention of the audit logs in the logs bucket (mode and days): what scripts/destroy.sh keeps."
-  value       = try(module.pipeline.logs_bucket_retention.object_lock, null)
+  description = "Object Lock default retention of the trail's files in the audit bucket (enabled, mode and days): what scripts/destroy.sh keeps; null without a trail."
+  value       = try(module.pipeline.audit_log_retention.audit.object_lock, null)
 }
 
 output "code_signing_config_arn" {

@@ -1,8 +1,12 @@
-# Audit logs (S3 access logs, CloudTrail and Config files) are tamper-resistant:
-# the logs bucket is created with Object Lock, every version is retained as
+# Audit logs are tamper-resistant where S3 allows it. The trail's files go to
+# the audit bucket, created with Object Lock: every version is retained as
 # long as the logs are kept, in GOVERNANCE mode unless COMPLIANCE is asked
-# for, and a deleted version is not gone a week later. Values come from the
-# configuration, so a mocked provider at plan time shows what AWS would get.
+# for, and a deleted version is not gone a week later. S3 server access logs
+# and AWS Config's files cannot be delivered into a bucket with Object Lock,
+# so the logs bucket keeps them versioned, deleted versions as long as the
+# logs; it also receives the audit bucket's own access logs (CloudTrail.7).
+# Values come from the configuration, so a mocked provider at plan time shows
+# what AWS would get.
 
 mock_provider "aws" {
   source          = "./tests/mocks"
@@ -13,16 +17,34 @@ variables {
   lambda_package_path = "tests/fixtures/placeholder.zip"
 }
 
-run "audit_logs_are_locked_in_governance_mode_for_the_log_retention" {
+run "trail_files_are_locked_in_governance_mode_for_the_log_retention" {
   command = plan
 
   assert {
     condition     = output.audit_log_object_lock == { enabled = true, mode = "GOVERNANCE", days = 365 }
-    error_message = "The logs bucket must have Object Lock, GOVERNANCE by default, retained for access_log_retention_days (365)."
+    error_message = "The audit bucket must have Object Lock, GOVERNANCE by default, retained for access_log_retention_days (365)."
   }
   assert {
-    condition     = module.pipeline.logs_bucket_retention.noncurrent_version_expiration_days == 365
-    error_message = "A deleted or overwritten log version must be kept as long as the logs (not 7 days)."
+    condition     = module.account_baseline.cloudtrail_bucket_name == output.audit_bucket_name && output.audit_bucket_name != output.logs_bucket_name
+    error_message = "The trail must deliver into the locked audit bucket, not into the access-log bucket."
+  }
+  assert {
+    condition = alltrue([for bucket in values(module.pipeline.audit_log_retention) :
+    bucket.noncurrent_version_expiration_days == 365])
+    error_message = "In both buckets a deleted or overwritten log version must be kept as long as the logs (not 7 days)."
+  }
+}
+
+run "access_logs_and_config_go_where_s3_and_config_can_deliver" {
+  command = plan
+
+  assert {
+    condition     = module.pipeline.audit_log_retention.logs.object_lock == null
+    error_message = "S3 server access logs and AWS Config files cannot be delivered into a bucket with Object Lock: the logs bucket must have none."
+  }
+  assert {
+    condition     = module.account_baseline.config_bucket_name == output.logs_bucket_name
+    error_message = "AWS Config must deliver into the logs bucket (no Object Lock)."
   }
 }
 
@@ -36,10 +58,11 @@ run "compliance_mode_and_retention_follow_the_variables" {
 
   assert {
     condition     = output.audit_log_object_lock == { enabled = true, mode = "COMPLIANCE", days = 400 }
-    error_message = "audit_log_object_lock_mode and access_log_retention_days must set the logs bucket's Object Lock."
+    error_message = "audit_log_object_lock_mode and access_log_retention_days must set the audit bucket's Object Lock."
   }
   assert {
-    condition     = module.pipeline.logs_bucket_retention.noncurrent_version_expiration_days == 400
+    condition = alltrue([for bucket in values(module.pipeline.audit_log_retention) :
+    bucket.noncurrent_version_expiration_days == 400])
     error_message = "Deleted log versions must be kept for access_log_retention_days."
   }
 }

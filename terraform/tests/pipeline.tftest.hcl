@@ -254,6 +254,43 @@ override_resource {
   target = module.logs_bucket.aws_s3_bucket_object_lock_configuration.this
 }
 
+override_resource {
+  target = module.audit_bucket["this"].aws_s3_bucket.this
+  values = { arn = "arn:aws:s3:::test-prod-audit-123456789012", id = "test-prod-audit-123456789012" }
+}
+
+override_resource {
+  target = module.audit_bucket["this"].aws_s3_bucket_public_access_block.this
+}
+
+override_resource {
+  target = module.audit_bucket["this"].aws_s3_bucket_ownership_controls.this
+}
+
+override_resource {
+  target = module.audit_bucket["this"].aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+override_resource {
+  target = module.audit_bucket["this"].aws_s3_bucket_versioning.this
+}
+
+override_resource {
+  target = module.audit_bucket["this"].aws_s3_bucket_lifecycle_configuration.this
+}
+
+override_resource {
+  target = module.audit_bucket["this"].aws_s3_bucket_logging.this
+}
+
+override_resource {
+  target = module.audit_bucket["this"].aws_s3_bucket_policy.this
+}
+
+override_resource {
+  target = module.audit_bucket["this"].aws_s3_bucket_object_lock_configuration.this
+}
+
 # Code signing (enable_code_signing): AWS-assigned names and the signed copy.
 override_resource {
   target = aws_signer_signing_profile.this
@@ -330,15 +367,15 @@ variables {
 # Buckets: the skeleton, and the policies as rendered
 # ---------------------------------------------------------------------------
 
-run "both_buckets_block_public_access_and_acls" {
+run "every_bucket_blocks_public_access_and_acls" {
   module {
     source = "./modules/image-pipeline"
   }
 
   assert {
-    condition = alltrue([for b in [module.images_bucket, module.logs_bucket] :
+    condition = alltrue([for b in [module.images_bucket, module.logs_bucket, module.audit_bucket["this"]] :
     b.public_access_blocked && b.acls_disabled && b.versioning_enabled])
-    error_message = "Both buckets must block public access (all four settings), disable ACLs and keep versions."
+    error_message = "Every bucket must block public access (all four settings), disable ACLs and keep versions."
   }
 }
 
@@ -360,6 +397,32 @@ run "images_bucket_is_encrypted_with_the_cmk_and_expires_data" {
     condition     = module.logs_bucket.encryption.sse_algorithm == "AES256"
     error_message = "The logs bucket must use SSE-S3: S3 server access logging cannot deliver into SSE-KMS."
   }
+  assert {
+    condition     = module.logs_bucket.object_lock == null
+    error_message = "The logs bucket must not have Object Lock: S3 cannot deliver server access logs, nor AWS Config its files, into such a bucket."
+  }
+}
+
+# The trail's bucket logs its access into the logs bucket (CloudTrail.7 / CIS 3.4).
+run "the_trails_bucket_logs_its_own_access" {
+  command = plan
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition     = module.audit_bucket["this"].access_log_target.bucket == module.logs_bucket.bucket
+    error_message = "The audit bucket's access must be logged into the logs bucket (CloudTrail.7 / CIS 3.4)."
+  }
+  assert {
+    condition = contains(
+      flatten([for s in jsondecode(module.logs_bucket.policy).Statement : flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])
+      if s.Sid == "S3ServerAccessLogsFromTheStacksBuckets"]),
+      module.audit_bucket["this"].arn,
+    )
+    error_message = "The logs bucket must accept the audit bucket's access logs, by the audit bucket's ARN."
+  }
 }
 
 run "every_bucket_policy_denies_requests_without_tls" {
@@ -368,7 +431,7 @@ run "every_bucket_policy_denies_requests_without_tls" {
   }
 
   assert {
-    condition = alltrue([for b in [module.images_bucket, module.logs_bucket] :
+    condition = alltrue([for b in [module.images_bucket, module.logs_bucket, module.audit_bucket["this"]] :
       anytrue([for s in jsondecode(b.policy).Statement :
         s.Effect == "Deny" && contains(flatten([s.Action]), "s3:*") && s.Principal == "*" &&
         toset(flatten([s.Resource])) == toset([b.arn, "${b.arn}/*"]) &&
@@ -385,7 +448,7 @@ run "each_bucket_policy_is_its_own" {
 
   # A policy meant for one bucket would name another bucket's ARN.
   assert {
-    condition = alltrue(flatten([for b in [module.images_bucket, module.logs_bucket] : [
+    condition = alltrue(flatten([for b in [module.images_bucket, module.logs_bucket, module.audit_bucket["this"]] : [
       for s in jsondecode(b.policy).Statement : [
         for r in flatten([s.Resource]) : r == b.arn || startswith(r, "${b.arn}/")
     ]]]))
@@ -497,7 +560,7 @@ run "service_grants_name_their_source" {
   assert {
     condition = alltrue(flatten([
       for policy in concat(
-        [aws_kms_key.this.policy, aws_kms_key.security.policy, module.images_bucket.policy, module.logs_bucket.policy],
+        [aws_kms_key.this.policy, aws_kms_key.security.policy, module.images_bucket.policy, module.logs_bucket.policy, module.audit_bucket["this"].policy],
         [aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy],
         [for topic in aws_sns_topic_policy.this : topic.policy],
         ) : [
@@ -796,6 +859,10 @@ run "no_grants_for_services_that_are_not_there" {
     condition = length([for s in concat(jsondecode(module.logs_bucket.policy).Statement, jsondecode(aws_kms_key.this.policy).Statement) : s
     if can(regex("cloudtrail|config", lower(jsonencode(try(s.Principal.Service, "")))))]) == 0
     error_message = "Without a trail or Config delivery, neither the logs bucket nor the key may grant them."
+  }
+  assert {
+    condition     = length(module.audit_bucket) == 0
+    error_message = "Without a trail there is no audit bucket."
   }
   assert {
     condition     = keys(aws_cloudwatch_event_rule.this) == ["kms-key-state"]

@@ -79,6 +79,7 @@ run "baseline_services_are_complete_when_on" {
   variables {
     name                   = "image-processor-prod"
     logs_bucket_name       = "image-processor-prod-logs-123456789012"
+    cloudtrail_bucket_name = "image-processor-prod-audit-123456789012"
     cloudtrail_name        = "image-processor-prod-trail"
     cloudtrail_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 
@@ -111,8 +112,9 @@ run "baseline_services_are_complete_when_on" {
   }
   assert {
     condition = (aws_cloudtrail.this[0].is_multi_region_trail && aws_cloudtrail.this[0].enable_log_file_validation &&
-    aws_cloudtrail.this[0].kms_key_id == var.cloudtrail_kms_key_arn)
-    error_message = "The trail must be multi-region, validated and encrypted with the given key."
+      aws_cloudtrail.this[0].kms_key_id == var.cloudtrail_kms_key_arn &&
+    aws_cloudtrail.this[0].s3_bucket_name == var.cloudtrail_bucket_name)
+    error_message = "The trail must be multi-region, validated, encrypted with the given key and delivered into the given (audit) bucket."
   }
 }
 

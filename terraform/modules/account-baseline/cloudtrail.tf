@@ -8,7 +8,7 @@ resource "aws_cloudtrail" "this" {
   count = var.enable_cloudtrail ? 1 : 0
 
   name                          = var.cloudtrail_name
-  s3_bucket_name                = var.logs_bucket_name
+  s3_bucket_name                = var.cloudtrail_bucket_name
   s3_key_prefix                 = var.cloudtrail_s3_key_prefix
   is_multi_region_trail         = true
   include_global_service_events = true
@@ -44,8 +44,8 @@ resource "aws_cloudtrail" "this" {
 
   lifecycle {
     precondition {
-      condition     = var.cloudtrail_name != null && var.logs_bucket_name != null && var.cloudtrail_kms_key_arn != null
-      error_message = "enable_cloudtrail needs cloudtrail_name, logs_bucket_name and cloudtrail_kms_key_arn."
+      condition     = var.cloudtrail_name != null && var.cloudtrail_bucket_name != null && var.cloudtrail_kms_key_arn != null
+      error_message = "enable_cloudtrail needs cloudtrail_name, cloudtrail_bucket_name and cloudtrail_kms_key_arn."
     }
   }
 }

@@ -17,3 +17,13 @@ output "cloudtrail_arn" {
   description = "CloudTrail trail ARN, or null when enable_cloudtrail is false."
   value       = try(aws_cloudtrail.this[0].arn, null)
 }
+
+output "cloudtrail_bucket_name" {
+  description = "Bucket the trail delivers into, or null when enable_cloudtrail is false."
+  value       = try(aws_cloudtrail.this[0].s3_bucket_name, null)
+}
+
+output "config_bucket_name" {
+  description = "Bucket AWS Config delivers into, or null when enable_config is false."
+  value       = try(aws_config_delivery_channel.this[0].s3_bucket_name, null)
+}

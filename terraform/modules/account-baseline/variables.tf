@@ -60,13 +60,24 @@ variable "securityhub_cis_version" {
 # ---------------------------------------------------------------------------
 
 variable "logs_bucket_name" {
-  description = "Bucket the trail and AWS Config deliver into; its policy must grant them (image-pipeline's logs_bucket_name output does)."
+  description = "Bucket AWS Config delivers into; its policy must grant Config (image-pipeline's logs_bucket_name output does). Config cannot deliver into a bucket with Object Lock."
   type        = string
   default     = null
 
   validation {
     condition     = var.logs_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.logs_bucket_name))
     error_message = "logs_bucket_name must be null or an S3 bucket name."
+  }
+}
+
+variable "cloudtrail_bucket_name" {
+  description = "Bucket the trail delivers into; its policy must grant this trail (image-pipeline's audit_bucket_name output does)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cloudtrail_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.cloudtrail_bucket_name))
+    error_message = "cloudtrail_bucket_name must be null or an S3 bucket name."
   }
 }
 
@@ -82,7 +93,7 @@ variable "cloudtrail_name" {
 }
 
 variable "cloudtrail_s3_key_prefix" {
-  description = "Key prefix of the trail's files in logs_bucket_name."
+  description = "Key prefix of the trail's files in cloudtrail_bucket_name."
   type        = string
   default     = "cloudtrail"
 

@@ -67,3 +67,11 @@ output "noncurrent_version_expiration_days" {
   value = try(min([for r in aws_s3_bucket_lifecycle_configuration.this.rule :
   one(r.noncurrent_version_expiration).noncurrent_days if length(r.noncurrent_version_expiration) > 0]...), null)
 }
+
+output "access_log_target" {
+  description = "Where the bucket's S3 server access logs go (bucket and prefix); null when it is the log target itself."
+  value = try({
+    bucket = aws_s3_bucket_logging.this[0].target_bucket
+    prefix = aws_s3_bucket_logging.this[0].target_prefix
+  }, null)
+}

@@ -1,7 +1,9 @@
 # ---------------------------------------------------------------------------
-# Two buckets from one hardened skeleton (../hardened-bucket):
+# Three buckets from one hardened skeleton (../hardened-bucket):
 #   images: uploads/ in, processed/ out, SSE-KMS with the stack's key
-#   logs:   S3 access logs, CloudTrail and Config files, SSE-S3
+#   logs:   S3 access logs of the other buckets and Config files, SSE-S3
+#   audit:  the trail's files under Object Lock (when cloudtrail_name is set)
+# (and code, with enable_code_signing: code_signing.tf)
 # ---------------------------------------------------------------------------
 
 module "images_bucket" {
@@ -154,6 +156,13 @@ resource "aws_s3_bucket_notification" "this" {
   depends_on = [aws_lambda_permission.s3]
 }
 
+# The access-log target: S3 server access logs of the other buckets, and AWS
+# Config's files. Neither can be delivered into a bucket with Object Lock
+# (S3: "S3 buckets with Object Lock can't be used as destination buckets for
+# server access logs", https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html;
+# Config: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-config-deliverychannel.html),
+# so this bucket keeps them versioned instead: a deleted or overwritten log
+# stays as a noncurrent version for as long as the logs are kept.
 module "logs_bucket" {
   source = "../hardened-bucket"
 
@@ -161,12 +170,6 @@ module "logs_bucket" {
   force_destroy = var.force_destroy
   kms_key_arn   = null # S3 server access logging cannot deliver into SSE-KMS
   tags          = local.tags
-
-  # Audit evidence is kept as long as the logs are: every version is locked
-  # for access_log_retention_days, and a version deleted or overwritten
-  # early (a delete marker hides it) stays that long again before the
-  # lifecycle removes it.
-  object_lock = { mode = var.audit_log_object_lock_mode, days = var.access_log_retention_days }
 
   lifecycle_rules = [
     {
@@ -193,9 +196,14 @@ data "aws_iam_policy_document" "logs_bucket" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      # The code bucket by its name-derived ARN: its module's outputs depend on
-      # this policy (its logging target), so they cannot be referenced here.
-      values = concat([module.images_bucket.arn], var.enable_code_signing ? ["arn:${local.partition}:s3:::${local.code_bucket_name}"] : [])
+      # The code and audit buckets by their name-derived ARNs: their modules'
+      # outputs depend on this policy (their logging target), so they cannot
+      # be referenced here.
+      values = concat(
+        [module.images_bucket.arn],
+        var.enable_code_signing ? ["arn:${local.partition}:s3:::${local.code_bucket_name}"] : [],
+        local.cloudtrail_arn == null ? [] : ["arn:${local.partition}:s3:::${local.audit_bucket_name}"],
+      )
     }
     condition {
       test     = "StringEquals"
@@ -204,44 +212,8 @@ data "aws_iam_policy_document" "logs_bucket" {
     }
   }
 
-  dynamic "statement" {
-    for_each = local.cloudtrail_arn == null ? [] : [local.cloudtrail_arn]
-    content {
-      sid       = "CloudTrailChecksBucketAcl"
-      actions   = ["s3:GetBucketAcl"]
-      resources = [module.logs_bucket.arn]
-      principals {
-        type        = "Service"
-        identifiers = ["cloudtrail.amazonaws.com"]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "aws:SourceArn"
-        values   = [statement.value]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.cloudtrail_arn == null ? [] : [local.cloudtrail_arn]
-    content {
-      sid       = "CloudTrailWritesTrailFiles"
-      actions   = ["s3:PutObject"]
-      resources = ["${module.logs_bucket.arn}/${local.cloudtrail_prefix}/AWSLogs/${local.account_id}/*"]
-      principals {
-        type        = "Service"
-        identifiers = ["cloudtrail.amazonaws.com"]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "aws:SourceArn"
-        values   = [statement.value]
-      }
-    }
-  }
-
-  # AWS Config documents aws:SourceAccount for its delivery bucket; scoping it
-  # to the recorder's ARN is issue 10 (item 4).
+  # AWS Config documents aws:SourceAccount for its delivery bucket (SECURITY.md
+  # registers why not aws:SourceArn).
   dynamic "statement" {
     for_each = var.enable_config_delivery ? [1] : []
     content {
@@ -275,6 +247,68 @@ data "aws_iam_policy_document" "logs_bucket" {
         variable = "aws:SourceAccount"
         values   = [local.account_id]
       }
+    }
+  }
+}
+
+# The trail's bucket (when cloudtrail_name names one): every version is
+# locked for access_log_retention_days, and a version hidden early by a
+# delete marker stays that long again before the lifecycle removes it. Its
+# own access is logged into the logs bucket (CloudTrail.7 / CIS 3.4).
+module "audit_bucket" {
+  source   = "../hardened-bucket"
+  for_each = local.cloudtrail_arn == null ? {} : { this = local.cloudtrail_arn }
+
+  bucket        = local.audit_bucket_name
+  force_destroy = var.force_destroy
+  kms_key_arn   = null # CloudTrail encrypts each file with the security key itself (kms_key_id)
+  tags          = local.tags
+
+  object_lock = { mode = var.audit_log_object_lock_mode, days = var.access_log_retention_days }
+
+  lifecycle_rules = [
+    {
+      id                                 = "expire-trail-files"
+      expiration_days                    = var.access_log_retention_days
+      noncurrent_version_expiration_days = var.access_log_retention_days
+    },
+  ]
+
+  access_log_target = { bucket = module.logs_bucket.id, prefix = local.access_logs_prefix }
+
+  policy_documents = [data.aws_iam_policy_document.audit_bucket[each.key].json]
+}
+
+data "aws_iam_policy_document" "audit_bucket" {
+  for_each = local.cloudtrail_arn == null ? {} : { this = local.cloudtrail_arn }
+
+  statement {
+    sid       = "CloudTrailChecksBucketAcl"
+    actions   = ["s3:GetBucketAcl"]
+    resources = ["arn:${local.partition}:s3:::${local.audit_bucket_name}"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudtrail.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceArn"
+      values   = [each.value]
+    }
+  }
+
+  statement {
+    sid       = "CloudTrailWritesTrailFiles"
+    actions   = ["s3:PutObject"]
+    resources = ["arn:${local.partition}:s3:::${local.audit_bucket_name}/${local.cloudtrail_prefix}/AWSLogs/${local.account_id}/*"]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudtrail.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceArn"
+      values   = [each.value]
     }
   }
 }

@@ -14,7 +14,8 @@ locals {
   # Bucket names are global: the account id keeps them unique.
   images_bucket_name = "${var.name}-images-${local.account_id}"
   logs_bucket_name   = "${var.name}-logs-${local.account_id}"
-  code_bucket_name   = "${var.name}-code-${local.account_id}" # enable_code_signing
+  audit_bucket_name  = "${var.name}-audit-${local.account_id}" # the trail's files (cloudtrail_name)
+  code_bucket_name   = "${var.name}-code-${local.account_id}"  # enable_code_signing
 
   function_name  = var.name
   log_group_name = "/aws/lambda/${local.function_name}"
@@ -26,7 +27,8 @@ locals {
 
   output_prefix = "processed/"
 
-  # Where the logs bucket receives each kind of log.
+  # Where the logs bucket receives access logs and Config files, and the
+  # audit bucket the trail's files.
   access_logs_prefix = "s3-access-logs/"
   cloudtrail_prefix  = "cloudtrail"
   config_prefix      = "config"

@@ -9,12 +9,17 @@ output "images_bucket_arn" {
 }
 
 output "logs_bucket_name" {
-  description = "Bucket holding S3 access logs, CloudTrail and Config files; known once its policy grants those services."
+  description = "Bucket holding the other buckets' S3 access logs and AWS Config's files; known once its policy grants those services."
   value       = try(module.logs_bucket.id, null)
 }
 
+output "audit_bucket_name" {
+  description = "Bucket holding the files of the trail named by cloudtrail_name, under Object Lock; known once its policy grants the trail. Null without cloudtrail_name."
+  value       = try(module.audit_bucket["this"].id, null)
+}
+
 output "cloudtrail_s3_key_prefix" {
-  description = "Key prefix under which the logs bucket accepts the files of the trail named by cloudtrail_name."
+  description = "Key prefix under which the audit bucket accepts the files of the trail named by cloudtrail_name."
   value       = local.cloudtrail_prefix
 }
 
@@ -98,11 +103,17 @@ output "cloudwatch_alarm_count" {
   value       = local.cloudwatch_alarm_count
 }
 
-output "logs_bucket_retention" {
-  description = "How long the logs bucket keeps audit evidence: Object Lock (enabled, mode, days) and the days a deleted version is kept (noncurrent_version_expiration_days)."
+output "audit_log_retention" {
+  description = "How long audit evidence is kept, per bucket: Object Lock (enabled, mode, days; null where S3 allows none) and the days a deleted version is kept (noncurrent_version_expiration_days). audit is null without cloudtrail_name."
   value = {
-    object_lock                        = module.logs_bucket.object_lock
-    noncurrent_version_expiration_days = module.logs_bucket.noncurrent_version_expiration_days
+    logs = {
+      object_lock                        = module.logs_bucket.object_lock
+      noncurrent_version_expiration_days = module.logs_bucket.noncurrent_version_expiration_days
+    }
+    audit = try({
+      object_lock                        = module.audit_bucket["this"].object_lock
+      noncurrent_version_expiration_days = module.audit_bucket["this"].noncurrent_version_expiration_days
+    }, null)
   }
 }
 

@@ -205,7 +205,7 @@ variable "log_retention_days" {
 }
 
 variable "access_log_retention_days" {
-  description = "Days S3 server access logs, CloudTrail and Config files are kept in the logs bucket."
+  description = "Days S3 server access logs, Config files (logs bucket) and the trail's files (audit bucket) are kept, deleted versions included."
   type        = number
   default     = 365
 
@@ -216,7 +216,7 @@ variable "access_log_retention_days" {
 }
 
 variable "audit_log_object_lock_mode" {
-  description = "S3 Object Lock mode of the logs bucket (access logs, CloudTrail and Config files), retained for access_log_retention_days: GOVERNANCE lets a principal allowed s3:BypassGovernanceRetention delete them early (scripts/destroy.sh --delete-audit-logs); COMPLIANCE lets no one, not even the root user, until the retention ends. Changing it on a deployed stack replaces the logs bucket."
+  description = "S3 Object Lock mode of the audit bucket (the trail's files), retained for access_log_retention_days: GOVERNANCE lets a principal allowed s3:BypassGovernanceRetention delete them early (scripts/destroy.sh --delete-audit-logs); COMPLIANCE lets no one, not even the root user, until the retention ends. Changing it on a deployed stack replaces the audit bucket."
   type        = string
   default     = "GOVERNANCE"
 
