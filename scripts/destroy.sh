@@ -19,11 +19,12 @@ and, with enable_code_signing, in the code bucket (packages), then runs
 terraform destroy. Asks you to type the environment name first.
 Safe to run twice: with nothing deployed it says so and exits 0.
 
-The logs bucket (access logs, CloudTrail and Config files) is kept: its
-versions are under S3 Object Lock for access_log_retention_days, and the
-lifecycle deletes them when that ends. --delete-audit-logs deletes it too,
-which GOVERNANCE mode allows (needs s3:BypassGovernanceRetention) and
-COMPLIANCE mode does not.
+The audit logs are kept: the audit bucket (the trail's files, under S3
+Object Lock for access_log_retention_days) and the logs bucket (S3 access
+logs and Config files, versioned); their lifecycles delete the logs when the
+retention ends. --delete-audit-logs deletes both buckets too, which
+GOVERNANCE mode allows (needs s3:BypassGovernanceRetention) and COMPLIANCE
+mode does not.
 
 Afterwards the two KMS keys wait out their deletion window
 (kms_deletion_window_days: 30 by default, 7 in the local profile) and can be
@@ -33,7 +34,7 @@ Options:
   --local     destroy the deployment on the local AWS (see deploy.sh --local)
   --yes       do not ask for confirmation
   --delete-audit-logs
-              also delete the locked audit logs and their bucket (GOVERNANCE mode only)
+              also delete the audit logs and their buckets (GOVERNANCE mode only)
   --verbose   show Terraform's whole destroy output, not a progress line
   --log FILE  append Terraform's output to FILE (default: a fresh
               reports/destroy-<target>.log)
@@ -81,13 +82,14 @@ fi
 environment=$(output environment) || die "cannot read the deployment's outputs; was it deployed by this version?"
 images_bucket=$(output s3_bucket_name)
 logs_bucket=$(output logs_bucket_name)
+audit_bucket=$(output audit_bucket_name || true) # enable_cloudtrail; empty when off
 code_bucket=$(output code_bucket_name || true) # enable_code_signing; empty when off
 window=$(output kms_deletion_window_days || echo 7)
 lock=$(terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}" -json audit_log_object_lock 2>/dev/null || echo null)
 read -r lock_mode lock_days < <("$(project_python)" -c \
   'import json,sys; l=json.loads(sys.argv[1]) or {}; print(l.get("mode","none"), l.get("days",0))' "$lock")
 info "$resources resources in environment '$environment'"
-info "buckets: $images_bucket, $logs_bucket (audit logs: Object Lock $lock_mode, $lock_days days)"
+info "buckets: $images_bucket, $logs_bucket${audit_bucket:+, $audit_bucket (trail files: Object Lock $lock_mode, $lock_days days)}"
 
 if ((DELETE_AUDIT_LOGS)) && [[ $lock_mode == COMPLIANCE ]]; then
   die "the audit logs are under COMPLIANCE retention: no one can delete them early; run without --delete-audit-logs"
@@ -108,19 +110,25 @@ step "Emptying the buckets (every object version and delete marker)"
 if [[ -n $code_bucket ]]; then
   "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$code_bucket"
 fi
+log_buckets=("$logs_bucket")
+[[ -n $audit_bucket ]] && log_buckets+=("$audit_bucket")
+"$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$images_bucket"
 if ((DELETE_AUDIT_LOGS)); then
-  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$images_bucket"
-  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "$logs_bucket"
+  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "${log_buckets[@]}"
 else
-  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$images_bucket"
-  read -r kept_versions kept_bytes < <("$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --measure "$logs_bucket")
-  # Out of Terraform's hands, so that terraform destroy leaves it (and its
-  # policy, lifecycle and lock) in place.
-  terraform -chdir="$TF_DIR" state list "${STATE_ARGS[@]}" 2>/dev/null | { grep '^module\.pipeline\.module\.logs_bucket\.' || true; } |
-    xargs -r terraform -chdir="$TF_DIR" state rm "${STATE_ARGS[@]}" >/dev/null
+  kept_versions=0 kept_bytes=0
+  for bucket in "${log_buckets[@]}"; do
+    read -r versions bytes < <("$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --measure "$bucket")
+    kept_versions=$((kept_versions + versions)) kept_bytes=$((kept_bytes + bytes))
+  done
+  # Out of Terraform's hands, so that terraform destroy leaves them (and
+  # their policies, lifecycles and lock) in place.
+  terraform -chdir="$TF_DIR" state list "${STATE_ARGS[@]}" 2>/dev/null |
+    { grep -E '^module\.pipeline\.module\.(logs_bucket|audit_bucket\["this"\])\.' || true; } |
+    xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm "${STATE_ARGS[@]}" >/dev/null
   kept=$resources
   resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
-  info "s3://$logs_bucket: kept ($kept_versions object version(s), locked; $((kept - resources)) resources left out of the destroy)"
+  info "${log_buckets[*]}: kept ($kept_versions object version(s); $((kept - resources)) resources left out of the destroy)"
 fi
 
 step "terraform destroy ($resources resources)"
@@ -148,14 +156,18 @@ step "Destroyed"
 info "The KMS keys (data and security) are scheduled for deletion in $window days; until then they can be recovered"
 info "(INCIDENT_RESPONSE.md, 'Cancel a KMS key deletion')."
 if ((!DELETE_AUDIT_LOGS)); then
-  until_date=$(date -u -d "+${lock_days} days" +%Y-%m-%d)
   cost=$(awk -v b="$kept_bytes" 'BEGIN { printf "%.4f", b / 1024 / 1024 / 1024 * 0.023 }')
-  info "Kept: s3://$logs_bucket, $kept_versions audit log version(s), $kept_bytes bytes, locked ($lock_mode)"
-  info "until at most $until_date; the lifecycle then deletes them and the empty bucket costs nothing."
+  info "Kept: ${log_buckets[*]/#/s3://}: $kept_versions audit log version(s), $kept_bytes bytes"
+  if ((lock_days > 0)); then
+    info "The trail's files in s3://$audit_bucket are locked ($lock_mode) until at most $(date -u -d "+${lock_days} days" +%Y-%m-%d);"
+    info "the lifecycles then delete every log and the empty buckets cost nothing."
+  else
+    info "Their lifecycles delete the logs when access_log_retention_days ends; empty buckets cost nothing."
+  fi
   info "Storage: about USD $cost a month (S3 Standard, USD 0.023 per GB-month: https://aws.amazon.com/s3/pricing/)."
-  info "CloudTrail files in it are encrypted with that KMS key: read or copy them before it is deleted."
+  [[ -z $audit_bucket ]] || info "The trail's files are encrypted with the security key: read or copy them before it is deleted."
   [[ $lock_mode == GOVERNANCE ]] && info "To delete them now: $(basename "$0") --delete-audit-logs (needs s3:BypassGovernanceRetention)."
-  info "A new deployment under the same names needs that bucket gone or imported (terraform import)."
+  info "A new deployment under the same names needs those buckets gone or imported (terraform import)."
 else
   info "The audit logs were deleted. Nothing else of this stack remains."
 fi

@@ -235,10 +235,12 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     aws = deployment.client
 
     logs_bucket = loop["outputs"]["logs_bucket_name"]
-    assert [b["Name"] for b in aws("s3").list_buckets()["Buckets"]] == [logs_bucket]
-    assert f"Kept: s3://{logs_bucket}" in destroy.stdout
+    audit_bucket = loop["outputs"]["audit_bucket_name"]
+    kept = sorted(b["Name"] for b in aws("s3").list_buckets()["Buckets"])
+    assert kept == sorted([logs_bucket, audit_bucket])
+    assert f"Kept: s3://{logs_bucket} s3://{audit_bucket}" in destroy.stdout
     assert "--delete-audit-logs" in destroy.stdout
-    lock = aws("s3").get_object_lock_configuration(Bucket=logs_bucket)["ObjectLockConfiguration"]
+    lock = aws("s3").get_object_lock_configuration(Bucket=audit_bucket)["ObjectLockConfiguration"]
     retention = lock["Rule"]["DefaultRetention"]  # moto adds "Years": 0 beside "Days"
     assert (retention["Mode"], retention["Days"]) == ("GOVERNANCE", 365)
     assert aws("dynamodb").list_tables()["TableNames"] == []

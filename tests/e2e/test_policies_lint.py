@@ -53,15 +53,16 @@ def test_parliament_finds_nothing_above_low_but_the_known_findings(documents):
 
 
 def test_destroy_with_delete_audit_logs_removes_the_locked_logs_too(deployment, documents):
-    # Arrange: an audit log file under the bucket's default GOVERNANCE retention,
-    # which a plain delete cannot remove.
-    logs_bucket = deployment.outputs()["logs_bucket_name"]
+    # Arrange: a trail file under the audit bucket's default GOVERNANCE
+    # retention, which a plain delete cannot remove, and an access log.
+    outputs = deployment.outputs()
     s3 = deployment.client("s3")
-    version = s3.put_object(Bucket=logs_bucket, Key="AWSLogs/trail.json.gz", Body=b"{}")[
-        "VersionId"
-    ]
-    with pytest.raises(ClientError, match="object lock"):
-        s3.delete_object(Bucket=logs_bucket, Key="AWSLogs/trail.json.gz", VersionId=version)
+    key = "cloudtrail/AWSLogs/123456789012/CloudTrail/trail.json.gz"
+    version = s3.put_object(Bucket=outputs["audit_bucket_name"], Key=key, Body=b"{}")["VersionId"]
+    s3.put_object(Bucket=outputs["logs_bucket_name"], Key="s3-access-logs/log", Body=b"-")
+    with pytest.raises(ClientError) as refused:
+        s3.delete_object(Bucket=outputs["audit_bucket_name"], Key=key, VersionId=version)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
 
     # Act
     destroy = deployment.script("destroy.sh", "--local", "--yes", "--delete-audit-logs")
