@@ -183,3 +183,24 @@ run "cis_3_0_0_uses_its_regional_standards_arn" {
     error_message = "CIS 3.0.0 (the default) must be subscribed by its regional standards ARN."
   }
 }
+
+run "cis_5_0_0_uses_its_regional_standards_arn" {
+  command = plan
+
+  module {
+    source = "./modules/account-baseline"
+  }
+
+  variables {
+    name                    = "image-processor-prod"
+    enable_guardduty        = false
+    enable_config           = false
+    enable_cloudtrail       = false
+    securityhub_cis_version = "5.0.0"
+  }
+
+  assert {
+    condition     = aws_securityhub_standards_subscription.this["cis"].standards_arn == "arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/5.0.0"
+    error_message = "CIS 5.0.0 must be subscribed by its regional standards ARN."
+  }
+}

@@ -86,7 +86,7 @@ run "rejects_a_project_name_too_long_for_bucket_names" {
 run "rejects_a_cis_version_security_hub_does_not_offer" {
   command = plan
   variables {
-    securityhub_cis_version = "5.0.0"
+    securityhub_cis_version = "4.0.0"
   }
   expect_failures = [var.securityhub_cis_version]
 }

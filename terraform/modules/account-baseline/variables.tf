@@ -44,13 +44,13 @@ variable "enable_cloudtrail" {
 }
 
 variable "securityhub_cis_version" {
-  description = "Version of the CIS AWS Foundations Benchmark standard to subscribe to in Security Hub: 1.2.0, 1.4.0 or 3.0.0, the versions the Security Hub user guide lists (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-standards-cis.html; it lists no 5.0.0)."
+  description = "Version of the CIS AWS Foundations Benchmark standard to subscribe to in Security Hub: 1.2.0, 1.4.0, 3.0.0 or 5.0.0, the versions the Security Hub user guide lists (https://docs.aws.amazon.com/securityhub/latest/userguide/cis-aws-foundations-benchmark.html). SECURITY.md numbers the CIS controls as v3.0.0 does."
   type        = string
   default     = "3.0.0"
 
   validation {
-    condition     = contains(["1.2.0", "1.4.0", "3.0.0"], var.securityhub_cis_version)
-    error_message = "securityhub_cis_version must be 1.2.0, 1.4.0 or 3.0.0 (the versions Security Hub offers)."
+    condition     = contains(["1.2.0", "1.4.0", "3.0.0", "5.0.0"], var.securityhub_cis_version)
+    error_message = "securityhub_cis_version must be 1.2.0, 1.4.0, 3.0.0 or 5.0.0 (the versions Security Hub offers)."
   }
 }
 
