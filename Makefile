@@ -118,8 +118,8 @@ $(MUTATION_STAMP): $(VENV_STAMP) requirements-mutation.txt
 	@touch $@
 
 .PHONY: mutation
-mutation: $(MUTATION_STAMP) ## Mutation score of lambda/ per file (hours; FILES=lambda/storage.py for one file)
-	$(BIN)/python scripts/mutation.py $(if $(FILES),--files $(FILES))
+mutation: $(MUTATION_STAMP) ## Mutation score of lambda/ per file (hours; FILES=lambda/storage.py for one file, SAMPLE=70 for 70 random mutants a file)
+	$(BIN)/python scripts/mutation.py $(if $(FILES),--files $(FILES)) $(if $(SAMPLE),--sample $(SAMPLE))
 
 .PHONY: fuzz
 fuzz: $(VENV_STAMP) ## Long fuzzing run of the decoder path (5,000 examples per property)
