@@ -239,6 +239,7 @@ def test_a_checkov_id_in_the_register_is_a_checkov_skip_on_the_same_resource():
 MODULE_DIRS = {
     "module.pipeline.module.images_bucket": "modules/hardened-bucket",
     "module.pipeline.module.logs_bucket": "modules/hardened-bucket",
+    "module.pipeline.module.audit_bucket": "modules/hardened-bucket",
     "module.pipeline": "modules/image-pipeline",
     "module.account_baseline": "modules/account-baseline",
 }
