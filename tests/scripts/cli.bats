@@ -5,7 +5,8 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh)
-PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.py)
+PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.py local_invoke.py
+  audit_policies.py audit_report.py mutation.py)
 
 @test "every script prints its usage with --help and -h" {
   for script in "${SCRIPTS[@]}"; do
@@ -58,6 +59,31 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
     run --separate-stderr "$PY" "$REPO_ROOT/scripts/$helper" --no-such-option
     [ "$status" -eq 2 ] || { echo "$helper exited $status"; return 1; }
     [[ $stderr == *"usage:"* && $stderr != *Traceback* ]] || { echo "$helper said: $stderr"; return 1; }
+  done
+}
+
+@test "a Python helper given a missing file says which, in one line, without a traceback" {
+  missing="$BATS_TEST_TMPDIR/no-such-dir/file.json"
+  for args in "audit_report.py --compare-only $missing" \
+    "audit_report.py --findings $missing --state $missing" \
+    "audit_policies.py --summary $missing" \
+    "lib/terraform_progress.py run --label x --log $missing -- true"; do
+    read -ra words <<<"$args"
+    run --separate-stderr "$PY" "$REPO_ROOT/scripts/${words[0]}" "${words[@]:1}"
+    [ "$status" -eq 2 ] || { echo "$args exited $status: $stderr"; return 1; }
+    [[ $stderr == *"$missing: No such file or directory"* && $stderr != *Traceback* ]] ||
+      { echo "$args said: $stderr"; return 1; }
+  done
+}
+
+@test "the Python helpers that talk to AWS name an unreachable endpoint instead of a traceback" {
+  for args in "local_lambda.py --once --function f --bucket b" "audit_policies.py --out $BATS_TEST_TMPDIR/p.json"; do
+    read -ra words <<<"$args"
+    run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
+      AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/${words[0]}" "${words[@]:1}"
+    [ "$status" -eq 1 ] || { echo "$args exited $status: $stderr"; return 1; }
+    [[ $stderr == *"error: Could not connect to the endpoint URL"* && $stderr != *Traceback* ]] ||
+      { echo "$args said: $stderr"; return 1; }
   done
 }
 
