@@ -155,3 +155,14 @@ PY
   [[ $stderr == *"--port needs a value"* ]]
   [[ $stderr == *"Usage:"* ]]
 }
+
+@test "env unsets a TF_CLI_CONFIG_FILE that names a missing file (terraform would warn on every command)" {
+  run env TF_CLI_CONFIG_FILE="$BATS_TEST_TMPDIR/missing.tfrc" "$REPO_ROOT/scripts/local_aws.sh" env --port 5701
+  [ "$status" -eq 0 ]
+  [[ $output == *"export AWS_ENDPOINT_URL=http://127.0.0.1:5701"* ]]
+  [[ $output == *"unset TF_CLI_CONFIG_FILE"* ]]
+
+  touch "$BATS_TEST_TMPDIR/present.tfrc"
+  run env TF_CLI_CONFIG_FILE="$BATS_TEST_TMPDIR/present.tfrc" "$REPO_ROOT/scripts/local_aws.sh" env --port 5701
+  [[ $output != *"TF_CLI_CONFIG_FILE"* ]]
+}
