@@ -113,3 +113,13 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
   [[ $stderr == *"the AWS endpoint could not be reached (http://127.0.0.1:9)"* ]]
   [[ $stderr != *"credentials"* ]]
 }
+
+@test "with no region configured (a fresh machine), preflight still names the unreachable endpoint" {
+  run --separate-stderr env -u AWS_REGION -u AWS_DEFAULT_REGION -u AWS_PROFILE \
+    AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_MAX_ATTEMPTS=1 \
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null "$REPO_ROOT/scripts/deploy.sh" --auto-approve
+
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"the AWS endpoint could not be reached (http://127.0.0.1:9)"* ]] || { echo "$stderr"; return 1; }
+  [[ $stderr != *"credentials"* && $stderr != *"region"* ]]
+}
