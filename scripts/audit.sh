@@ -125,7 +125,7 @@ run_prowler() {
     --no-banner --ignore-exit-code-3
 }
 timed "Prowler (${#SERVICES[@]} services)" run_prowler
-PROWLER_VERSION=$("$PROWLER_VENV/bin/prowler" --version 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)
+PROWLER_VERSION=$("$PROWLER_VENV/bin/prowler" --version 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | sed -n 1p)
 
 parliament_rc=0
 timed "parliament (every policy document)" \

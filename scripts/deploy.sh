@@ -123,7 +123,9 @@ if ! identity=$(aws sts get-caller-identity --region "${REGION:-us-east-1}" --ou
   esac
 fi
 read -r ACCOUNT ARN <<<"$identity"
-versions="terraform $(terraform version | head -n 1 | cut -d' ' -f2), aws-cli $(aws --version 2>&1 | cut -d' ' -f1 | cut -d/ -f2), python $(python3 --version | cut -d' ' -f2)"
+# (awk reads all of terraform's output: `| head -n 1` may exit first, and then
+# terraform's SIGPIPE, with pipefail, printed an error line on some runs.)
+versions="terraform $(terraform version | awk 'NR == 1 {print $2}'), aws-cli $(aws --version 2>&1 | cut -d' ' -f1 | cut -d/ -f2), python $(python3 --version | cut -d' ' -f2)"
 where=${LOCAL_AWS_DIR#"$REPO_ROOT"/}
 if ((QUIET)); then
   ok "preflight: $versions"

@@ -123,3 +123,23 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
   [[ $stderr == *"the AWS endpoint could not be reached (http://127.0.0.1:9)"* ]] || { echo "$stderr"; return 1; }
   [[ $stderr != *"credentials"* && $stderr != *"region"* ]]
 }
+
+@test "preflight reads terraform's version without an error line, however terraform writes it" {
+  repo=$(copy_repo)
+  rm "$repo/scripts/security_scan.sh" # deploy stops right after its preflight
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  # A terraform that writes its second line after a pause: a reader that exits
+  # after the first line makes that write fail with SIGPIPE.
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  printf '#!/bin/sh\necho "Terraform v9.9.9"\nsleep 0.5\necho "on linux_amd64"\n' >"$BATS_TEST_TMPDIR/bin/terraform"
+  chmod +x "$BATS_TEST_TMPDIR/bin/terraform"
+
+  run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" LOCAL_AWS_PORT="$port" \
+    "$repo/scripts/deploy.sh" --local --auto-approve
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null
+
+  [[ $output == *"terraform v9.9.9, aws-cli"* ]] || { echo "$output"; return 1; }
+  [[ $stderr != *"failed (line"* ]] || { echo "$stderr"; return 1; }
+  [[ $stderr == *"security scan failed"* ]]
+}
