@@ -29,7 +29,8 @@ happen, so the script refuses before it starts.
 
 Options:
   --local         deploy to the local AWS (moto's server, see 'make local-up'),
-                  with terraform/local.tfvars and a Terraform state of its own
+                  on port \$LOCAL_AWS_PORT (default 5055), with
+                  terraform/local.tfvars and a Terraform state of its own
                   in \$LOCAL_AWS_DIR (default .local-aws/)
   --auto-approve  apply the plan without asking
   --quiet         a summary line per step and a progress line while applying;
@@ -109,7 +110,10 @@ detail() {
 ((QUIET)) || step "Preflight ($TARGET)"
 require terraform aws python3
 if [[ $TARGET == local ]]; then
-  local_aws_answers || die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; start it with 'make local-up'"
+  if ! local_aws_answers; then
+    elsewhere=$(local_aws_elsewhere)
+    die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; ${elsewhere:-start it with 'make local-up'}"
+  fi
 fi
 REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}
 # Who you are does not depend on the region, but the CLI refuses to ask without
