@@ -42,23 +42,33 @@ help: ## Show this help
 need = @command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' was not found on PATH: $(2)" >&2; exit 1; }
 TERRAFORM_HINT := install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)
 
+# pip_install VENV ARGS: one line when it starts and one when it ends (with the
+# time); pip's own output goes to VENV/pip.log, and its end is shown on failure.
+# (Even with --quiet, pip prints a warning per package for each find-links or
+# index location of a machine's pip configuration that does not exist.)
+pip_install = @printf ' ..  pip install %s into %s\n' '$(2)' '$(1)'; start=$$SECONDS; \
+	if $(1)/bin/python -m pip install --quiet $(2) >>$(1)/pip.log 2>&1; then \
+	  printf ' ok  pip install %s into %s (%ss; output in %s)\n' '$(2)' '$(1)' $$((SECONDS - start)) '$(1)/pip.log'; \
+	else rc=$$?; tail -n 25 $(1)/pip.log >&2; \
+	  printf 'error: pip install %s into %s failed (exit %s); full output in %s\n' '$(2)' '$(1)' $$rc '$(1)/pip.log' >&2; exit $$rc; fi
+
 $(VENV_STAMP): requirements-dev.txt lambda/requirements.txt
 	@test -n "$(PYTHON)" || { echo "error: no python3 found: install Python >= 3.12 (3.13 preferred) or set PYTHON=/path/to/python3.13" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { echo "error: $(PYTHON) is older than 3.12: install Python >= 3.12 (3.13 preferred) or set PYTHON=/path/to/python3.13" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(call pip_install,$(VENV),--upgrade pip)
+	$(call pip_install,$(VENV),-r requirements-dev.txt)
 	@touch $@
 
 $(CHECKOV_STAMP): requirements-checkov.txt
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	$(call pip_install,$(CHECKOV_VENV),-r requirements-checkov.txt)
 	@touch $@
 
 # Prowler pins about a hundred packages of its own: a virtualenv of its own too.
 $(PROWLER_STAMP): requirements-prowler.txt
 	@test -x $(PROWLER_VENV)/bin/python || $(PYTHON) -m venv $(PROWLER_VENV)
-	$(PROWLER_VENV)/bin/python -m pip install --quiet -r requirements-prowler.txt
+	$(call pip_install,$(PROWLER_VENV),-r requirements-prowler.txt)
 	@touch $@
 
 .PHONY: setup
@@ -105,7 +115,7 @@ test-unit: $(VENV_STAMP) ## Unit tests only (seconds)
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt
-	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
+	$(call pip_install,$(VENV),-r requirements-bench.txt)
 	@touch $@
 
 .PHONY: bench
@@ -114,7 +124,7 @@ bench: $(BENCH_STAMP) ## Benchmark: processor vs naive Pillow vs pyvips, memory 
 
 MUTATION_STAMP := $(VENV)/.mutation-installed
 $(MUTATION_STAMP): $(VENV_STAMP) requirements-mutation.txt
-	$(BIN)/python -m pip install --quiet -r requirements-mutation.txt
+	$(call pip_install,$(VENV),-r requirements-mutation.txt)
 	@touch $@
 
 .PHONY: mutation

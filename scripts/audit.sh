@@ -17,7 +17,9 @@ usage() {
   cat <<USAGE
 Usage: $(basename "$0") [--keep] [--compare-only]
 
-  1. starts the local AWS (moto's server, port \$LOCAL_AWS_PORT)
+  1. starts the local AWS (moto's server, port \$LOCAL_AWS_PORT, state in
+     \$LOCAL_AWS_DIR, default .local-aws/); refuses when one runs there
+     already (a stack of yours from 'make local-deploy' is not touched)
   2. deploys the real stack: deploy.sh --local --auto-approve
   3. runs Prowler over: ${SERVICES[*]}
   4. runs parliament over every policy document of the deployment
@@ -60,7 +62,12 @@ fi
 [[ -x $PROWLER_VENV/bin/prowler ]] || die "Prowler not found in .venv-prowler; run 'make audit' (it installs it)"
 use_project_venv
 tidy_terraform_env
-require terraform aws curl
+require terraform aws
+# The audit deploys to, then destroys, the local AWS of .local-aws/: never a
+# stack of yours that 'make local-deploy' left running there.
+if "$REPO_ROOT/scripts/local_aws.sh" status >/dev/null 2>&1; then
+  die "a local AWS already runs on $LOCAL_AWS_ENDPOINT (make local-deploy): the audit would deploy over your stack and destroy it; remove it first ('./scripts/destroy.sh --local --yes', 'make local-down'), or choose another LOCAL_AWS_PORT and LOCAL_AWS_DIR"
+fi
 mkdir -p "$OUT_DIR"
 rm -rf "$OUT_DIR/prowler"
 : >"$LOG_FILE"
@@ -102,7 +109,7 @@ DEPLOYED=1
 timed "deploy the stack (scan, build, apply)" "$REPO_ROOT/scripts/deploy.sh" --local --auto-approve
 
 read_state() {
-  terraform -chdir="$REPO_ROOT/terraform" show -json "$REPO_ROOT/.local-aws/terraform.tfstate" >"$OUT_DIR/state.json"
+  terraform -chdir="$REPO_ROOT/terraform" show -json "$LOCAL_AWS_DIR/terraform.tfstate" >"$OUT_DIR/state.json"
 }
 timed "read the deployed state" read_state
 
@@ -118,7 +125,7 @@ run_prowler() {
     --no-banner --ignore-exit-code-3
 }
 timed "Prowler (${#SERVICES[@]} services)" run_prowler
-PROWLER_VERSION=$("$PROWLER_VENV/bin/prowler" --version 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)
+PROWLER_VERSION=$("$PROWLER_VENV/bin/prowler" --version 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | sed -n 1p)
 
 parliament_rc=0
 timed "parliament (every policy document)" \

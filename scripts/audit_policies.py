@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 with warnings.catch_warnings():
     # parliament 1.6.4 imports pkg_resources (deprecated) and leaves the files of
@@ -328,9 +328,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prefix", default="", help="only resources whose name contains this")
     args = parser.parse_args(argv)
     if args.summary:
-        report = json.loads(args.summary.read_text())
+        try:
+            report = json.loads(args.summary.read_text())
+        except OSError as e:
+            parser.error(f"cannot read {args.summary}: {e.strerror}")
+        except json.JSONDecodeError as e:
+            parser.error(f"{args.summary} is not JSON: {e}")
     elif args.out:
-        documents = collect(prefix=args.prefix)
+        try:
+            documents = collect(prefix=args.prefix)
+        except (BotoCoreError, ClientError) as e:
+            print(f"{parser.prog}: error: {e}", file=sys.stderr)
+            return 1
         findings = [finding for document in documents for finding in lint(document)]
         report = {
             "parliament_version": parliament.__version__,

@@ -364,18 +364,33 @@ def main(argv: list[str] | None = None) -> int:
                         help="re-compare an earlier audit.json with the register")  # fmt: skip
     args = parser.parse_args(argv)
 
-    register = read_register(args.security.read_text())
+    def read(path: Path) -> str:
+        try:
+            return path.read_text()
+        except OSError as e:
+            parser.error(f"cannot read {path}: {e.strerror}")
+
+    def read_json(path: Path) -> dict:
+        try:
+            return json.loads(read(path))
+        except json.JSONDecodeError as e:
+            parser.error(f"{path} is not JSON: {e}")
+
+    register = read_register(read(args.security))
     if args.compare_only:
-        report = compare(from_json(json.loads(args.compare_only.read_text())), register)
+        report = compare(from_json(read_json(args.compare_only)), register)
     else:
         if not (args.findings and args.state):
             parser.error("--findings and --state are required (or --compare-only)")
         report = classify(
-            read_findings(json.loads(args.findings.read_text())),
-            state_index(json.loads(args.state.read_text())),
+            read_findings(read_json(args.findings)),
+            state_index(read_json(args.state)),
             load_artefacts(),
         )
-        report.meta = json.loads(args.meta)
+        try:
+            report.meta = json.loads(args.meta)
+        except json.JSONDecodeError as e:
+            parser.error(f"--meta is not a JSON object: {e}")
         report = compare(report, register)
         args.out_dir.mkdir(parents=True, exist_ok=True)
         (args.out_dir / "audit.json").write_text(json.dumps(asdict(report), indent=2) + "\n")

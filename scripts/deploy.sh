@@ -14,7 +14,7 @@ TF_DIR="$REPO_ROOT/terraform"
 
 usage() {
   cat <<USAGE
-Usage: $(basename "$0") [--local] [--auto-approve] [--quiet] [--log FILE]
+Usage: $(basename "$0") [--local] [--auto-approve] [--quiet] [--log FILE] [--no-hints]
 
   1. preflight: tools and versions, and who you are (aws sts get-caller-identity)
   2. scripts/security_scan.sh: any failure stops here, before anything is built
@@ -23,12 +23,14 @@ Usage: $(basename "$0") [--local] [--auto-approve] [--quiet] [--log FILE]
   5. the outputs, and the command to upload a first image
 
 There is no option to skip the security scan. Without --auto-approve the
-plan is shown in full and applied only after you type 'yes'; with stdin not
-a terminal that cannot happen, so the script refuses before it starts.
+plan is shown in full (with --quiet: written to the log, whose path is shown)
+and applied only after you type 'yes'; with stdin not a terminal that cannot
+happen, so the script refuses before it starts.
 
 Options:
   --local         deploy to the local AWS (moto's server, see 'make local-up'),
-                  with terraform/local.tfvars and a Terraform state of its own
+                  on port \$LOCAL_AWS_PORT (default 5055), with
+                  terraform/local.tfvars and a Terraform state of its own
                   in \$LOCAL_AWS_DIR (default .local-aws/)
   --auto-approve  apply the plan without asking
   --quiet         a summary line per step and a progress line while applying;
@@ -108,9 +110,16 @@ detail() {
 ((QUIET)) || step "Preflight ($TARGET)"
 require terraform aws python3
 if [[ $TARGET == local ]]; then
-  local_aws_answers || die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; start it with 'make local-up'"
+  if ! local_aws_answers; then
+    elsewhere=$(local_aws_elsewhere)
+    die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; ${elsewhere:-start it with 'make local-up'}"
+  fi
 fi
-if ! identity=$(aws sts get-caller-identity --output text --query '[Account, Arn]' 2>&1); then
+REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}
+# Who you are does not depend on the region, but the CLI refuses to ask without
+# one ("You must specify a region"), which is no credentials problem: Terraform
+# deploys to var.aws_region (us-east-1 by default) anyway.
+if ! identity=$(aws sts get-caller-identity --region "${REGION:-us-east-1}" --output text --query '[Account, Arn]' 2>&1); then
   case $identity in
     *"Could not connect to the endpoint URL"* | *"Connect timeout on endpoint URL"*)
       die "the AWS endpoint could not be reached (${AWS_ENDPOINT_URL:-the public AWS endpoint}): ${identity##*: }" ;;
@@ -118,8 +127,9 @@ if ! identity=$(aws sts get-caller-identity --output text --query '[Account, Arn
   esac
 fi
 read -r ACCOUNT ARN <<<"$identity"
-REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}
-versions="terraform $(terraform version | head -n 1 | cut -d' ' -f2), aws-cli $(aws --version 2>&1 | cut -d' ' -f1 | cut -d/ -f2), python $(python3 --version | cut -d' ' -f2)"
+# (awk reads all of terraform's output: `| head -n 1` may exit first, and then
+# terraform's SIGPIPE, with pipefail, printed an error line on some runs.)
+versions="terraform $(terraform version | awk 'NR == 1 {print $2}'), aws-cli $(aws --version 2>&1 | cut -d' ' -f1 | cut -d/ -f2), python $(python3 --version | cut -d' ' -f2)"
 where=${LOCAL_AWS_DIR#"$REPO_ROOT"/}
 if ((QUIET)); then
   ok "preflight: $versions"
@@ -176,6 +186,7 @@ case $plan_rc in
     read -r add change destroy < <(sed -E 's/^([0-9]+) to add, ([0-9]+) to change, ([0-9]+) to destroy.*/\1 \2 \3/' <<<"$summary")
     ((QUIET)) && ok "plan: $summary ($(elapsed "$plan_start"))"
     if ((!AUTO_APPROVE)); then
+      ((QUIET)) && info "the plan in full: ${LOG_FILE#"$REPO_ROOT"/} (section '### terraform plan')"
       read -r -p "Apply this plan to account $ACCOUNT? Type 'yes' to continue: " answer
       [[ $answer == yes ]] || die "not applied (you answered '$answer'); nothing was changed"
     fi
@@ -217,8 +228,15 @@ fi
 ((HINTS)) || exit 0
 printf '\nTry it:\n'
 if [[ $TARGET == local ]]; then
-  printf '  AWS_ENDPOINT_URL=%s aws s3 cp image.png s3://%s/uploads/\n' "$LOCAL_AWS_ENDPOINT" "$bucket"
-  printf '  make local-process   # the local AWS cannot run Lambda code; this delivers the event\n'
+  # Runnable as printed in a fresh shell: the local AWS's dummy keys come with
+  # the env command, the aws CLI from .venv; a port or directory of your own is named.
+  where_env=""
+  [[ $LOCAL_AWS_PORT == 5055 ]] || where_env+="LOCAL_AWS_PORT=$LOCAL_AWS_PORT "
+  [[ $LOCAL_AWS_DIR == "$REPO_ROOT/.local-aws" ]] || where_env+="LOCAL_AWS_DIR=$where "
+  # shellcheck disable=SC2016 # printed for the user to type
+  printf '  eval "$(%sscripts/local_aws.sh env)"   # this shell: aws, boto3 and terraform use the local AWS\n' "$where_env"
+  printf '  .venv/bin/aws s3 cp image.png s3://%s/uploads/\n' "$bucket"
+  printf '  %smake local-process   # the local AWS cannot run Lambda code; this delivers the event\n' "$where_env"
 else
   printf '  aws s3 cp image.png s3://%s/uploads/\n' "$bucket"
   # shellcheck disable=SC2016 # printed for the user to type, not expanded here

@@ -31,13 +31,14 @@ Afterwards the two KMS keys wait out their deletion window
 recovered until then; see INCIDENT_RESPONSE.md.
 
 Options:
-  --local     destroy the deployment on the local AWS (see deploy.sh --local)
+  --local     destroy the deployment on the local AWS (see deploy.sh --local;
+              its port: \$LOCAL_AWS_PORT, default 5055)
   --yes       do not ask for confirmation
   --delete-audit-logs
               also delete the audit logs and their buckets (GOVERNANCE mode only)
   --verbose   show Terraform's whole destroy output, not a progress line
-  --log FILE  append Terraform's output to FILE (default: a fresh
-              reports/destroy-<target>.log)
+  --log FILE  without --verbose: append Terraform's output to FILE (default:
+              a fresh reports/destroy-<target>.log)
   -h, --help  show this help
 USAGE
 }
@@ -77,6 +78,8 @@ if ((resources == 0)); then
   exit 0
 fi
 if [[ $TARGET == local ]] && ! local_aws_answers; then
+  elsewhere=$(local_aws_elsewhere)
+  [[ -z $elsewhere ]] || die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; $elsewhere"
   die "the local AWS is not running at $LOCAL_AWS_ENDPOINT (a new one starts empty: 'make local-up' discards this state)"
 fi
 environment=$(output environment) || die "cannot read the deployment's outputs; was it deployed by this version?"

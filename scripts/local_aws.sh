@@ -17,7 +17,8 @@ Commands:
   start    start the server unless it already runs; wait until it answers
   stop     stop exactly the process that 'start' started (pid file)
   status   say whether it runs and answers on the port; exit 1 if not
-  env      print the exports that point aws, boto3 and terraform at it:
+  env      print the exports that point aws, boto3 and terraform at it
+           (and unset a TF_CLI_CONFIG_FILE that names a missing file):
            eval "\$($(basename "$0") env)"
 
 Options:
@@ -137,6 +138,11 @@ export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
 export TF_DATA_DIR=$TF_DATA_DIR
 unset AWS_PROFILE AWS_SESSION_TOKEN
 ENV
+  # As the scripts do (tidy_terraform_env): a TF_CLI_CONFIG_FILE naming a
+  # missing file only makes every terraform command of yours print a warning.
+  if [[ -n ${TF_CLI_CONFIG_FILE:-} && ! -f $TF_CLI_CONFIG_FILE ]]; then
+    printf 'unset TF_CLI_CONFIG_FILE\n'
+  fi
 }
 
 command=""

@@ -41,6 +41,7 @@ from pathlib import Path
 from urllib.parse import quote_plus, urlencode
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Beside the local stack's state (LOCAL_AWS_DIR, as in scripts/lib/common.sh),
@@ -320,6 +321,9 @@ def main() -> int:
         return deliver(args.function, args.bucket, args.watch, args.interval)
     except KeyboardInterrupt:
         return 0
+    except (BotoCoreError, ClientError) as e:
+        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

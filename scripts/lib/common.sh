@@ -125,6 +125,17 @@ use_local_aws() {
   export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
 }
 
+# local_aws_elsewhere: when the local AWS of LOCAL_AWS_DIR runs on another
+# port than LOCAL_AWS_PORT (a stack deployed with LOCAL_AWS_PORT=N), what to
+# do about it, for an error message; nothing otherwise.
+local_aws_elsewhere() {
+  local port
+  port=$(cat "$LOCAL_AWS_DIR/moto.port" 2>/dev/null) || return 0
+  [[ $port =~ ^[0-9]+$ && $port != "$LOCAL_AWS_PORT" ]] || return 0
+  printf "the local AWS of %s/ runs on port %s: run with LOCAL_AWS_PORT=%s\n" \
+    "${LOCAL_AWS_DIR#"$REPO_ROOT"/}" "$port" "$port"
+}
+
 # local_aws_answers: true when moto's server answers on LOCAL_AWS_ENDPOINT.
 # /moto-api/config is a few bytes whatever the server holds (its state dump,
 # /moto-api/data.json, is megabytes and fails once a Lambda function exists).

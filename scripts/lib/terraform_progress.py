@@ -139,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not command:
         parser.error("give the command to run after --")
+    try:
+        args.log.open("a").close()
+    except OSError as e:
+        parser.error(f"cannot write the log {args.log}: {e.strerror}")
     return run(args.label, args.total, args.log, command)
 
 

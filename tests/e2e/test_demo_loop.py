@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
 
 import pytest
 from PIL import Image
@@ -107,6 +108,28 @@ def test_a_second_deploy_says_nothing_to_change(loop):
     )
 
     assert "Nothing to change" in deploy.stdout
+
+
+def test_the_try_it_lines_upload_as_printed_in_a_fresh_shell(loop, tmp_path):
+    """deploy.sh's hint, typed into a shell with no AWS settings of its own."""
+    deploy = loop.get("second_deploy") or loop["deployment"].script(
+        "deploy.sh", "--local", "--auto-approve", "--quiet"
+    )
+    hint = deploy.stdout.split("Try it:\n", 1)[1].splitlines()
+    (tmp_path / "image.png").write_bytes(b"not even an image")
+    commands = "set -e\n" + "\n".join(line.strip() for line in hint[:2]).replace(
+        "image.png", str(tmp_path / "image.png")
+    )
+    fresh = {"HOME": str(tmp_path), "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+    typed = subprocess.run(
+        ["bash", "-c", commands], env=fresh, cwd=loop["deployment"].repo,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert typed.returncode == 0, commands + "\n" + typed.stderr
+    s3 = loop["deployment"].client("s3")
+    s3.head_object(Bucket=loop["outputs"]["s3_bucket_name"], Key="uploads/image.png")
 
 
 @pytest.mark.parametrize(

@@ -47,3 +47,49 @@ bats_require_minimum_version 1.5.0
   [ "$status" -eq 1 ]
   [[ $output == *"STALE REGISTER    s3_bucket_object_lock on module.pipeline.module.images_bucket.aws_s3_bucket.this (no FAIL)"* ]]
 }
+
+# fake_prowler REPO: a stand-in .venv-prowler, so that audit.sh gets past its first check.
+fake_prowler() {
+  mkdir -p "$1/.venv-prowler/bin"
+  printf '#!/bin/sh\nexit 0\n' >"$1/.venv-prowler/bin/prowler"
+  chmod +x "$1/.venv-prowler/bin/prowler"
+}
+
+teardown() {
+  [[ -n ${repo:-} && -n ${port:-} ]] || return 0
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null 2>&1 || true
+}
+
+@test "audit needs no curl (it is not a project tool, and it never uses it)" {
+  repo=$(copy_repo)
+  fake_prowler "$repo"
+  # A PATH with every tool of this machine but curl.
+  nocurl="$BATS_TEST_TMPDIR/nocurl"
+  mkdir -p "$nocurl"
+  for dir in /usr/local/bin /usr/bin /bin; do
+    for tool in "$dir"/*; do
+      [[ $(basename "$tool") == curl || -e $nocurl/$(basename "$tool") ]] || ln -s "$tool" "$nocurl/"
+    done
+  done
+  # An invalid port makes the local AWS fail at once: the audit stops right after its checks.
+  run --separate-stderr env PATH="$nocurl" LOCAL_AWS_PORT=not-a-port "$repo/scripts/audit.sh"
+  [ "$status" -ne 0 ]
+  [[ $stderr != *"'curl' was not found"* ]] || { echo "$stderr"; return 1; }
+  [[ $output == *"start the local AWS"* ]] || { echo "$output"; return 1; }
+}
+
+@test "audit refuses to deploy over, and destroy, a local stack of yours that runs on its port" {
+  repo=$(copy_repo)
+  fake_prowler "$repo"
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  pid=$(cat "$repo/.local-aws/moto.pid")
+
+  run --separate-stderr env LOCAL_AWS_PORT="$port" "$repo/scripts/audit.sh"
+
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"a local AWS already runs on http://127.0.0.1:$port"*"would deploy over your stack"* ]] ||
+    { echo "$stderr"; return 1; }
+  [[ $output != *"deploy the stack"* ]]
+  kill -0 "$pid"
+}

@@ -5,7 +5,8 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh)
-PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.py)
+PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.py local_invoke.py
+  audit_policies.py audit_report.py mutation.py)
 
 @test "every script prints its usage with --help and -h" {
   for script in "${SCRIPTS[@]}"; do
@@ -61,6 +62,31 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
   done
 }
 
+@test "a Python helper given a missing file says which, in one line, without a traceback" {
+  missing="$BATS_TEST_TMPDIR/no-such-dir/file.json"
+  for args in "audit_report.py --compare-only $missing" \
+    "audit_report.py --findings $missing --state $missing" \
+    "audit_policies.py --summary $missing" \
+    "lib/terraform_progress.py run --label x --log $missing -- true"; do
+    read -ra words <<<"$args"
+    run --separate-stderr "$PY" "$REPO_ROOT/scripts/${words[0]}" "${words[@]:1}"
+    [ "$status" -eq 2 ] || { echo "$args exited $status: $stderr"; return 1; }
+    [[ $stderr == *"$missing: No such file or directory"* && $stderr != *Traceback* ]] ||
+      { echo "$args said: $stderr"; return 1; }
+  done
+}
+
+@test "the Python helpers that talk to AWS name an unreachable endpoint instead of a traceback" {
+  for args in "local_lambda.py --once --function f --bucket b" "audit_policies.py --out $BATS_TEST_TMPDIR/p.json"; do
+    read -ra words <<<"$args"
+    run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
+      AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/${words[0]}" "${words[@]:1}"
+    [ "$status" -eq 1 ] || { echo "$args exited $status: $stderr"; return 1; }
+    [[ $stderr == *"error: Could not connect to the endpoint URL"* && $stderr != *Traceback* ]] ||
+      { echo "$args said: $stderr"; return 1; }
+  done
+}
+
 @test "empty_bucket.py names an unreachable endpoint instead of a traceback" {
   run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
     AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/empty_bucket.py" some-bucket
@@ -86,4 +112,34 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
   [ "$status" -eq 1 ]
   [[ $stderr == *"the AWS endpoint could not be reached (http://127.0.0.1:9)"* ]]
   [[ $stderr != *"credentials"* ]]
+}
+
+@test "with no region configured (a fresh machine), preflight still names the unreachable endpoint" {
+  run --separate-stderr env -u AWS_REGION -u AWS_DEFAULT_REGION -u AWS_PROFILE \
+    AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_MAX_ATTEMPTS=1 \
+    AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null "$REPO_ROOT/scripts/deploy.sh" --auto-approve
+
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"the AWS endpoint could not be reached (http://127.0.0.1:9)"* ]] || { echo "$stderr"; return 1; }
+  [[ $stderr != *"credentials"* && $stderr != *"region"* ]]
+}
+
+@test "preflight reads terraform's version without an error line, however terraform writes it" {
+  repo=$(copy_repo)
+  rm "$repo/scripts/security_scan.sh" # deploy stops right after its preflight
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  # A terraform that writes its second line after a pause: a reader that exits
+  # after the first line makes that write fail with SIGPIPE.
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  printf '#!/bin/sh\necho "Terraform v9.9.9"\nsleep 0.5\necho "on linux_amd64"\n' >"$BATS_TEST_TMPDIR/bin/terraform"
+  chmod +x "$BATS_TEST_TMPDIR/bin/terraform"
+
+  run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" LOCAL_AWS_PORT="$port" \
+    "$repo/scripts/deploy.sh" --local --auto-approve
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null
+
+  [[ $output == *"terraform v9.9.9, aws-cli"* ]] || { echo "$output"; return 1; }
+  [[ $stderr != *"failed (line"* ]] || { echo "$stderr"; return 1; }
+  [[ $stderr == *"security scan failed"* ]]
 }

@@ -155,3 +155,32 @@ PY
   [[ $stderr == *"--port needs a value"* ]]
   [[ $stderr == *"Usage:"* ]]
 }
+
+@test "env unsets a TF_CLI_CONFIG_FILE that names a missing file (terraform would warn on every command)" {
+  run env TF_CLI_CONFIG_FILE="$BATS_TEST_TMPDIR/missing.tfrc" "$REPO_ROOT/scripts/local_aws.sh" env --port 5701
+  [ "$status" -eq 0 ]
+  [[ $output == *"export AWS_ENDPOINT_URL=http://127.0.0.1:5701"* ]]
+  [[ $output == *"unset TF_CLI_CONFIG_FILE"* ]]
+
+  touch "$BATS_TEST_TMPDIR/present.tfrc"
+  run env TF_CLI_CONFIG_FILE="$BATS_TEST_TMPDIR/present.tfrc" "$REPO_ROOT/scripts/local_aws.sh" env --port 5701
+  [[ $output != *"TF_CLI_CONFIG_FILE"* ]]
+}
+
+@test "destroy and deploy on the default port name the port the local AWS of the stack runs on" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  fake_state "$repo/.local-aws/terraform.tfstate"
+  other=$(free_port)
+
+  run --separate-stderr env LOCAL_AWS_PORT="$other" "$repo/scripts/destroy.sh" --local --yes
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"not running at http://127.0.0.1:$other; the local AWS of .local-aws/ runs on port $port: run with LOCAL_AWS_PORT=$port"* ]] ||
+    { echo "$stderr"; return 1; }
+
+  run --separate-stderr env LOCAL_AWS_PORT="$other" "$repo/scripts/deploy.sh" --local --auto-approve
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"the local AWS of .local-aws/ runs on port $port: run with LOCAL_AWS_PORT=$port"* ]] ||
+    { echo "$stderr"; return 1; }
+}
