@@ -88,7 +88,7 @@ logs_bucket=$(output logs_bucket_name)
 audit_bucket=$(output audit_bucket_name || true) # enable_cloudtrail; empty when off
 code_bucket=$(output code_bucket_name || true) # enable_code_signing; empty when off
 window=$(output kms_deletion_window_days || echo 7)
-lock=$(terraform -chdir="$TF_DIR" output "${STATE_ARGS[@]}" -json audit_log_object_lock 2>/dev/null || echo null)
+lock=$(terraform -chdir="$TF_DIR" output -json audit_log_object_lock 2>/dev/null || echo null)
 read -r lock_mode lock_days < <("$(project_python)" -c \
   'import json,sys; l=json.loads(sys.argv[1]) or {}; print(l.get("mode","none"), l.get("days",0))' "$lock")
 info "$resources resources in environment '$environment'"
@@ -126,9 +126,9 @@ else
   done
   # Out of Terraform's hands, so that terraform destroy leaves them (and
   # their policies, lifecycles and lock) in place.
-  terraform -chdir="$TF_DIR" state list "${STATE_ARGS[@]}" 2>/dev/null |
+  terraform -chdir="$TF_DIR" state list 2>/dev/null |
     { grep -E '^module\.pipeline\.module\.(logs_bucket|audit_bucket\["this"\])\.' || true; } |
-    xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm "${STATE_ARGS[@]}" >/dev/null
+    xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm >/dev/null
   kept=$resources
   resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
   info "${log_buckets[*]}: kept ($kept_versions object version(s); $((kept - resources)) resources left out of the destroy)"
