@@ -159,7 +159,7 @@ step "Destroyed"
 info "The KMS keys (data and security) are scheduled for deletion in $window days; until then they can be recovered"
 info "(INCIDENT_RESPONSE.md, 'Cancel a KMS key deletion')."
 if ((!DELETE_AUDIT_LOGS)); then
-  cost=$(awk -v b="$kept_bytes" 'BEGIN { printf "%.4f", b / 1024 / 1024 / 1024 * 0.023 }')
+  cost=$(awk -v b="$kept_bytes" 'BEGIN { c = b / 1024 / 1024 / 1024 * 0.023; if (c < 0.01) print "less than USD 0.01"; else printf "about USD %.2f", c }')
   info "Kept: ${log_buckets[*]/#/s3://}: $kept_versions audit log version(s), $kept_bytes bytes"
   if ((lock_days > 0)); then
     info "The trail's files in s3://$audit_bucket are locked ($lock_mode) until at most $(date -u -d "+${lock_days} days" +%Y-%m-%d);"
@@ -167,7 +167,7 @@ if ((!DELETE_AUDIT_LOGS)); then
   else
     info "Their lifecycles delete the logs when access_log_retention_days ends; empty buckets cost nothing."
   fi
-  info "Storage: about USD $cost a month (S3 Standard, USD 0.023 per GB-month: https://aws.amazon.com/s3/pricing/)."
+  info "Storage: $cost a month (S3 Standard, USD 0.023 per GB-month: https://aws.amazon.com/s3/pricing/)."
   [[ -z $audit_bucket ]] || info "The trail's files are encrypted with the security key: read or copy them before it is deleted."
   [[ $lock_mode == GOVERNANCE ]] && info "To delete them now: $(basename "$0") --delete-audit-logs (needs s3:BypassGovernanceRetention)."
   info "A new deployment under the same names needs those buckets gone or imported (terraform import)."
