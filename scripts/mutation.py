@@ -151,7 +151,7 @@ def run_mutmut(files: list[str], started: float, *, list_only: bool = False) -> 
 
 
 def sample_ids(files: list[str], per_file: int, seed: int) -> list[int]:
-    """Mutant ids of mutmut's cache, up to per_file drawn at random from each file."""
+    """Mutant ids of mutmut's cache: up to per_file drawn at random a file, in random order."""
     with sqlite3.connect(f"file:{WORK / '.mutmut-cache'}?mode=ro", uri=True) as db:
         rows = db.execute(
             "SELECT f.filename, m.id FROM Mutant m JOIN Line l ON m.line = l.id"
@@ -164,7 +164,8 @@ def sample_ids(files: list[str], per_file: int, seed: int) -> list[int]:
     chosen = [
         m for name in files for m in rng.sample(by_file[name], min(per_file, len(by_file[name])))
     ]
-    return sorted(chosen)
+    rng.shuffle(chosen)  # files interleaved: an interrupted run is still a random sample of each
+    return chosen
 
 
 def run_sample(files: list[str], ids: list[int], started: float) -> int:
