@@ -432,7 +432,7 @@ run "every_bucket_policy_denies_requests_without_tls" {
 
   assert {
     condition = alltrue([for b in [module.images_bucket, module.logs_bucket, module.audit_bucket["this"]] :
-      anytrue([for s in jsondecode(b.policy).Statement :
+      anytrue([for s in try(jsondecode(b.policy).Statement, []) :
         s.Effect == "Deny" && contains(flatten([s.Action]), "s3:*") && s.Principal == "*" &&
         toset(flatten([s.Resource])) == toset([b.arn, "${b.arn}/*"]) &&
         contains(flatten([try(s.Condition.Bool["aws:SecureTransport"], [])]), "false")
@@ -521,11 +521,11 @@ run "topics_and_queue_deny_requests_without_tls" {
   # policy can name (SNS refuses "sns:*" there), is denied without TLS.
   assert {
     condition = alltrue([for name, topic in aws_sns_topic_policy.this :
-      anytrue([for s in jsondecode(topic.policy).Statement :
+      anytrue([for s in try(jsondecode(topic.policy).Statement, []) :
         s.Effect == "Deny" && s.Principal == "*" &&
         contains(flatten([try(s.Condition.Bool["aws:SecureTransport"], [])]), "false") &&
         length(setsubtract(
-          toset(concat(flatten([for a in jsondecode(topic.policy).Statement : flatten([a.Action]) if a.Effect == "Allow"]), [
+          toset(concat(flatten([for a in try(jsondecode(topic.policy).Statement, []) : flatten([a.Action]) if a.Effect == "Allow"]), [
             "sns:AddPermission", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
             "sns:Publish", "sns:Receive", "sns:RemovePermission", "sns:SetTopicAttributes", "sns:Subscribe",
           ])),
@@ -536,7 +536,7 @@ run "topics_and_queue_deny_requests_without_tls" {
   }
   assert {
     condition = alltrue([for policy in [aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy] :
-      anytrue([for s in jsondecode(policy).Statement :
+      anytrue([for s in try(jsondecode(policy).Statement, []) :
         s.Effect == "Deny" && contains(flatten([s.Action]), "sqs:*") && s.Principal == "*" &&
         contains(flatten([try(s.Condition.Bool["aws:SecureTransport"], [])]), "false")
     ])])
@@ -668,7 +668,7 @@ run "function_is_hardened_and_reads_its_limits_from_terraform" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.reserved_concurrent_executions >= 1
+    condition     = try(aws_lambda_function.this.reserved_concurrent_executions >= 1, false)
     error_message = "The function must have reserved concurrency of at least 1 (a ceiling on cost and on a flood)."
   }
   assert {
