@@ -551,7 +551,10 @@ run "topics_and_queue_deny_requests_without_tls" {
 
 # Every grant to an AWS service names the resource it acts for (aws:SourceArn,
 # or an encryption context that names it), so that no other alarm, rule,
-# trail or bucket of the account can borrow it (the confused deputy).
+# trail or bucket of the account can borrow it (the confused deputy). A value
+# with a wildcard names no one resource: CloudTrail's encryption context
+# (trail/*) matches every trail of the account, so that grant counts as
+# scoped only through its aws:SourceArn.
 run "service_grants_name_their_source" {
   module {
     source = "./modules/image-pipeline"
@@ -564,16 +567,19 @@ run "service_grants_name_their_source" {
         [aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy],
         [for topic in aws_sns_topic_policy.this : topic.policy],
         ) : [
-        for s in jsondecode(policy).Statement : anytrue([
-          for key in flatten([for operator, pairs in try(s.Condition, {}) : keys(pairs)]) :
-          key == "aws:SourceArn" || startswith(key, "kms:EncryptionContext:")
-        ])
+        for s in jsondecode(policy).Statement : anytrue(flatten([
+          for operator, pairs in try(s.Condition, {}) : [
+            for key, values in pairs :
+            (key == "aws:SourceArn" || startswith(key, "kms:EncryptionContext:")) &&
+            alltrue([for v in flatten([values]) : !strcontains(v, "*")])
+          ]
+        ]))
         # AWS Config's documented bucket policy scopes by AWS:SourceAccount
         # only (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html);
         # those two are asserted below and registered in SECURITY.md.
         if s.Effect == "Allow" && can(s.Principal.Service) && !contains(["ConfigChecksBucket", "ConfigWritesSnapshots"], s.Sid)
     ]]))
-    error_message = "Every Allow to a service principal must carry aws:SourceArn (or an encryption context naming its resource)."
+    error_message = "Every Allow to a service principal must carry aws:SourceArn (or an encryption context naming its resource), without a wildcard."
   }
   assert {
     condition     = aws_lambda_permission.s3.source_arn == module.images_bucket.arn && aws_lambda_permission.s3.source_account == "123456789012"
