@@ -760,8 +760,8 @@ run "every_alarm_and_rule_pages_the_security_topic" {
 
   assert {
     condition = length(aws_cloudwatch_metric_alarm.this) > 0 && alltrue([for a in aws_cloudwatch_metric_alarm.this :
-    a.alarm_actions == toset([aws_sns_topic.this["security_alerts"].arn])])
-    error_message = "Every alarm must notify the security-alerts topic."
+    a.alarm_actions == toset([aws_sns_topic.this["security_alerts"].arn]) && a.actions_enabled != false])
+    error_message = "Every alarm must notify the security-alerts topic, with its actions enabled."
   }
   assert {
     condition = keys(aws_cloudwatch_event_target.this) == keys(aws_cloudwatch_event_rule.this) && alltrue([for t in aws_cloudwatch_event_target.this :
