@@ -704,8 +704,8 @@ run "function_is_hardened_and_reads_its_limits_from_terraform" {
   assert {
     condition = (aws_lambda_function.this.environment[0].variables.PROCESSING_INDEX == one(aws_dynamodb_table.this.global_secondary_index).name &&
       one(aws_dynamodb_table.this.global_secondary_index).hash_key == "lease_until" &&
-    aws_lambda_function.this.environment[0].variables.STUCK_AFTER_S == "900")
-    error_message = "The sweep must scan the table's index on lease_until (PROCESSING_INDEX) and wait STUCK_AFTER_S (900 by default)."
+    aws_lambda_function.this.environment[0].variables.STUCK_AFTER_S == tostring(var.stuck_after_s))
+    error_message = "The sweep must scan the table's index on lease_until (PROCESSING_INDEX) and wait stuck_after_s (STUCK_AFTER_S)."
   }
 }
 
@@ -1009,7 +1009,7 @@ run "code_signing_is_off_by_default_in_the_module" {
 
   assert {
     condition = (length(aws_lambda_code_signing_config.this) == 0 && length(module.code_bucket) == 0 &&
-    aws_lambda_function.this.filename == "tests/fixtures/placeholder.zip" && aws_lambda_function.this.code_signing_config_arn == null)
+    aws_lambda_function.this.filename == var.lambda_package_path && aws_lambda_function.this.code_signing_config_arn == null)
     error_message = "Off (the module's default): the package file is deployed as it is, and nothing of Signer is created."
   }
 }
