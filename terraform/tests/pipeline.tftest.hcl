@@ -567,7 +567,7 @@ run "service_grants_name_their_source" {
         [aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy],
         [for topic in aws_sns_topic_policy.this : topic.policy],
         ) : [
-        for s in jsondecode(policy).Statement : anytrue(flatten([
+        for s in try(jsondecode(policy).Statement, []) : anytrue(flatten([
           for operator, pairs in try(s.Condition, {}) : [
             for key, values in pairs :
             (key == "aws:SourceArn" || startswith(key, "kms:EncryptionContext:")) &&
