@@ -432,7 +432,7 @@ run "every_bucket_policy_denies_requests_without_tls" {
 
   assert {
     condition = alltrue([for b in [module.images_bucket, module.logs_bucket, module.audit_bucket["this"]] :
-      anytrue([for s in jsondecode(b.policy).Statement :
+      anytrue([for s in try(jsondecode(b.policy).Statement, []) :
         s.Effect == "Deny" && contains(flatten([s.Action]), "s3:*") && s.Principal == "*" &&
         toset(flatten([s.Resource])) == toset([b.arn, "${b.arn}/*"]) &&
         contains(flatten([try(s.Condition.Bool["aws:SecureTransport"], [])]), "false")
@@ -521,11 +521,11 @@ run "topics_and_queue_deny_requests_without_tls" {
   # policy can name (SNS refuses "sns:*" there), is denied without TLS.
   assert {
     condition = alltrue([for name, topic in aws_sns_topic_policy.this :
-      anytrue([for s in jsondecode(topic.policy).Statement :
+      anytrue([for s in try(jsondecode(topic.policy).Statement, []) :
         s.Effect == "Deny" && s.Principal == "*" &&
         contains(flatten([try(s.Condition.Bool["aws:SecureTransport"], [])]), "false") &&
         length(setsubtract(
-          toset(concat(flatten([for a in jsondecode(topic.policy).Statement : flatten([a.Action]) if a.Effect == "Allow"]), [
+          toset(concat(flatten([for a in try(jsondecode(topic.policy).Statement, []) : flatten([a.Action]) if a.Effect == "Allow"]), [
             "sns:AddPermission", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic",
             "sns:Publish", "sns:Receive", "sns:RemovePermission", "sns:SetTopicAttributes", "sns:Subscribe",
           ])),
@@ -536,7 +536,7 @@ run "topics_and_queue_deny_requests_without_tls" {
   }
   assert {
     condition = alltrue([for policy in [aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy] :
-      anytrue([for s in jsondecode(policy).Statement :
+      anytrue([for s in try(jsondecode(policy).Statement, []) :
         s.Effect == "Deny" && contains(flatten([s.Action]), "sqs:*") && s.Principal == "*" &&
         contains(flatten([try(s.Condition.Bool["aws:SecureTransport"], [])]), "false")
     ])])
@@ -551,7 +551,10 @@ run "topics_and_queue_deny_requests_without_tls" {
 
 # Every grant to an AWS service names the resource it acts for (aws:SourceArn,
 # or an encryption context that names it), so that no other alarm, rule,
-# trail or bucket of the account can borrow it (the confused deputy).
+# trail or bucket of the account can borrow it (the confused deputy). A value
+# with a wildcard names no one resource: CloudTrail's encryption context
+# (trail/*) matches every trail of the account, so that grant counts as
+# scoped only through its aws:SourceArn.
 run "service_grants_name_their_source" {
   module {
     source = "./modules/image-pipeline"
@@ -564,16 +567,19 @@ run "service_grants_name_their_source" {
         [aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy],
         [for topic in aws_sns_topic_policy.this : topic.policy],
         ) : [
-        for s in jsondecode(policy).Statement : anytrue([
-          for key in flatten([for operator, pairs in try(s.Condition, {}) : keys(pairs)]) :
-          key == "aws:SourceArn" || startswith(key, "kms:EncryptionContext:")
-        ])
+        for s in try(jsondecode(policy).Statement, []) : anytrue(flatten([
+          for operator, pairs in try(s.Condition, {}) : [
+            for key, values in pairs :
+            (key == "aws:SourceArn" || startswith(key, "kms:EncryptionContext:")) &&
+            alltrue([for v in flatten([values]) : !strcontains(v, "*")])
+          ]
+        ]))
         # AWS Config's documented bucket policy scopes by AWS:SourceAccount
         # only (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html);
         # those two are asserted below and registered in SECURITY.md.
         if s.Effect == "Allow" && can(s.Principal.Service) && !contains(["ConfigChecksBucket", "ConfigWritesSnapshots"], s.Sid)
     ]]))
-    error_message = "Every Allow to a service principal must carry aws:SourceArn (or an encryption context naming its resource)."
+    error_message = "Every Allow to a service principal must carry aws:SourceArn (or an encryption context naming its resource), without a wildcard."
   }
   assert {
     condition     = aws_lambda_permission.s3.source_arn == module.images_bucket.arn && aws_lambda_permission.s3.source_account == "123456789012"
@@ -668,7 +674,7 @@ run "function_is_hardened_and_reads_its_limits_from_terraform" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.reserved_concurrent_executions >= 1
+    condition     = try(aws_lambda_function.this.reserved_concurrent_executions >= 1, false)
     error_message = "The function must have reserved concurrency of at least 1 (a ceiling on cost and on a flood)."
   }
   assert {
@@ -698,8 +704,8 @@ run "function_is_hardened_and_reads_its_limits_from_terraform" {
   assert {
     condition = (aws_lambda_function.this.environment[0].variables.PROCESSING_INDEX == one(aws_dynamodb_table.this.global_secondary_index).name &&
       one(aws_dynamodb_table.this.global_secondary_index).hash_key == "lease_until" &&
-    aws_lambda_function.this.environment[0].variables.STUCK_AFTER_S == "900")
-    error_message = "The sweep must scan the table's index on lease_until (PROCESSING_INDEX) and wait STUCK_AFTER_S (900 by default)."
+    aws_lambda_function.this.environment[0].variables.STUCK_AFTER_S == tostring(var.stuck_after_s))
+    error_message = "The sweep must scan the table's index on lease_until (PROCESSING_INDEX) and wait stuck_after_s (STUCK_AFTER_S)."
   }
 }
 
@@ -754,8 +760,8 @@ run "every_alarm_and_rule_pages_the_security_topic" {
 
   assert {
     condition = length(aws_cloudwatch_metric_alarm.this) > 0 && alltrue([for a in aws_cloudwatch_metric_alarm.this :
-    a.alarm_actions == toset([aws_sns_topic.this["security_alerts"].arn])])
-    error_message = "Every alarm must notify the security-alerts topic."
+    a.alarm_actions == toset([aws_sns_topic.this["security_alerts"].arn]) && a.actions_enabled != false])
+    error_message = "Every alarm must notify the security-alerts topic, with its actions enabled."
   }
   assert {
     condition = keys(aws_cloudwatch_event_target.this) == keys(aws_cloudwatch_event_rule.this) && alltrue([for t in aws_cloudwatch_event_target.this :
@@ -1003,7 +1009,7 @@ run "code_signing_is_off_by_default_in_the_module" {
 
   assert {
     condition = (length(aws_lambda_code_signing_config.this) == 0 && length(module.code_bucket) == 0 &&
-    aws_lambda_function.this.filename == "tests/fixtures/placeholder.zip" && aws_lambda_function.this.code_signing_config_arn == null)
+    aws_lambda_function.this.filename == var.lambda_package_path && aws_lambda_function.this.code_signing_config_arn == null)
     error_message = "Off (the module's default): the package file is deployed as it is, and nothing of Signer is created."
   }
 }

@@ -41,6 +41,19 @@ run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
     condition     = module.pipeline.cloudwatch_alarm_count <= 11
     error_message = "The default stack causes at most 11 alarms: the free 10 plus async-events-dropped (README, Cost); autoscaling alarms included."
   }
+  # A test cannot list the plan's resources by type, so cloudwatch_alarm_count
+  # sees only the resources it names. Those must be the only ones in the whole
+  # configuration (root and modules) that create alarms: one alarm resource
+  # (the map) and one scaling policy (the table's writes); an alarm or a
+  # scaling policy declared anywhere else would escape the budget. Checked
+  # here, under the mocked provider: pipeline.tftest.hcl's runs stop earlier,
+  # at the AWS call of a resource it does not override.
+  assert {
+    condition = module.pipeline.cloudwatch_alarm_count > 0 && [for kind in ["aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm", "aws_appautoscaling_policy"] :
+      length(flatten([for f in concat(tolist(fileset(".", "*.tf")), tolist(fileset(".", "modules/**/*.tf"))) : regexall("resource\\s+\"${kind}\"", file(f))]))
+    ] == [1, 0, 1]
+    error_message = "Only aws_cloudwatch_metric_alarm.this and aws_appautoscaling_policy.table_write may create alarms: count any other in cloudwatch_alarm_count."
+  }
 }
 
 run "code_signing_is_on_by_default" {
