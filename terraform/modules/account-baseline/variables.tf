@@ -55,8 +55,8 @@ variable "securityhub_cis_version" {
 }
 
 # ---------------------------------------------------------------------------
-# Where the trail and Config deliver (the image-pipeline module's logs bucket
-# and key grant exactly these)
+# Where the trail and Config deliver (the image-pipeline module's audit and
+# logs buckets and its key grant exactly these)
 # ---------------------------------------------------------------------------
 
 variable "logs_bucket_name" {

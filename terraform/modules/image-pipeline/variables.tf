@@ -319,7 +319,7 @@ variable "storage_alarm_threshold_gb" {
 # ---------------------------------------------------------------------------
 
 variable "cloudtrail_name" {
-  description = "Name of a trail in this account and region that writes into the logs bucket (under the cloudtrail_s3_key_prefix output) and encrypts with the module's key. The bucket and key policies grant exactly that trail. Null: no trail writes here."
+  description = "Name of a trail in this account and region that writes into the module's audit bucket (audit_bucket_name, under the cloudtrail_s3_key_prefix output; Object Lock) and encrypts with the module's security key. The bucket and key policies grant exactly that trail. Null: no trail writes here, and there is no audit bucket."
   type        = string
   default     = null
 
