@@ -115,11 +115,10 @@ if [[ $TARGET == local ]]; then
     die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; ${elsewhere:-start it with 'make local-up'}"
   fi
 fi
-REGION=${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}
-# Who you are does not depend on the region, but the CLI refuses to ask without
-# one ("You must specify a region"), which is no credentials problem: Terraform
-# deploys to var.aws_region (us-east-1 by default) anyway.
-if ! identity=$(aws sts get-caller-identity --region "${REGION:-us-east-1}" --output text --query '[Account, Arn]' 2>&1); then
+# Terraform deploys to var.aws_region, whatever the AWS CLI's own region is;
+# who you are does not depend on it, but the CLI refuses to ask without one.
+REGION=$(deploy_region)
+if ! identity=$(aws sts get-caller-identity --region "$REGION" --output text --query '[Account, Arn]' 2>&1); then
   case $identity in
     *"Could not connect to the endpoint URL"* | *"Connect timeout on endpoint URL"*)
       die "the AWS endpoint could not be reached (${AWS_ENDPOINT_URL:-the public AWS endpoint}): ${identity##*: }" ;;
@@ -135,12 +134,12 @@ if ((QUIET)); then
   ok "preflight: $versions"
   local_note=""
   [[ $TARGET == local ]] && local_note=", endpoint $AWS_ENDPOINT_URL, state in $where/"
-  info "account $ACCOUNT, region ${REGION:-(aws_region)}$local_note"
+  info "account $ACCOUNT, region $REGION (aws_region)$local_note"
 else
   info "$versions"
   info "account    $ACCOUNT"
   info "identity   $ARN"
-  info "region     ${REGION:-(from terraform: aws_region)}"
+  info "region     $REGION (aws_region)"
   [[ $TARGET == local ]] && info "endpoint   $AWS_ENDPOINT_URL (local AWS; state in $where/)"
 fi
 

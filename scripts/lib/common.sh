@@ -167,6 +167,22 @@ terraform_target_args() {
   fi
 }
 
+# deploy_region: the region Terraform deploys to (var.aws_region, which the
+# provider uses), in Terraform's order of precedence: the default in
+# variables.tf, then TF_VAR_aws_region, then terraform.tfvars, then the
+# -var-file of VAR_ARGS. Read from the files, not from the AWS CLI's settings.
+deploy_region() {
+  local region file value
+  region=$(sed -n '/^variable "aws_region"/,/^}/s/^[[:space:]]*default[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$REPO_ROOT/terraform/variables.tf")
+  [[ -n ${TF_VAR_aws_region:-} ]] && region=$TF_VAR_aws_region
+  for file in terraform.tfvars "${VAR_ARGS[@]#-var-file=}"; do
+    [[ -f $REPO_ROOT/terraform/$file ]] || continue
+    value=$(sed -n 's/^[[:space:]]*aws_region[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$REPO_ROOT/terraform/$file" | tail -n 1)
+    [[ -n $value ]] && region=$value
+  done
+  printf '%s\n' "$region"
+}
+
 # terraform_output NAME: one output of the deployment, or a clear error.
 # (`terraform output -raw` of a missing output prints a warning and exits 0.)
 terraform_output() {

@@ -143,3 +143,20 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
   [[ $stderr != *"failed (line"* ]] || { echo "$stderr"; return 1; }
   [[ $stderr == *"security scan failed"* ]]
 }
+
+@test "preflight names the region Terraform deploys to (aws_region), not the AWS CLI's" {
+  repo=$(copy_repo)
+  rm "$repo/scripts/security_scan.sh" # deploy stops right after its preflight
+  printf 'aws_region = "eu-west-3"\n' >"$repo/terraform/terraform.tfvars"
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+
+  # The real-AWS target against the local AWS's endpoint (--local would read local.tfvars).
+  run --separate-stderr env AWS_REGION=ap-south-1 AWS_ENDPOINT_URL="http://127.0.0.1:$port" \
+    AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null \
+    "$repo/scripts/deploy.sh" --auto-approve
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null
+
+  [[ $output == *"region     eu-west-3 (aws_region)"* ]] || { echo "$output"; return 1; }
+  [[ $output != *"ap-south-1"* ]]
+}
