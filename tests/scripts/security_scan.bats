@@ -12,8 +12,9 @@ setup_file() {
   "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/tests/fixtures/osv_server.py" "$OSV_PORT" "$OSV_EXTRA" 3>&- &
   echo $! >"$BATS_FILE_TMPDIR/osv.pid"
   for _ in $(seq 1 50); do
-    curl -s -o /dev/null -X POST "http://127.0.0.1:$OSV_PORT/v1/query" \
-      -d '{"package":{"name":"x","ecosystem":"PyPI"},"version":"1"}' && return 0
+    # Listening yet? (Python's socket: curl is no project tool.)
+    "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' \
+      "$OSV_PORT" 2>/dev/null && return 0
     sleep 0.1
   done
   return 1
