@@ -4,6 +4,9 @@
 Usage: mutation.py [--files lambda/storage.py,lambda/config.py] [--sample N [--seed S]]
        (default: every mutant of every lambda/*.py)
 
+--retest-survivors tests the survivors of the last run again, against the tests as they are now
+(after adding tests for them), without drawing or testing anything else.
+
 --sample N tests N mutants per file, drawn at random (seeded, so a run can be repeated), instead of
 every mutant: a full run of lambda/ takes hours on a 2-core machine. The score is then an estimate,
 printed with its 95 % confidence interval (Wilson).
@@ -192,6 +195,27 @@ def run_sample(files: list[str], ids: list[int], started: float) -> int:
     return 0
 
 
+def retest_survivors(files: list[str], started: float) -> int:
+    """Copy the current tests into the scratch copy and test the last run's survivors again."""
+    shutil.rmtree(WORK / "tests")
+    shutil.copytree(ROOT / "tests", WORK / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "scripts" / "mutmut_config.py", WORK / "mutmut_config.py")
+    with sqlite3.connect(f"file:{WORK / '.mutmut-cache'}?mode=ro", uri=True) as db:
+        ids = [row[0] for row in db.execute("SELECT id FROM Mutant WHERE status = 'bad_survived'")]
+    step(started, f"testing the {len(ids)} survivors again with the current tests")
+    try:
+        code = run_sample(files, ids, started)
+    except KeyboardInterrupt:
+        code = 0
+    if code:
+        print(
+            f"mutation: mutmut failed (exit {code}); see {LOG.relative_to(ROOT)}", file=sys.stderr
+        )
+        return 1
+    report(files, started)
+    return 0
+
+
 def wilson(detected: int, valid: int) -> tuple[float, float] | None:
     """95 % Wilson score interval of a proportion, in percent."""
     if not valid:
@@ -271,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
         "--sample", type=int, metavar="N", help="test N mutants per file, drawn at random"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of --sample's draw (default 1)")
+    parser.add_argument(
+        "--retest-survivors",
+        action="store_true",
+        help="test the last run's survivors again with the current tests",
+    )
     args = parser.parse_args(argv)
     if args.sample is not None and args.sample < 1:
         parser.error("--sample must be at least 1")
@@ -283,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"not a Python file under lambda/: {name}")
 
     started = time.monotonic()
+    if args.retest_survivors:
+        if not (WORK / ".mutmut-cache").exists():
+            parser.error("no earlier run in reports/mutation/work")
+        return retest_survivors(files, started)
     if args.report_only:
         if not (WORK / ".mutmut-cache").exists():
             parser.error("no earlier run in reports/mutation/work")

@@ -8,7 +8,8 @@ pytest-cov's ``--cov-context=test``, which test executed each line of lambda/; f
 
 - tests that executed the statement: those tests, unit tests first;
 - statements executed only while importing (module constants, ``def`` lines, decorators):
-  every test that executed any line of the file;
+  every test that executed any line of the file, and every test file that imports the module
+  (tests such as tests/unit/test_docs.py read its constants without running any of its lines);
 - statements no test executed: none; the mutant is recorded as surviving without a run.
 
 Run as a script, this file is the per-mutant test command: pytest with ``-x -q``, and a verdict
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -75,13 +77,27 @@ def _test_count() -> int:
     return len({context.rpartition("|")[0] for context in data.measured_contexts() if context})
 
 
+@cache
+def _test_files_importing(module: str) -> frozenset[str]:
+    """Test files that import ``module`` (``import m``, ``from m import ...``)."""
+    imports = re.compile(rf"^\s*(?:from|import)\s+{re.escape(module)}\b", re.MULTILINE)
+    return frozenset(
+        str(path)
+        for path in Path("tests").rglob("test_*.py")
+        if imports.search(path.read_text(encoding="utf-8"))
+    )
+
+
 def tests_for(filename: str, line: int) -> list[str]:
     """Node ids that can kill a mutant of ``filename`` at 1-based ``line``, unit tests first."""
     by_line = _tests_by_line(filename)
     lines = {line, _statement_line(filename, line)}
     tests = set().union(*(by_line.get(n, frozenset()) for n in lines))
     if not tests and lines & by_line.keys():  # executed, but only at import time
-        tests = set().union(*by_line.values())
+        ran = set().union(*by_line.values())
+        files = _test_files_importing(Path(filename).stem)
+        # A whole file covers its node ids: list it once instead.
+        tests = {node for node in ran if node.partition("::")[0] not in files} | files
     return sorted(tests, key=lambda node: (not node.startswith("tests/unit/"), node))
 
 

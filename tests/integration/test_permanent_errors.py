@@ -82,7 +82,10 @@ def test_a_permanent_s3_error_is_a_rejection_with_its_code(
     # Assert
     record = stack.record("uploads/refused.png")
     assert (record["status"]["S"], record["reason"]["S"]) == ("REJECTED", reason)
-    assert code in record["reason_message"]["S"]
+    # The message names the call, S3's code and S3's own words (tests/faults.py's).
+    assert record["reason_message"]["S"].endswith(
+        f"S3 {operation} refused with {code}: injected by tests/faults.py"
+    )
     assert result["outcomes"][0]["status"] == "REJECTED"
     assert faults.injected[operation] == 1  # a 4xx that is not a throttle: no SDK retry
     assert len(stack.messages("notifications")) == 1

@@ -561,3 +561,77 @@ def test_lossless_detection_walks_past_odd_sized_chunks(lossless):
 
     assert is_lossless_webp(data) is lossless
     assert is_lossless_webp(data[:30]) is False  # cut before any bitstream chunk
+
+
+# --------------------------------------------------------------------------
+# Found by `make mutation`: behaviour no test pinned down
+# --------------------------------------------------------------------------
+
+
+def test_a_one_byte_object_is_not_called_empty():
+    # Arrange / Act
+    rejected = rejection(b"\x89", "uploads/one.png")
+
+    # Assert: one byte is something, and not an image; "empty" means no bytes at all.
+    assert rejected.reason is Reason.UNSUPPORTED_TYPE
+    with pytest.raises(ImageRejected) as empty:
+        check_size(0, LIMITS)
+    assert empty.value.reason is Reason.EMPTY
+
+
+def test_a_rejection_says_what_was_found_and_what_was_expected():
+    rejected = rejection(images.make("PNG", (50, 50)), "uploads/a.jpg")
+
+    assert rejected.message == "the content is PNG but the file name says JPEG"
+
+
+def test_the_memory_guard_names_what_is_needed_and_what_is_available():
+    data = images.encode(Image.new("RGB", (2000, 2000)), "PNG")
+
+    rejected = rejection(data, "uploads/m.png", Limits(memory_budget_bytes=16 * 2**20))
+
+    assert "16 MiB are available" in rejected.message
+    assert "2000x2000" in rejected.message
+
+
+def test_an_animated_image_is_rejected_with_a_message_that_says_why():
+    frames = [Image.new("RGB", (20, 20), colour) for colour in ("red", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "PNG", save_all=True, append_images=frames[1:])
+
+    rejected = rejection(buffer.getvalue(), "uploads/anim.png")
+
+    assert rejected.message == "the image is animated; only single-frame images are processed"
+
+
+def test_a_bilevel_png_without_transparency_comes_out_greyscale():
+    image = Image.new("1", (300, 200), 0)
+    image.paste(1, (150, 0, 300, 200))
+
+    output = decode(
+        process_image(images.encode(image, "PNG"), route("uploads/bw.png"), LIMITS).data
+    )
+
+    assert output.mode == "L"
+    assert (output.getpixel((10, 100)), output.getpixel((290, 100))) == (0, 255)
+
+
+def test_a_palette_png_without_transparency_gets_no_alpha():
+    image = Image.new("RGB", (300, 200), (200, 30, 30)).convert("P")
+
+    output = decode(process_image(images.encode(image, "PNG"), route("uploads/p.png"), LIMITS).data)
+
+    assert output.mode == "RGB"
+
+
+def test_an_rgba_png_with_an_icc_profile_is_colour_managed_and_keeps_its_alpha():
+    # Under the swapped profile, values stored as pure red mean blue light.
+    image = Image.new("RGBA", (300, 300), (255, 0, 0, 128))
+    data = images.encode(image, "PNG", icc_profile=images.swapped_rgb_profile())
+
+    output = decode(process_image(data, route("uploads/icc-alpha.png"), LIMITS).data)
+
+    red, green, blue, alpha = output.convert("RGBA").getpixel((150, 150))
+    assert blue > 200
+    assert max(red, green) < 60
+    assert alpha == 128
