@@ -128,12 +128,17 @@ def main(node_ids: list[str]) -> int:
         # very code, so the mutant renamed a parametrised test or broke a test module's import.
         # Run the whole test files those tests live in instead.
         code = _pytest(list(dict.fromkeys(node.partition("::")[0] for node in node_ids)))
+        # Those files were collected by the baseline run of the unmutated code, so a usage
+        # error now is the mutant's: pytest exits 4 when a conftest.py cannot be imported
+        # (it imports lambda/), which means the mutant broke an import. Detected.
+        if code == 4:
+            return 1
     # pytest's exit codes (https://docs.pytest.org/en/stable/reference/exit-codes.html):
     # 1 tests failed; 2 interrupted, which is how a collection error (a mutant that breaks an
     # import) ends with -x. Both mean the mutant was detected.
     if code in (1, 2):
         return 1
-    if code != 0:  # 3 internal error, 4 usage error (a node id not found), 5 no tests collected
+    if code != 0:  # 3 internal error, 5 no tests collected
         with RUNNER_ERRORS.open("a", encoding="utf-8") as log:
             log.write(f"pytest exited {code}: {shlex.join(node_ids)}\n")
     return 0
