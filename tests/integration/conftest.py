@@ -24,6 +24,7 @@ from structured_log import get_logger
 
 BUCKET = "image-processor-test-images"
 TABLE = "image-processor-test-uploads"
+PROCESSING_INDEX = "in-progress"  # local.processing_index in the Terraform
 
 
 @dataclass
@@ -103,10 +104,22 @@ def stack(aws_credentials) -> Iterator[Stack]:
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         ddb = boto3.client("dynamodb", region_name=REGION, config=AWS_CONFIG)
+        # As terraform/modules/image-pipeline/dynamodb.tf makes it: the sparse
+        # index of the claims in flight (only PROCESSING records carry lease_until).
         ddb.create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "object_key", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "object_key", "AttributeType": "S"}],
+            AttributeDefinitions=[
+                {"AttributeName": "object_key", "AttributeType": "S"},
+                {"AttributeName": "lease_until", "AttributeType": "N"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": PROCESSING_INDEX,
+                    "KeySchema": [{"AttributeName": "lease_until", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         sns = boto3.client("sns", region_name=REGION, config=AWS_CONFIG)
@@ -129,6 +142,7 @@ def stack_environment(stack: Stack, **extra: str) -> dict[str, str]:
             "TABLE_NAME": TABLE,
             "NOTIFICATIONS_TOPIC_ARN": stack.topic_arns["notifications"],
             "SECURITY_TOPIC_ARN": stack.topic_arns["security"],
+            "PROCESSING_INDEX": PROCESSING_INDEX,
             "LOG_LEVEL": "DEBUG",
         }
         | LIMITS_ENV
