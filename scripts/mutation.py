@@ -200,6 +200,7 @@ def retest_survivors(files: list[str], started: float) -> int:
     shutil.rmtree(WORK / "tests")
     shutil.copytree(ROOT / "tests", WORK / "tests", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(ROOT / "scripts" / "mutmut_config.py", WORK / "mutmut_config.py")
+    (WORK / mutmut_config.RUNNER_ERRORS).unlink(missing_ok=True)  # count this run's only
     with sqlite3.connect(f"file:{WORK / '.mutmut-cache'}?mode=ro", uri=True) as db:
         ids = [row[0] for row in db.execute("SELECT id FROM Mutant WHERE status = 'bad_survived'")]
     step(started, f"testing the {len(ids)} survivors again with the current tests")
