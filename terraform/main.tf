@@ -21,9 +21,11 @@ module "pipeline" {
   lambda_memory_mb                = var.lambda_memory_mb
   lambda_timeout_s                = var.lambda_timeout_s
   lambda_reserved_concurrency     = var.lambda_reserved_concurrency
+  queue_maximum_concurrency       = var.queue_maximum_concurrency
+  queue_batch_size                = var.queue_batch_size
+  queue_max_receive_count         = var.queue_max_receive_count
+  queue_age_alarm_s               = var.queue_age_alarm_s
   lambda_log_level                = var.lambda_log_level
-  lambda_maximum_retry_attempts   = var.lambda_maximum_retry_attempts
-  lambda_maximum_event_age_s      = var.lambda_maximum_event_age_s
   lambda_permissions_boundary_arn = var.lambda_permissions_boundary_arn
 
   max_upload_mb = var.max_upload_mb
@@ -37,6 +39,7 @@ module "pipeline" {
 
   force_destroy                  = var.force_destroy
   kms_deletion_window_days       = var.kms_deletion_window_days
+  dynamodb_billing_mode          = var.dynamodb_billing_mode
   dynamodb_read_capacity         = var.dynamodb_read_capacity
   dynamodb_write_capacity        = var.dynamodb_write_capacity
   enable_dynamodb_autoscaling    = var.enable_dynamodb_autoscaling

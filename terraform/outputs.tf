@@ -63,8 +63,18 @@ output "log_group_name" {
 }
 
 output "dead_letter_queue_url" {
-  description = "SQS queue holding events that exhausted their retries."
+  description = "SQS queue holding upload events that failed queue_max_receive_count deliveries (the failed-events queue)."
   value       = module.pipeline.dead_letter_queue_url
+}
+
+output "uploads_queue_url" {
+  description = "SQS queue the images bucket's upload events wait in until the function takes them."
+  value       = module.pipeline.uploads_queue_url
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the event source mapping from the uploads queue to the function: disable it to stop processing (INCIDENT_RESPONSE.md)."
+  value       = module.pipeline.event_source_mapping_uuid
 }
 
 output "lambda_role_arn" {

@@ -1,14 +1,12 @@
 # ---------------------------------------------------------------------------
 # Alarms: every one pages the security-alerts topic.
 #
-# CloudWatch gives 10 alarms free. This stack causes
-#   7 of its own (below)
-# + 4 that Application Auto Scaling creates for the table's write-capacity
-#   target tracking (dynamodb.tf), when enable_dynamodb_autoscaling is on
-# = 11. One more than the free 10, on purpose: async-events-dropped is the
-# only signal of uploads that Lambda dropped before the handler ran (README,
-# Cost). The cloudwatch_alarm_count output says the number for a
-# configuration, and terraform/tests checks it stays at 11 or below.
+# CloudWatch gives 10 alarms free. This stack causes 7 of its own (below),
+# plus, only with dynamodb_billing_mode PROVISIONED and autoscaling on, 4 per
+# target-tracking policy that Application Auto Scaling creates (dynamodb.tf:
+# one for the table's writes, one for the index's) = 15. The
+# cloudwatch_alarm_count output says the number for a configuration, and
+# terraform/tests checks the default stays within the free 10.
 # ---------------------------------------------------------------------------
 
 locals {
@@ -30,7 +28,7 @@ locals {
       notify_ok   = true
     }
     lambda-throttles = {
-      description = "Uploads arrive faster than the reserved concurrency allows: a burst or a possible DoS. Runbook: INCIDENT_RESPONSE.md#lambda-throttles"
+      description = "Lambda refused to run the function: the account's concurrency is exhausted (or a reserved concurrency is below queue_maximum_concurrency). Uploads wait in the queue and are retried. Runbook: INCIDENT_RESPONSE.md#lambda-throttles"
       namespace   = "AWS/Lambda"
       metric      = "Throttles"
       dimensions  = local.lambda_dimensions
@@ -52,10 +50,10 @@ locals {
       notify_ok   = false
     }
     failed-events = {
-      description = "Events exhausted their retries and wait in the failed-events queue. Runbook: INCIDENT_RESPONSE.md#failed-events"
+      description = "Upload events failed queue_max_receive_count deliveries and wait in the failed-events queue. Runbook: INCIDENT_RESPONSE.md#failed-events"
       namespace   = "AWS/SQS"
       metric      = "ApproximateNumberOfMessagesVisible"
-      dimensions  = { QueueName = "${var.name}-failed-events" }
+      dimensions  = { QueueName = local.dead_letter_queue_name }
       statistic   = "Maximum"
       period      = 300
       threshold   = 0
@@ -73,19 +71,18 @@ locals {
       comparison  = "GreaterThanThreshold"
       notify_ok   = false
     }
-    # Lambda's asynchronous queue can drop events it cannot keep (too old,
-    # too many retries, throttled): those uploads never reach the handler.
-    # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
-    async-events-dropped = {
-      description = "Lambda dropped asynchronous events without running the function: those uploads have no record. Runbook: INCIDENT_RESPONSE.md#lambda-errors"
-      namespace   = "AWS/Lambda"
-      metric      = "AsyncEventsDropped"
-      dimensions  = local.lambda_dimensions
-      statistic   = "Sum"
+    # Uploads wait in the queue when processing is stopped, fails, or cannot
+    # keep up (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
+    uploads-queue-age = {
+      description = "The oldest upload waiting in the uploads queue is older than ${var.queue_age_alarm_s} s: processing is stopped, failing, or slower than uploads arrive. Runbook: INCIDENT_RESPONSE.md#uploads-queue-age"
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateAgeOfOldestMessage"
+      dimensions  = { QueueName = local.uploads_queue_name }
+      statistic   = "Maximum"
       period      = 300
-      threshold   = 0
+      threshold   = var.queue_age_alarm_s
       comparison  = "GreaterThanThreshold"
-      notify_ok   = false
+      notify_ok   = true
     }
     images-storage = {
       description = "The images bucket holds more than ${var.storage_alarm_threshold_gb} GB (the S3 free tier is 5 GB). Runbook: INCIDENT_RESPONSE.md#storage"
@@ -113,7 +110,7 @@ locals {
   alarms_per_target_tracking_policy = 4
 
   cloudwatch_alarm_count = (length(aws_cloudwatch_metric_alarm.this) +
-  local.alarms_per_target_tracking_policy * length(aws_appautoscaling_policy.table_write))
+  local.alarms_per_target_tracking_policy * length(aws_appautoscaling_policy.write))
 }
 
 resource "aws_cloudwatch_metric_alarm" "this" {

@@ -134,26 +134,30 @@ data "aws_iam_policy_document" "images_bucket" {
   }
 }
 
-# Uploads under uploads/ invoke the function; nothing else does, so its own
-# outputs under processed/ can never trigger it.
-# With malware protection on, GuardDuty's scan result starts the function
-# instead (malware_protection.tf), and the plan needs the bucket's events on
+# Uploads under uploads/ reach the function (through the uploads queue);
+# nothing else does, so its own outputs under processed/ can never trigger it.
+# With malware protection on, GuardDuty's scan result does instead
+# (malware_protection.tf), and the plan needs the bucket's events on
 # EventBridge: Terraform owns that switch here, or it would undo the plan's.
 resource "aws_s3_bucket_notification" "this" {
   bucket      = module.images_bucket.bucket
   eventbridge = var.enable_malware_protection
 
-  dynamic "lambda_function" {
+  # Without malware gating, every new object under uploads/ is announced into
+  # the uploads queue (sqs.tf); with it, GuardDuty's scan result is
+  # (malware_protection.tf).
+  dynamic "queue" {
     for_each = var.enable_malware_protection ? [] : [1]
     content {
-      id                  = "${var.name}-uploads"
-      lambda_function_arn = aws_lambda_function.this.arn
-      events              = ["s3:ObjectCreated:*"]
-      filter_prefix       = local.input_prefix
+      id            = "${var.name}-uploads"
+      queue_arn     = aws_sqs_queue.uploads.arn
+      events        = ["s3:ObjectCreated:*"]
+      filter_prefix = local.input_prefix
     }
   }
 
-  depends_on = [aws_lambda_permission.s3]
+  # S3 checks that it can deliver when the configuration is saved.
+  depends_on = [aws_sqs_queue_policy.uploads, aws_kms_key.security]
 }
 
 # The access-log target: S3 server access logs of the other buckets, and AWS

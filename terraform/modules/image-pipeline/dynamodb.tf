@@ -2,15 +2,29 @@
 # One record per upload: its outcome, and the guard against duplicate events
 # ---------------------------------------------------------------------------
 
+locals {
+  provisioned = var.dynamodb_billing_mode == "PROVISIONED"
+
+  # With provisioned capacity, the table's and the in-progress index's write
+  # capacity each follow load (an index's throughput is its own: a throttled
+  # index throttles the table's writes,
+  # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.ThroughputConsiderations.html).
+  write_autoscaling = local.provisioned && var.enable_dynamodb_autoscaling ? {
+    table = { resource_id = "table/${aws_dynamodb_table.this.name}", dimension = "dynamodb:table:WriteCapacityUnits" }
+    index = { resource_id = "table/${aws_dynamodb_table.this.name}/index/${local.processing_index}", dimension = "dynamodb:index:WriteCapacityUnits" }
+  } : {}
+}
+
 resource "aws_dynamodb_table" "this" {
   name     = "${var.name}-uploads"
   hash_key = "object_key"
 
-  # Provisioned capacity inside the always-free 25 RCU / 25 WCU;
-  # on-demand capacity has no free tier.
-  billing_mode   = "PROVISIONED"
-  read_capacity  = var.dynamodb_read_capacity
-  write_capacity = var.dynamodb_write_capacity
+  # On demand by default: no capacity to run out of below the function's own
+  # ceiling (make capacity). PROVISIONED stays inside the always-free
+  # 25 RCU / 25 WCU, with a lower ceiling.
+  billing_mode   = var.dynamodb_billing_mode
+  read_capacity  = local.provisioned ? var.dynamodb_read_capacity : null
+  write_capacity = local.provisioned ? var.dynamodb_write_capacity : null
 
   deletion_protection_enabled = var.enable_deletion_protection
 
@@ -19,10 +33,13 @@ resource "aws_dynamodb_table" "this" {
     type = "S"
   }
 
-  # Only a claim in flight (PROCESSING) carries lease_until, so this index
-  # holds only those: the sweep scans it instead of the table
-  # (lambda/storage.py, stuck). Its capacity counts against the same
-  # always-free 25 RCU / 25 WCU as the table's.
+  # Only a claim in flight (PROCESSING) carries lease_until, and DynamoDB
+  # writes an item into an index only when it has the index's key attributes
+  # (a sparse index: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html),
+  # so this index holds only the records in flight: the sweep scans it instead
+  # of the table (lambda/storage.py, stuck). Its partition key is the object
+  # key, like the table's: claims made in the same second spread over the
+  # index's partitions instead of all writing one lease_until value.
   attribute {
     name = "lease_until"
     type = "N"
@@ -30,10 +47,11 @@ resource "aws_dynamodb_table" "this" {
 
   global_secondary_index {
     name            = local.processing_index
-    hash_key        = "lease_until"
+    hash_key        = "object_key"
+    range_key       = "lease_until"
     projection_type = "ALL"
-    read_capacity   = 1
-    write_capacity  = var.dynamodb_write_capacity
+    read_capacity   = local.provisioned ? 1 : null
+    write_capacity  = local.provisioned ? var.dynamodb_write_capacity : null
   }
 
   ttl {
@@ -53,37 +71,38 @@ resource "aws_dynamodb_table" "this" {
   tags = local.tags
 
   lifecycle {
-    ignore_changes = [write_capacity] # managed by autoscaling below
+    ignore_changes = [write_capacity] # managed by autoscaling below when it is on
   }
 }
 
 # ---------------------------------------------------------------------------
-# Write capacity follows load between the configured floor and the free-tier
-# ceiling. Application Auto Scaling creates and manages the CloudWatch alarms
-# of a target-tracking policy (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html):
-# 4 for a DynamoDB table's dimension (high and low, on consumed and on
-# provisioned capacity), which count against the free 10 (alarms.tf).
+# PROVISIONED only: write capacity follows load between the configured floor
+# and 25 WCU, for the table and for its index. Application Auto Scaling
+# creates and manages the CloudWatch alarms of a target-tracking policy
+# (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-target-tracking.html):
+# 4 per policy (high and low, on consumed and on provisioned capacity), which
+# count against the free 10 (alarms.tf).
 # ---------------------------------------------------------------------------
 
-resource "aws_appautoscaling_target" "table_write" {
-  count = var.enable_dynamodb_autoscaling ? 1 : 0
+resource "aws_appautoscaling_target" "write" {
+  for_each = local.write_autoscaling
 
   service_namespace  = "dynamodb"
-  resource_id        = "table/${aws_dynamodb_table.this.name}"
-  scalable_dimension = "dynamodb:table:WriteCapacityUnits"
+  resource_id        = each.value.resource_id
+  scalable_dimension = each.value.dimension
   min_capacity       = var.dynamodb_write_capacity
-  max_capacity       = max(var.dynamodb_write_capacity, 25) # 25 WCU are always free
+  max_capacity       = max(var.dynamodb_write_capacity, 25)
   tags               = local.tags
 }
 
-resource "aws_appautoscaling_policy" "table_write" {
-  count = var.enable_dynamodb_autoscaling ? 1 : 0
+resource "aws_appautoscaling_policy" "write" {
+  for_each = local.write_autoscaling
 
-  name               = "${var.name}-uploads-write"
+  name               = "${var.name}-uploads-${each.key}-write"
   policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.table_write[0].service_namespace
-  resource_id        = aws_appautoscaling_target.table_write[0].resource_id
-  scalable_dimension = aws_appautoscaling_target.table_write[0].scalable_dimension
+  service_namespace  = aws_appautoscaling_target.write[each.key].service_namespace
+  resource_id        = aws_appautoscaling_target.write[each.key].resource_id
+  scalable_dimension = aws_appautoscaling_target.write[each.key].scalable_dimension
 
   target_tracking_scaling_policy_configuration {
     target_value = 70

@@ -64,10 +64,16 @@ data "aws_iam_policy_document" "lambda" {
     resources = [for topic in aws_sns_topic.this : topic.arn]
   }
 
+  # What the event source mapping does with the function's role: read the
+  # uploads queue, delete what was handled, and leave the rest to reappear
+  # (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
   statement {
-    sid       = "FailureDestination"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dead_letter.arn]
+    sid = "ConsumeUploadsQueue"
+    actions = [
+      "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+      "sqs:ChangeMessageVisibility",
+    ]
+    resources = [aws_sqs_queue.uploads.arn]
   }
 
   # The data key, only as used through the services that hold data encrypted
@@ -79,12 +85,13 @@ data "aws_iam_policy_document" "lambda" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values = [for service in ["s3", "sns", "sqs", "dynamodb", "lambda"] :
+      values = [for service in ["s3", "sns", "dynamodb", "lambda"] :
       "${service}.${local.region}.amazonaws.com"]
     }
   }
 
-  # The security key, only to publish to the security-alerts topic.
+  # The security key: to publish to the security-alerts topic (SNS), and to
+  # read the uploads queue (SQS: Decrypt only, the function never sends).
   statement {
     sid       = "UseSecurityKeyThroughSns"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -93,6 +100,17 @@ data "aws_iam_policy_document" "lambda" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = ["sns.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "ReadUploadsQueueWithSecurityKey"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.security.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.amazonaws.com"]
     }
   }
 

@@ -4,14 +4,16 @@
 # The DATA key encrypts what users upload and what the stack derives from it.
 # The SECURITY key encrypts what must survive an incident with the data key:
 # the security-alerts topic, the dead-letter queue of the EventBridge rules
-# that feed it, and the audit logs (the trail and the function's log group).
+# that feed it, the audit logs (the trail and the function's log group), and
+# the uploads and failed-events queues, so that S3 can still deliver upload
+# events while the data key is disabled (sqs.tf).
 # Disabling or scheduling the deletion of the data key is itself a SEV1
 # (events.tf): its alert travels on the security key, so a disabled data key
 # cannot suppress its own alert (SECURITY.md, "Keys").
 # ---------------------------------------------------------------------------
 
 resource "aws_kms_key" "this" {
-  description             = "${var.name}: images, upload records, notifications, failed events and function settings"
+  description             = "${var.name}: images, upload records, notifications and function settings"
   enable_key_rotation     = true
   rotation_period_in_days = 365
   deletion_window_in_days = var.kms_deletion_window_days
@@ -42,7 +44,7 @@ data "aws_iam_policy_document" "kms" {
 }
 
 resource "aws_kms_key" "security" {
-  description             = "${var.name}: security alerts, their undelivered events, CloudTrail and function logs"
+  description             = "${var.name}: security alerts, their undelivered events, the uploads and failed-events queues, CloudTrail and function logs"
   enable_key_rotation     = true
   rotation_period_in_days = 365
   deletion_window_in_days = var.kms_deletion_window_days
@@ -129,6 +131,30 @@ data "aws_iam_policy_document" "security_key" {
       test     = "ArnLike"
       variable = "aws:SourceArn"
       values   = local.all_rule_arns
+    }
+  }
+
+  # S3 encrypts the images bucket's events into the uploads queue, and checks
+  # it can when the notification is saved
+  # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html).
+  # Scoped to the bucket and its account.
+  statement {
+    sid       = "ImagesBucketEventsIntoUploadsQueue"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [module.images_bucket.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
     }
   }
 

@@ -1,10 +1,12 @@
 # ---------------------------------------------------------------------------
-# The function, its logs, its trigger permission and its failure destination
+# The function, its logs, the event source mapping that feeds it uploads from
+# the queue (sqs.tf), and its scheduled sweep's invocation settings
 # ---------------------------------------------------------------------------
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:Outside a VPC on purpose: inside one it would need a NAT gateway (about USD 32 a month) or interface endpoints for S3, DynamoDB, SNS and KMS to reach the APIs it calls; it opens no inbound path either way.
-  #checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination (aws_lambda_function_event_invoke_config.this), which records more than a dead_letter_config would; configuring both would deliver each failure twice.
+  #checkov:skip=CKV_AWS_116:Uploads reach the function from the uploads queue, whose redrive policy moves an event that keeps failing to the failed-events queue (sqs.tf); a dead_letter_config applies only to asynchronous invocations, and the only one left is the sweep, which the next sweep repeats.
+  #checkov:skip=CKV_AWS_115:The function's concurrency is capped where uploads enter it, by the event source mapping's maximum concurrency (queue_maximum_concurrency), which reserves nothing; reserved concurrency (lambda_reserved_concurrency) stays optional because Lambda refuses it on accounts with a concurrency quota of 10.
   function_name = local.function_name
   description   = "Resizes, thumbnails or greyscales images uploaded under ${local.input_prefix}"
   role          = aws_iam_role.lambda.arn
@@ -23,7 +25,9 @@ resource "aws_lambda_function" "this" {
 
   code_signing_config_arn = try(aws_lambda_code_signing_config.this["this"].arn, null)
 
-  reserved_concurrent_executions = var.lambda_reserved_concurrency
+  # Optional (null: -1, none). The flood ceiling is the event source mapping's
+  # maximum concurrency below, which reserves nothing.
+  reserved_concurrent_executions = coalesce(var.lambda_reserved_concurrency, -1)
 
   kms_key_arn = aws_kms_key.this.arn # environment variables at rest
 
@@ -71,23 +75,32 @@ resource "aws_cloudwatch_log_group" "lambda" {
   tags              = local.tags
 }
 
-resource "aws_lambda_permission" "s3" {
-  statement_id   = "AllowInvokeFromImagesBucket"
-  action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.this.function_name
-  principal      = "s3.amazonaws.com"
-  source_arn     = module.images_bucket.arn
-  source_account = local.account_id
+# The uploads queue feeds the function: batches of queue_batch_size, at most
+# queue_maximum_concurrency invocations at once
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html), and
+# each failed upload reported on its own (ReportBatchItemFailures,
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html):
+# its batch-mates are not retried. "Stop processing" disables this mapping
+# (INCIDENT_RESPONSE.md); the uploads then wait in the queue.
+resource "aws_lambda_event_source_mapping" "uploads" {
+  event_source_arn        = aws_sqs_queue.uploads.arn
+  function_name           = aws_lambda_function.this.arn
+  batch_size              = var.queue_batch_size
+  function_response_types = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.queue_maximum_concurrency
+  }
+
+  tags = local.tags
+
+  depends_on = [aws_iam_role_policy.lambda] # the role must be able to read the queue first
 }
 
+# The sweep (events.tf) is the only asynchronous invocation left: a failed one
+# is repeated by the next, 15 minutes later, so it is neither retried nor kept.
 resource "aws_lambda_function_event_invoke_config" "this" {
   function_name                = aws_lambda_function.this.function_name
-  maximum_retry_attempts       = var.lambda_maximum_retry_attempts
-  maximum_event_age_in_seconds = var.lambda_maximum_event_age_s
-
-  destination_config {
-    on_failure {
-      destination = aws_sqs_queue.dead_letter.arn
-    }
-  }
+  maximum_retry_attempts       = 0
+  maximum_event_age_in_seconds = 900
 }

@@ -64,7 +64,7 @@ output "security_alerts_topic_arn" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the data key: images, upload records, notifications, failed events and function settings."
+  description = "ARN of the data key: images, upload records, notifications and function settings."
   value       = try(aws_kms_key.this.arn, null)
 }
 
@@ -94,8 +94,18 @@ output "log_group_name" {
 }
 
 output "dead_letter_queue_url" {
-  description = "SQS queue holding events that exhausted their retries."
+  description = "SQS queue holding upload events that failed queue_max_receive_count deliveries (the failed-events queue)."
   value       = try(aws_sqs_queue.dead_letter.url, null)
+}
+
+output "uploads_queue_url" {
+  description = "SQS queue the images bucket's upload events wait in until the function takes them."
+  value       = try(aws_sqs_queue.uploads.url, null)
+}
+
+output "event_source_mapping_uuid" {
+  description = "UUID of the event source mapping from the uploads queue to the function: disable it to stop processing (INCIDENT_RESPONSE.md)."
+  value       = try(aws_lambda_event_source_mapping.uploads.uuid, null)
 }
 
 output "cloudwatch_alarm_count" {

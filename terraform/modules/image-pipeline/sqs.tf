@@ -1,14 +1,135 @@
 # ---------------------------------------------------------------------------
-# Events that exhausted their retries wait here, encrypted, for a replay
-# (INCIDENT_RESPONSE.md) for up to 14 days.
+# The uploads queue in front of the function, and the failed-events queue
+# behind it.
+#
+# S3's event notifications (and, with malware gating, GuardDuty's scan
+# results) wait in the uploads queue until the function's event source mapping
+# (lambda.tf) takes them, at most queue_maximum_concurrency invocations at a
+# time: a flood of uploads becomes a longer queue, never a dropped event. An
+# event that fails queue_max_receive_count deliveries moves to the
+# failed-events queue, where it waits 14 days for a replay
+# (INCIDENT_RESPONSE.md).
+#
+# Both queues use the SECURITY key, not the data key: S3 cannot deliver an
+# event into a queue whose key it cannot use (the key policy grants S3
+# kms:GenerateDataKey and kms:Decrypt for exactly that,
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html),
+# so a disabled data key would make S3 drop the events of every upload made
+# during the incident. With the security key, they wait in the queue until the
+# data key is back (SECURITY.md, "Keys"). The messages hold object keys and
+# sizes, never image bytes.
 # ---------------------------------------------------------------------------
 
-resource "aws_sqs_queue" "dead_letter" {
-  name                              = "${var.name}-failed-events"
-  kms_master_key_id                 = aws_kms_key.this.arn
+locals {
+  uploads_queue_name     = "${var.name}-uploads"
+  dead_letter_queue_name = "${var.name}-failed-events"
+
+  # AWS: "set the source queue's visibility timeout to at least six times the
+  # configuration timeout on your function"
+  # (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+  queue_visibility_timeout_s = 6 * var.lambda_timeout_s
+
+  # 14 days, the SQS maximum, for both queues.
+  queue_retention_s = 1209600
+}
+
+resource "aws_sqs_queue" "uploads" {
+  name                              = local.uploads_queue_name
+  kms_master_key_id                 = aws_kms_key.security.arn
   kms_data_key_reuse_period_seconds = 300
-  message_retention_seconds         = 1209600
+  visibility_timeout_seconds        = local.queue_visibility_timeout_s
+  message_retention_seconds         = local.queue_retention_s
+
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
+    maxReceiveCount     = var.queue_max_receive_count
+  })
+
+  tags = local.tags
+}
+
+resource "aws_sqs_queue_policy" "uploads" {
+  queue_url = aws_sqs_queue.uploads.id
+  policy    = data.aws_iam_policy_document.uploads_queue.json
+}
+
+data "aws_iam_policy_document" "uploads_queue" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.uploads.arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  # S3 sends the images bucket's events, and no other bucket's: aws:SourceArn
+  # names the bucket and aws:SourceAccount its owner
+  # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html).
+  statement {
+    sid       = "ImagesBucketEvents"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.uploads.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [module.images_bucket.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  # With malware gating, the scan-result rule delivers instead of S3
+  # (malware_protection.tf).
+  dynamic "statement" {
+    for_each = local.malware_protection
+    content {
+      sid       = "MalwareScanResults"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.uploads.arn]
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = [local.malware_scan_rule_arn]
+      }
+    }
+  }
+}
+
+resource "aws_sqs_queue" "dead_letter" {
+  name                              = local.dead_letter_queue_name
+  kms_master_key_id                 = aws_kms_key.security.arn
+  kms_data_key_reuse_period_seconds = 300
+  message_retention_seconds         = local.queue_retention_s
   tags                              = local.tags
+}
+
+# Only the uploads queue may use it as its dead-letter queue
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+resource "aws_sqs_queue_redrive_allow_policy" "dead_letter" {
+  queue_url = aws_sqs_queue.dead_letter.id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.uploads.arn]
+  })
 }
 
 resource "aws_sqs_queue_policy" "dead_letter" {

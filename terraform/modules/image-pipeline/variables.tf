@@ -87,13 +87,57 @@ variable "lambda_timeout_s" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Concurrent executions reserved for (and capping) the function: a ceiling on cost and on what a flood of uploads can consume."
+  description = "Optional concurrency reserved for the function (null: none, the default). Not the flood ceiling (queue_maximum_concurrency is): reserving takes concurrency away from the rest of the account, and Lambda refuses a reservation that leaves less than its minimum unreserved, which a new account's quota of 10 cannot give. If set, keep it at or above queue_maximum_concurrency."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.lambda_reserved_concurrency == null || try(var.lambda_reserved_concurrency >= 1 && var.lambda_reserved_concurrency <= 1000, false)
+    error_message = "lambda_reserved_concurrency must be null or between 1 and 1000 (to stop processing, disable the event source mapping: INCIDENT_RESPONSE.md)."
+  }
+}
+
+variable "queue_maximum_concurrency" {
+  description = "Most invocations the uploads queue's event source mapping runs at once (scaling_config.maximum_concurrency, 2-1000): the ceiling on cost and on what a flood can consume. Uploads beyond it wait in the queue."
   type        = number
   default     = 5
 
   validation {
-    condition     = var.lambda_reserved_concurrency >= 0 && var.lambda_reserved_concurrency <= 1000
-    error_message = "lambda_reserved_concurrency must be between 0 (stops processing) and 1000."
+    condition     = var.queue_maximum_concurrency >= 2 && var.queue_maximum_concurrency <= 1000 && floor(var.queue_maximum_concurrency) == var.queue_maximum_concurrency
+    error_message = "queue_maximum_concurrency must be a whole number between 2 and 1000 (the Lambda limits of MaximumConcurrency)."
+  }
+}
+
+variable "queue_batch_size" {
+  description = "Uploads given to one invocation (1-10). Each is decided and reported on its own: a failed one is retried alone."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.queue_batch_size >= 1 && var.queue_batch_size <= 10 && floor(var.queue_batch_size) == var.queue_batch_size
+    error_message = "queue_batch_size must be a whole number between 1 and 10 (above 10 Lambda requires a batching window)."
+  }
+}
+
+variable "queue_max_receive_count" {
+  description = "Deliveries of an upload's event before the uploads queue moves it to the failed-events queue (redrive policy maxReceiveCount)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.queue_max_receive_count >= 2 && var.queue_max_receive_count <= 1000 && floor(var.queue_max_receive_count) == var.queue_max_receive_count
+    error_message = "queue_max_receive_count must be a whole number between 2 and 1000."
+  }
+}
+
+variable "queue_age_alarm_s" {
+  description = "Alarm when the oldest upload waiting in the uploads queue is older than this many seconds (processing stopped, or uploads arrive faster than queue_maximum_concurrency allows)."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.queue_age_alarm_s >= 60 && var.queue_age_alarm_s <= 1209600
+    error_message = "queue_age_alarm_s must be between 60 and 1209600 (the queue's 14-day retention)."
   }
 }
 
@@ -105,28 +149,6 @@ variable "lambda_log_level" {
   validation {
     condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.lambda_log_level)
     error_message = "lambda_log_level must be DEBUG, INFO, WARNING or ERROR."
-  }
-}
-
-variable "lambda_maximum_retry_attempts" {
-  description = "Retries of a failed asynchronous invocation before its event goes to the dead-letter queue."
-  type        = number
-  default     = 2
-
-  validation {
-    condition     = var.lambda_maximum_retry_attempts >= 0 && var.lambda_maximum_retry_attempts <= 2
-    error_message = "lambda_maximum_retry_attempts must be 0, 1 or 2 (the Lambda limit)."
-  }
-}
-
-variable "lambda_maximum_event_age_s" {
-  description = "Age after which an unprocessed event is sent to the dead-letter queue instead of being retried."
-  type        = number
-  default     = 3600
-
-  validation {
-    condition     = var.lambda_maximum_event_age_s >= 60 && var.lambda_maximum_event_age_s <= 21600
-    error_message = "lambda_maximum_event_age_s must be between 60 and 21600 seconds."
   }
 }
 
@@ -247,8 +269,19 @@ variable "kms_deletion_window_days" {
   }
 }
 
+variable "dynamodb_billing_mode" {
+  description = "PAY_PER_REQUEST (on demand, the default: no capacity to run out of, billed per request) or PROVISIONED (dynamodb_read_capacity and dynamodb_write_capacity, inside the always-free 25 RCU and 25 WCU, with a lower ceiling: make capacity)."
+  type        = string
+  default     = "PAY_PER_REQUEST"
+
+  validation {
+    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.dynamodb_billing_mode)
+    error_message = "dynamodb_billing_mode must be PAY_PER_REQUEST or PROVISIONED."
+  }
+}
+
 variable "dynamodb_read_capacity" {
-  description = "Provisioned read capacity units of the table (the always-free tier covers 25 across the account)."
+  description = "With dynamodb_billing_mode PROVISIONED: read capacity units of the table (the always-free tier covers 25 across the account)."
   type        = number
   default     = 5
 
@@ -259,7 +292,7 @@ variable "dynamodb_read_capacity" {
 }
 
 variable "dynamodb_write_capacity" {
-  description = "Provisioned write capacity units of the table (the always-free tier covers 25 across the account). Each upload costs three to five writes (claim, result, one per notification)."
+  description = "With dynamodb_billing_mode PROVISIONED: write capacity units of the table and of its in-progress index (the always-free tier covers 25 across the account). Each upload costs three to five writes (claim, result, one per notification)."
   type        = number
   default     = 5
 
@@ -270,7 +303,7 @@ variable "dynamodb_write_capacity" {
 }
 
 variable "enable_dynamodb_autoscaling" {
-  description = "Let the table's write capacity follow load, from dynamodb_write_capacity up to the always-free 25 WCU (writes are what an upload costs most of). Reads stay at dynamodb_read_capacity: every target-tracking policy adds 4 CloudWatch alarms, and one policy keeps the stack inside CloudWatch's 10 free alarms."
+  description = "With dynamodb_billing_mode PROVISIONED: let the write capacity of the table and of its in-progress index follow load, from dynamodb_write_capacity up to 25 WCU each. Reads stay at dynamodb_read_capacity. Each target-tracking policy adds 4 CloudWatch alarms (8 for the two)."
   type        = bool
   default     = true
 }
