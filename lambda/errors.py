@@ -1,4 +1,4 @@
-"""Errors that make Lambda retry the event (and, at the end, send it to the failed-events queue).
+"""Errors that make the queue deliver the event again (and, at the end, move it to the failed-events queue).
 
 Each carries a ``reason`` for the log and the FAILED record. Anything no retry
 can fix is not raised: it ends the upload REJECTED with a reason instead.

@@ -1,7 +1,10 @@
 """The events that start the function, parsed into one ``Upload`` each.
 
-Three shapes arrive:
+Four shapes arrive:
 
+* an SQS batch (``Records[].eventSource == "aws:sqs"``) from the uploads queue's
+  event source mapping: each message's body is one of the shapes below
+  (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html);
 * S3's event notification (``Records[].s3``), when malware gating is off;
 * GuardDuty Malware Protection for S3's scan result, delivered by an
   EventBridge rule, when it is on: detail-type "GuardDuty Malware Protection
@@ -13,6 +16,7 @@ Three shapes arrive:
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +32,7 @@ SCAN_RESULT_DETAIL_TYPE = "GuardDuty Malware Protection Object Scan Result"
 
 
 class EventKind(StrEnum):
+    SQS = "sqs"
     S3 = "s3"
     S3_TEST = "s3_test"  # sent once when a notification is configured
     MALWARE_SCAN = "malware_scan"
@@ -63,7 +68,11 @@ class Upload:
 
 
 def event_kind(event: Mapping[str, Any]) -> EventKind:
-    if isinstance(event.get("Records"), list):
+    records = event.get("Records")
+    if isinstance(records, list):
+        first = records[0] if records else None
+        if isinstance(first, Mapping) and first.get("eventSource") == "aws:sqs":
+            return EventKind.SQS
         return EventKind.S3
     if event.get("Event") == "s3:TestEvent":
         return EventKind.S3_TEST
@@ -162,3 +171,33 @@ def scan_sequencer(scanned_at: datetime, version: str) -> str:
     seconds = int(scanned_at.timestamp())
     tie = hashlib.sha256(version.encode()).hexdigest()[:16]
     return normalize_sequencer(f"{seconds:010X}{tie}")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMessage:
+    """One message of an SQS batch: its id (for a partial batch failure) and its event."""
+
+    message_id: str
+    event: Mapping[str, Any]
+    receive_count: int
+
+
+def parse_queue_message(raw: Mapping[str, Any]) -> QueueMessage:
+    """The event an uploads-queue message carries (S3's, or a GuardDuty scan result).
+
+    A body that is not JSON, or not an object, is malformed: the message is
+    reported failed and, after the queue's receive limit, waits in the
+    failed-events queue for an operator.
+    """
+    try:
+        message_id = str(raw["messageId"])
+    except (KeyError, TypeError) as e:
+        raise MalformedEvent("an SQS record without a messageId") from e
+    try:
+        body = json.loads(raw["body"])
+        receive_count = int(raw.get("attributes", {}).get("ApproximateReceiveCount", 1))
+    except (KeyError, TypeError, ValueError) as e:
+        raise MalformedEvent(f"message {message_id} has no JSON body") from e
+    if not isinstance(body, dict):
+        raise MalformedEvent(f"message {message_id}'s body is not a JSON object")
+    return QueueMessage(message_id, body, receive_count)

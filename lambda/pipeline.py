@@ -4,11 +4,13 @@ Built once per container from its parts (settings, the S3, DynamoDB and SNS
 adapters, a logger and a clock); a test builds one with its own clients.
 
 Every upload that reaches ``handle_upload`` ends in one record: PROCESSED,
-REJECTED with a reason, or FAILED and raised, so that Lambda retries the event
-(and, when its retries run out, sends it to the failed-events queue). A claim
+REJECTED with a reason, or FAILED and raised, so that its queue message is
+reported failed and delivered again (after ``queue_max_receive_count``
+deliveries the uploads queue moves it to the failed-events queue). A claim
 whose invocation dies without a decision (a hard timeout) stays PROCESSING
-until its lease runs out; the next delivery takes it over, and the sweep
-records it FAILED if none comes.
+until its lease runs out; the message's next delivery, after the queue's
+visibility timeout, takes it over, and the sweep records it FAILED if none
+comes.
 """
 
 from __future__ import annotations
@@ -34,7 +36,15 @@ from errors import (
     MalwareScanFailed,
     UploadInProgress,
 )
-from events import EventKind, ScanResult, Upload, event_kind, parse_s3_record, parse_scan_result
+from events import (
+    EventKind,
+    ScanResult,
+    Upload,
+    event_kind,
+    parse_queue_message,
+    parse_s3_record,
+    parse_scan_result,
+)
 from image_processor import ImageRejected, Limits, Reason, Route, check_size, process_image, route
 from notifications import NOTIFICATIONS, SECURITY, Notifier, topics_for
 from storage import (
@@ -130,16 +140,56 @@ class Pipeline:
 
     def handle(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         set_request_id(context.aws_request_id)
+        kind = self._kind(event)
+        if kind is EventKind.SQS:
+            return self.handle_queue_batch(event["Records"], context)
+        if kind is EventKind.SCHEDULE:
+            return self.sweep()
+        return {"outcomes": self._handle_event(kind, event, context)}
+
+    def _kind(self, event: Mapping[str, Any]) -> EventKind:
         try:
-            kind = event_kind(event)
+            return event_kind(event)
         except MalformedEvent:
             self._log.error("event not understood", extra={"event": str(dict(event))[:500]})
             raise
-        if kind is EventKind.SCHEDULE:
-            return self.sweep()
+
+    def handle_queue_batch(
+        self, messages: list[Mapping[str, Any]], context: LambdaContext
+    ) -> dict[str, Any]:
+        """Each message of an SQS batch on its own; the failed ones are reported by id.
+
+        Lambda deletes the others and makes only these visible again: one bad
+        upload never makes its batch-mates retry
+        (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
+        """
+        failures: list[dict[str, str]] = []
+        outcomes: list[dict[str, Any]] = []
+        for raw in messages:
+            message_id = str(raw.get("messageId", "")) if isinstance(raw, Mapping) else ""
+            try:
+                message = parse_queue_message(raw)
+                kind = self._kind(message.event)
+                if kind in (EventKind.SQS, EventKind.SCHEDULE):
+                    raise MalformedEvent(f"message {message.message_id} carries a {kind} event")
+                outcomes.extend(self._handle_event(kind, message.event, context))
+            except MalformedEvent as e:
+                self._log.error(
+                    "queue message not understood; it will reach the failed-events queue",
+                    extra={"message_id": message_id, "error": str(e), "record": str(raw)[:500]},
+                )
+                failures.append({"itemIdentifier": message_id})
+            except Exception:  # noqa: BLE001 - handle_upload logged and recorded it
+                failures.append({"itemIdentifier": message_id})
+        return {"outcomes": outcomes, "batchItemFailures": failures}
+
+    def _handle_event(
+        self, kind: EventKind, event: Mapping[str, Any], context: LambdaContext
+    ) -> list[dict[str, Any]]:
+        """The uploads of one S3 event or scan result; raises when any needs a retry."""
         if kind is EventKind.S3_TEST:
             self._log.info("S3 test event ignored")
-            return {"outcomes": []}
+            return []
         raws: list[Mapping[str, Any]] = event["Records"] if kind is EventKind.S3 else [event]
         outcomes: list[dict[str, Any]] = []
         errors: list[Exception] = []
@@ -164,7 +214,7 @@ class Pipeline:
             # finds them decided and only redoes what failed.
             message = f"{len(errors)} of {len(raws)} records need a retry"
             raise BatchIncomplete(message) from errors[0]
-        return {"outcomes": outcomes}
+        return outcomes
 
     def handle_upload(self, upload: Upload, context: LambdaContext) -> dict[str, Any]:
         """Claim, decide, record and announce one upload; log whatever fails."""

@@ -127,3 +127,29 @@ def load_script(name: str):
     sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
+
+
+def sqs_batch(*events: dict, receive_count: int = 1) -> dict:
+    """The event Lambda's SQS event source mapping sends: one message per event
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)."""
+    return {
+        "Records": [
+            {
+                "messageId": f"msg-{n}",
+                "receiptHandle": f"handle-{n}",
+                "body": body if isinstance(body, str) else json.dumps(body),
+                "attributes": {
+                    "ApproximateReceiveCount": str(receive_count),
+                    "SentTimestamp": "1767225600000",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1767225600001",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:image-processor-test-uploads",
+                "awsRegion": REGION,
+            }
+            for n, body in enumerate(events)
+        ]
+    }
