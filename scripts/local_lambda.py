@@ -1,55 +1,50 @@
 #!/usr/bin/env python3
-"""The S3 -> Lambda hop of the local AWS, which cannot run Lambda code itself.
+"""The uploads queue -> Lambda hop of the local AWS, which cannot run Lambda code.
 
-moto's server stores the deployed function and the bucket notification but
-cannot execute the code (that needs Docker). This runner does what S3 and
-Lambda would: it finds the uploads that the bucket's notification
-configuration would have delivered, builds the same S3 event (URL-encoded key,
-size, eTag, versionId, sequencer, and the event name S3 sends: Put, Copy or
-CompleteMultipartUpload) and calls ``lambda_function.handler`` in-process with
-the deployed function's environment variables and its role's credentials.
+moto's server holds the deployed function, the uploads queue S3 sends its
+events into, and the event source mapping between them, but cannot execute the
+code (that needs Docker). This runner does what the mapping would
+(https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html): it receives
+batches of up to BatchSize messages, runs up to the mapping's
+MaximumConcurrency batches at a time through ``lambda_function.handler``
+in-process (the deployed function's environment variables, its role's
+credentials), deletes the messages the handler did not report in
+``batchItemFailures``, and leaves those (or the whole batch, when the handler
+raises) to reappear after the visibility timeout. The queue itself moves a
+message to the failed-events queue after its receive limit.
 
-Like Lambda it honours the function's reserved concurrency (0: nothing is
-delivered and the events stay pending; N: at most N deliveries at a time) and
-refuses to run the function while its KMS key is disabled
-(KMSDisabledException) or in another state that cannot decrypt, such as
-pending deletion (KMSInvalidStateException); those events stay pending too.
+A disabled mapping ("stop processing") receives nothing, and a function whose
+KMS key cannot decrypt its environment is not run (Lambda's
+KMSDisabledException or KMSInvalidStateException): its batch stays in the queue.
 
-    python scripts/local_lambda.py --once     # deliver what is pending, then exit
-    python scripts/local_lambda.py --watch    # keep delivering until Ctrl-C
+    python scripts/local_lambda.py --function NAME --once    # until the queue is drained
+    python scripts/local_lambda.py --function NAME --watch   # until Ctrl-C
 
 It talks to the endpoint in AWS_ENDPOINT_URL and refuses to run without one.
+Exit status: 0 when every delivery succeeded, 1 when any failed (they stay
+queued, as on AWS), 2 on a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
-import re
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote_plus, urlencode
+from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Beside the local stack's state (LOCAL_AWS_DIR, as in scripts/lib/common.sh),
-# so that a demo on its own directory never shares it with the user's stack.
-STATE_FILE = Path(os.environ.get("LOCAL_AWS_DIR", REPO_ROOT / ".local-aws")) / "delivered.json"
-# Parallel deliveries when the function has no reserved concurrency. Lambda
-# would draw on the account's unreserved concurrency; a laptop cannot.
-UNRESERVED_PARALLELISM = 10
 # The Lambda API's errors when the function's environment cannot be decrypted
 # (botocore: Lambda.Client.exceptions.KMSDisabledException, KMSInvalidStateException).
 KMS_DISABLED = (
@@ -61,6 +56,7 @@ KMS_INVALID_STATE = (
     "because the state of the KMS key used is not valid for Decrypt. "
     "Check the function's KMS key settings."
 )
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 @dataclass
@@ -77,110 +73,94 @@ class LocalContext:
         return max(0, self.timeout_ms - int((time.monotonic() - self._started) * 1000))
 
 
-def recorded_event_names(bucket: str) -> dict[tuple[str, str], str]:
-    """The event name S3 would send per (key, version), as the local AWS recorded it.
+@dataclass
+class Mapping:
+    """The event source mapping of an SQS queue to the function, as Lambda reports it."""
 
-    scripts/lib/moto_server.py serves them; another server has none (empty).
-    """
-    endpoint = os.environ["AWS_ENDPOINT_URL"].rstrip("/")
-    if not endpoint.startswith(("http://", "https://")):
-        return {}
-    url = f"{endpoint}/_local-aws/s3-events?{urlencode({'bucket': bucket})}"
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - http(s) only
-            events = json.load(response)["events"]
-    except (urllib.error.URLError, ValueError, KeyError):
-        return {}
-    return {(e["key"], e["versionId"]): e["eventName"] for e in events}
+    uuid: str
+    queue_arn: str
+    queue_url: str
+    enabled: bool
+    batch_size: int
+    maximum_concurrency: int
 
 
-def event_name(version: dict, recorded: dict[tuple[str, str], str]) -> str:
-    """S3's name for the event that created this version.
+@dataclass
+class Tally:
+    """What a run delivered: one outcome per upload, and the messages left queued."""
 
-    A multipart upload's ETag ends in -<number of parts>, so an object without
-    a recorded name is still told apart from a single PUT.
-    """
-    name = recorded.get((version["Key"], version["VersionId"]))
-    if name:
-        return name
-    if re.search(r"-\d+$", version["ETag"].strip('"')):
-        return "ObjectCreated:CompleteMultipartUpload"
-    return "ObjectCreated:Put"
+    outcomes: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[str] = field(default_factory=Counter)
+    batches: int = 0
+    messages: int = 0
+    redelivered: int = 0  # messages received more than once (ApproximateReceiveCount > 1)
+    failed: int = 0  # messages reported failed or in a batch that raised: they reappear
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-
-def pending_events(
-    s3, bucket: str, rules: list[dict], delivered: set[str], recorded: dict | None = None
-) -> list[tuple[str, dict]]:
-    """One (delivery id, event) per object version the notification would have sent."""
-    recorded = recorded or {}
-    events = []
-    paginator = s3.get_paginator("list_object_versions")
-    for rule in rules:
-        prefix = _filter_value(rule, "prefix")
-        suffix = _filter_value(rule, "suffix")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            for version in page.get("Versions", []):
-                key = version["Key"]
-                delivery = f"{key}#{version['VersionId']}"
-                if delivery in delivered or not key.endswith(suffix):
-                    continue
-                name = event_name(version, recorded)
-                events.append((delivery, _event(bucket, version, rule, name)))
-    # S3 delivers in no guaranteed order; oldest first is the friendly one here.
-    events.sort(key=lambda item: item[1]["Records"][0]["s3"]["object"]["sequencer"])
-    return events
+    def summary(self) -> str:
+        done = ", ".join(f"{n} {status.lower()}" for status, n in sorted(self.outcomes.items()))
+        reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(self.reasons.items()))
+        return (
+            f"{self.messages} message(s) in {self.batches} batch(es): {done or 'no uploads'}"
+            + (f" (rejected: {reasons})" if reasons else "")
+            + f"; {self.failed} failed and left queued; {self.redelivered} redelivered"
+        )
 
 
-def _filter_value(rule: dict, name: str) -> str:
-    for item in rule.get("Filter", {}).get("Key", {}).get("FilterRules", []):
-        if item["Name"].lower() == name:
-            return item["Value"]
-    return ""
+def mappings(lam: Any, sqs: Any, function_name: str) -> list[Mapping]:
+    found = []
+    pages = lam.get_paginator("list_event_source_mappings").paginate(FunctionName=function_name)
+    for page in pages:
+        for m in page["EventSourceMappings"]:
+            arn = m["EventSourceArn"]
+            if arn.split(":")[2] != "sqs":
+                continue
+            account, name = arn.split(":")[4], arn.split(":")[5]
+            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            found.append(
+                Mapping(
+                    uuid=m["UUID"],
+                    queue_arn=arn,
+                    queue_url=url,
+                    enabled=m.get("State", "Enabled") == "Enabled",
+                    batch_size=int(m.get("BatchSize", 10)),
+                    # Without a cap, Lambda scales up to 1,000 batches at once; a laptop cannot.
+                    maximum_concurrency=int(
+                        (m.get("ScalingConfig") or {}).get("MaximumConcurrency", 10)
+                    ),
+                )
+            )
+    return found
 
 
-def _event(bucket: str, version: dict, rule: dict, name: str = "ObjectCreated:Put") -> dict:
-    modified = version["LastModified"]
-    sequencer = f"{int(modified.timestamp() * 1_000_000):016X}"
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS mapping sends (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)."""
     return {
         "Records": [
             {
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-                "eventTime": modified.isoformat().replace("+00:00", "Z"),
-                "eventName": name,
-                "userIdentity": {"principalId": "local"},
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": rule.get("Id", "local"),
-                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": {
-                        "key": quote_plus(version["Key"], safe="/"),
-                        "size": version["Size"],
-                        "eTag": version["ETag"].strip('"'),
-                        "versionId": version["VersionId"],
-                        "sequencer": sequencer,
-                    },
-                },
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
             }
+            for m in messages
         ]
     }
 
 
-def load_handler(environment: dict[str, str]) -> Callable:
+def load_handler(environment: dict[str, str]) -> Handler:
     os.environ.update(environment)
     sys.path.insert(0, str(REPO_ROOT / "lambda"))
-    return importlib.import_module("lambda_function").handler
+    handler: Handler = importlib.import_module("lambda_function").handler
+    return handler
 
 
-def reserved_concurrency(lam, function_name: str) -> int | None:
-    """The function's reserved concurrency; None when it has none."""
-    return lam.get_function_concurrency(FunctionName=function_name).get(
-        "ReservedConcurrentExecutions"
-    )
-
-
-def invoke_error(kms, function: dict) -> str | None:
+def invoke_error(kms: Any, function: dict[str, Any]) -> str | None:
     """Lambda's error on invoke when the key of the function's environment cannot decrypt."""
     key = function.get("KMSKeyArn")
     if not key:  # Lambda's own key (aws/lambda)
@@ -191,7 +171,7 @@ def invoke_error(kms, function: dict) -> str | None:
     return KMS_DISABLED if state == "Disabled" else f"{KMS_INVALID_STATE} (key state {state})"
 
 
-def role_environment(sts, function: dict) -> dict[str, str]:
+def role_environment(sts: Any, function: dict[str, Any]) -> dict[str, str]:
     """The credentials Lambda gives the function: a session of its execution role."""
     credentials = sts.assume_role(
         RoleArn=function["Role"], RoleSessionName=function["FunctionName"]
@@ -203,114 +183,159 @@ def role_environment(sts, function: dict) -> dict[str, str]:
     }
 
 
-def waves(events: list[tuple[str, dict]]) -> list[list[tuple[str, dict]]]:
-    """Deliveries in rounds with at most one version of each key.
+class Runner:
+    """One function's event source mappings, consumed like Lambda would."""
 
-    Lambda may run two versions of one key at once; the handler copes (the
-    later delivery finds a claim and is retried), but a single --once run
-    would then end in a retry. Versions of one key therefore go in order.
-    """
-    rounds: list[list[tuple[str, dict]]] = []
-    seen: dict[str, int] = {}
-    for delivery, event in events:
-        key = event["Records"][0]["s3"]["object"]["key"]
-        index = seen.get(key, -1) + 1
-        seen[key] = index
-        if index == len(rounds):
-            rounds.append([])
-        rounds[index].append((delivery, event))
-    return rounds
-
-
-def deliver(
-    function_name: str,
-    bucket: str,
-    watch: bool = False,
-    interval: float = 1.0,
-    *,
-    state_file: Path = STATE_FILE,
-    load: Callable[[dict[str, str]], Callable] = load_handler,
-) -> int:
-    # The runner's own clients use the caller's credentials; the handler gets the role's.
-    session = boto3.Session()
-    lam, s3, kms, sts = (session.client(s) for s in ("lambda", "s3", "kms", "sts"))
-    function = lam.get_function_configuration(FunctionName=function_name)
-    notification = s3.get_bucket_notification_configuration(Bucket=bucket)
-    rules = [
-        rule
-        for rule in notification.get("LambdaFunctionConfigurations", [])
-        if rule["LambdaFunctionArn"] == function["FunctionArn"]
-        and any(e.startswith("s3:ObjectCreated:") for e in rule["Events"])
-    ]
-    if not rules:
-        print(f"no notification of {bucket} invokes {function_name}; nothing to deliver")
-        return 1
-    environment = function.get("Environment", {}).get("Variables", {})
-    handler = None
-    delivered = set(json.loads(state_file.read_text())) if state_file.exists() else set()
-    lock = threading.Lock()
-    failures = 0
-    last_notice = None
-
-    def run(delivery: str, event: dict) -> None:
-        nonlocal failures
-        context = LocalContext(
-            memory_limit_in_mb=str(function["MemorySize"]),
-            timeout_ms=function["Timeout"] * 1000,
-            function_name=function_name,
+    def __init__(
+        self,
+        function_name: str,
+        *,
+        visibility_timeout: int | None = None,
+        load: Callable[[dict[str, str]], Handler] = load_handler,
+        out: Callable[[str], None] = print,
+        session: boto3.Session | None = None,
+    ) -> None:
+        # The runner's own clients use the caller's credentials; the handler gets the role's.
+        session = session or boto3.Session()
+        self.lam, self.sqs, self.kms, self.sts = (
+            session.client(s) for s in ("lambda", "sqs", "kms", "sts")
         )
-        key = event["Records"][0]["s3"]["object"]["key"]
-        try:
-            result = handler(event, context)
-            outcome = result["outcomes"][0]["status"] if result["outcomes"] else "IGNORED"
-        except Exception as e:  # noqa: BLE001 - reported like Lambda would, then retried
-            with lock:
-                failures += 1
-            outcome = f"ERROR {type(e).__name__}: {e} (Lambda would retry)"
-        else:
-            with lock:
-                delivered.add(delivery)
-        print(f"delivered s3://{bucket}/{key} -> {outcome}", file=sys.stderr)
+        self.region = session.region_name or "us-east-1"
+        self.function = self.lam.get_function_configuration(FunctionName=function_name)
+        self.visibility_timeout = visibility_timeout
+        self._load = load
+        self._handler: Handler | None = None
+        self._out = out
+        self.tally = Tally()
 
-    while True:
-        pending = pending_events(s3, bucket, rules, delivered, recorded_event_names(bucket))
-        refused = invoke_error(kms, function) if pending else None
-        concurrency = reserved_concurrency(lam, function_name) if pending else None
-        if refused:
-            failures += len(pending)
-            notice = f"not delivered: {len(pending)} event(s) stay pending: {refused}"
-        elif concurrency == 0:
-            notice = (
-                f"throttled: {function_name} has reserved concurrency 0 (processing stopped); "
-                f"{len(pending)} event(s) stay pending"
+    def handler(self) -> Handler:
+        if self._handler is None:
+            environment = self.function.get("Environment", {}).get("Variables", {})
+            self._handler = self._load(environment | role_environment(self.sts, self.function))
+        return self._handler
+
+    def receive(self, mapping: Mapping) -> list[dict[str, Any]]:
+        extra = (
+            {}
+            if self.visibility_timeout is None
+            else {"VisibilityTimeout": self.visibility_timeout}
+        )
+        messages: list[dict[str, Any]] = self.sqs.receive_message(
+            QueueUrl=mapping.queue_url,
+            MaxNumberOfMessages=mapping.batch_size,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+            WaitTimeSeconds=0,
+            **extra,
+        ).get("Messages", [])
+        return messages
+
+    def run_batch(self, mapping: Mapping, messages: list[dict[str, Any]]) -> None:
+        """One invocation: the handler's partial batch response decides what is deleted."""
+        context = LocalContext(
+            memory_limit_in_mb=str(self.function["MemorySize"]),
+            timeout_ms=self.function["Timeout"] * 1000,
+            function_name=self.function["FunctionName"],
+        )
+        with self.tally.lock:
+            self.tally.batches += 1
+            self.tally.messages += len(messages)
+            self.tally.redelivered += sum(
+                int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")) > 1
+                for m in messages
             )
-        else:
-            notice = None
-        if notice and notice != last_notice:  # once, not on every poll of --watch
-            print(notice, file=sys.stderr)
-        last_notice = notice
-        if pending and not notice:
-            if handler is None:
-                handler = load(environment | role_environment(sts, function))
-            with ThreadPoolExecutor(max_workers=concurrency or UNRESERVED_PARALLELISM) as pool:
-                for wave in waves(pending):
-                    list(pool.map(lambda item: run(*item), wave))
-        state_file.parent.mkdir(parents=True, exist_ok=True)
-        state_file.write_text(json.dumps(sorted(delivered)))
-        if not watch:
-            return 1 if failures else 0
-        time.sleep(interval)
+        refused = invoke_error(self.kms, self.function)
+        if refused:
+            self._left_queued(messages, f"not invoked: {refused}")
+            return
+        try:
+            result = self.handler()(sqs_event(messages, mapping.queue_arn, self.region), context)
+        except Exception as e:  # noqa: BLE001 - what Lambda does with a function error
+            self._left_queued(messages, f"the function raised {type(e).__name__}: {e}")
+            return
+        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            self.sqs.delete_message_batch(
+                QueueUrl=mapping.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(done[start : start + 10])
+                ],
+            )
+        with self.tally.lock:
+            self.tally.failed += len(failed)
+            for outcome in result.get("outcomes", []):
+                self.tally.outcomes[outcome["status"]] += 1
+                if outcome.get("reason") and outcome["status"] == "REJECTED":
+                    self.tally.reasons[outcome["reason"]] += 1
+        for outcome in result.get("outcomes", []):
+            reason = f" ({outcome['reason']})" if outcome.get("reason") else ""
+            self._out(f"  {outcome['status']:<10} {outcome['object_key']}{reason}")
+        if failed:
+            self._out(
+                f"  {len(failed)} message(s) failed: queued again after the visibility timeout"
+            )
+
+    def _left_queued(self, messages: list[dict[str, Any]], why: str) -> None:
+        with self.tally.lock:
+            self.tally.failed += len(messages)
+        self._out(f"  {len(messages)} message(s) left queued: {why}")
+
+    def drain(self, mapping: Mapping) -> int:
+        """Receive and run batches until a receive comes back empty; returns batches run."""
+        runs = 0
+        with ThreadPoolExecutor(max_workers=mapping.maximum_concurrency) as pool:
+            while True:
+                batches = []
+                for _ in range(mapping.maximum_concurrency):
+                    messages = self.receive(mapping)
+                    if not messages:
+                        break
+                    batches.append(messages)
+                if not batches:
+                    return runs
+                list(pool.map(lambda b: self.run_batch(mapping, b), batches))
+                runs += len(batches)
+
+    def run(self, watch: bool = False, interval: float = 1.0) -> int:
+        notice = None
+        while True:
+            found = mappings(self.lam, self.sqs, self.function["FunctionName"])
+            if not found:
+                self._out(f"no SQS event source mapping feeds {self.function['FunctionName']}")
+                return 1
+            for mapping in found:
+                if not mapping.enabled:
+                    message = (
+                        f"processing stopped: the mapping {mapping.uuid} is disabled; "
+                        "uploads wait in the queue"
+                    )
+                    if message != notice:  # once, not on every poll of --watch
+                        self._out(message)
+                    notice = message
+                    continue
+                notice = None
+                self.drain(mapping)
+            if not watch:
+                return 1 if self.tally.failed else 0
+            time.sleep(interval)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--once", action="store_true", help="deliver pending uploads, then exit (default)"
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog="Exit status: 0 all delivered, 1 some failed (they stay queued), 2 usage error.",
     )
-    mode.add_argument("--watch", action="store_true", help="keep delivering until interrupted")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="drain the queue, then exit (default)")
+    mode.add_argument("--watch", action="store_true", help="keep consuming until interrupted")
     parser.add_argument("--function", required=True, help="deployed function name")
-    parser.add_argument("--bucket", required=True, help="images bucket name")
+    parser.add_argument(
+        "--visibility-timeout",
+        type=int,
+        help="seconds a received message stays invisible (default: the queue's own)",
+    )
     parser.add_argument(
         "--interval", type=float, default=1.0, help="seconds between polls (--watch)"
     )
@@ -318,12 +343,15 @@ def main() -> int:
     if not os.environ.get("AWS_ENDPOINT_URL"):
         parser.error("AWS_ENDPOINT_URL is not set: this runner only talks to the local AWS")
     try:
-        return deliver(args.function, args.bucket, args.watch, args.interval)
+        runner = Runner(args.function, visibility_timeout=args.visibility_timeout)
+        code = runner.run(args.watch, args.interval)
     except KeyboardInterrupt:
         return 0
     except (BotoCoreError, ClientError) as e:
         print(f"{parser.prog}: error: {e}", file=sys.stderr)
         return 1
+    print(runner.tally.summary())
+    return code
 
 
 if __name__ == "__main__":

@@ -42,14 +42,16 @@ The evaluator is hand-written: moto's own (moto.iam.policy_conditions)
 knows StringEquals only, and no maintained Python library evaluates IAM
 conditions.
 
-2. S3 event names for the local Lambda runner.
-
-moto computes the event S3 would send (Put, Copy, CompleteMultipartUpload)
-but can deliver it to Lambda only through Docker. The wrapper records the
-name of each ObjectCreated event for a bucket with a Lambda notification,
-per object version, and serves them at GET /_local-aws/s3-events?bucket=NAME
-for scripts/local_lambda.py. moto also sends a Put before each
-CompleteMultipartUpload; the later name wins, as S3 sends only the last.
+2. S3 event notifications into SQS. moto sends the uploads queue the event S3
+would (Put, Copy, CompleteMultipartUpload) but leaves out the object's
+versionId and sequencer, which the handler orders uploads by; the wrapper
+adds both (the sequencer grows with each event, as S3's does for one key),
+and URL-encodes the key as S3 does, slashes kept. For
+a multipart upload moto also sends a Put before the CompleteMultipartUpload;
+S3 sends only the last, so the wrapper drops that Put. And moto would invoke
+a function mapped to the queue itself, through Docker, on every message: the
+wrapper leaves the messages in the queue for scripts/local_lambda.py, which
+consumes them as Lambda's event source mapping does.
 
 3. CloudTrail DeleteTrail. AWS accepts a trail's name or ARN; moto 5.2.5
 looks the trail up by name only and silently does nothing for an ARN, which
@@ -64,24 +66,25 @@ moto applies as a replacement of all features.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import re
 import sys
-import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote_plus, urlparse
 from xml.sax.saxutils import escape
 
 from moto.cloudtrail import models as cloudtrail_models
 from moto.iam import access_control
 from moto.iam.models import iam_backends
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3 import models as s3_models
 from moto.s3 import notifications
 from moto.s3.responses import S3Response
 from moto.server import main
+from moto.sqs import models as sqs_models
 from moto.sts.models import sts_backends
 
 log = logging.getLogger("local_aws")
@@ -402,52 +405,45 @@ S3Response._key_response = _serving(S3Response._key_response)
 S3Response._bucket_response = _serving(S3Response._bucket_response)
 
 # ---------------------------------------------------------------------------
-# 2. S3 event names for the local Lambda runner
+# 2. S3 event notifications into SQS, for the local event source mapping
 # ---------------------------------------------------------------------------
 
-EVENTS_PATH = "/_local-aws/s3-events"
-_event_names: dict[tuple[str, str, str], str] = {}
-_event_lock = threading.Lock()
+_event_sequence = itertools.count(1)
 _send_event = notifications.send_event
+_get_s3_event = notifications._get_s3_event
 
 
-def _record_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+def _send_event_as_s3_does(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
     name = str(getattr(event_name, "value", event_name))
-    config = bucket.notification_configuration
-    to_lambda = config is not None and any(
-        n.matches(event_name, key.name) for n in config.cloud_function
-    )
-    if name.startswith("s3:ObjectCreated:") and to_lambda:
-        with _event_lock:
-            _event_names[(bucket.name, key.name, str(key.version_id))] = name[3:]
+    if name == "s3:ObjectCreated:Put" and getattr(key, "multipart", None) is not None:
+        return  # moto's Put before a CompleteMultipartUpload: S3 sends only the latter
     _send_event(account_id, event_name, bucket, key)
 
 
-def _invoke_awslambda_later(*_args: Any) -> None:
-    """moto would try Docker here; scripts/local_lambda.py delivers instead."""
+def _s3_event_with_version_and_sequencer(
+    event_name: str, bucket: Any, key: Any, notification_id: str
+) -> dict[str, Any]:
+    event = _get_s3_event(event_name, bucket, key, notification_id)
+    obj = event["Records"][0]["s3"]["object"]
+    obj["key"] = quote_plus(key.name, safe="/")  # S3 keeps the slashes; moto encodes them
+    if getattr(bucket, "is_versioned", False):
+        obj["versionId"] = key.version_id
+    obj["sequencer"] = f"{time.time_ns() // 1000:014X}{next(_event_sequence):06X}"
+    return event
 
 
-notifications.send_event = _record_event
-notifications._invoke_awslambda = _invoke_awslambda_later
-_dispatch = DomainDispatcherApplication.__call__
+def _no_docker_invocation(*_args: Any) -> None:
+    """moto would run the function through Docker here; scripts/local_lambda.py does instead."""
 
 
-def _serve_events(self: DomainDispatcherApplication, environ: dict, start_response: Any) -> Any:
-    if environ.get("PATH_INFO") != EVENTS_PATH:
-        return _dispatch(self, environ, start_response)
-    bucket = parse_qs(environ.get("QUERY_STRING", "")).get("bucket", [""])[0]
-    with _event_lock:
-        events = [
-            {"key": key, "versionId": version, "eventName": name}
-            for (name_of_bucket, key, version), name in _event_names.items()
-            if name_of_bucket == bucket
-        ]
-    body = json.dumps({"events": events}).encode()
-    start_response("200 OK", [("Content-Type", "application/json")])
-    return [body]
-
-
-DomainDispatcherApplication.__call__ = _serve_events
+notifications.send_event = _send_event_as_s3_does
+notifications._get_s3_event = _s3_event_with_version_and_sequencer
+notifications._invoke_awslambda = _no_docker_invocation
+# A queue mapped to a function: moto would receive and invoke on every
+# SendMessage. The mapping itself stays listed (ListEventSourceMappings).
+sqs_models.Queue.lambda_event_source_mappings = property(  # type: ignore[assignment]
+    lambda _self: {}, lambda _self, _value: None
+)
 
 # ---------------------------------------------------------------------------
 # 3. CloudTrail DeleteTrail by ARN

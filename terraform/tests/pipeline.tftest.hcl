@@ -60,20 +60,16 @@ override_resource {
 }
 
 override_resource {
-  target = aws_lambda_permission.malware_scan_result
-}
-
-override_resource {
   target = aws_dynamodb_table.this
   values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/test-prod-uploads" }
 }
 
 override_resource {
-  target = aws_appautoscaling_target.table_write
+  target = aws_appautoscaling_target.write
 }
 
 override_resource {
-  target = aws_appautoscaling_policy.table_write
+  target = aws_appautoscaling_policy.write
 }
 
 override_resource {
@@ -150,7 +146,8 @@ override_resource {
 }
 
 override_resource {
-  target = aws_lambda_permission.s3
+  target = aws_lambda_event_source_mapping.uploads
+  values = { uuid = "a1b2c3d4-5678-90ab-cdef-111111111111" }
 }
 
 override_resource {
@@ -182,6 +179,19 @@ override_resource {
 
 override_resource {
   target = aws_sqs_queue_policy.dead_letter
+}
+
+override_resource {
+  target = aws_sqs_queue_redrive_allow_policy.dead_letter
+}
+
+override_resource {
+  target = aws_sqs_queue.uploads
+  values = { arn = "arn:aws:sqs:us-east-1:123456789012:test-prod-uploads", url = "https://sqs.us-east-1.amazonaws.com/123456789012/test-prod-uploads" }
+}
+
+override_resource {
+  target = aws_sqs_queue_policy.uploads
 }
 
 override_resource {
@@ -509,10 +519,10 @@ run "images_bucket_refuses_other_encryption_and_foreign_output_writes" {
 }
 
 # ---------------------------------------------------------------------------
-# Topics and queue: TLS only, and only the stack publishes
+# Topics and queues: TLS only, and only the stack publishes
 # ---------------------------------------------------------------------------
 
-run "topics_and_queue_deny_requests_without_tls" {
+run "topics_and_queues_deny_requests_without_tls" {
   module {
     source = "./modules/image-pipeline"
   }
@@ -535,17 +545,20 @@ run "topics_and_queue_deny_requests_without_tls" {
     error_message = "Every topic policy must deny every topic action (every action it allows, and all nine a topic policy can name) without TLS."
   }
   assert {
-    condition = alltrue([for policy in [aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy] :
-      anytrue([for s in try(jsondecode(policy).Statement, []) :
+    condition = alltrue([for q in [
+      { arn = aws_sqs_queue.uploads.arn, policy = aws_sqs_queue_policy.uploads.policy },
+      { arn = aws_sqs_queue.dead_letter.arn, policy = aws_sqs_queue_policy.dead_letter.policy },
+      { arn = aws_sqs_queue.rule_dead_letter.arn, policy = aws_sqs_queue_policy.rule_dead_letter.policy },
+      ] : anytrue([for s in try(jsondecode(q.policy).Statement, []) :
         s.Effect == "Deny" && contains(flatten([s.Action]), "sqs:*") && s.Principal == "*" &&
+        flatten([s.Resource]) == [q.arn] &&
         contains(flatten([try(s.Condition.Bool["aws:SecureTransport"], [])]), "false")
     ])])
-    error_message = "Both queue policies must deny every request without TLS."
+    error_message = "Every queue policy (uploads, failed-events, undelivered-events) must deny sqs:* on its own queue without TLS."
   }
   assert {
-    condition = alltrue([for t in [aws_sns_topic.this["notifications"], aws_sqs_queue.dead_letter] :
-    t.kms_master_key_id == aws_kms_key.this.arn])
-    error_message = "The notifications topic and the failed-events queue must be encrypted with the data key."
+    condition     = aws_sns_topic.this["notifications"].kms_master_key_id == aws_kms_key.this.arn
+    error_message = "The notifications topic must be encrypted with the data key."
   }
 }
 
@@ -564,7 +577,7 @@ run "service_grants_name_their_source" {
     condition = alltrue(flatten([
       for policy in concat(
         [aws_kms_key.this.policy, aws_kms_key.security.policy, module.images_bucket.policy, module.logs_bucket.policy, module.audit_bucket["this"].policy],
-        [aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy],
+        [aws_sqs_queue_policy.uploads.policy, aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy],
         [for topic in aws_sns_topic_policy.this : topic.policy],
         ) : [
         for s in try(jsondecode(policy).Statement, []) : anytrue(flatten([
@@ -581,9 +594,19 @@ run "service_grants_name_their_source" {
     ]]))
     error_message = "Every Allow to a service principal must carry aws:SourceArn (or an encryption context naming its resource), without a wildcard."
   }
+  # S3 delivers into the uploads queue (no invoke permission any more): each
+  # of its grants, on the queue and on the queue's key, names the images
+  # bucket and the account.
   assert {
-    condition     = aws_lambda_permission.s3.source_arn == module.images_bucket.arn && aws_lambda_permission.s3.source_account == "123456789012"
-    error_message = "The S3 invoke permission must name the images bucket and the account."
+    condition = alltrue([for policy in [aws_sqs_queue_policy.uploads.policy, aws_kms_key.security.policy] :
+      length([for s in jsondecode(policy).Statement : s if s.Effect == "Allow" && try(s.Principal.Service, "") == "s3.amazonaws.com"]) == 1
+      ]) && alltrue(flatten([for policy in [aws_sqs_queue_policy.uploads.policy, aws_kms_key.security.policy] : [
+        for s in jsondecode(policy).Statement :
+        flatten([try(s.Condition.ArnEquals["aws:SourceArn"], [])]) == [module.images_bucket.arn] &&
+        flatten([try(s.Condition.StringEquals["aws:SourceAccount"], [])]) == ["123456789012"]
+        if s.Effect == "Allow" && try(s.Principal.Service, "") == "s3.amazonaws.com"
+    ]]))
+    error_message = "S3's grants on the uploads queue and on the security key must name the images bucket (aws:SourceArn) and the account (aws:SourceAccount)."
   }
   assert {
     condition = length([for s in jsondecode(module.logs_bucket.policy).Statement : s
@@ -655,11 +678,29 @@ run "role_is_least_privilege" {
     ])
     error_message = "The function's DynamoDB access must be exactly PutItem and UpdateItem on the table and Scan on its in-progress index."
   }
+  # The security key: encrypt for the security-alerts topic through SNS, and
+  # only decrypt what it receives from the uploads queue through SQS.
   assert {
-    condition = alltrue([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement :
-      flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]) == ["sns.us-east-1.amazonaws.com"]
-    if contains(flatten([s.Resource]), aws_kms_key.security.arn)])
-    error_message = "The function may use the security key only through SNS (to publish alerts)."
+    condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : [
+      for a in flatten([s.Action]) : [for via in flatten([try(s.Condition.StringEquals["kms:ViaService"], ["(none)"])]) : "${a} via ${via}"]
+      ] if contains(flatten([s.Resource]), aws_kms_key.security.arn)])) == toset([
+      "kms:Decrypt via sns.us-east-1.amazonaws.com",
+      "kms:GenerateDataKey via sns.us-east-1.amazonaws.com",
+      "kms:Decrypt via sqs.us-east-1.amazonaws.com",
+    ])
+    error_message = "The function may use the security key only through SNS (to publish alerts) and, to decrypt only, through SQS (to read the uploads queue)."
+  }
+  # Exactly what the event source mapping does with the role, on the uploads
+  # queue only: the function sends to no queue (the failed-events queue is
+  # the uploads queue's redrive target, filled by SQS itself).
+  assert {
+    condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : [
+      for a in flatten([s.Action]) : [for r in flatten([s.Resource]) : "${a} ${r}"]
+      ] if anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:")])])) == toset([
+      for a in ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"] :
+      "${a} ${aws_sqs_queue.uploads.arn}"
+    ])
+    error_message = "The function's SQS access must be exactly ReceiveMessage, DeleteMessage, GetQueueAttributes and ChangeMessageVisibility on the uploads queue (no SendMessage, no other queue)."
   }
 }
 
@@ -674,16 +715,16 @@ run "function_is_hardened_and_reads_its_limits_from_terraform" {
   }
 
   assert {
-    condition     = try(aws_lambda_function.this.reserved_concurrent_executions >= 1, false)
-    error_message = "The function must have reserved concurrency of at least 1 (a ceiling on cost and on a flood)."
-  }
-  assert {
     condition     = aws_lambda_function.this.tracing_config[0].mode == "Active" && aws_lambda_function.this.kms_key_arn == aws_kms_key.this.arn
     error_message = "X-Ray must be active and the environment encrypted with the stack's key."
   }
+  # Uploads arrive from the queue (a synchronous poll): the only asynchronous
+  # invocation left is the sweep, which the next sweep repeats.
   assert {
-    condition     = aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure[0].destination == aws_sqs_queue.dead_letter.arn
-    error_message = "Failed events must go to the failed-events queue."
+    condition = (aws_lambda_function_event_invoke_config.this.function_name == aws_lambda_function.this.function_name &&
+      aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 0 &&
+    length(aws_lambda_function_event_invoke_config.this.destination_config) == 0)
+    error_message = "The asynchronous invoke settings (the sweep's only) must not retry and send nowhere: failed uploads reach the failed-events queue through the uploads queue's redrive policy."
   }
   assert {
     condition = keys(aws_lambda_function.this.environment[0].variables) == sort([
@@ -703,9 +744,229 @@ run "function_is_hardened_and_reads_its_limits_from_terraform" {
   }
   assert {
     condition = (aws_lambda_function.this.environment[0].variables.PROCESSING_INDEX == one(aws_dynamodb_table.this.global_secondary_index).name &&
-      one(aws_dynamodb_table.this.global_secondary_index).hash_key == "lease_until" &&
+      one(aws_dynamodb_table.this.global_secondary_index).range_key == "lease_until" &&
     aws_lambda_function.this.environment[0].variables.STUCK_AFTER_S == tostring(var.stuck_after_s))
-    error_message = "The sweep must scan the table's index on lease_until (PROCESSING_INDEX) and wait stuck_after_s (STUCK_AFTER_S)."
+    error_message = "The sweep must scan the table's index keyed by lease_until (PROCESSING_INDEX) and wait stuck_after_s (STUCK_AFTER_S)."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# The uploads queue: the function's only source of uploads, capped, with
+# partial batch responses, a redrive to the failed-events queue, and a policy
+# that lets in only the images bucket (and the scan-result rule)
+# ---------------------------------------------------------------------------
+
+run "uploads_queue_feeds_the_function_with_a_cap_and_partial_batch_responses" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    queue_maximum_concurrency = 7
+    queue_batch_size          = 4
+  }
+
+  assert {
+    condition = (aws_lambda_event_source_mapping.uploads.event_source_arn == aws_sqs_queue.uploads.arn &&
+    aws_lambda_event_source_mapping.uploads.function_name == aws_lambda_function.this.arn)
+    error_message = "The event source mapping must read the uploads queue into the image-processing function."
+  }
+  assert {
+    condition     = one(aws_lambda_event_source_mapping.uploads.scaling_config).maximum_concurrency == var.queue_maximum_concurrency
+    error_message = "The mapping's maximum concurrency (the flood and cost ceiling) must be queue_maximum_concurrency."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.uploads.function_response_types == toset(["ReportBatchItemFailures"])
+    error_message = "The mapping must take partial batch responses (ReportBatchItemFailures): one bad upload must not make its batch-mates retry."
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.uploads.batch_size == var.queue_batch_size && aws_lambda_event_source_mapping.uploads.enabled
+    error_message = "The mapping must be enabled and hand queue_batch_size uploads to an invocation."
+  }
+}
+
+# AWS: "set the source queue's visibility timeout to at least six times the
+# configuration timeout on your function"
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html);
+# SQS takes at most 43200 s (12 hours; the provider's aws_sqs_queue page,
+# visibility_timeout_seconds). Compared with the function's rendered timeout.
+run "visibility_timeout_fits_the_function_timeout" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition     = aws_sqs_queue.uploads.visibility_timeout_seconds >= 6 * aws_lambda_function.this.timeout && aws_sqs_queue.uploads.visibility_timeout_seconds <= 43200
+    error_message = "The uploads queue's visibility timeout must be at least six times the function's timeout (and at most SQS's 43200 s)."
+  }
+}
+
+run "visibility_timeout_fits_the_longest_function_timeout" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    lambda_timeout_s = 900
+  }
+
+  assert {
+    condition = (aws_lambda_function.this.timeout == 900 &&
+      aws_sqs_queue.uploads.visibility_timeout_seconds >= 6 * aws_lambda_function.this.timeout &&
+    aws_sqs_queue.uploads.visibility_timeout_seconds <= 43200)
+    error_message = "At Lambda's longest timeout (900 s) the uploads queue's visibility timeout must still be at least 5400 s, and within SQS's 43200 s."
+  }
+}
+
+run "failed_uploads_redrive_to_the_failed_events_queue" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    queue_max_receive_count = 3
+  }
+
+  assert {
+    condition = jsondecode(aws_sqs_queue.uploads.redrive_policy) == {
+      deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
+      maxReceiveCount     = var.queue_max_receive_count
+    }
+    error_message = "After queue_max_receive_count deliveries, the uploads queue must move an event to the failed-events queue (redrive policy)."
+  }
+  # Only the uploads queue may use the failed-events queue as its dead-letter
+  # queue (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+  assert {
+    condition = (aws_sqs_queue_redrive_allow_policy.dead_letter.queue_url == aws_sqs_queue.dead_letter.id &&
+      jsondecode(aws_sqs_queue_redrive_allow_policy.dead_letter.redrive_allow_policy) == {
+        redrivePermission = "byQueue"
+        sourceQueueArns   = [aws_sqs_queue.uploads.arn]
+    })
+    error_message = "The failed-events queue's redrive-allow policy must name the uploads queue, and only it."
+  }
+  assert {
+    condition     = aws_sqs_queue.dead_letter.message_retention_seconds >= aws_sqs_queue.uploads.message_retention_seconds
+    error_message = "The failed-events queue must keep an event at least as long as the uploads queue (its age counts from the first enqueue)."
+  }
+}
+
+# Reserved concurrency is optional: Lambda refuses a reservation that leaves
+# the account less than its minimum unreserved concurrency, which a new
+# account's quota of 10 cannot give (issue 18). The cap is the mapping's.
+run "no_reserved_concurrency_by_default" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition     = var.lambda_reserved_concurrency == null && aws_lambda_function.this.reserved_concurrent_executions == -1
+    error_message = "By default the function must reserve no concurrency (reserved_concurrent_executions = -1), so that a new account can deploy it."
+  }
+}
+
+run "reserved_concurrency_can_still_be_set" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    lambda_reserved_concurrency = 10
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == 10
+    error_message = "lambda_reserved_concurrency, when set, must reach the function."
+  }
+}
+
+run "uploads_queue_accepts_only_the_images_bucket_and_account" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # Without malware gating, S3 is the only sender: SendMessage, on this
+  # queue, for this bucket (aws:SourceArn) owned by this account
+  # (aws:SourceAccount), nothing else.
+  assert {
+    condition = [for s in jsondecode(aws_sqs_queue_policy.uploads.policy).Statement : {
+      principal = s.Principal, actions = flatten([s.Action]), resources = flatten([s.Resource]), conditions = s.Condition
+      } if s.Effect == "Allow"] == [{
+      principal = { Service = "s3.amazonaws.com" }
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.uploads.arn]
+      conditions = {
+        ArnEquals    = { "aws:SourceArn" = module.images_bucket.arn }
+        StringEquals = { "aws:SourceAccount" = "123456789012" }
+      }
+    }]
+    error_message = "The uploads queue must let only s3.amazonaws.com SendMessage, only for the images bucket (aws:SourceArn) and the account (aws:SourceAccount)."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(aws_sqs_queue_policy.uploads.policy).Statement :
+      s.Effect == "Deny" && s.Principal == "*" && flatten([s.Action]) == ["sqs:*"] &&
+      flatten([s.Resource]) == [aws_sqs_queue.uploads.arn] &&
+      flatten([try(s.Condition.Bool["aws:SecureTransport"], [])]) == ["false"]
+    ])
+    error_message = "The uploads queue must deny every request without TLS."
+  }
+  assert {
+    condition     = aws_sqs_queue_policy.uploads.queue_url == aws_sqs_queue.uploads.id
+    error_message = "The uploads queue's policy must be attached to the uploads queue."
+  }
+}
+
+# Both queues use the security key, so that a disabled data key cannot make
+# S3 drop the events of uploads made during the incident (sqs.tf); the key
+# lets S3 encrypt into the queue for the images bucket of this account only.
+run "queues_use_the_security_key_which_lets_only_the_images_bucket_in" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = alltrue([for q in [aws_sqs_queue.uploads, aws_sqs_queue.dead_letter] :
+    q.kms_master_key_id == aws_kms_key.security.arn && q.kms_master_key_id != aws_kms_key.this.arn])
+    error_message = "The uploads and failed-events queues must be encrypted with the security key, not the data key."
+  }
+  assert {
+    condition = [for s in jsondecode(aws_kms_key.security.policy).Statement : {
+      actions = toset(flatten([s.Action])), resources = flatten([s.Resource]), conditions = s.Condition
+      } if s.Effect == "Allow" && try(s.Principal.Service, "") == "s3.amazonaws.com"] == [{
+      actions   = toset(["kms:GenerateDataKey", "kms:Decrypt"])
+      resources = ["*"] # in a key policy, this key
+      conditions = {
+        ArnEquals    = { "aws:SourceArn" = module.images_bucket.arn }
+        StringEquals = { "aws:SourceAccount" = "123456789012" }
+      }
+    }]
+    error_message = "The security key must let s3.amazonaws.com GenerateDataKey and Decrypt only for the images bucket (aws:SourceArn) and the account (aws:SourceAccount)."
+  }
+  assert {
+    condition = length([for s in jsondecode(aws_kms_key.this.policy).Statement : s
+    if s.Effect == "Allow" && try(s.Principal.Service, "") == "s3.amazonaws.com"]) == 0
+    error_message = "The data key must not be on the upload-event path (no grant to s3.amazonaws.com)."
+  }
+}
+
+# The in-progress index: only claims in flight carry lease_until, so an index
+# keyed by it is sparse; its partition key is the object key, so that claims
+# made in the same second do not all write one partition key value.
+run "in_progress_index_has_no_hot_key" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = (one(aws_dynamodb_table.this.global_secondary_index).name == "in-progress" &&
+      one(aws_dynamodb_table.this.global_secondary_index).hash_key != "lease_until" &&
+    one(aws_dynamodb_table.this.global_secondary_index).hash_key == aws_dynamodb_table.this.hash_key)
+    error_message = "The in-progress index's partition key must not be lease_until (a hot key): it must be the object key, spread like the table's."
+  }
+  assert {
+    condition = (one(aws_dynamodb_table.this.global_secondary_index).range_key == "lease_until" &&
+      aws_dynamodb_table.this.hash_key != "lease_until" && try(aws_dynamodb_table.this.range_key, null) == null &&
+    contains([for a in aws_dynamodb_table.this.attribute : "${a.name}:${a.type}"], "lease_until:N"))
+    error_message = "The in-progress index must have the range key lease_until (a number) that the table's own key lacks, so only records in flight are in it (sparse)."
   }
 }
 
@@ -722,10 +983,11 @@ run "table_and_key_protect_the_records" {
     condition     = aws_dynamodb_table.this.ttl[0].enabled && aws_dynamodb_table.this.ttl[0].attribute_name == "expires_at"
     error_message = "Records must expire by TTL on expires_at (the attribute the handler writes)."
   }
+  # On demand by default: no capacity for DynamoDB to run out of below the
+  # event source mapping's concurrency cap, hence nothing to scale.
   assert {
-    condition = (aws_dynamodb_table.this.billing_mode == "PROVISIONED" && aws_dynamodb_table.this.read_capacity <= 25 &&
-    alltrue([for t in aws_appautoscaling_target.table_write : t.max_capacity <= 25]))
-    error_message = "The table must stay inside the always-free 25 RCU / 25 WCU, autoscaling included."
+    condition     = aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" && length(aws_appautoscaling_target.write) == 0 && length(aws_appautoscaling_policy.write) == 0
+    error_message = "The table must be on demand (PAY_PER_REQUEST) by default, with no autoscaling (enable_dynamodb_autoscaling applies to PROVISIONED only)."
   }
   assert {
     condition = alltrue([for k in [aws_kms_key.this, aws_kms_key.security] :
@@ -738,14 +1000,57 @@ run "table_and_key_protect_the_records" {
   }
 }
 
-run "only_uploads_trigger_the_function" {
+# The free-tier profile: provisioned capacity, the table's and the index's
+# (an index has its own throughput, and the account's provisioned capacity is
+# the sum of its tables' and indexes'), each write capacity autoscaled.
+run "provisioned_table_keeps_its_floors_inside_the_free_tier" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    dynamodb_billing_mode = "PROVISIONED"
+  }
+
+  assert {
+    condition = (aws_dynamodb_table.this.billing_mode == "PROVISIONED" &&
+      aws_dynamodb_table.this.read_capacity + one(aws_dynamodb_table.this.global_secondary_index).read_capacity <= 25 &&
+    aws_dynamodb_table.this.write_capacity + one(aws_dynamodb_table.this.global_secondary_index).write_capacity <= 25)
+    error_message = "With PROVISIONED, the table's and the in-progress index's capacity together must start inside the always-free 25 RCU / 25 WCU."
+  }
+  assert {
+    condition = (keys(aws_appautoscaling_target.write) == ["index", "table"] &&
+      aws_appautoscaling_target.write["table"].resource_id == "table/${aws_dynamodb_table.this.name}" &&
+      aws_appautoscaling_target.write["index"].resource_id == "table/${aws_dynamodb_table.this.name}/index/${one(aws_dynamodb_table.this.global_secondary_index).name}" &&
+      aws_appautoscaling_target.write["index"].scalable_dimension == "dynamodb:index:WriteCapacityUnits" &&
+    alltrue([for t in aws_appautoscaling_target.write : t.min_capacity == var.dynamodb_write_capacity && t.max_capacity <= 25]))
+    error_message = "With PROVISIONED and autoscaling, the table's and the in-progress index's write capacity must each follow load, from dynamodb_write_capacity to at most 25 WCU (a throttled index throttles the table's writes)."
+  }
+  assert {
+    condition     = keys(aws_appautoscaling_policy.write) == keys(aws_appautoscaling_target.write)
+    error_message = "Every scalable target must have its target-tracking policy."
+  }
+}
+
+# The images bucket announces every new object under uploads/ (and nothing
+# else: the function writes processed/) into the uploads queue, the
+# function's only source of uploads.
+run "only_uploads_reach_the_function_through_the_queue" {
   module {
     source = "./modules/image-pipeline"
   }
 
   assert {
-    condition     = [for f in aws_s3_bucket_notification.this.lambda_function : f.filter_prefix] == ["uploads/"]
-    error_message = "Only uploads/ may trigger the function (it writes processed/)."
+    condition = (length(aws_s3_bucket_notification.this.lambda_function) == 0 && length(aws_s3_bucket_notification.this.topic) == 0 &&
+      [for q in aws_s3_bucket_notification.this.queue : {
+        arn = q.queue_arn, events = q.events, prefix = q.filter_prefix, suffix = try(q.filter_suffix, null)
+      }] == [{ arn = aws_sqs_queue.uploads.arn, events = toset(["s3:ObjectCreated:*"]), prefix = "uploads/", suffix = null }] &&
+    aws_s3_bucket_notification.this.bucket == module.images_bucket.bucket)
+    error_message = "The images bucket must send s3:ObjectCreated:* under uploads/ (only) to the uploads queue, and to nothing else."
+  }
+  assert {
+    condition     = !aws_s3_bucket_notification.this.eventbridge
+    error_message = "Without malware protection the bucket's events go to the queue only (EventBridge is for GuardDuty's plan)."
   }
 }
 
@@ -834,15 +1139,92 @@ run "alarms_stay_inside_the_free_ten" {
   }
 
   # Counted from what is planned, not from a list: an alarm added anywhere in
-  # the module's alarm map, or a second scaling policy, changes the count.
+  # the module's alarm map, or a scaling policy, changes the count.
   assert {
     condition = output.cloudwatch_alarm_count == (length(aws_cloudwatch_metric_alarm.this) +
-    4 * length(aws_appautoscaling_policy.table_write))
+    4 * length(aws_appautoscaling_policy.write))
     error_message = "cloudwatch_alarm_count must count the module's alarms and the 4 per target-tracking policy."
   }
+  # The default (on-demand table, nothing to scale): the module's 7 alarms,
+  # inside CloudWatch's free 10. Exact, so that a new alarm is a decision
+  # that updates the budget (alarms.tf, README: Cost).
   assert {
-    condition     = output.cloudwatch_alarm_count <= 11
-    error_message = "The stack causes at most 11 alarms (the free 10 plus async-events-dropped, README: Cost); autoscaling alarms included."
+    condition     = output.cloudwatch_alarm_count <= 10 && output.cloudwatch_alarm_count == 7
+    error_message = "By default the stack causes exactly 7 alarms, inside CloudWatch's free 10 (alarms.tf, README: Cost)."
+  }
+}
+
+# The free-tier DynamoDB profile costs alarms: two target-tracking policies
+# (the table's writes and the in-progress index's), 4 alarms each.
+run "provisioned_autoscaling_alarms_are_counted" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    dynamodb_billing_mode       = "PROVISIONED"
+    enable_dynamodb_autoscaling = true
+  }
+
+  assert {
+    condition = (length(aws_appautoscaling_policy.write) == 2 &&
+      output.cloudwatch_alarm_count == length(aws_cloudwatch_metric_alarm.this) + 4 * 2 &&
+    output.cloudwatch_alarm_count == 15)
+    error_message = "With PROVISIONED and autoscaling the stack causes 15 alarms: its 7 and 4 for each of the 2 target-tracking policies (5 beyond the free 10; alarms.tf, README: Cost)."
+  }
+}
+
+run "provisioned_without_autoscaling_adds_no_alarm" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    dynamodb_billing_mode       = "PROVISIONED"
+    enable_dynamodb_autoscaling = false
+  }
+
+  assert {
+    condition     = length(aws_appautoscaling_target.write) == 0 && output.cloudwatch_alarm_count == 7
+    error_message = "With PROVISIONED and autoscaling off, nothing scales and the stack causes its 7 alarms."
+  }
+}
+
+# The seam between alarms and queues: the alarms name their queues by names
+# computed before the queues exist (alarms.tf); those names must be the
+# queues Terraform creates, or the alarms watch a metric that never comes
+# (and, treating missing data as not breaching, stay silent).
+run "queue_alarms_watch_the_queues_terraform_creates" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    queue_age_alarm_s = 600
+  }
+
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.this["uploads-queue-age"].dimensions == { QueueName = aws_sqs_queue.uploads.name } &&
+      aws_cloudwatch_metric_alarm.this["uploads-queue-age"].namespace == "AWS/SQS" &&
+      aws_cloudwatch_metric_alarm.this["uploads-queue-age"].metric_name == "ApproximateAgeOfOldestMessage" &&
+      aws_cloudwatch_metric_alarm.this["uploads-queue-age"].threshold == 600 &&
+    aws_cloudwatch_metric_alarm.this["uploads-queue-age"].comparison_operator == "GreaterThanThreshold")
+    error_message = "uploads-queue-age must alarm on the uploads queue's ApproximateAgeOfOldestMessage above queue_age_alarm_s, by the queue's own name."
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.this["failed-events"].dimensions == { QueueName = aws_sqs_queue.dead_letter.name } &&
+      aws_cloudwatch_metric_alarm.this["failed-events"].namespace == "AWS/SQS" &&
+    aws_cloudwatch_metric_alarm.this["failed-events"].metric_name == "ApproximateNumberOfMessagesVisible")
+    error_message = "failed-events must alarm on messages visible in the failed-events queue, by the queue's own name."
+  }
+  assert {
+    condition = toset([for a in aws_cloudwatch_metric_alarm.this : a.dimensions.QueueName if a.namespace == "AWS/SQS"]) == toset([
+    aws_sqs_queue.uploads.name, aws_sqs_queue.dead_letter.name])
+    error_message = "Every SQS alarm must name a queue this module creates, and both upload queues must be watched."
+  }
+  assert {
+    condition     = !contains([for a in aws_cloudwatch_metric_alarm.this : a.metric_name], "AsyncEventsDropped")
+    error_message = "Uploads no longer arrive asynchronously: the queue's age replaces async-events-dropped."
   }
 }
 
@@ -900,22 +1282,40 @@ run "malware_protection_gates_processing_on_a_clean_scan" {
     enable_malware_protection = true
   }
 
-  # S3's event no longer reaches the function; GuardDuty's scan result does.
+  # S3's event no longer reaches the queue; GuardDuty's scan result does.
   assert {
-    condition     = length(aws_s3_bucket_notification.this.lambda_function) == 0 && aws_s3_bucket_notification.this.eventbridge
-    error_message = "With malware protection on, only the scan result may start the function (and S3 must send its events to EventBridge for the plan)."
+    condition = (length(aws_s3_bucket_notification.this.queue) == 0 && length(aws_s3_bucket_notification.this.lambda_function) == 0 &&
+    aws_s3_bucket_notification.this.eventbridge)
+    error_message = "With malware protection on, only the scan result may reach the function (and S3 must send its events to EventBridge for the plan)."
   }
   assert {
     condition = (
       jsondecode(aws_cloudwatch_event_rule.malware_scan_result["this"].event_pattern)["detail-type"] == ["GuardDuty Malware Protection Object Scan Result"] &&
       jsondecode(aws_cloudwatch_event_rule.malware_scan_result["this"].event_pattern).detail.s3ObjectDetails.bucketName == [module.images_bucket.bucket] &&
-      aws_cloudwatch_event_target.malware_scan_result["this"].arn == aws_lambda_function.this.arn
+      aws_cloudwatch_event_target.malware_scan_result["this"].arn == aws_sqs_queue.uploads.arn
     )
-    error_message = "Scan results for this bucket must invoke the function."
+    error_message = "Scan results for this bucket must go to the uploads queue (the function takes them from there)."
+  }
+  # The queue lets EventBridge send for the scan-result rule only, by the ARN
+  # of the rule Terraform creates (the policy names it before the rule exists,
+  # so the two could drift apart); the queue's key lets the rule encrypt.
+  assert {
+    condition = [for s in jsondecode(aws_sqs_queue_policy.uploads.policy).Statement : {
+      actions = flatten([s.Action]), resources = flatten([s.Resource]), conditions = s.Condition
+      } if s.Effect == "Allow" && try(s.Principal.Service, "") == "events.amazonaws.com"] == [{
+      actions    = ["sqs:SendMessage"]
+      resources  = [aws_sqs_queue.uploads.arn]
+      conditions = { ArnEquals = { "aws:SourceArn" = "arn:aws:events:us-east-1:123456789012:rule/${aws_cloudwatch_event_rule.malware_scan_result["this"].name}" } }
+    }]
+    error_message = "With malware protection on, the uploads queue must let events.amazonaws.com SendMessage only for the scan-result rule (aws:SourceArn)."
   }
   assert {
-    condition     = aws_lambda_permission.malware_scan_result["this"].source_arn == aws_cloudwatch_event_rule.malware_scan_result["this"].arn
-    error_message = "Only the scan-result rule may invoke the function through EventBridge."
+    condition = anytrue([for s in jsondecode(aws_kms_key.security.policy).Statement :
+      s.Effect == "Allow" && try(s.Principal.Service, "") == "events.amazonaws.com" &&
+      contains(flatten([s.Action]), "kms:GenerateDataKey*") && contains(flatten([s.Action]), "kms:Decrypt") &&
+      contains(flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])]), "arn:aws:events:us-east-1:123456789012:rule/${aws_cloudwatch_event_rule.malware_scan_result["this"].name}")
+    ])
+    error_message = "The security key (the uploads queue's) must let the scan-result rule encrypt the events it sends into the queue."
   }
   assert {
     condition     = aws_lambda_function.this.environment[0].variables.MALWARE_PROTECTION == "on"
@@ -942,8 +1342,9 @@ run "malware_protection_is_off_by_default" {
   }
 
   assert {
-    condition     = length(aws_guardduty_malware_protection_plan.this) == 0 && length(aws_s3_bucket_notification.this.lambda_function) == 1
-    error_message = "Off by default (paid): S3's event starts the function."
+    condition = (length(aws_guardduty_malware_protection_plan.this) == 0 && length(aws_cloudwatch_event_rule.malware_scan_result) == 0 &&
+    length(aws_s3_bucket_notification.this.queue) == 1)
+    error_message = "Off by default (paid): S3's event, through the uploads queue, starts the function."
   }
 }
 

@@ -1,8 +1,9 @@
-"""scripts/local_lambda.py delivers S3 events the way S3 and Lambda would.
+"""scripts/local_lambda.py consumes the uploads queue the way Lambda's event source mapping does.
 
-Against the local AWS server (scripts/lib/moto_server.py), uploads made with
-the real aws CLI; the function's code is replaced by a recorder, so each
-test sees exactly the events and the environment Lambda would hand it.
+Against the local AWS server (scripts/lib/moto_server.py): uploads made with
+the real aws CLI, S3's events sent into an SQS queue by the server, and a
+mapping from the queue to a function whose code is replaced by a recorder, so
+each test sees exactly the batches and the environment Lambda would hand it.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import importlib.util
 import io
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
 import zipfile
+from urllib.parse import unquote_plus
 
 import pytest
 from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
@@ -29,11 +30,12 @@ spec.loader.exec_module(local_lambda)
 
 
 class Recorder:
-    """Stands in for lambda_function.handler; counts deliveries running at once."""
+    """Stands in for lambda_function.handler; counts invocations running at once."""
 
-    def __init__(self, seconds: float = 0.0) -> None:
+    def __init__(self, seconds: float = 0.0, fail: set[str] | None = None) -> None:
         self.seconds = seconds
-        self.events: list[dict] = []
+        self.fail = fail or set()  # keys whose message the handler reports failed
+        self.batches: list[dict] = []
         self.environment: dict[str, str] = {}
         self.running = self.most_at_once = 0
         self._lock = threading.Lock()
@@ -46,17 +48,28 @@ class Recorder:
         with self._lock:
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
-            self.events.append(event)
+            self.batches.append(event)
         time.sleep(self.seconds)
         with self._lock:
             self.running -= 1
-        return {"outcomes": [{"status": "PROCESSED"}]}
+        failures, outcomes = [], []
+        for message in event["Records"]:
+            body = json.loads(message["body"])
+            if "Records" not in body:
+                continue  # S3's test event
+            key = unquote_plus(body["Records"][0]["s3"]["object"]["key"])
+            if key in self.fail:
+                failures.append({"itemIdentifier": message["messageId"]})
+            else:
+                outcomes.append({"object_key": key, "status": "PROCESSED", "reason": None})
+        return {"outcomes": outcomes, "batchItemFailures": failures}
+
+    def s3_records(self) -> list[dict]:
+        bodies = [json.loads(m["body"]) for b in self.batches for m in b["Records"]]
+        return [body["Records"][0] for body in bodies if "Records" in body]
 
     def names(self) -> dict[str, str]:
-        return {
-            e["Records"][0]["s3"]["object"]["key"]: e["Records"][0]["eventName"]
-            for e in self.events
-        }
+        return {unquote_plus(r["s3"]["object"]["key"]): r["eventName"] for r in self.s3_records()}
 
 
 @pytest.fixture
@@ -72,10 +85,10 @@ _deployed = iter(range(1000))
 
 @pytest.fixture
 def function(local_aws: LocalAWS, env) -> dict:
-    """A bucket whose uploads/ invoke a function, as the stack deploys them."""
+    """A bucket whose uploads/ events queue up for a function, as the stack deploys them."""
     n = next(_deployed)
     name, bucket = f"image-processor-test-{n}", f"image-processor-test-images-{n}"
-    iam, lam, s3, kms = (local_aws.client(s) for s in ("iam", "lambda", "s3", "kms"))
+    iam, lam, s3, kms, sqs = (local_aws.client(s) for s in ("iam", "lambda", "s3", "kms", "sqs"))
     key = kms.create_key(Description="the stack's key")["KeyMetadata"]
     role = iam.create_role(
         RoleName=name,
@@ -95,7 +108,7 @@ def function(local_aws: LocalAWS, env) -> dict:
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("lambda_function.py", "def handler(event, context): pass\n")
-    arn = lam.create_function(
+    lam.create_function(
         FunctionName=name,
         Runtime="python3.13",
         Role=role,
@@ -105,31 +118,55 @@ def function(local_aws: LocalAWS, env) -> dict:
         MemorySize=1024,
         KMSKeyArn=key["Arn"],
         Environment={"Variables": {"TABLE_NAME": "uploads"}},
-    )["FunctionArn"]
+    )
+    dead = sqs.create_queue(QueueName=f"{name}-failed-events")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])
+    queue = sqs.create_queue(
+        QueueName=f"{name}-uploads",
+        Attributes={
+            "VisibilityTimeout": "180",
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_arn["Attributes"]["QueueArn"], "maxReceiveCount": 3}
+            ),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    queue_arn = queue_arn["Attributes"]["QueueArn"]
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=queue_arn,
+        FunctionName=name,
+        BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        ScalingConfig={"MaximumConcurrency": 2},
+    )["UUID"]
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
         NotificationConfiguration={
-            "LambdaFunctionConfigurations": [
+            "QueueConfigurations": [
                 {
                     "Id": "uploads",
-                    "LambdaFunctionArn": arn,
+                    "QueueArn": queue_arn,
                     "Events": ["s3:ObjectCreated:*"],
                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
                 }
             ]
         },
     )
+    sqs.purge_queue(QueueUrl=queue)  # S3's test event for the new configuration
     # moto's DisableKey takes the key's id only, not its ARN as AWS does.
-    return {"name": name, "bucket": bucket, "key": key["KeyId"], "role": role}
+    return {
+        "name": name, "bucket": bucket, "key": key["KeyId"], "role": role,
+        "queue": queue, "dead": dead, "mapping": mapping,
+    }  # fmt: skip
 
 
-def deliver(function: dict, recorder: Recorder, tmp_path) -> int:
-    return local_lambda.deliver(
-        function["name"], function["bucket"], state_file=tmp_path / "delivered.json",
-        load=recorder.load,
-    )  # fmt: skip
+def deliver(function: dict, recorder: Recorder, **options) -> int:
+    runner = local_lambda.Runner(
+        function["name"], load=recorder.load, out=lambda _: None, **options
+    )
+    return runner.run()
 
 
 def upload(local_aws: LocalAWS, function: dict, tmp_path, key: str, size: int = 1000) -> None:
@@ -139,7 +176,14 @@ def upload(local_aws: LocalAWS, function: dict, tmp_path, key: str, size: int = 
     assert result.returncode == 0, result.stderr
 
 
-def test_each_upload_gets_the_event_name_s3_sends(local_aws, function, tmp_path):
+def visible(local_aws: LocalAWS, queue: str) -> int:
+    attributes = local_aws.client("sqs").get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def test_each_upload_is_one_message_with_the_event_s3_sends(local_aws, function, tmp_path):
     bucket, recorder = function["bucket"], Recorder()
     upload(local_aws, function, tmp_path, "uploads/small.png")
     # The CLI uploads files of 8 MB and more in parts (its multipart_threshold).
@@ -148,28 +192,32 @@ def test_each_upload_gets_the_event_name_s3_sends(local_aws, function, tmp_path)
         "s3", "cp", f"s3://{bucket}/uploads/small.png", f"s3://{bucket}/uploads/copy.png"
     )
     assert copied.returncode == 0, copied.stderr
+    upload(local_aws, function, tmp_path, "elsewhere/ignored.png")
 
-    assert deliver(function, recorder, tmp_path) == 0
+    assert deliver(function, recorder) == 0
 
+    records = recorder.s3_records()
+    assert len(records) == 3  # one each: no Put before the CompleteMultipartUpload
     assert recorder.names() == {
         "uploads/small.png": "ObjectCreated:Put",
         "uploads/large.png": "ObjectCreated:CompleteMultipartUpload",
         "uploads/copy.png": "ObjectCreated:Copy",
     }
-
-
-def test_a_multipart_upload_is_recognised_without_a_recorded_name():
-    version = {"Key": "uploads/a.png", "VersionId": "1", "ETag": '"0123abcd-2"'}
-
-    assert local_lambda.event_name(version, {}) == "ObjectCreated:CompleteMultipartUpload"
-    assert local_lambda.event_name(version | {"ETag": '"0123abcd"'}, {}) == "ObjectCreated:Put"
+    versions = local_aws.client("s3").list_object_versions(Bucket=bucket, Prefix="uploads/")
+    assert {r["s3"]["object"]["versionId"] for r in records} == {
+        v["VersionId"] for v in versions["Versions"]
+    }
+    sequencers = [r["s3"]["object"]["sequencer"] for r in records]
+    assert len(set(sequencers)) == 3
+    assert sequencers == sorted(sequencers)
+    assert visible(local_aws, function["queue"]) == 0  # all deleted after success
 
 
 def test_the_function_runs_as_its_role(local_aws, function, tmp_path):
     recorder = Recorder()
     upload(local_aws, function, tmp_path, "uploads/a.png")
 
-    assert deliver(function, recorder, tmp_path) == 0
+    assert deliver(function, recorder) == 0
 
     caller = local_aws.client(
         "sts",
@@ -181,81 +229,99 @@ def test_the_function_runs_as_its_role(local_aws, function, tmp_path):
     assert recorder.environment["TABLE_NAME"] == "uploads"
 
 
-def test_reserved_concurrency_zero_stops_delivery_and_keeps_the_events(
-    local_aws, function, tmp_path, capsys
-):
+def test_a_disabled_mapping_stops_processing_and_the_uploads_wait(local_aws, function, tmp_path):
     lam, recorder = local_aws.client("lambda"), Recorder()
-    lam.put_function_concurrency(FunctionName=function["name"], ReservedConcurrentExecutions=0)
+    lam.update_event_source_mapping(UUID=function["mapping"], Enabled=False)
     upload(local_aws, function, tmp_path, "uploads/during-stop.png")
+    lines: list[str] = []
 
-    stopped = deliver(function, recorder, tmp_path)
-    events_while_stopped = list(recorder.events)
-    lam.put_function_concurrency(FunctionName=function["name"], ReservedConcurrentExecutions=5)
-    resumed = deliver(function, recorder, tmp_path)
+    runner = local_lambda.Runner(function["name"], load=recorder.load, out=lines.append)
+    stopped = runner.run()
+    batches_while_stopped = list(recorder.batches)
+    lam.update_event_source_mapping(UUID=function["mapping"], Enabled=True)
+    resumed = deliver(function, recorder)
 
     assert stopped == 0
-    assert events_while_stopped == []
-    assert "reserved concurrency 0" in capsys.readouterr().err
+    assert batches_while_stopped == []
+    assert any("processing stopped" in line for line in lines)
     assert resumed == 0
     assert list(recorder.names()) == ["uploads/during-stop.png"]
 
 
-def test_reserved_concurrency_caps_parallel_deliveries(local_aws, function, tmp_path):
-    lam, recorder = local_aws.client("lambda"), Recorder(seconds=0.5)
-    lam.put_function_concurrency(FunctionName=function["name"], ReservedConcurrentExecutions=2)
+def test_maximum_concurrency_caps_parallel_invocations(local_aws, function, tmp_path):
+    recorder = Recorder(seconds=0.3)
     for n in range(6):
         upload(local_aws, function, tmp_path, f"uploads/{n}.png")
+    lam = local_aws.client("lambda")
+    lam.update_event_source_mapping(UUID=function["mapping"], BatchSize=1)
 
-    assert deliver(function, recorder, tmp_path) == 0
+    assert deliver(function, recorder) == 0
 
-    assert len(recorder.events) == 6
-    assert recorder.most_at_once == 2
+    assert len(recorder.batches) == 6
+    assert recorder.most_at_once == 2  # ScalingConfig.MaximumConcurrency
 
 
-@pytest.mark.parametrize(
-    ("break_key", "error"),
-    [
-        (lambda kms, key: kms.disable_key(KeyId=key), "KMSDisabledException"),
-        (
-            lambda kms, key: kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7),
-            "KMSInvalidStateException",
-        ),
-    ],
-    ids=["disabled", "pending deletion"],
-)
-def test_a_function_whose_key_cannot_decrypt_fails_and_keeps_the_events(
-    local_aws, function, tmp_path, capsys, break_key, error
+def test_a_batch_holds_at_most_batch_size_messages(local_aws, function, tmp_path):
+    recorder = Recorder()
+    for n in range(5):
+        upload(local_aws, function, tmp_path, f"uploads/b{n}.png")
+    local_aws.client("lambda").update_event_source_mapping(UUID=function["mapping"], BatchSize=2)
+
+    assert deliver(function, recorder) == 0
+
+    assert sorted(len(b["Records"]) for b in recorder.batches) == [1, 2, 2]
+
+
+def test_a_reported_failure_is_redelivered_alone_then_moved_to_the_failed_events_queue(
+    local_aws, function, tmp_path
+):
+    recorder = Recorder(fail={"uploads/bad.png"})
+    upload(local_aws, function, tmp_path, "uploads/good.png")
+    upload(local_aws, function, tmp_path, "uploads/bad.png")
+
+    # A visibility timeout of 1 s instead of the queue's 180: each run finds
+    # the failure visible again, until the queue moves it on.
+    results = []
+    for _ in range(5):
+        results.append(deliver(function, recorder, visibility_timeout=1))
+        time.sleep(1.2)
+
+    assert results == [1, 1, 1, 0, 0]
+
+    names = [unquote_plus(r["s3"]["object"]["key"]) for r in recorder.s3_records()]
+    assert names.count("uploads/good.png") == 1  # deleted after its success
+    assert names.count("uploads/bad.png") == 3  # the queue's maxReceiveCount
+    assert visible(local_aws, function["queue"]) == 0
+    assert visible(local_aws, function["dead"]) == 1
+
+
+def test_a_function_whose_key_cannot_decrypt_is_not_run_and_the_uploads_wait(
+    local_aws, function, tmp_path
 ):
     kms, recorder = local_aws.client("kms"), Recorder()
-    upload(local_aws, function, tmp_path, "uploads/a.png")
-    break_key(kms, function["key"])
+    upload(local_aws, function, tmp_path, "uploads/k.png")
+    kms.disable_key(KeyId=function["key"])
+    lines: list[str] = []
 
-    refused = deliver(function, recorder, tmp_path)
-    events_while_refused = list(recorder.events)
-    if error == "KMSDisabledException":
-        kms.enable_key(KeyId=function["key"])
-    else:
-        kms.cancel_key_deletion(KeyId=function["key"])
-        kms.enable_key(KeyId=function["key"])  # cancelling leaves the key disabled
-    recovered = deliver(function, recorder, tmp_path)
+    runner = local_lambda.Runner(
+        function["name"], load=recorder.load, out=lines.append, visibility_timeout=30
+    )
+    refused = runner.run()
+    kms.enable_key(KeyId=function["key"])
 
     assert refused == 1
-    assert events_while_refused == []
-    assert error in capsys.readouterr().err
-    assert recovered == 0
-    assert list(recorder.names()) == ["uploads/a.png"]
+    assert recorder.batches == []
+    assert any("KMSDisabledException" in line for line in lines)
+    assert visible(local_aws, function["queue"]) == 0  # in flight until its visibility ends
 
 
-def test_the_delivery_ledger_lives_with_the_local_stack_it_belongs_to(tmp_path):
-    # The demo runs on its own LOCAL_AWS_DIR: its ledger must not be the user's.
-    env = os.environ | {
-        "LOCAL_AWS_DIR": str(tmp_path / "demo"),
-        "PYTHONPATH": str(ROOT / "scripts"),
-    }
+def test_the_summary_counts_outcomes_and_redeliveries():
+    tally = local_lambda.Tally()
+    tally.outcomes.update({"PROCESSED": 3, "REJECTED": 1})
+    tally.reasons.update({"corrupt": 1})
+    tally.batches, tally.messages, tally.failed, tally.redelivered = 2, 5, 1, 1
 
-    printed = subprocess.run(
-        [sys.executable, "-c", "import local_lambda; print(local_lambda.STATE_FILE)"], env=env,
-        check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-
-    assert printed.strip() == str(tmp_path / "demo" / "delivered.json")
+    assert tally.summary() == (
+        "5 message(s) in 2 batch(es): 3 processed, 1 rejected (rejected: corrupt 1); "
+        "1 failed and left queued; 1 redelivered"
+    )
