@@ -193,11 +193,10 @@ local-deploy: $(VENV_STAMP) $(CHECKOV_STAMP) local-up ## Deploy to the local AWS
 	scripts/deploy.sh --local --auto-approve
 
 .PHONY: local-process
-local-process: $(VENV_STAMP) ## Deliver pending uploads on the local AWS to the handler (WATCH=1 keeps going)
+local-process: $(VENV_STAMP) ## Run the handler on the local uploads queue, as Lambda would (WATCH=1 keeps going)
 	@source scripts/lib/common.sh && use_local_aws && terraform_target_args local && \
 	  $(BIN)/python scripts/local_lambda.py $(if $(WATCH),--watch,--once) \
-	    --function "$$(terraform_output lambda_function_name)" \
-	    --bucket "$$(terraform_output s3_bucket_name)"
+	    --function "$$(terraform_output lambda_function_name)"
 
 .PHONY: clean
 clean: ## Remove build output, caches and virtualenvs

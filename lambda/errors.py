@@ -1,4 +1,4 @@
-"""Errors that make the queue deliver the event again (and, at the end, move it to the failed-events queue).
+"""Errors that make the queue deliver an event again (at the end: the failed-events queue).
 
 Each carries a ``reason`` for the log and the FAILED record. Anything no retry
 can fix is not raised: it ends the upload REJECTED with a reason instead.

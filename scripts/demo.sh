@@ -147,8 +147,8 @@ upload_all() {
   done
 }
 quietly "uploaded $(find "$OUT_DIR/samples" -type f | wc -l) images with aws s3 cp" upload_all
-quietly "delivered the S3 events to the handler (what Lambda would do; JSON logs in the log)" \
-  "$PYTHON" "$REPO_ROOT/scripts/local_lambda.py" --once --function "$FUNCTION" --bucket "$BUCKET"
+quietly "ran the handler on the uploads queue (what Lambda would do; JSON logs in the log)" \
+  "$PYTHON" "$REPO_ROOT/scripts/local_lambda.py" --once --function "$FUNCTION"
 "$PYTHON" "$REPO_ROOT/scripts/demo_tool.py" report "$BUCKET" "$TABLE" "$OUT_DIR/processed" >"$RESULTS.tmp" 2>>"$LOG_FILE" ||
   { cat "$RESULTS.tmp" >>"$LOG_FILE"; rm -f "$RESULTS.tmp"; die "the report failed; see ${LOG_FILE#"$REPO_ROOT"/}"; }
 mv "$RESULTS.tmp" "$RESULTS"

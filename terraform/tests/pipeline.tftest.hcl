@@ -780,7 +780,7 @@ run "uploads_queue_feeds_the_function_with_a_cap_and_partial_batch_responses" {
     error_message = "The mapping must take partial batch responses (ReportBatchItemFailures): one bad upload must not make its batch-mates retry."
   }
   assert {
-    condition     = aws_lambda_event_source_mapping.uploads.batch_size == var.queue_batch_size && aws_lambda_event_source_mapping.uploads.enabled
+    condition     = aws_lambda_event_source_mapping.uploads.batch_size == var.queue_batch_size && aws_lambda_event_source_mapping.uploads.enabled != false
     error_message = "The mapping must be enabled and hand queue_batch_size uploads to an invocation."
   }
 }

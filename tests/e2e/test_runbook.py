@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,8 +19,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 import images
-from e2e.local_deployment import LocalDeployment, deployed_stack, free_port
-from helpers import EVENTS, ROOT, s3_event
+from e2e.local_deployment import LocalDeployment, deployed_stack
+from helpers import ROOT, s3_event
 
 pytestmark = pytest.mark.slow
 
@@ -86,43 +85,16 @@ def stack(tmp_path_factory):
 def process(deployment: LocalDeployment, names: dict) -> None:
     result = subprocess.run(
         [ROOT / ".venv" / "bin" / "python", "scripts/local_lambda.py", "--once",
-         "--function", names["lambda_function_name"], "--bucket", names["s3_bucket_name"]],
+         "--function", names["lambda_function_name"]],
         env=deployment.aws_env, cwd=deployment.repo, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-
-
-@pytest.fixture(scope="module")
-def invoke_url(stack):
-    """scripts/local_invoke.py: Lambda's Invoke API, running the handler, for the real CLI."""
-    deployment, _ = stack
-    port = free_port()
-    log = (deployment.repo / ".local-aws" / "local_invoke.log").open("w")
-    server = subprocess.Popen(
-        [ROOT / ".venv" / "bin" / "python", "scripts/local_invoke.py", "--port", str(port)],
-        env=deployment.aws_env, cwd=deployment.repo, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert server.poll() is None, "local_invoke.py exited"
-            assert time.monotonic() < deadline, "local_invoke.py did not listen"
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 def run_block(
     deployment: LocalDeployment,
     name: str,
     *,
-    invoke_url: str = "http://127.0.0.1:9",
     env: dict[str, str] | None = None,
     check: bool = True,
     before: str = "",
@@ -131,22 +103,16 @@ def run_block(
     """The set-up block, BEFORE (what the reader types in between), then block NAME (or CODE)."""
     script = blocks()["setup"] + "\n" + before + "\n" + (blocks()[name] if code is None else code)
     # The AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (it pins SQS's legacy
-    # endpoint), so a shim passes the endpoint explicitly to every command;
-    # `aws lambda invoke` goes to scripts/local_invoke.py, which runs the code.
+    # endpoint), so a shim passes the endpoint explicitly to every command.
     shim = deployment.repo / ".local-aws" / "bin"
     shim.mkdir(parents=True, exist_ok=True)
     real_aws = ROOT / ".venv" / "bin" / "aws"
     (shim / "aws").write_text(
-        "#!/bin/sh\n"
-        "endpoint=$AWS_ENDPOINT_URL\n"
-        '[ "$1 $2" = "lambda invoke" ] && endpoint=$LOCAL_INVOKE_URL\n'
-        f'exec {real_aws} --endpoint-url "$endpoint" "$@"\n'
+        f'#!/bin/sh\nexec {real_aws} --endpoint-url "$AWS_ENDPOINT_URL" "$@"\n'
     )
     (shim / "aws").chmod(0o755)
     environment = (env or deployment.aws_env) | {
         "PATH": f"{shim}:{deployment.aws_env['PATH']}",
-        "LOCAL_INVOKE_URL": invoke_url,
-        "AWS_MAX_ATTEMPTS": "2",  # a refused invoke fails in seconds, not after 5 tries
     }
     result = subprocess.run(
         ["bash", "-Eeuo", "pipefail", "-c", script],
@@ -223,15 +189,49 @@ def test_setup_fails_loudly_with_an_empty_state(stack, tmp_path):
 
 def test_stop_and_resume_processing(stack):
     deployment, names = stack
-    lam = deployment.client("lambda")
+    lam, s3 = deployment.client("lambda"), deployment.client("s3")
+    mapping = names["event_source_mapping_uuid"]
 
     run_block(deployment, "stop-processing")
-    stopped = lam.get_function_concurrency(FunctionName=names["lambda_function_name"])
+    run_block(deployment, "stop-processing")  # the 3 a.m. double run
+    stopped = lam.get_event_source_mapping(UUID=mapping)["State"]
+    s3.put_object(
+        Bucket=names["s3_bucket_name"], Key="uploads/while-stopped.png", Body=images.make("PNG")
+    )
+    process(deployment, names)  # what Lambda would do: nothing, the mapping is off
+    waited = record_of(deployment, names, "uploads/while-stopped.png")
     run_block(deployment, "resume-processing")
-    resumed = lam.get_function_concurrency(FunctionName=names["lambda_function_name"])
+    run_block(deployment, "resume-processing")
+    resumed = lam.get_event_source_mapping(UUID=mapping)["State"]
+    process(deployment, names)
 
-    assert stopped["ReservedConcurrentExecutions"] == 0
-    assert resumed["ReservedConcurrentExecutions"] == 5
+    assert stopped == "Disabled"
+    assert waited is None  # it waited in the uploads queue: no record, no failure
+    assert resumed == "Enabled"
+    assert record_of(deployment, names, "uploads/while-stopped.png")["status"]["S"] == "PROCESSED"
+
+
+def test_lower_the_cap(stack):
+    deployment, names = stack
+    lam, mapping = deployment.client("lambda"), names["event_source_mapping_uuid"]
+    before = lam.get_event_source_mapping(UUID=mapping)["ScalingConfig"]
+
+    result = run_block(deployment, "lower-the-cap")
+    lowered = lam.get_event_source_mapping(UUID=mapping)["ScalingConfig"]
+    lam.update_event_source_mapping(UUID=mapping, ScalingConfig=before)
+
+    assert lowered == {"MaximumConcurrency": 2}
+    assert result.stdout.strip().endswith("2")
+
+
+def test_the_uploads_queue_depth_and_mapping_are_shown(stack):
+    deployment, _ = stack
+
+    result = run_block(deployment, "uploads-queue-depth")
+
+    assert '"ApproximateNumberOfMessages": "0"' in result.stdout
+    assert '"state": "Enabled"' in result.stdout
+    assert '"cap": 5' in result.stdout
 
 
 def statements(s3, bucket: str) -> list[dict]:
@@ -299,17 +299,18 @@ def test_quarantine_copies_the_version_the_record_names(stack):
 
 
 def send_failed_event(deployment: LocalDeployment, names: dict, key: str) -> None:
-    """What Lambda puts in the failed-events queue once an upload's retries ran out."""
+    """What the uploads queue moves to the failed-events queue once an upload's deliveries ran out:
+    S3's event, unchanged."""
     s3, bucket = deployment.client("s3"), names["s3_bucket_name"]
     body = images.make("PNG")
     version = s3.put_object(Bucket=bucket, Key=key, Body=body)["VersionId"]
-    record = json.loads((EVENTS / "lambda_on_failure_record.json").read_text())
-    record["requestPayload"] = s3_event(
+    sqs = deployment.client("sqs")
+    # S3 queued its own event for the upload: take it out, as the failed deliveries would.
+    sqs.purge_queue(QueueUrl=names["uploads_queue_url"])
+    event = s3_event(
         bucket, key, size=len(body), version_id=version, sequencer=f"{time.time_ns() // 1000:016X}"
     )
-    deployment.client("sqs").send_message(
-        QueueUrl=names["dead_letter_queue_url"], MessageBody=json.dumps(record)
-    )
+    sqs.send_message(QueueUrl=names["dead_letter_queue_url"], MessageBody=json.dumps(event))
 
 
 def queue_depth(deployment: LocalDeployment, names: dict) -> int:
@@ -328,52 +329,48 @@ def record_of(deployment: LocalDeployment, names: dict, key: str) -> dict | None
     )
 
 
-def test_replay_stops_while_processing_is_stopped_and_keeps_the_message(stack, invoke_url):
+def test_replay_while_processing_is_stopped_moves_the_event_to_wait_in_the_uploads_queue(stack):
     deployment, names = stack
     send_failed_event(deployment, names, "uploads/replay-stopped.png")
     run_block(deployment, "stop-processing")
     try:
-        result = run_block(deployment, "replay-failed-events", invoke_url=invoke_url, check=False)
+        replayed = run_block(deployment, "replay-failed-events")
+        again = run_block(deployment, "replay-failed-events")
+        process(deployment, names)  # the mapping is off: nothing runs
+        while_stopped = record_of(deployment, names, "uploads/replay-stopped.png")
     finally:
         run_block(deployment, "resume-processing")
-
-    assert result.returncode != 0
-    assert "TooManyRequestsException" in result.stderr
-    assert queue_depth(deployment, names) == 1  # kept, and visible again at once
-    assert record_of(deployment, names, "uploads/replay-stopped.png") is None
-    # Resumed, the same block replays it, and a second run finds nothing to do.
-    replayed = run_block(deployment, "replay-failed-events", invoke_url=invoke_url)
-    again = run_block(deployment, "replay-failed-events", invoke_url=invoke_url)
+    process(deployment, names)
 
     assert "replayed 1 event(s)" in replayed.stdout
     assert "replayed 0 event(s)" in again.stdout
     assert queue_depth(deployment, names) == 0
+    assert while_stopped is None
     assert record_of(deployment, names, "uploads/replay-stopped.png")["status"]["S"] == "PROCESSED"
 
 
-def test_replay_deletes_only_after_a_successful_invoke(stack, invoke_url):
+def test_a_replayed_event_the_function_cannot_parse_comes_back_not_lost(stack):
     deployment, names = stack
-    sqs, queue = deployment.client("sqs"), names["dead_letter_queue_url"]
-    send_failed_event(deployment, names, "uploads/replay-ok.png")
-    # An event the function raises on (FunctionError "Unhandled", StatusCode 200).
-    record = json.loads((EVENTS / "lambda_on_failure_record.json").read_text())
-    record["requestPayload"] = {"not": "an event this function handles"}
-    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(record))
+    sqs = deployment.client("sqs")
+    sqs.send_message(
+        QueueUrl=names["dead_letter_queue_url"], MessageBody=json.dumps({"not": "an event"})
+    )
 
-    first = run_block(deployment, "replay-failed-events", invoke_url=invoke_url, check=False)
-    left = queue_depth(deployment, names)
+    run_block(deployment, "replay-failed-events")
+    subprocess.run(
+        [ROOT / ".venv" / "bin" / "python", "scripts/local_lambda.py", "--once",
+         "--function", names["lambda_function_name"], "--visibility-timeout", "0"],
+        env=deployment.aws_env, cwd=deployment.repo, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
     bodies = [
-        json.loads(m["Body"])["requestPayload"]
-        for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        json.loads(m["Body"])
+        for m in sqs.receive_message(
+            QueueUrl=names["dead_letter_queue_url"], MaxNumberOfMessages=10
+        ).get("Messages", [])
     ]
-    sqs.purge_queue(QueueUrl=queue)
+    sqs.purge_queue(QueueUrl=names["dead_letter_queue_url"])
 
-    assert first.returncode != 0
-    assert "Unhandled" in first.stderr
-    assert "MalformedEvent" in first.stderr  # the function's own error, shown to the reader
-    assert {"not": "an event this function handles"} in bodies  # the failed one is kept
-    assert left >= 1
-    assert queue_depth(deployment, names) == 0
+    assert {"not": "an event"} in bodies  # its deliveries ran out: back where the alarm sees it
 
 
 def test_dlq_depth_is_reported(stack):

@@ -5,7 +5,7 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh)
-PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.py local_invoke.py
+PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.py
   audit_policies.py audit_report.py mutation.py)
 
 @test "every script prints its usage with --help and -h" {
@@ -77,7 +77,7 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
 }
 
 @test "the Python helpers that talk to AWS name an unreachable endpoint instead of a traceback" {
-  for args in "local_lambda.py --once --function f --bucket b" "audit_policies.py --out $BATS_TEST_TMPDIR/p.json"; do
+  for args in "local_lambda.py --once --function f" "audit_policies.py --out $BATS_TEST_TMPDIR/p.json"; do
     read -ra words <<<"$args"
     run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
       AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/${words[0]}" "${words[@]:1}"
