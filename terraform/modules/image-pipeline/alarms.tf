@@ -4,7 +4,7 @@
 # CloudWatch gives 10 alarms free. This stack causes 7 of its own (below),
 # plus, only with dynamodb_billing_mode PROVISIONED and autoscaling on, 4 per
 # target-tracking policy that Application Auto Scaling creates (dynamodb.tf:
-# one for the table's writes, one for the index's) = 15. The
+# one for the table's writes, one for the index's): 7 + 8 = 15. The
 # cloudwatch_alarm_count output says the number for a configuration, and
 # terraform/tests checks the default stays within the free 10.
 # ---------------------------------------------------------------------------
