@@ -139,6 +139,10 @@ fuzz: $(VENV_STAMP) ## Long fuzzing run of the decoder path (5,000 examples per 
 soak: $(VENV_STAMP) ## Soak: 1,000 uploads, 4 workers, duplicates and 3 % injected faults (a few minutes)
 	SOAK=1 $(BIN)/pytest tests/integration/test_soak.py -q -s
 
+.PHONY: load
+load: $(VENV_STAMP) ## Load: 10,000 uploads through S3 -> queue -> function with faults and killed invocations (LOAD_UPLOADS changes it; many minutes)
+	LOAD_UPLOADS=$${LOAD_UPLOADS:-10000} $(BIN)/pytest tests/integration/test_load.py -q -s -p no:randomly -p no:xdist
+
 .PHONY: test-terraform
 test-terraform: ## terraform validate, terraform test (no account) and validate of terraform/examples/*
 	$(call need,terraform,$(TERRAFORM_HINT))
