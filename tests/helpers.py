@@ -153,3 +153,11 @@ def sqs_batch(*events: dict, receive_count: int = 1) -> dict:
             for n, body in enumerate(events)
         ]
     }
+
+
+#: The in-progress index's key, as terraform/modules/image-pipeline/dynamodb.tf
+#: makes it (tests/unit/test_docs.py checks the two agree).
+INDEX_KEY_SCHEMA = [
+    {"AttributeName": "object_key", "KeyType": "HASH"},
+    {"AttributeName": "lease_until", "KeyType": "RANGE"},
+]

@@ -16,7 +16,7 @@ from moto import mock_aws
 from PIL import Image
 
 from config import load_settings
-from helpers import LIMITS_ENV, REGION, Clock, s3_event
+from helpers import INDEX_KEY_SCHEMA, LIMITS_ENV, REGION, Clock, s3_event
 from notifications import NOTIFICATIONS, SECURITY, Notifier
 from pipeline import AWS_CONFIG, Pipeline
 from storage import ObjectStore, RecordStore
@@ -105,7 +105,8 @@ def stack(aws_credentials) -> Iterator[Stack]:
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         ddb = boto3.client("dynamodb", region_name=REGION, config=AWS_CONFIG)
         # As terraform/modules/image-pipeline/dynamodb.tf makes it: the sparse
-        # index of the claims in flight (only PROCESSING records carry lease_until).
+        # index of the claims in flight (only PROCESSING records carry lease_until),
+        # keyed by object key (tests/unit/test_docs.py checks the two agree).
         ddb.create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "object_key", "KeyType": "HASH"}],
@@ -116,7 +117,7 @@ def stack(aws_credentials) -> Iterator[Stack]:
             GlobalSecondaryIndexes=[
                 {
                     "IndexName": PROCESSING_INDEX,
-                    "KeySchema": [{"AttributeName": "lease_until", "KeyType": "HASH"}],
+                    "KeySchema": INDEX_KEY_SCHEMA,
                     "Projection": {"ProjectionType": "ALL"},
                 }
             ],

@@ -48,7 +48,7 @@ from PIL import Image
 
 from config import load_settings
 from faults import TIMEOUT, Fault, FaultInjector
-from helpers import LIMITS_ENV, REGION, ROOT
+from helpers import INDEX_KEY_SCHEMA, LIMITS_ENV, REGION, ROOT
 from notifications import NOTIFICATIONS, SECURITY, Notifier
 from pipeline import AWS_CONFIG, Pipeline
 from storage import ObjectStore, RecordStore
@@ -113,10 +113,7 @@ def deploy(local_aws: LocalAWS) -> dict[str, Any]:
         GlobalSecondaryIndexes=[
             {
                 "IndexName": INDEX,
-                "KeySchema": [
-                    {"AttributeName": "object_key", "KeyType": "HASH"},
-                    {"AttributeName": "lease_until", "KeyType": "RANGE"},
-                ],
+                "KeySchema": INDEX_KEY_SCHEMA,
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],

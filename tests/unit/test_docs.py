@@ -200,3 +200,17 @@ def test_the_cost_figures_add_up():
     assert f"~USD {cloudtrail:.2f} (data events, 0.10 per 100,000)" in cost
     assert f"about **USD {year[0]:.2f} a month** in the\nfirst year" in cost
     assert f"USD {year[1]:.2f}\nin the second and USD {year[2]:.2f} from the third" in cost
+
+
+def test_the_tests_make_the_in_progress_index_as_the_terraform_does():
+    """tests/integration/conftest.py's table must be the one the handler meets on AWS."""
+    from helpers import INDEX_KEY_SCHEMA
+
+    dynamodb_tf = (TERRAFORM / "modules" / "image-pipeline" / "dynamodb.tf").read_text()
+    index = dynamodb_tf.split("global_secondary_index {")[1].split("\n  }")[0]
+    keys = dict(re.findall(r'^\s*(hash_key|range_key)\s*=\s*"([^"]+)"', index, re.M))
+    locals_tf = (TERRAFORM / "modules" / "image-pipeline" / "locals.tf").read_text()
+
+    assert keys == {"hash_key": "object_key", "range_key": "lease_until"}
+    assert [k["AttributeName"] for k in INDEX_KEY_SCHEMA] == [keys["hash_key"], keys["range_key"]]
+    assert 'processing_index = "in-progress"' in locals_tf
