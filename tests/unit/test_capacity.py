@@ -6,7 +6,10 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import math
+import os
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -138,6 +141,45 @@ def test_maximum_concurrency_is_held_to_the_scaling_config_range(tmp_path, value
     else:
         with pytest.raises(ValueError, match="2-1000"):
             capacity.load_config(vars_file)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+@pytest.mark.skipif(
+    bool(capacity.load_config().assumed),
+    reason="issue 18's queue variables are not in terraform/variables.tf yet",
+)
+def test_terraform_accepts_the_scale_example(tmp_path):
+    # The real variables and their validation rules, offline: terraform console
+    # evaluates every variable of the root with the example's values.
+    env = os.environ | {"TF_DATA_DIR": str(tmp_path), "TF_IN_AUTOMATION": "1"}
+    terraform = ["terraform", f"-chdir={ROOT / 'terraform'}"]
+    subprocess.run(
+        [*terraform, "init", "-input=false", "-no-color"], env=env, check=True, capture_output=True
+    )
+    package = tmp_path / "lambda.zip"  # lambda_package_path must name a file
+    package.write_bytes(b"")
+    result = subprocess.run(
+        [
+            *terraform,
+            "console",
+            "-no-color",
+            f"-var-file={SCALE_VARS}",
+            f"-var=lambda_package_path={package}",
+        ],
+        input="var.queue_maximum_concurrency\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Error" not in output
+    assert "undeclared variable" not in output
+    assert result.stdout.strip().splitlines()[-1] == str(
+        capacity.load_config(SCALE_VARS).maximum_concurrency
+    )
 
 
 def test_scale_example_sets_no_reserved_concurrency():
