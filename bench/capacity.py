@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import prices  # noqa: E402
 
 VARIABLES_TF = ROOT / "terraform" / "variables.tf"
+DYNAMODB_TF = ROOT / "terraform" / "modules" / "image-pipeline" / "dynamodb.tf"
 
 # --------------------------------------------------------------------------
 # Sources
@@ -187,9 +188,13 @@ TABLE_WRITES_PER_UPLOAD = 2 + TOPICS_PER_UPLOAD
 #: the entry (1 index write), finish removes lease_until (1 index write); the
 #: notified marks touch a record no longer in the index.
 INDEX_WRITES_PER_UPLOAD = 2
-#: Shards of the in-progress index's partition key. The coordinator's sharded
-#: key (issue 18 item 2) sets the count; until it is readable here: assumed.
-INDEX_SHARDS_ASSUMED = 10
+#: Issue 18's table design, read from the module's dynamodb.tf: the in-progress
+#: index's partition key (object_key: as spread as the table's; lease_until:
+#: every claim of one second writes one key) and whether the index's write
+#: capacity is autoscaled (PROVISIONED). Until the queue change lands (its
+#: variables absent from variables.tf), the design it brings is assumed.
+PENDING_INDEX_HASH_KEY = "object_key"
+PENDING_INDEX_AUTOSCALED = True
 #: S3: the client's PUT of the upload, the function's GET and its PUT of the output.
 S3_PUTS_PER_UPLOAD = 2
 S3_GETS_PER_UPLOAD = 1
@@ -302,11 +307,19 @@ class Config:
     billing_mode: str
     write_capacity: int
     autoscaling: bool
-    #: Variables read with PENDING_DEFAULTS because variables.tf lacks them.
+    #: The in-progress index's partition key and whether its writes autoscale.
+    index_hash_key: str = PENDING_INDEX_HASH_KEY
+    index_autoscaled: bool = PENDING_INDEX_AUTOSCALED
+    #: What was read with issue 18's defaults because the Terraform lacks it yet.
     assumed: tuple[str, ...] = ()
 
     @classmethod
-    def from_variables(cls, values: Mapping[str, Any], assumed: Sequence[str] = ()) -> Config:
+    def from_variables(
+        cls,
+        values: Mapping[str, Any],
+        assumed: Sequence[str] = (),
+        design: tuple[str, bool] = (PENDING_INDEX_HASH_KEY, PENDING_INDEX_AUTOSCALED),
+    ) -> Config:
         reserved = values["lambda_reserved_concurrency"]
         config = cls(
             region=str(values["aws_region"]),
@@ -319,6 +332,8 @@ class Config:
             billing_mode=str(values["dynamodb_billing_mode"]),
             write_capacity=int(values["dynamodb_write_capacity"]),
             autoscaling=bool(values["enable_dynamodb_autoscaling"]),
+            index_hash_key=design[0],
+            index_autoscaled=design[1],
             assumed=tuple(assumed),
         )
         low, high = MAXIMUM_CONCURRENCY_RANGE
@@ -357,12 +372,49 @@ def tfvars(path: Path) -> dict[str, Any]:
     return values
 
 
-def load_config(vars_file: Path | None = None, variables_tf: Path = VARIABLES_TF) -> Config:
-    """The configuration: variables.tf's defaults, then the tfvars file's values."""
+def table_design(path: Path = DYNAMODB_TF) -> tuple[str, bool]:
+    """The in-progress index's partition key, and whether an autoscaling target
+    covers the index's write capacity, as the module's dynamodb.tf declares them."""
+    with path.open(encoding="utf-8") as f:
+        document: dict[str, Any] = hcl2.load(f, serialization_options=_HCL)
+    tables = [
+        block["aws_dynamodb_table"]["this"]
+        for block in document.get("resource", [])
+        if "aws_dynamodb_table" in block
+    ]
+    (index,) = tables[0]["global_secondary_index"]
+    return str(index["hash_key"]), any(
+        "dynamodb:index:WriteCapacityUnits" in text for text in _strings(document)
+    )
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, Mapping):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return []
+
+
+def load_config(
+    vars_file: Path | None = None,
+    variables_tf: Path = VARIABLES_TF,
+    dynamodb_tf: Path = DYNAMODB_TF,
+) -> Config:
+    """The configuration: variables.tf's defaults, then the tfvars file's values,
+    and the table design of the module's dynamodb.tf."""
     values = variable_defaults(variables_tf)
-    assumed = [name for name in PENDING_DEFAULTS if name not in values]
-    for name in assumed:
-        values[name] = PENDING_DEFAULTS[name]
+    assumed: list[str] = []
+    if any(name not in values for name in PENDING_DEFAULTS):
+        # The queue change has not landed: all it changes is read as it will be
+        # (lambda_reserved_concurrency too: null instead of today's 5).
+        assumed = [*PENDING_DEFAULTS, "the in-progress index's design (dynamodb.tf)"]
+        values.update(PENDING_DEFAULTS)
+        design = (PENDING_INDEX_HASH_KEY, PENDING_INDEX_AUTOSCALED)
+    else:
+        design = table_design(dynamodb_tf)
     if vars_file is not None:
         overrides = tfvars(vars_file)
         unknown = sorted(set(overrides) - set(values))
@@ -372,7 +424,7 @@ def load_config(vars_file: Path | None = None, variables_tf: Path = VARIABLES_TF
             )
         values.update(overrides)
         assumed = [name for name in assumed if name not in overrides]
-    return Config.from_variables(values, assumed)
+    return Config.from_variables(values, assumed, design)
 
 
 # --------------------------------------------------------------------------
@@ -414,7 +466,6 @@ def sns_quota(region: str) -> Figure:
 def stages(
     config: Config,
     account_concurrency: int = int(ACCOUNT_CONCURRENCY.value),
-    index_shards: int = INDEX_SHARDS_ASSUMED,
 ) -> list[Stage]:
     """Uploads per second each stage allows."""
     per_instance = 1 / duration_s(config.memory_mb)
@@ -460,7 +511,7 @@ def stages(
                 (LAMBDA_QUOTAS,),
             )
         )
-    result += dynamodb_stages(config, index_shards)
+    result += dynamodb_stages(config)
     kms = kms_quota(config.region)
     kms_per_upload = sum(KMS_UNCACHED.values())
     result.append(
@@ -484,31 +535,51 @@ def stages(
     return result
 
 
-def dynamodb_stages(config: Config, index_shards: int) -> list[Stage]:
-    index_partitions = Stage(
-        "DynamoDB in-progress index (partition keys)",
-        index_shards * DDB_PARTITION_WRITE_UNITS.value / INDEX_WRITES_PER_UPLOAD,
-        f"{index_shards} shards x {DDB_PARTITION_WRITE_UNITS.value:,.0f} write units/s a partition "
-        f"÷ {INDEX_WRITES_PER_UPLOAD} index writes an upload (shard count assumed)",
-        (DDB_PARTITION,),
-    )
+def dynamodb_stages(config: Config) -> list[Stage]:
+    if config.index_hash_key == "lease_until":
+        # Every claim of one second writes one lease_until value, and the
+        # decision removes it: one partition key's 1,000 write units a second.
+        index_key = Stage(
+            "DynamoDB in-progress index (partition key)",
+            DDB_PARTITION_WRITE_UNITS.value / INDEX_WRITES_PER_UPLOAD,
+            f"partition key lease_until: the claims of one second write one key, "
+            f"{DDB_PARTITION_WRITE_UNITS.value:,.0f} write units/s a partition ÷ {INDEX_WRITES_PER_UPLOAD}",
+            (DDB_PARTITION,),
+        )
+    else:
+        index_key = Stage(
+            "DynamoDB in-progress index (partition key)",
+            math.inf,
+            f"partition key {config.index_hash_key}, as spread as the table's: no hot key "
+            f"({DDB_PARTITION_WRITE_UNITS.value:,.0f} write units/s a partition)",
+            (DDB_PARTITION,),
+        )
     if config.billing_mode == "PROVISIONED":
-        table_wcu = max(config.write_capacity, 25) if config.autoscaling else config.write_capacity
+        scaled = max(config.write_capacity, 25)
+        table_wcu = scaled if config.autoscaling else config.write_capacity
+        index_wcu = (
+            scaled if config.autoscaling and config.index_autoscaled else config.write_capacity
+        )
         return [
             Stage(
                 "DynamoDB table (provisioned)",
                 table_wcu / TABLE_WRITES_PER_UPLOAD,
                 f"{table_wcu} WCU ÷ {TABLE_WRITES_PER_UPLOAD} writes an upload"
-                + (" (autoscaling up to 25)" if config.autoscaling else ""),
+                + (" (autoscaled up to 25)" if config.autoscaling else ""),
                 (DDB_PARTITION,),
             ),
             Stage(
                 "DynamoDB in-progress index (provisioned)",
-                config.write_capacity / INDEX_WRITES_PER_UPLOAD,
-                f"{config.write_capacity} WCU (not autoscaled) ÷ {INDEX_WRITES_PER_UPLOAD} index writes an upload",
+                index_wcu / INDEX_WRITES_PER_UPLOAD,
+                f"{index_wcu} WCU ÷ {INDEX_WRITES_PER_UPLOAD} index writes an upload"
+                + (
+                    " (autoscaled up to 25)"
+                    if index_wcu == scaled and config.autoscaling
+                    else " (not autoscaled)"
+                ),
                 (DDB_PARTITION,),
             ),
-            index_partitions,
+            index_key,
         ]
     return [
         Stage(
@@ -525,7 +596,7 @@ def dynamodb_stages(config: Config, index_shards: int) -> list[Stage]:
             f"÷ {INDEX_WRITES_PER_UPLOAD} index writes an upload",
             (DDB_ON_DEMAND_THROTTLING,),
         ),
-        index_partitions,
+        index_key,
     ]
 
 
@@ -722,7 +793,7 @@ def report(config: Config, account_concurrency: int, images: int, raised_cap: in
     ]
     if config.assumed:
         out.append(
-            f"  not yet in variables.tf, read with issue 18's defaults: {', '.join(config.assumed)}"
+            f"  not yet in the Terraform, read as issue 18 will have them: {', '.join(config.assumed)}"
         )
     out += ["", f"{'Stage':<{width}}  {'uploads/s':>10}  Limit"]
     for stage in all_stages:

@@ -100,10 +100,31 @@ def test_readme_backfill_figures_are_the_models(cap):
     assert f"USD {result.usd:,.2f}" in row
 
 
-def test_readme_table_lists_every_stage_of_the_default_configuration():
-    section = readme_section()
-    for stage in capacity.stages(capacity.load_config()):
-        assert f"| {stage.name} |" in section
+def readme_rows() -> dict[str, tuple[str, str]]:
+    """README's stage table: stage -> (default, scale example), bold removed."""
+    rows = {}
+    for line in readme_section().splitlines():
+        cells = [cell.strip().replace("**", "") for cell in line.strip("|").split("|")]
+        if len(cells) == 5 and cells[0] not in ("Stage", "---"):
+            rows[cells[0]] = (cells[1], cells[2])
+    return rows
+
+
+@pytest.mark.parametrize(("column", "vars_file"), [(0, None), (1, SCALE_VARS)])
+def test_readme_stage_table_is_the_models(column, vars_file):
+    rows = readme_rows()
+    model = {s.name: s for s in capacity.stages(capacity.load_config(vars_file))}
+    for name, stage in model.items():
+        assert name in rows, f"README's table has no row {name!r}"
+        assert rows[name][column] == capacity._rate(stage.uploads_per_s), name
+    for name in set(rows) - set(model):
+        assert rows[name][column] == "(none)", name
+
+
+def test_readme_provisioned_figures_are_the_models():
+    provisioned = config(billing_mode="PROVISIONED", maximum_concurrency=1000)
+    table = stage(capacity.stages(provisioned), "DynamoDB table (provisioned)")
+    assert f"allow {table.uploads_per_s:.1f} uploads/s" in " ".join(readme_section().split())
 
 
 # --------------------------------------------------------------------------
@@ -235,12 +256,54 @@ def test_reserved_concurrency_appears_only_when_set_and_zero_stops_everything():
 def test_yesterdays_provisioned_index_gives_the_issues_2_5_uploads_per_second():
     # Issue 18: "Today's defaults sustain about 2.5 uploads/s": the index's own
     # 5 WCU, never autoscaled, for two index writes an upload.
-    old = config(billing_mode="PROVISIONED", maximum_concurrency=1000, reserved_concurrency=None)
-    binding = capacity.ceiling(capacity.stages(old))
+    old = config(
+        billing_mode="PROVISIONED",
+        maximum_concurrency=1000,
+        index_hash_key="lease_until",
+        index_autoscaled=False,
+    )
+    stages = capacity.stages(old)
+    binding = capacity.ceiling(stages)
     assert (binding.name, binding.uploads_per_s) == (
         "DynamoDB in-progress index (provisioned)",
         2.5,
     )
+    assert stage(stages, "DynamoDB table (provisioned)").uploads_per_s == pytest.approx(25 / 3)
+    hot_key = stage(stages, "DynamoDB in-progress index (partition key)")
+    assert hot_key.uploads_per_s == 500
+
+
+def test_an_index_keyed_like_the_table_has_no_hot_key():
+    spread = stage(
+        capacity.stages(config(index_hash_key="object_key")),
+        "DynamoDB in-progress index (partition key)",
+    )
+    assert math.isinf(spread.uploads_per_s)
+
+
+@pytest.mark.parametrize(
+    ("text", "design"),
+    [
+        ('hash_key = "lease_until"', ("lease_until", False)),
+        ('hash_key = "object_key"\n    range_key = "lease_until"', ("object_key", True)),
+    ],
+)
+def test_table_design_is_read_from_dynamodb_tf(tmp_path, text, design):
+    scaled = (
+        "dynamodb:index:WriteCapacityUnits" if design[1] else "dynamodb:table:WriteCapacityUnits"
+    )
+    path = tmp_path / "dynamodb.tf"
+    path.write_text(
+        'resource "aws_dynamodb_table" "this" {\n  name = "t"\n'
+        f'  global_secondary_index {{\n    name = "in-progress"\n    {text}\n  }}\n}}\n'
+        f'resource "aws_appautoscaling_target" "w" {{\n  scalable_dimension = "{scaled}"\n}}\n'
+    )
+    assert capacity.table_design(path) == design
+
+
+def test_the_modules_table_design_is_readable():
+    hash_key, _ = capacity.table_design()
+    assert hash_key in ("lease_until", "object_key")
 
 
 def test_on_demand_table_stage_is_its_initial_write_units_over_three_writes():
