@@ -180,8 +180,9 @@ WORST_CPU_MS = Figure(2550, README_PERFORMANCE)
 
 #: RecordStore.claim (PutItem), RecordStore.finish (UpdateItem), and one
 #: RecordStore.notified (UpdateItem) per topic announced (Pipeline._announce).
-#: Every outcome goes to the notifications topic; malware outcomes to security
-#: as well (notifications.topics_for): one topic on the common path.
+#: Every outcome goes to the notifications topic; a suspicious rejection
+#: (image_processor.SUSPICIOUS_REASONS, pipeline.SECURITY_REASONS) to the
+#: security topic as well (notifications.topics_for): one on the common path.
 TOPICS_PER_UPLOAD = 1
 TABLE_WRITES_PER_UPLOAD = 2 + TOPICS_PER_UPLOAD
 #: The in-progress index holds only records with lease_until: the claim adds

@@ -121,6 +121,28 @@ def test_readme_stage_table_is_the_models(column, vars_file):
         assert rows[name][column] == "(none)", name
 
 
+def test_readme_prose_figures_are_the_models():
+    text = " ".join(readme_section().split())
+    per_instance = 1 / capacity.duration_s(1024)
+    assert f"at {per_instance:.2f} images a second each" in text
+    assert f"would allow {10 * per_instance:.1f} uploads/s" in text  # a quota of 10
+    assert f"reaches 800 in {capacity.ramp_s(800):.0f} s" in text
+    scale = capacity.load_config(SCALE_VARS)
+    assert f"in flight: {5 * 10} ({scale.maximum_concurrency * scale.batch_size:,})" in text
+
+
+def test_readme_cost_table_is_the_models():
+    rows = {}
+    for line in readme_section().splitlines():
+        cells = [cell.strip().replace("**", "") for cell in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0] not in ("Item", "---"):
+            rows[cells[0]] = cells[3]
+    lines = capacity.cost_lines(capacity.load_config())
+    for line in lines:
+        assert rows[line.item] == f"{line.usd:.2f}", line.item
+    assert rows["Total"] == f"{capacity.total_usd(lines):.2f}"
+
+
 def test_readme_provisioned_figures_are_the_models():
     provisioned = config(billing_mode="PROVISIONED", maximum_concurrency=1000)
     table = stage(capacity.stages(provisioned), "DynamoDB table (provisioned)")
