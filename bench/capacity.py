@@ -129,9 +129,10 @@ DDB_PARTITION_WRITE_UNITS = Figure(1000, DDB_PARTITION)
 #: units"; beyond the previous peak, traffic that more than doubles it within
 #: 30 minutes may be throttled. The same for a new index: unverified.
 DDB_ON_DEMAND_INITIAL_WRITE_UNITS = Figure(4000, DDB_ON_DEMAND_THROTTLING)
-#: "the table-level read and write throughput limit of 40,000" (default, per
-#: table; adjustable). The stored copies of the page are the Japanese and
-#: Chinese translations of the English one.
+#: The default table-level throughput quota: 40,000 write (and 40,000 read)
+#: request units a second per on-demand table, adjustable (the page's note; the
+#: stored copies are its Japanese and Chinese translations, and the Chinese
+#: copy of DDB_ON_DEMAND_THROTTLING says the same).
 DDB_TABLE_WRITE_UNITS = Figure(40_000, DDB_ON_DEMAND)
 #: A write request unit covers an item of up to 1 KB (the record is smaller:
 #: tests/integration/test_capacity_requests.py sizes one, item_size()).
