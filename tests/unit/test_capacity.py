@@ -398,3 +398,12 @@ def test_item_size_counts_as_dynamodbs_guide_says():
         "l": {"L": [{"S": "x"}, {"N": "10"}]},
     }
     assert capacity.item_size(item) == (3 + 5) + (1 + 4) + (2 + 1) + (1 + 3 + (1 + 1) + (1 + 2))
+
+
+def test_scale_example_comments_are_the_models():
+    text = " ".join(line.lstrip("# ") for line in SCALE_VARS.read_text().splitlines())
+    stages = {s.name: s for s in capacity.stages(capacity.load_config(SCALE_VARS))}
+    mapping = stages["Event source mapping (maximum concurrency)"].uploads_per_s
+    table = stages["DynamoDB table (on-demand, new)"].uploads_per_s
+    assert f"= {mapping:,.0f} uploads/s" in text
+    assert f"upload: {table:,.0f} uploads/s" in text
