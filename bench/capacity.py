@@ -226,7 +226,10 @@ KMS_BILLED = {
 # Prices (us-east-1 list prices, USD, no free tier)
 # --------------------------------------------------------------------------
 
-LAMBDA_GB_S_USD = Figure(prices.LAMBDA_ARM_USD_PER_GB_S, f"{LAMBDA_PRICING} (bench/prices.py)")
+#: The page renders its table in the browser: as transcribed in bench/prices.py.
+LAMBDA_GB_S_USD = Figure(
+    prices.LAMBDA_ARM_USD_PER_GB_S, f"{LAMBDA_PRICING}, bench/prices.py", verified=False
+)
 LAMBDA_REQUEST_USD = Figure(0.20 / 1e6, LAMBDA_PRICING_WHITEPAPER)
 S3_PUT_USD = Figure(0.005 / 1000, S3_PRICING, verified=False)
 S3_GET_USD = Figure(0.0004 / 1000, S3_PRICING, verified=False)
