@@ -122,6 +122,10 @@ $(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt
 bench: $(BENCH_STAMP) ## Benchmark: processor vs naive Pillow vs pyvips, memory and cold start (minutes)
 	$(BIN)/python bench/run.py
 
+.PHONY: capacity
+capacity: $(VENV_STAMP) ## Capacity model: uploads/s per stage, ceiling, cost per million (VARS=x.tfvars, ACCOUNT_CONCURRENCY=10)
+	$(BIN)/python bench/capacity.py $(if $(VARS),--vars $(VARS)) $(if $(ACCOUNT_CONCURRENCY),--account-concurrency $(ACCOUNT_CONCURRENCY))
+
 MUTATION_STAMP := $(VENV)/.mutation-installed
 $(MUTATION_STAMP): $(VENV_STAMP) requirements-mutation.txt
 	$(call pip_install,$(VENV),-r requirements-mutation.txt)

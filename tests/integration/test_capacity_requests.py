@@ -1,0 +1,74 @@
+"""The requests one upload makes, counted against moto: the capacity model's
+per-upload figures (bench/capacity.py) are these, not a guess."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections import Counter
+from pathlib import Path
+
+import images
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_capacity():
+    spec = importlib.util.spec_from_file_location("capacity", ROOT / "bench" / "capacity.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["capacity"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+capacity = _load_capacity()
+
+
+def count_calls(*clients):
+    """Every API call the clients make from now on: (service, operation) -> params."""
+    calls: list[tuple[str, str, dict]] = []
+    for client in clients:
+        service = client.meta.service_model.service_name
+
+        def record(params, model, _service=service, **_):
+            calls.append((_service, model.name, params))
+
+        client.meta.events.register(f"provide-client-params.{service}.*", record)
+    return calls
+
+
+def test_one_upload_makes_the_requests_the_capacity_model_counts(stack, pipeline, lambda_context):
+    # Arrange
+    event = stack.put("uploads/2026/03/holiday-photo-0001.jpg", images.make("JPEG", (1200, 800)))
+    calls = count_calls(stack.s3, stack.ddb, stack.sns)
+
+    # Act
+    pipeline.handle(event, lambda_context)
+
+    # Assert: the table writes, S3 requests and publishes per upload
+    by_operation = Counter((service, operation) for service, operation, _ in calls)
+    table_writes = by_operation[("dynamodb", "PutItem")] + by_operation[("dynamodb", "UpdateItem")]
+    assert table_writes == capacity.TABLE_WRITES_PER_UPLOAD
+    assert by_operation[("s3", "GetObject")] == capacity.S3_GETS_PER_UPLOAD
+    # The function's PUT of the output; the upload's own PUT came before counting.
+    assert by_operation[("s3", "PutObject")] == capacity.S3_PUTS_PER_UPLOAD - 1
+    assert by_operation[("sns", "Publish")] == capacity.SNS_PUBLISHES_PER_UPLOAD
+
+    # Assert: the index entry is added by the claim and removed by the decision
+    (claim,) = [p for s, op, p in calls if op == "PutItem"]
+    assert "lease_until" in claim["Item"]
+    assert "lease_until" not in stack.record("uploads/2026/03/holiday-photo-0001.jpg")
+    assert capacity.INDEX_WRITES_PER_UPLOAD == 2
+
+
+def test_the_record_fits_one_write_unit(stack, pipeline, lambda_context):
+    # A key of 100 bytes, longer than most: the decided record, as stored, is
+    # under 1 KB as DynamoDB counts it (the key is in it twice: the output key).
+    key = "uploads/" + "k" * 88 + ".jpg"
+    event = stack.put(key, images.make("JPEG", (1200, 800)))
+
+    pipeline.handle(event, lambda_context)
+
+    item = stack.record(key)
+    assert item["status"]["S"] == "PROCESSED"
+    assert capacity.item_size(item) <= capacity.DDB_WRITE_UNIT_BYTES
