@@ -1042,9 +1042,8 @@ run "only_uploads_reach_the_function_through_the_queue" {
 
   assert {
     condition = (length(aws_s3_bucket_notification.this.lambda_function) == 0 && length(aws_s3_bucket_notification.this.topic) == 0 &&
-      [for q in aws_s3_bucket_notification.this.queue : {
-        arn = q.queue_arn, events = q.events, prefix = q.filter_prefix, suffix = try(q.filter_suffix, null)
-      }] == [{ arn = aws_sqs_queue.uploads.arn, events = toset(["s3:ObjectCreated:*"]), prefix = "uploads/", suffix = null }] &&
+      [for q in aws_s3_bucket_notification.this.queue : "${q.queue_arn} ${join(",", q.events)} ${q.filter_prefix}*${q.filter_suffix == null ? "" : q.filter_suffix}"] ==
+      ["${aws_sqs_queue.uploads.arn} s3:ObjectCreated:* uploads/*"] &&
     aws_s3_bucket_notification.this.bucket == module.images_bucket.bucket)
     error_message = "The images bucket must send s3:ObjectCreated:* under uploads/ (only) to the uploads queue, and to nothing else."
   }
@@ -1204,7 +1203,7 @@ run "queue_alarms_watch_the_queues_terraform_creates" {
   }
 
   assert {
-    condition = (aws_cloudwatch_metric_alarm.this["uploads-queue-age"].dimensions == { QueueName = aws_sqs_queue.uploads.name } &&
+    condition = (aws_cloudwatch_metric_alarm.this["uploads-queue-age"].dimensions == tomap({ QueueName = aws_sqs_queue.uploads.name }) &&
       aws_cloudwatch_metric_alarm.this["uploads-queue-age"].namespace == "AWS/SQS" &&
       aws_cloudwatch_metric_alarm.this["uploads-queue-age"].metric_name == "ApproximateAgeOfOldestMessage" &&
       aws_cloudwatch_metric_alarm.this["uploads-queue-age"].threshold == 600 &&
@@ -1212,7 +1211,7 @@ run "queue_alarms_watch_the_queues_terraform_creates" {
     error_message = "uploads-queue-age must alarm on the uploads queue's ApproximateAgeOfOldestMessage above queue_age_alarm_s, by the queue's own name."
   }
   assert {
-    condition = (aws_cloudwatch_metric_alarm.this["failed-events"].dimensions == { QueueName = aws_sqs_queue.dead_letter.name } &&
+    condition = (aws_cloudwatch_metric_alarm.this["failed-events"].dimensions == tomap({ QueueName = aws_sqs_queue.dead_letter.name }) &&
       aws_cloudwatch_metric_alarm.this["failed-events"].namespace == "AWS/SQS" &&
     aws_cloudwatch_metric_alarm.this["failed-events"].metric_name == "ApproximateNumberOfMessagesVisible")
     error_message = "failed-events must alarm on messages visible in the failed-events queue, by the queue's own name."

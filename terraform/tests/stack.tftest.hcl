@@ -38,13 +38,14 @@ run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
     error_message = "GuardDuty, Config and Security Hub must be on by default (the seed asks for them)."
   }
   assert {
-    condition     = module.pipeline.cloudwatch_alarm_count <= 11
-    error_message = "The default stack causes at most 11 alarms: the free 10 plus async-events-dropped (README, Cost); autoscaling alarms included."
+    condition     = module.pipeline.cloudwatch_alarm_count == 7
+    error_message = "The default stack (on-demand table, nothing autoscaled) causes 7 alarms, inside CloudWatch's free 10 (README, Cost)."
   }
   # A test cannot list the plan's resources by type, so cloudwatch_alarm_count
   # sees only the resources it names. Those must be the only ones in the whole
   # configuration (root and modules) that create alarms: one alarm resource
-  # (the map) and one scaling policy (the table's writes); an alarm or a
+  # (the map) and one scaling policy resource (for_each: the table's and the
+  # index's writes, PROVISIONED only); an alarm or a
   # scaling policy declared anywhere else would escape the budget. Checked
   # here, under the mocked provider: pipeline.tftest.hcl's runs stop earlier,
   # at the AWS call of a resource it does not override.
@@ -52,7 +53,34 @@ run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
     condition = module.pipeline.cloudwatch_alarm_count > 0 && [for kind in ["aws_cloudwatch_metric_alarm", "aws_cloudwatch_composite_alarm", "aws_appautoscaling_policy"] :
       length(flatten([for f in concat(tolist(fileset(".", "*.tf")), tolist(fileset(".", "modules/**/*.tf"))) : regexall("resource\\s+\"${kind}\"", file(f))]))
     ] == [1, 0, 1]
-    error_message = "Only aws_cloudwatch_metric_alarm.this and aws_appautoscaling_policy.table_write may create alarms: count any other in cloudwatch_alarm_count."
+    error_message = "Only aws_cloudwatch_metric_alarm.this and aws_appautoscaling_policy.write may create alarms: count any other in cloudwatch_alarm_count."
+  }
+}
+
+# The free-tier DynamoDB profile, through the root: 4 alarms for each of the
+# two target-tracking policies (the table's writes and the index's).
+run "provisioned_autoscaling_alarms_reach_the_root_count" {
+  command = plan
+
+  variables {
+    dynamodb_billing_mode       = "PROVISIONED"
+    enable_dynamodb_autoscaling = true
+  }
+
+  assert {
+    condition     = module.pipeline.cloudwatch_alarm_count == 15
+    error_message = "With PROVISIONED and autoscaling the stack causes 15 alarms (7 + 2 policies x 4), 5 beyond the free 10 (README, Cost)."
+  }
+}
+
+# The runbook stops processing by disabling the event source mapping, and
+# replays from the queues: the outputs it reads must exist.
+run "queue_outputs_the_runbook_reads" {
+  command = plan
+
+  assert {
+    condition     = output.uploads_queue_url != null && output.event_source_mapping_uuid != null && output.dead_letter_queue_url != null
+    error_message = "The root must output the uploads queue, the failed-events queue and the event source mapping (INCIDENT_RESPONSE.md)."
   }
 }
 

@@ -99,6 +99,191 @@ run "rejects_a_short_kms_window" {
   expect_failures = [var.kms_deletion_window_days]
 }
 
+# The uploads queue's event source mapping: MaximumConcurrency is 2 to 1000
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html).
+run "rejects_a_queue_concurrency_of_1" {
+  command = plan
+  variables {
+    queue_maximum_concurrency = 1
+  }
+  expect_failures = [var.queue_maximum_concurrency]
+}
+
+run "rejects_a_queue_concurrency_of_1001" {
+  command = plan
+  variables {
+    queue_maximum_concurrency = 1001
+  }
+  expect_failures = [var.queue_maximum_concurrency]
+}
+
+run "rejects_a_fractional_queue_concurrency" {
+  command = plan
+  variables {
+    queue_maximum_concurrency = 2.5
+  }
+  expect_failures = [var.queue_maximum_concurrency]
+}
+
+run "accepts_a_queue_concurrency_of_2" {
+  command = plan
+  variables {
+    queue_maximum_concurrency = 2
+  }
+}
+
+run "accepts_a_queue_concurrency_of_1000" {
+  command = plan
+  variables {
+    queue_maximum_concurrency = 1000
+  }
+}
+
+run "rejects_a_batch_of_0" {
+  command = plan
+  variables {
+    queue_batch_size = 0
+  }
+  expect_failures = [var.queue_batch_size]
+}
+
+run "rejects_a_batch_of_11" {
+  command = plan
+  variables {
+    queue_batch_size = 11
+  }
+  expect_failures = [var.queue_batch_size]
+}
+
+run "accepts_a_batch_of_1" {
+  command = plan
+  variables {
+    queue_batch_size = 1
+  }
+}
+
+run "accepts_a_batch_of_10" {
+  command = plan
+  variables {
+    queue_batch_size = 10
+  }
+}
+
+run "rejects_a_receive_count_of_1" {
+  command = plan
+  variables {
+    queue_max_receive_count = 1
+  }
+  expect_failures = [var.queue_max_receive_count]
+}
+
+run "rejects_a_receive_count_of_1001" {
+  command = plan
+  variables {
+    queue_max_receive_count = 1001
+  }
+  expect_failures = [var.queue_max_receive_count]
+}
+
+run "accepts_a_receive_count_of_2" {
+  command = plan
+  variables {
+    queue_max_receive_count = 2
+  }
+}
+
+run "rejects_a_queue_age_alarm_beyond_the_retention" {
+  command = plan
+  variables {
+    queue_age_alarm_s = 1209601
+  }
+  expect_failures = [var.queue_age_alarm_s]
+}
+
+run "rejects_a_billing_mode_dynamodb_does_not_have" {
+  command = plan
+  variables {
+    dynamodb_billing_mode = "ON_DEMAND"
+  }
+  expect_failures = [var.dynamodb_billing_mode]
+}
+
+run "rejects_a_lowercase_billing_mode" {
+  command = plan
+  variables {
+    dynamodb_billing_mode = "pay_per_request"
+  }
+  expect_failures = [var.dynamodb_billing_mode]
+}
+
+run "accepts_provisioned_billing" {
+  command = plan
+  variables {
+    dynamodb_billing_mode = "PROVISIONED"
+  }
+}
+
+# 0 no longer stops processing (disabling the event source mapping does:
+# INCIDENT_RESPONSE.md); null, the default, reserves nothing.
+run "rejects_a_reserved_concurrency_of_0" {
+  command = plan
+  variables {
+    lambda_reserved_concurrency = 0
+  }
+  expect_failures = [var.lambda_reserved_concurrency]
+}
+
+run "rejects_a_reserved_concurrency_of_1001" {
+  command = plan
+  variables {
+    lambda_reserved_concurrency = 1001
+  }
+  expect_failures = [var.lambda_reserved_concurrency]
+}
+
+run "accepts_no_reserved_concurrency" {
+  command = plan
+  variables {
+    lambda_reserved_concurrency = null
+  }
+}
+
+run "module_rejects_a_queue_concurrency_of_1" {
+  command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
+  variables {
+    name                      = "image-processor-prod"
+    queue_maximum_concurrency = 1
+  }
+  expect_failures = [var.queue_maximum_concurrency]
+}
+
+run "module_rejects_a_reserved_concurrency_of_0" {
+  command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
+  variables {
+    name                        = "image-processor-prod"
+    lambda_reserved_concurrency = 0
+  }
+  expect_failures = [var.lambda_reserved_concurrency]
+}
+
+run "module_rejects_a_billing_mode_dynamodb_does_not_have" {
+  command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
+  variables {
+    name                  = "image-processor-prod"
+    dynamodb_billing_mode = "ON_DEMAND"
+  }
+  expect_failures = [var.dynamodb_billing_mode]
+}
+
 run "module_rejects_a_name_unfit_for_buckets" {
   command = plan
   module {

@@ -33,3 +33,14 @@ mock_resource "aws_s3_bucket" {
 mock_resource "aws_lambda_code_signing_config" {
   defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:code-signing-config:csc-0123456789abcdef0" }
 }
+
+mock_resource "aws_sqs_queue" {
+  defaults = {
+    arn = "arn:aws:sqs:us-east-1:123456789012:image-processor-prod-queue"
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/image-processor-prod-queue"
+  }
+}
+
+mock_resource "aws_lambda_event_source_mapping" {
+  defaults = { uuid = "a1b2c3d4-5678-90ab-cdef-111111111111" }
+}
