@@ -51,7 +51,9 @@ a multipart upload moto also sends a Put before the CompleteMultipartUpload;
 S3 sends only the last, so the wrapper drops that Put. And moto would invoke
 a function mapped to the queue itself, through Docker, on every message: the
 wrapper leaves the messages in the queue for scripts/local_lambda.py, which
-consumes them as Lambda's event source mapping does.
+consumes them as Lambda's event source mapping does. moto also drops a
+queue's RedriveAllowPolicy, for which Terraform then waits until its
+timeout; the wrapper stores and returns it.
 
 3. CloudTrail DeleteTrail. AWS accepts a trail's name or ARN; moto 5.2.5
 looks the trail up by name only and silently does nothing for an ARN, which
@@ -439,6 +441,23 @@ def _no_docker_invocation(*_args: Any) -> None:
 notifications.send_event = _send_event_as_s3_does
 notifications._get_s3_event = _s3_event_with_version_and_sequencer
 notifications._invoke_awslambda = _no_docker_invocation
+# RedriveAllowPolicy: moto neither stores nor returns it, and Terraform's
+# aws_sqs_queue_redrive_allow_policy then waits for it until its timeout.
+# Stored and returned as given (not enforced: SQS's own redrive is not used
+# locally, and moto's ignores it).
+sqs_models.Queue.BASE_ATTRIBUTES = [*sqs_models.Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
+sqs_models.Queue.redrive_allow_policy = None  # type: ignore[attr-defined]
+_queue_attributes = sqs_models.Queue.attributes
+
+
+def _attributes_with_redrive_allow_policy(self: sqs_models.Queue) -> dict[str, Any]:
+    attributes: dict[str, Any] = _queue_attributes.fget(self)  # type: ignore[attr-defined]
+    if attributes.get("RedriveAllowPolicy") is None:
+        attributes.pop("RedriveAllowPolicy", None)
+    return attributes
+
+
+sqs_models.Queue.attributes = property(_attributes_with_redrive_allow_policy)  # type: ignore[assignment]
 # A queue mapped to a function: moto would receive and invoke on every
 # SendMessage. The mapping itself stays listed (ListEventSourceMappings).
 sqs_models.Queue.lambda_event_source_mappings = property(  # type: ignore[assignment]

@@ -325,3 +325,18 @@ def test_the_summary_counts_outcomes_and_redeliveries():
         "5 message(s) in 2 batch(es): 3 processed, 1 rejected (rejected: corrupt 1); "
         "1 failed and left queued; 1 redelivered"
     )
+
+
+def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws, env):
+    # moto drops it, and Terraform's aws_sqs_queue_redrive_allow_policy then
+    # waits for it to read back until its timeout (the wrapper stores it).
+    sqs = local_aws.client("sqs")
+    queue = sqs.create_queue(QueueName="redrive-allow")["QueueUrl"]
+    policy = json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": ["arn:x"]})
+
+    unset = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedriveAllowPolicy": policy})
+    read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedriveAllowPolicy"])
+
+    assert "RedriveAllowPolicy" not in unset
+    assert read["Attributes"]["RedriveAllowPolicy"] == policy
