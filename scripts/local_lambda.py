@@ -107,13 +107,14 @@ class Tally:
         )
 
 
-def mappings(lam: Any, sqs: Any, function_name: str) -> list[Mapping]:
+def mappings(lam: Any, sqs: Any, function_arn: str) -> list[Mapping]:
+    """The function's SQS mappings. (Filtered here by ARN: moto's FunctionName filter
+    matches only the name or ARN the mapping was created with, AWS's either.)"""
     found = []
-    pages = lam.get_paginator("list_event_source_mappings").paginate(FunctionName=function_name)
-    for page in pages:
+    for page in lam.get_paginator("list_event_source_mappings").paginate():
         for m in page["EventSourceMappings"]:
             arn = m["EventSourceArn"]
-            if arn.split(":")[2] != "sqs":
+            if m.get("FunctionArn") != function_arn or arn.split(":")[2] != "sqs":
                 continue
             account, name = arn.split(":")[4], arn.split(":")[5]
             url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
@@ -301,7 +302,7 @@ class Runner:
     def run(self, watch: bool = False, interval: float = 1.0) -> int:
         notice = None
         while True:
-            found = mappings(self.lam, self.sqs, self.function["FunctionName"])
+            found = mappings(self.lam, self.sqs, self.function["FunctionArn"])
             if not found:
                 self._out(f"no SQS event source mapping feeds {self.function['FunctionName']}")
                 return 1

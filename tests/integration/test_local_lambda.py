@@ -108,7 +108,7 @@ def function(local_aws: LocalAWS, env) -> dict:
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("lambda_function.py", "def handler(event, context): pass\n")
-    lam.create_function(
+    function_arn = lam.create_function(
         FunctionName=name,
         Runtime="python3.13",
         Role=role,
@@ -118,7 +118,7 @@ def function(local_aws: LocalAWS, env) -> dict:
         MemorySize=1024,
         KMSKeyArn=key["Arn"],
         Environment={"Variables": {"TABLE_NAME": "uploads"}},
-    )
+    )["FunctionArn"]
     dead = sqs.create_queue(QueueName=f"{name}-failed-events")["QueueUrl"]
     dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])
     queue = sqs.create_queue(
@@ -134,7 +134,7 @@ def function(local_aws: LocalAWS, env) -> dict:
     queue_arn = queue_arn["Attributes"]["QueueArn"]
     mapping = lam.create_event_source_mapping(
         EventSourceArn=queue_arn,
-        FunctionName=name,
+        FunctionName=function_arn,  # as Terraform passes it
         BatchSize=10,
         FunctionResponseTypes=["ReportBatchItemFailures"],
         ScalingConfig={"MaximumConcurrency": 2},
