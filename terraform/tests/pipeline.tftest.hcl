@@ -772,7 +772,7 @@ run "uploads_queue_feeds_the_function_with_a_cap_and_partial_batch_responses" {
     error_message = "The event source mapping must read the uploads queue into the image-processing function."
   }
   assert {
-    condition     = one(aws_lambda_event_source_mapping.uploads.scaling_config).maximum_concurrency == var.queue_maximum_concurrency
+    condition     = try(one(aws_lambda_event_source_mapping.uploads.scaling_config).maximum_concurrency == var.queue_maximum_concurrency, false)
     error_message = "The mapping's maximum concurrency (the flood and cost ceiling) must be queue_maximum_concurrency."
   }
   assert {
@@ -828,20 +828,20 @@ run "failed_uploads_redrive_to_the_failed_events_queue" {
   }
 
   assert {
-    condition = jsondecode(aws_sqs_queue.uploads.redrive_policy) == {
+    condition = try(jsondecode(aws_sqs_queue.uploads.redrive_policy) == {
       deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
       maxReceiveCount     = var.queue_max_receive_count
-    }
+    }, false)
     error_message = "After queue_max_receive_count deliveries, the uploads queue must move an event to the failed-events queue (redrive policy)."
   }
   # Only the uploads queue may use the failed-events queue as its dead-letter
   # queue (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
   assert {
     condition = (aws_sqs_queue_redrive_allow_policy.dead_letter.queue_url == aws_sqs_queue.dead_letter.id &&
-      jsondecode(aws_sqs_queue_redrive_allow_policy.dead_letter.redrive_allow_policy) == {
+      try(jsondecode(aws_sqs_queue_redrive_allow_policy.dead_letter.redrive_allow_policy) == {
         redrivePermission = "byQueue"
         sourceQueueArns   = [aws_sqs_queue.uploads.arn]
-    })
+    }, false))
     error_message = "The failed-events queue's redrive-allow policy must name the uploads queue, and only it."
   }
   assert {
@@ -957,15 +957,15 @@ run "in_progress_index_has_no_hot_key" {
   }
 
   assert {
-    condition = (one(aws_dynamodb_table.this.global_secondary_index).name == "in-progress" &&
+    condition = try(one(aws_dynamodb_table.this.global_secondary_index).name == "in-progress" &&
       one(aws_dynamodb_table.this.global_secondary_index).hash_key != "lease_until" &&
-    one(aws_dynamodb_table.this.global_secondary_index).hash_key == aws_dynamodb_table.this.hash_key)
+    one(aws_dynamodb_table.this.global_secondary_index).hash_key == aws_dynamodb_table.this.hash_key, false)
     error_message = "The in-progress index's partition key must not be lease_until (a hot key): it must be the object key, spread like the table's."
   }
   assert {
-    condition = (one(aws_dynamodb_table.this.global_secondary_index).range_key == "lease_until" &&
+    condition = try(one(aws_dynamodb_table.this.global_secondary_index).range_key == "lease_until" &&
       aws_dynamodb_table.this.hash_key != "lease_until" && try(aws_dynamodb_table.this.range_key, null) == null &&
-    contains([for a in aws_dynamodb_table.this.attribute : "${a.name}:${a.type}"], "lease_until:N"))
+    contains([for a in aws_dynamodb_table.this.attribute : "${a.name}:${a.type}"], "lease_until:N"), false)
     error_message = "The in-progress index must have the range key lease_until (a number) that the table's own key lacks, so only records in flight are in it (sparse)."
   }
 }
@@ -1020,9 +1020,9 @@ run "provisioned_table_keeps_its_floors_inside_the_free_tier" {
   }
   assert {
     condition = (keys(aws_appautoscaling_target.write) == ["index", "table"] &&
-      aws_appautoscaling_target.write["table"].resource_id == "table/${aws_dynamodb_table.this.name}" &&
-      aws_appautoscaling_target.write["index"].resource_id == "table/${aws_dynamodb_table.this.name}/index/${one(aws_dynamodb_table.this.global_secondary_index).name}" &&
-      aws_appautoscaling_target.write["index"].scalable_dimension == "dynamodb:index:WriteCapacityUnits" &&
+      try(aws_appautoscaling_target.write["table"].resource_id, null) == "table/${aws_dynamodb_table.this.name}" &&
+      try(aws_appautoscaling_target.write["index"].resource_id, null) == "table/${aws_dynamodb_table.this.name}/index/${one(aws_dynamodb_table.this.global_secondary_index).name}" &&
+      try(aws_appautoscaling_target.write["index"].scalable_dimension, null) == "dynamodb:index:WriteCapacityUnits" &&
     alltrue([for t in aws_appautoscaling_target.write : t.min_capacity == var.dynamodb_write_capacity && t.max_capacity <= 25]))
     error_message = "With PROVISIONED and autoscaling, the table's and the in-progress index's write capacity must each follow load, from dynamodb_write_capacity to at most 25 WCU (a throttled index throttles the table's writes)."
   }
@@ -1203,21 +1203,21 @@ run "queue_alarms_watch_the_queues_terraform_creates" {
   }
 
   assert {
-    condition = (aws_cloudwatch_metric_alarm.this["uploads-queue-age"].dimensions == tomap({ QueueName = aws_sqs_queue.uploads.name }) &&
+    condition = try(aws_cloudwatch_metric_alarm.this["uploads-queue-age"].dimensions == tomap({ QueueName = aws_sqs_queue.uploads.name }) &&
       aws_cloudwatch_metric_alarm.this["uploads-queue-age"].namespace == "AWS/SQS" &&
       aws_cloudwatch_metric_alarm.this["uploads-queue-age"].metric_name == "ApproximateAgeOfOldestMessage" &&
       aws_cloudwatch_metric_alarm.this["uploads-queue-age"].threshold == 600 &&
-    aws_cloudwatch_metric_alarm.this["uploads-queue-age"].comparison_operator == "GreaterThanThreshold")
+    aws_cloudwatch_metric_alarm.this["uploads-queue-age"].comparison_operator == "GreaterThanThreshold", false)
     error_message = "uploads-queue-age must alarm on the uploads queue's ApproximateAgeOfOldestMessage above queue_age_alarm_s, by the queue's own name."
   }
   assert {
-    condition = (aws_cloudwatch_metric_alarm.this["failed-events"].dimensions == tomap({ QueueName = aws_sqs_queue.dead_letter.name }) &&
+    condition = try(aws_cloudwatch_metric_alarm.this["failed-events"].dimensions == tomap({ QueueName = aws_sqs_queue.dead_letter.name }) &&
       aws_cloudwatch_metric_alarm.this["failed-events"].namespace == "AWS/SQS" &&
-    aws_cloudwatch_metric_alarm.this["failed-events"].metric_name == "ApproximateNumberOfMessagesVisible")
+    aws_cloudwatch_metric_alarm.this["failed-events"].metric_name == "ApproximateNumberOfMessagesVisible", false)
     error_message = "failed-events must alarm on messages visible in the failed-events queue, by the queue's own name."
   }
   assert {
-    condition = toset([for a in aws_cloudwatch_metric_alarm.this : a.dimensions.QueueName if a.namespace == "AWS/SQS"]) == toset([
+    condition = toset([for a in aws_cloudwatch_metric_alarm.this : try(a.dimensions.QueueName, "(none)") if a.namespace == "AWS/SQS"]) == toset([
     aws_sqs_queue.uploads.name, aws_sqs_queue.dead_letter.name])
     error_message = "Every SQS alarm must name a queue this module creates, and both upload queues must be watched."
   }
