@@ -3,7 +3,9 @@ and the plan for each task (what a reprocess does, or why it does nothing)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import re
 
 import pytest
 
@@ -19,7 +21,7 @@ from events import (
     parse_batch_invocation,
     parse_batch_task,
 )
-from helpers import EVENTS, LIMITS_ENV, batch_invocation, s3_event, sqs_batch
+from helpers import EVENTS, LIMITS_ENV, ROOT, batch_invocation, s3_event, sqs_batch
 from storage import (
     REPROCESS_FLOOR_SEQUENCER,
     SEED_RECIPE_DIGEST,
@@ -27,6 +29,10 @@ from storage import (
     Trigger,
     UploadRecord,
 )
+
+_spec = importlib.util.spec_from_file_location("prices", ROOT / "bench" / "prices.py")
+prices = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(prices)
 
 ENV = {
     "TABLE_NAME": "uploads",
@@ -348,3 +354,38 @@ def test_another_recipe_set_has_another_digest_and_key_order_does_not_matter():
 def test_recipes_that_are_not_a_json_list_are_refused(raw):
     with pytest.raises(ConfigError, match="RECIPES"):
         load_settings(ENV | {"RECIPES": raw})
+
+
+# --------------------------------------------------------------------------
+# README, "Reprocessing (backfill)": the figures follow from their inputs
+# --------------------------------------------------------------------------
+
+
+def _readme_section() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split("## Reprocessing (backfill)", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readmes_backfill_durations_follow_from_the_gb_seconds_an_image():
+    section = _readme_section()
+    gb_s = float(re.search(r"An image costs about ([\d.]+) GB-s", section)[1])
+    rows = re.findall(r"^\| (\d+)[^|]*\| ([\d,]+) \| ([\d.]+) (days|hours) \|$", section, re.M)
+    assert len(rows) == 4
+    for concurrency, rate, duration, unit in rows:
+        per_second = int(concurrency) / gb_s  # at 1,024 MB a GB-s is a second
+        assert int(rate.replace(",", "")) == round(per_second)
+        seconds = 10_000_000 / per_second
+        expected = seconds / 86_400 if unit == "days" else seconds / 3_600
+        assert float(duration) == pytest.approx(expected, abs=0.05), (concurrency, duration)
+
+
+def test_the_readmes_cost_per_million_tasks_adds_up():
+    section = _readme_section()
+    gb_s = float(re.search(r"An image costs about ([\d.]+) GB-s", section)[1])
+    assert f"{gb_s} GB-s \N{MULTIPLICATION SIGN} USD {prices.LAMBDA_ARM_USD_PER_GB_S:.10f}" in section
+    lines = re.findall(r"^\| (?!\*\*)[^|]+\| USD ([\d.]+) \|$", section, re.M)
+    total = float(
+        re.search(r"\*\*Total, without DynamoDB and SNS\*\* \| \*\*about USD (\d+)\*\*", section)[1]
+    )
+    assert f"| USD {gb_s * 1_000_000 * prices.LAMBDA_ARM_USD_PER_GB_S:.2f} |" in section
+    assert sum(map(float, lines)) == pytest.approx(total, abs=0.5)
