@@ -176,7 +176,7 @@ class Pipeline:
             try:
                 message = parse_queue_message(raw)
                 kind = self._kind(message.event)
-                if kind in (EventKind.SQS, EventKind.SCHEDULE):
+                if kind in (EventKind.SQS, EventKind.SCHEDULE, EventKind.BATCH_OPERATIONS):
                     raise MalformedEvent(f"message {message.message_id} carries a {kind} event")
                 outcomes.extend(self._handle_event(kind, message.event, context))
             except MalformedEvent as e:
@@ -197,7 +197,14 @@ class Pipeline:
         An invocation without the ids its response must echo cannot be
         answered: it raises. A bad task fails alone (PermanentFailure).
         """
-        invocation = parse_batch_invocation(event)
+        try:
+            invocation = parse_batch_invocation(event)
+        except MalformedEvent as e:
+            self._log.error(
+                "batch operations invocation not understood",
+                extra={"error": str(e), "event": str(dict(event))[:500]},
+            )
+            raise
         results = [
             self._reprocess(raw, invocation.schema_version, context) for raw in invocation.tasks
         ]
@@ -438,9 +445,9 @@ class Pipeline:
             etag=upload.etag,
             event_size=upload.size,
             request_id=context.aws_request_id,
-            recipe_digest=self.settings.recipe_digest,
             received_at=now.isoformat(timespec="seconds"),
             expires_at=int((now + timedelta(days=self.settings.record_ttl_days)).timestamp()),
+            recipe_digest=self.settings.recipe_digest,
         )
 
     def _stamp(self, claimed: UploadRecord, decision: Decision, started: float) -> UploadRecord:

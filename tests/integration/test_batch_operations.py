@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 import images
+from errors import MalformedEvent
 from faults import Fault, FaultInjector
 from helpers import FakeLambdaContext, batch_invocation, sqs_batch
 from notifications import build_message
@@ -307,3 +308,22 @@ def test_the_claim_takes_a_failed_record_or_an_expired_lease_but_not_a_live_one(
     assert reclaim(pipeline, record, clock, recipe_digest="third").outcome == "in_progress"
     clock.advance(120)
     assert reclaim(pipeline, live.record, clock, recipe_digest="another").outcome == "claimed"
+
+
+def test_an_invocation_without_its_ids_cannot_be_answered_and_raises(pipeline, lambda_context):
+    event = batch_invocation(BUCKET, "uploads/a.png")
+    del event["invocationId"]
+
+    with pytest.raises(MalformedEvent):
+        pipeline.handle(event, lambda_context)
+
+
+def test_a_batch_operations_request_inside_a_queue_message_is_refused(
+    pipeline, stack, lambda_context
+):
+    stack.put("uploads/a.png", images.make("PNG"))
+
+    result = pipeline.handle(sqs_batch(batch_invocation(BUCKET, "uploads/a.png")), lambda_context)
+
+    assert result["batchItemFailures"] == [{"itemIdentifier": "msg-0"}]
+    assert stack.record("uploads/a.png") is None

@@ -193,3 +193,22 @@ def test_an_empty_prefix_is_refused_before_anything_runs(local_aws, deployed, tm
 
     assert result.returncode == 1
     assert "no object under" in result.stderr
+
+
+def test_keys_outside_the_input_prefix_fail_permanently_and_change_nothing(
+    local_aws, deployed, tmp_path
+):
+    s3 = local_aws.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="processed/elsewhere.png", Body=images.make("PNG"))
+    before = records(local_aws)
+
+    result = reprocess(local_aws, tmp_path, "--prefix", "processed/")
+
+    assert result.returncode == 1
+    counts = result.stdout.splitlines()[-1]
+    assert "0 Succeeded, 0 TemporaryFailure" in counts
+    rows = report_rows(local_aws, counts)
+    assert rows
+    assert {row["result_code"] for row in rows} == {"PermanentFailure"}
+    assert {row["result_string"] for row in rows} == {"not reprocessed: key is outside uploads/"}
+    assert records(local_aws) == before

@@ -382,7 +382,8 @@ def test_the_readmes_backfill_durations_follow_from_the_gb_seconds_an_image():
 def test_the_readmes_cost_per_million_tasks_adds_up():
     section = _readme_section()
     gb_s = float(re.search(r"An image costs about ([\d.]+) GB-s", section)[1])
-    assert f"{gb_s} GB-s \N{MULTIPLICATION SIGN} USD {prices.LAMBDA_ARM_USD_PER_GB_S:.10f}" in section
+    price = f"{prices.LAMBDA_ARM_USD_PER_GB_S:.10f}"
+    assert f"{gb_s} GB-s \N{MULTIPLICATION SIGN} USD {price}" in section
     lines = re.findall(r"^\| (?!\*\*)[^|]+\| USD ([\d.]+) \|$", section, re.M)
     total = float(
         re.search(r"\*\*Total, without DynamoDB and SNS\*\* \| \*\*about USD (\d+)\*\*", section)[1]
