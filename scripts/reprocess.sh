@@ -163,3 +163,6 @@ printf '\nWatch it:\n'
 printf '  aws s3control describe-job --region %s --account-id %s --job-id %s \\\n' "$REGION" "$ACCOUNT" "$job_id"
 printf '    --query "Job.[Status,ProgressSummary]"\n'
 printf '  aws s3 ls --recursive s3://%s/%s/   # the completion report, when the job ends\n' "$BUCKET" "$REPORT_PREFIX"
+printf 'Stop it (disabling the uploads queue'"'"'s mapping does not):\n'
+printf '  aws s3control update-job-status --region %s --account-id %s --job-id %s \\\n' "$REGION" "$ACCOUNT" "$job_id"
+printf '    --requested-job-status Cancelled\n'

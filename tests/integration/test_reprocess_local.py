@@ -212,3 +212,30 @@ def test_keys_outside_the_input_prefix_fail_permanently_and_change_nothing(
     assert {row["result_code"] for row in rows} == {"PermanentFailure"}
     assert {row["result_string"] for row in rows} == {"not reprocessed: key is outside uploads/"}
     assert records(local_aws) == before
+
+
+def test_on_aws_the_job_request_passes_the_real_clis_validation(local_aws, deployed, tmp_path):
+    """Without --local: the manifest as S3 Batch Operations reads it, and a create-job
+    request the aws CLI accepts (it then fails to connect: the local AWS has no
+    s3-control endpoint for the account, https://<account>.s3-control...)."""
+    role = "arn:aws:iam::123456789012:role/image-processor-reprocess-batch-operations"
+    env = local_aws.env | {"LOCAL_AWS_DIR": str(tmp_path), "NO_COLOR": "1"}
+
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "reprocess.sh"), "--bucket", BUCKET, "--function",
+         f"arn:aws:lambda:us-east-1:123456789012:function:{NAME}", "--role-arn", role],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert "Could not connect to the endpoint URL" in result.stderr, result.stderr
+    assert "Parameter validation failed" not in result.stderr
+    assert "Invalid" not in result.stderr
+    s3 = local_aws.client("s3")
+    [manifest] = s3.list_objects_v2(Bucket=BUCKET, Prefix="batch-operations/manifests/")[
+        "Contents"
+    ][-1:]
+    lines = s3.get_object(Bucket=BUCKET, Key=manifest["Key"])["Body"].read().decode().splitlines()
+    assert f"{BUCKET},uploads/2026/b%20c.jpg" in lines
+    assert f"{BUCKET},uploads/2026/d%2Be.webp" in lines
+    assert all(line.startswith(f"{BUCKET},uploads/") for line in lines)
