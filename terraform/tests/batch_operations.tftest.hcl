@@ -478,3 +478,19 @@ run "manifests_and_reports_expire_and_stay_out_of_the_pipelines_prefixes" {
     error_message = "batch-operations/ must not overlap the input or output prefix."
   }
 }
+
+# The longest name the module accepts still gives a role name IAM takes (64).
+run "the_role_name_fits_iam_for_the_longest_name" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    name = "a23456789-123456789-123456789-123456789-123"
+  }
+
+  assert {
+    condition     = length(var.name) == 43 && length(aws_iam_role.batch_operations.name) <= 64
+    error_message = "The Batch Operations role's name must fit IAM's 64 characters for every name the module accepts."
+  }
+}
