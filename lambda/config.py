@@ -6,9 +6,13 @@ handler (the Lambda init phase), with a message that names the variable.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from storage import SEED_RECIPE_DIGEST
 
 _LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
 
@@ -38,6 +42,9 @@ class Settings:
     stuck_after_s: int = 900
     #: Optional DynamoDB index on ``lease_until`` that the sweep scans instead of the table.
     processing_index: str | None = None
+    #: The digest of the recipe set each record stores (``recipe_digest``): a
+    #: reprocess under the same digest is a no-op, under another one it redoes the upload.
+    recipe_digest: str = SEED_RECIPE_DIGEST
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -90,6 +97,27 @@ def _switch(env: Mapping[str, str], name: str) -> bool:
     return raw == "on"
 
 
+def recipe_digest(recipes: object) -> str:
+    """A short digest of a recipe set (its canonical JSON); ``None`` is the seed's rule."""
+    canonical = "seed" if recipes is None else recipes
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _recipe_digest(env: Mapping[str, str], name: str = "RECIPES") -> str:
+    """The digest of the RECIPES variable (a JSON list); empty is the seed's rule."""
+    raw = env.get(name, "").strip()
+    if raw in ("", "null", "[]"):
+        return recipe_digest(None)
+    try:
+        recipes = json.loads(raw)
+    except ValueError as e:
+        raise ConfigError(f"environment variable {name} must be a JSON list: {e}") from None
+    if not isinstance(recipes, list):
+        raise ConfigError(f"environment variable {name} must be a JSON list")
+    return recipe_digest(recipes)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build validated ``Settings`` from ``env`` (defaults to ``os.environ``)."""
     env = os.environ if env is None else env
@@ -120,4 +148,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         malware_protection=_switch(env, "MALWARE_PROTECTION"),
         stuck_after_s=_int(env, "STUCK_AFTER_S", 900, 60, 86_400),
         processing_index=env.get("PROCESSING_INDEX", "").strip() or None,
+        recipe_digest=_recipe_digest(env),
     )

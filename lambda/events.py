@@ -1,6 +1,6 @@
 """The events that start the function, parsed into one ``Upload`` each.
 
-Four shapes arrive:
+Five shapes arrive:
 
 * an SQS batch (``Records[].eventSource == "aws:sqs"``) from the uploads queue's
   event source mapping: each message's body is one of the shapes below
@@ -10,7 +10,11 @@ Four shapes arrive:
   EventBridge rule, when it is on: detail-type "GuardDuty Malware Protection
   Object Scan Result", source ``aws.guardduty``
   (https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html);
-* EventBridge's "Scheduled Event", which runs the sweep for stuck records.
+* EventBridge's "Scheduled Event", which runs the sweep for stuck records;
+* S3 Batch Operations' "Invoke AWS Lambda function" request
+  (``invocationSchemaVersion`` and ``tasks``), a synchronous invocation per
+  task of a reprocessing job, which expects a result per task
+  (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from config import Settings
 from errors import MalformedEvent
@@ -37,6 +41,7 @@ class EventKind(StrEnum):
     S3_TEST = "s3_test"  # sent once when a notification is configured
     MALWARE_SCAN = "malware_scan"
     SCHEDULE = "schedule"
+    BATCH_OPERATIONS = "batch_operations"
 
 
 class ScanResult(StrEnum):
@@ -65,9 +70,14 @@ class Upload:
     #: The scan verdict (only for ``Trigger.MALWARE_SCAN``); unknown values are kept as sent.
     scan_result: str | None = None
     threats: tuple[str, ...] = ()
+    #: A reprocess of an object already stored (S3 Batch Operations): claimed
+    #: with ``RecordStore.claim_reprocess``, which keeps the record's sequencer.
+    reprocess: bool = False
 
 
 def event_kind(event: Mapping[str, Any]) -> EventKind:
+    if "invocationSchemaVersion" in event and isinstance(event.get("tasks"), list):
+        return EventKind.BATCH_OPERATIONS
     records = event.get("Records")
     if isinstance(records, list):
         first = records[0] if records else None
@@ -201,3 +211,91 @@ def parse_queue_message(raw: Mapping[str, Any]) -> QueueMessage:
     if not isinstance(body, dict):
         raise MalformedEvent(f"message {message_id}'s body is not a JSON object")
     return QueueMessage(message_id, body, receive_count)
+
+
+#: The schema versions of S3 Batch Operations' Lambda payload: 1.0 names the
+#: bucket by ARN (``s3BucketArn``), 2.0 by name (``s3Bucket``) and adds
+#: ``job.userArguments``
+#: (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_LambdaInvokeOperation.html).
+BATCH_SCHEMA_VERSIONS = frozenset({"1.0", "2.0"})
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTask:
+    """One task of an S3 Batch Operations invocation: an object of the job's manifest."""
+
+    task_id: str
+    bucket: str
+    #: URL-decoded: the manifest holds URL-encoded keys and Batch Operations
+    #: passes them on as they are.
+    key: str
+    version_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInvocation:
+    """An S3 Batch Operations invocation: what its response must echo, and its tasks."""
+
+    schema_version: str
+    invocation_id: str
+    job_id: str
+    user_arguments: Mapping[str, str]
+    #: Each task as sent; ``parse_batch_task`` reads one (a bad one fails alone).
+    tasks: tuple[Mapping[str, Any], ...]
+
+
+def parse_batch_invocation(event: Mapping[str, Any]) -> BatchInvocation:
+    """The invocation S3 Batch Operations sends, or ``MalformedEvent`` if nothing can answer it."""
+    try:
+        version = str(event["invocationSchemaVersion"])
+        invocation_id = str(event["invocationId"])
+        job = event.get("job") or {}
+        job_id = str(job.get("id", ""))
+        arguments = job.get("userArguments") or {}
+        tasks = tuple(event["tasks"])
+    except (KeyError, TypeError, AttributeError) as e:
+        raise MalformedEvent("a Batch Operations invocation without an invocationId") from e
+    if version not in BATCH_SCHEMA_VERSIONS:
+        raise MalformedEvent(f"Batch Operations invocation schema {version!r} is not 1.0 or 2.0")
+    if not isinstance(arguments, Mapping):
+        raise MalformedEvent("the job's userArguments are not an object")
+    user_arguments = {str(k): str(v) for k, v in arguments.items()}
+    return BatchInvocation(version, invocation_id, job_id, user_arguments, tasks)
+
+
+def task_id_of(raw: object) -> str:
+    """The task's id, for its result, even when the rest of the task is unreadable."""
+    return str(raw.get("taskId", "")) if isinstance(raw, Mapping) else ""
+
+
+def parse_batch_task(raw: Mapping[str, Any], schema_version: str) -> BatchTask:
+    """One task: its bucket (by ARN in 1.0, by name in 2.0), decoded key and version.
+
+    The key is URL-decoded as the S3 User Guide's example function does
+    (``urllib.unquote``, percent-decoding only, so a ``+`` stays a ``+``):
+    "keys from S3 Batch Operations are URL encoded"
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html).
+    """
+    task_id = task_id_of(raw)
+    try:
+        if not task_id:
+            raise KeyError("taskId")
+        encoded_key = raw["s3Key"]
+        if schema_version == "1.0":
+            arn = str(raw["s3BucketArn"])
+            if not arn.startswith("arn:") or ":s3:" not in arn:
+                raise ValueError(f"s3BucketArn {arn!r} is not an S3 ARN")
+            bucket = arn.rsplit(":", 1)[-1]
+        else:
+            bucket = str(raw["s3Bucket"])
+        if not isinstance(encoded_key, str) or not encoded_key or not bucket:
+            raise ValueError("an empty s3Key or bucket")
+    except (KeyError, TypeError, ValueError) as e:
+        raise MalformedEvent(f"task {task_id or '(no taskId)'} has no bucket or key: {e}") from e
+    version_id = raw.get("s3VersionId")
+    return BatchTask(
+        task_id=task_id,
+        bucket=bucket,
+        key=unquote(encoded_key),
+        version_id=str(version_id) if version_id else None,
+    )

@@ -48,7 +48,8 @@ def topics_for(suspicious: bool) -> frozenset[str]:
 def build_message(record: UploadRecord) -> dict[str, Any]:
     """The notification body: the record's public fields, JSON-ready.
 
-    ``notification_id`` is the same for every message about one upload: SNS
+    ``notification_id`` is the same for every message about one upload (and
+    recipe set): SNS
     delivers at least once, and a retry after a half-finished announcement
     sends again, so subscribers drop repeats by this id.
     """
@@ -57,7 +58,11 @@ def build_message(record: UploadRecord) -> dict[str, Any]:
         for name in MESSAGE_FIELDS
         if (value := getattr(record, name)) is not None
     }
+    # A reprocess under another recipe set keeps the upload's sequencer: the
+    # digest tells its announcement apart from the first one.
     identity = f"{record.object_key}\n{record.sequencer}".encode()
+    if record.recipe_digest:
+        identity += f"\n{record.recipe_digest}".encode()
     message["notification_id"] = hashlib.sha256(identity).hexdigest()[:32]
     return message
 

@@ -28,6 +28,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import batch_operations
 from config import Settings
 from errors import (
     BatchIncomplete,
@@ -41,9 +42,12 @@ from events import (
     ScanResult,
     Upload,
     event_kind,
+    parse_batch_invocation,
+    parse_batch_task,
     parse_queue_message,
     parse_s3_record,
     parse_scan_result,
+    task_id_of,
 )
 from image_processor import ImageRejected, Limits, Reason, Route, check_size, process_image, route
 from notifications import NOTIFICATIONS, SECURITY, Notifier, topics_for
@@ -145,6 +149,8 @@ class Pipeline:
             return self.handle_queue_batch(event["Records"], context)
         if kind is EventKind.SCHEDULE:
             return self.sweep()
+        if kind is EventKind.BATCH_OPERATIONS:
+            return self.handle_batch_operations(event, context)
         return {"outcomes": self._handle_event(kind, event, context)}
 
     def _kind(self, event: Mapping[str, Any]) -> EventKind:
@@ -170,7 +176,7 @@ class Pipeline:
             try:
                 message = parse_queue_message(raw)
                 kind = self._kind(message.event)
-                if kind in (EventKind.SQS, EventKind.SCHEDULE):
+                if kind in (EventKind.SQS, EventKind.SCHEDULE, EventKind.BATCH_OPERATIONS):
                     raise MalformedEvent(f"message {message.message_id} carries a {kind} event")
                 outcomes.extend(self._handle_event(kind, message.event, context))
             except MalformedEvent as e:
@@ -182,6 +188,63 @@ class Pipeline:
             except Exception:  # noqa: BLE001 - handle_upload logged and recorded it
                 failures.append({"itemIdentifier": message_id})
         return {"outcomes": outcomes, "batchItemFailures": failures}
+
+    def handle_batch_operations(
+        self, event: Mapping[str, Any], context: LambdaContext
+    ) -> dict[str, Any]:
+        """Each task of an S3 Batch Operations invocation (a reprocessing job), with its result.
+
+        An invocation without the ids its response must echo cannot be
+        answered: it raises. A bad task fails alone (PermanentFailure).
+        """
+        try:
+            invocation = parse_batch_invocation(event)
+        except MalformedEvent as e:
+            self._log.error(
+                "batch operations invocation not understood",
+                extra={"error": str(e), "event": str(dict(event))[:500]},
+            )
+            raise
+        results = [
+            self._reprocess(raw, invocation.schema_version, context) for raw in invocation.tasks
+        ]
+        self._log.info(
+            "batch operations tasks done",
+            extra={
+                "job_id": invocation.job_id,
+                "user_arguments": dict(invocation.user_arguments),
+                "results": [r.code.value for r in results],
+            },
+        )
+        return batch_operations.response(invocation, results)
+
+    def _reprocess(
+        self, raw: Mapping[str, Any], schema_version: str, context: LambdaContext
+    ) -> batch_operations.TaskResult:
+        task_id = task_id_of(raw)
+        try:
+            task = parse_batch_task(raw, schema_version)
+        except MalformedEvent as e:
+            self._log.error("batch operations task not understood", extra={"task": str(raw)[:500]})
+            return batch_operations.TaskResult(
+                task_id, batch_operations.ResultCode.PERMANENT_FAILURE, str(e)
+            )
+        try:
+            planned = batch_operations.plan(task, self.records.get(task.key), self.settings)
+            if isinstance(planned, batch_operations.TaskResult):
+                self._log.info(
+                    "reprocess task decided without processing",
+                    extra={"object_key": task.key, "result": planned.message},
+                )
+                return planned
+            outcome = self.handle_upload(planned, context)
+        except Exception as e:  # noqa: BLE001 - logged (by handle_upload, or here) and redriven
+            self._log.warning(
+                "reprocess task failed; Batch Operations will redrive it",
+                extra={"object_key": task.key, "error": type(e).__name__},
+            )
+            return batch_operations.failure_of(task_id, e)
+        return batch_operations.result_of(task, outcome, self.settings.recipe_digest)
 
     def _handle_event(
         self, kind: EventKind, event: Mapping[str, Any], context: LambdaContext
@@ -226,7 +289,8 @@ class Pipeline:
                 raise InsufficientTime(
                     f"{remaining_ms} ms left before {upload.key!r} could be claimed"
                 )
-            claim = self.records.claim(
+            claim_with = self.records.claim_reprocess if upload.reprocess else self.records.claim
+            claim = claim_with(
                 self._claim_record(upload, context),
                 lease_seconds=math.ceil(remaining_ms / 1000),
                 now=int(self._clock()),
@@ -383,6 +447,7 @@ class Pipeline:
             request_id=context.aws_request_id,
             received_at=now.isoformat(timespec="seconds"),
             expires_at=int((now + timedelta(days=self.settings.record_ttl_days)).timestamp()),
+            recipe_digest=self.settings.recipe_digest,
         )
 
     def _stamp(self, claimed: UploadRecord, decision: Decision, started: float) -> UploadRecord:

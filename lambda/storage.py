@@ -83,6 +83,8 @@ class UploadRecord:
     expires_at: int
     status: Status = Status.PROCESSING
     lease_until: int | None = None
+    #: The recipe set this claim processes with (``image_processor.recipe_digest``).
+    recipe_digest: str | None = None
     # What was decided (written by finish)
     reason: str | None = None
     reason_message: str | None = None
@@ -118,6 +120,7 @@ class UploadRecord:
             "received_at",
             "expires_at",
             "lease_until",
+            "recipe_digest",
         }
     )
 
@@ -275,6 +278,14 @@ class Claim:
     record: UploadRecord
 
 
+#: The digest of the seed's rule (``image_processor.recipe_digest(None)``),
+#: which a record written before records had a digest was decided under.
+SEED_RECIPE_DIGEST = "c08cd3b7bb6f677b"
+#: The ordering token of a record that a reprocess creates for an object with
+#: none: below any S3 sequencer, so the event of a later upload still wins.
+REPROCESS_FLOOR_SEQUENCER = "0" * SEQUENCER_WIDTH
+
+
 class RecordStore:
     def __init__(self, client: Any, table_name: str) -> None:
         self._ddb = client
@@ -303,6 +314,66 @@ class RecordStore:
                     {
                         ":seq": record.sequencer,
                         ":trigger": record.trigger.value,
+                        ":failed": Status.FAILED.value,
+                        ":processing": Status.PROCESSING.value,
+                        ":now": now,
+                    }
+                ),
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            existing = UploadRecord.from_item(e.response.get("Item") or {})
+            return Claim(self._why_not_claimed(existing, record), existing)
+        return Claim(ClaimOutcome.CLAIMED, new)
+
+    def get(self, object_key: str) -> UploadRecord | None:
+        """The record of a key as stored now (a consistent read), or ``None``."""
+        item = self._ddb.get_item(
+            TableName=self._table,
+            Key=_marshal({"object_key": object_key}),
+            ConsistentRead=True,
+        ).get("Item")
+        return UploadRecord.from_item(item) if item else None
+
+    def claim_reprocess(self, record: UploadRecord, lease_seconds: int, now: int) -> Claim:
+        """Claim an object that is already stored, for a reprocess (S3 Batch Operations).
+
+        A reprocess has no S3 sequencer of its own: ``record`` carries the one
+        of the record it read (``get``), or ``REPROCESS_FLOOR_SEQUENCER`` when
+        there was none, and the claim keeps it, so that the event of a later
+        upload of the key (a larger sequencer) still takes the record over.
+
+        Claimable when: no record; or the record is still the one read (same
+        sequencer and trigger) and it was decided under another recipe set
+        (a record without a digest counts as the seed's rule's), or it
+        FAILED, or its PROCESSING lease has run out. Under the same recipe set
+        a decided record is left alone: reprocessing twice is a no-op.
+        """
+        if record.recipe_digest is None:
+            raise ValueError("a reprocess claim needs the recipe digest it processes with")
+        new = dataclasses.replace(record, status=Status.PROCESSING, lease_until=now + lease_seconds)
+        # A missing attribute is "not equal" to anything, so the digest is
+        # compared only where it exists; a record without one is the seed's.
+        other_digest = "(attribute_exists(recipe_digest) AND recipe_digest <> :digest)"
+        if record.recipe_digest != SEED_RECIPE_DIGEST:
+            other_digest = f"(attribute_not_exists(recipe_digest) OR {other_digest})"
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=new.to_item(),
+                ConditionExpression=(
+                    "attribute_not_exists(object_key) OR (sequencer = :seq AND "
+                    "#trigger = :trigger AND ((#status = :processing AND lease_until < :now) OR "
+                    f"(#status <> :processing AND (#status = :failed OR {other_digest}))))"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#trigger": "trigger"},
+                ExpressionAttributeValues=_marshal(
+                    {
+                        ":seq": record.sequencer,
+                        ":trigger": record.trigger.value,
+                        ":digest": record.recipe_digest,
                         ":failed": Status.FAILED.value,
                         ":processing": Status.PROCESSING.value,
                         ":now": now,

@@ -82,6 +82,16 @@ output "lambda_role_arn" {
   value       = module.pipeline.lambda_role_arn
 }
 
+output "lambda_function_arn" {
+  description = "ARN of the image-processing function (the one a reprocessing job invokes)."
+  value       = module.pipeline.lambda_function_arn
+}
+
+output "batch_operations_role_arn" {
+  description = "ARN of the role S3 Batch Operations assumes to reprocess images (scripts/reprocess.sh)."
+  value       = module.pipeline.batch_operations_role_arn
+}
+
 output "guardduty_detector_id" {
   description = "GuardDuty detector id, or null when enable_guardduty is false."
   value       = module.account_baseline.guardduty_detector_id

@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).parent / "fixtures" / "events"
@@ -161,3 +161,37 @@ INDEX_KEY_SCHEMA = [
     {"AttributeName": "object_key", "KeyType": "HASH"},
     {"AttributeName": "lease_until", "KeyType": "RANGE"},
 ]
+
+
+def batch_invocation(
+    bucket: str,
+    *keys: str,
+    schema: str = "2.0",
+    version_ids: tuple[str | None, ...] = (),
+    invocation_id: str | None = None,
+) -> dict:
+    """S3 Batch Operations' request to the function, built from AWS's documented example:
+    one task per key, each key URL-encoded as in the job's manifest."""
+    fixture = (
+        "s3_batch_operations_invocation_v1.json"
+        if schema == "1.0"
+        else ("s3_batch_operations_invocation_v2.json")
+    )
+    with (EVENTS / fixture).open() as f:
+        event = json.load(f)
+    template = event["tasks"][0]
+    tasks = []
+    for n, key in enumerate(keys):
+        task = copy.deepcopy(template)
+        task["taskId"] = f"task-{n}"
+        task["s3Key"] = quote(key, safe="/")
+        task["s3VersionId"] = version_ids[n] if n < len(version_ids) else None
+        if schema == "1.0":
+            task["s3BucketArn"] = f"arn:aws:s3:::{bucket}"
+        else:
+            task["s3Bucket"] = bucket
+        tasks.append(task)
+    event["tasks"] = tasks
+    if invocation_id:
+        event["invocationId"] = invocation_id
+    return event

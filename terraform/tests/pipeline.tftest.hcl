@@ -90,6 +90,15 @@ override_resource {
 }
 
 override_resource {
+  target = aws_iam_role.batch_operations
+  values = { arn = "arn:aws:iam::123456789012:role/test-prod-batch-operations", id = "test-prod-batch-operations" }
+}
+
+override_resource {
+  target = aws_iam_role_policy.batch_operations
+}
+
+override_resource {
   target = aws_kms_key.this
   values = {
     arn    = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
@@ -666,17 +675,19 @@ run "role_is_least_privilege" {
     if anytrue([for a in flatten([s.Action]) : startswith(a, "kms:")])])
     error_message = "The function may use the key only through the stack's services (kms:ViaService)."
   }
-  # Exactly the DynamoDB calls the handler makes (lambda/storage.py): claim
-  # and finish on the table, the sweep's Scan on the in-progress index only.
+  # Exactly the DynamoDB calls the handler makes (lambda/storage.py): claim,
+  # finish and a reprocess's read on the table, the sweep's Scan on the
+  # in-progress index only.
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : [
       for a in flatten([s.Action]) : [for r in flatten([s.Resource]) : "${a} ${r}"]
       ] if anytrue([for a in flatten([s.Action]) : startswith(a, "dynamodb:")])])) == toset([
+      "dynamodb:GetItem ${aws_dynamodb_table.this.arn}",
       "dynamodb:PutItem ${aws_dynamodb_table.this.arn}",
       "dynamodb:UpdateItem ${aws_dynamodb_table.this.arn}",
       "dynamodb:Scan ${aws_dynamodb_table.this.arn}/index/in-progress",
     ])
-    error_message = "The function's DynamoDB access must be exactly PutItem and UpdateItem on the table and Scan on its in-progress index."
+    error_message = "The function's DynamoDB access must be exactly GetItem, PutItem and UpdateItem on the table and Scan on its in-progress index."
   }
   # The security key: encrypt for the security-alerts topic through SNS, and
   # only decrypt what it receives from the uploads queue through SQS.

@@ -18,6 +18,8 @@ module "images_bucket" {
     { id = "expire-uploads", prefix = local.input_prefix, expiration_days = var.upload_retention_days },
     { id = "expire-processed", prefix = local.output_prefix, expiration_days = var.upload_retention_days },
     { id = "clean-up-versions", noncurrent_version_expiration_days = 7 },
+    # Batch Operations manifests and reports list upload keys (batch_operations.tf).
+    { id = "expire-batch-operations", prefix = local.batch_operations_prefix, expiration_days = var.upload_retention_days },
   ]
 
   # The logs bucket's id is known only once its policy lets the logging

@@ -43,12 +43,13 @@ data "aws_iam_policy_document" "lambda" {
     resources = ["${module.images_bucket.arn}/${local.output_prefix}*"]
   }
 
-  # Claim and finish a record (PutItem, UpdateItem); the sweep scans the
-  # in-progress index for claims whose lease expired (Scan). No GetItem: the
-  # handler never reads a record by key.
+  # Claim and finish a record (PutItem, UpdateItem); a reprocess (S3 Batch
+  # Operations) first reads the record of its key (GetItem: which version and
+  # ordering token to keep, and whether the recipe set changed); the sweep
+  # scans the in-progress index for claims whose lease expired (Scan).
   statement {
     sid       = "UploadRecords"
-    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.this.arn]
   }
 

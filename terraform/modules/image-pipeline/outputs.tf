@@ -48,6 +48,16 @@ output "lambda_role_arn" {
   value       = try(aws_iam_role.lambda.arn, null)
 }
 
+output "batch_operations_role_arn" {
+  description = "ARN of the role S3 Batch Operations assumes to reprocess images (scripts/reprocess.sh)."
+  value       = try(aws_iam_role.batch_operations.arn, null)
+}
+
+output "batch_operations_prefix" {
+  description = "Key prefix of the images bucket holding Batch Operations manifests (manifests/) and completion reports (reports/)."
+  value       = local.batch_operations_prefix
+}
+
 output "dynamodb_table_name" {
   description = "Table with one record per upload (partition key object_key)."
   value       = try(aws_dynamodb_table.this.name, null)
