@@ -517,11 +517,21 @@ def _render(
         if recipe.grayscale:
             result = result.convert("LA" if "A" in result.getbands() else "L")
         output_format = recipe.output_format(source_format)
+        if output_format == "JPEG" and result.mode in ("RGBA", "LA"):
+            result = _flatten(result)
         lossless = recipe.lossless or (recipe.format == "same" and lossless_source)
         encoded = _encode(result, output_format, lossless=lossless, quality=recipe.quality)
         facts = ImageFacts(output_format, result.width, result.height, result.mode, len(encoded))
         outputs.append(Rendition(recipe, encoded, CONTENT_TYPES[output_format], facts))
     return outputs
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """An image with alpha on a white background: JPEG has no alpha, and the colour
+    under a transparent pixel is whatever the file happened to store there."""
+    background = Image.new(image.mode[:-1], image.size, "white")
+    background.paste(image.convert(background.mode), mask=image.getchannel("A"))
+    return background
 
 
 def _orientation(image: Image.Image, recipes: Sequence[Recipe]) -> int:
@@ -621,14 +631,7 @@ def _encode(
     # chunks): nothing from the input's info reaches the encoder.
     image.info = {}
     if output_format == "JPEG" and image.mode not in ("RGB", "L"):
-        if image.mode in ("RGBA", "LA"):
-            # JPEG has no alpha: transparent pixels become white, not whatever
-            # colour they happened to hold.
-            background = Image.new(image.mode[:-1] or "L", image.size, 255)
-            background.paste(image.convert(background.mode), mask=image.getchannel("A"))
-            image = background
-        else:
-            image = image.convert("RGB")
+        image = image.convert("RGB")
     options = dict(_SAVE_OPTIONS[output_format])
     if output_format == "WEBP" and lossless:
         options = dict(_WEBP_LOSSLESS_OPTIONS)
@@ -670,15 +673,13 @@ def _register_heif() -> None:
     """Register pillow-heif's HEIF decoder with Pillow, once, on the first HEIC upload.
 
     Decoding only (the encoder is never called). The primary image alone:
-    no thumbnails, depth or auxiliary images are read. libheif's own security
-    limits stay on, and a file whose headers break the specification is refused.
+    no thumbnails, depth or auxiliary images are read. One decoding thread (a
+    function below 1,769 MB has less than one vCPU). libheif's own security
+    limits stay on.
     """
     import pillow_heif
 
     pillow_heif.register_heif_opener(
-        thumbnails=False,
-        depth_images=False,
-        aux_images=False,
-        allow_incorrect_headers=False,
+        thumbnails=False, depth_images=False, aux_images=False, decode_threads=1
     )
     pillow_heif.options.DISABLE_SECURITY_LIMITS = False
