@@ -110,7 +110,7 @@ _SAVE_OPTIONS: dict[str, dict[str, int | bool]] = {
     # libavif through Pillow: speed and quality from the cost model of
     # `make bench` (bench/run.py, avif_costs); one thread, as a Lambda of
     # 1,024 MB has less than one vCPU.
-    "AVIF": {"quality": 60, "speed": 8, "max_threads": 1},
+    "AVIF": {"quality": 70, "speed": 10, "max_threads": 1},
 }
 #: A lossless WEBP upload stays lossless (screenshots, logos, line art), at
 #: every size: a 16x16 or 64x64 icon is smaller lossless than lossy at quality
@@ -474,9 +474,8 @@ def _render(
 
     The decode is shrunk on load to the largest output (JPEG); each output is
     resized from the decoded image, then turned upright, colour-managed into
-    sRGB, made grey if asked and encoded without metadata. The last recipe
-    works on the decoded image itself, the others on a copy of it, so that a
-    single recipe does exactly what one operation always did.
+    sRGB, made grey if asked and encoded without metadata. A single recipe
+    does exactly what one operation always did.
     """
     icc_profile = image.info.get("icc_profile")
     # HEIF's own transforms (irot, imir) are applied by libheif while decoding;
@@ -499,21 +498,17 @@ def _render(
         fitted = [_fitted(image.size, box) for box in boxes if box is not None]
         image.draft(None, (max(w for w, _ in fitted), max(h for _, h in fitted)))
     decoded = _decodable_mode(image)
+    # Outputs of the same box share one resized, upright, sRGB image. Each box
+    # is made from a copy of the decoded image, except the last one to be made,
+    # which works on the decoded image itself.
+    distinct = list(dict.fromkeys(boxes))
+    prepared: dict[tuple[int, int] | None, Image.Image] = {}
     outputs = []
-    for index, (recipe, box) in enumerate(zip(recipes, boxes, strict=True)):
-        last = index == len(recipes) - 1
-        result = decoded if last else decoded.copy()
-        if box is not None:
-            # thumbnail() keeps the aspect ratio, never upscales and reduces by
-            # integer factors while the image is over twice the output size, then
-            # resamples bicubic: the naive baseline's quality (Pillow's default
-            # gap of 2.0; 1.5 lost up to 1.5 dB on PNG thumbnails). Lanczos with a
-            # gap of 3 had cost up to 2.9x the CPU for no measurable gain.
-            result.thumbnail(box, Image.Resampling.BICUBIC, reducing_gap=2.0)
-        result.load()
-        if source_format != "HEIF":
-            ImageOps.exif_transpose(result, in_place=True)
-        result = _to_srgb(result, icc_profile)
+    for recipe, box in zip(recipes, boxes, strict=True):
+        if box not in prepared:
+            base = decoded if box == distinct[-1] else decoded.copy()
+            prepared[box] = _prepare(base, box, source_format, icc_profile)
+        result = prepared[box]
         if recipe.grayscale:
             result = result.convert("LA" if "A" in result.getbands() else "L")
         output_format = recipe.output_format(source_format)
@@ -524,6 +519,26 @@ def _render(
         facts = ImageFacts(output_format, result.width, result.height, result.mode, len(encoded))
         outputs.append(Rendition(recipe, encoded, CONTENT_TYPES[output_format], facts))
     return outputs
+
+
+def _prepare(
+    image: Image.Image,
+    box: tuple[int, int] | None,
+    source_format: str,
+    icc_profile: bytes | None,
+) -> Image.Image:
+    """Resize into ``box`` (stored orientation), turn upright and colour-manage into sRGB."""
+    if box is not None:
+        # thumbnail() keeps the aspect ratio, never upscales and reduces by
+        # integer factors while the image is over twice the output size, then
+        # resamples bicubic: the naive baseline's quality (Pillow's default
+        # gap of 2.0; 1.5 lost up to 1.5 dB on PNG thumbnails). Lanczos with a
+        # gap of 3 had cost up to 2.9x the CPU for no measurable gain.
+        image.thumbnail(box, Image.Resampling.BICUBIC, reducing_gap=2.0)
+    image.load()
+    if source_format != "HEIF":
+        ImageOps.exif_transpose(image, in_place=True)
+    return _to_srgb(image, icc_profile)
 
 
 def _flatten(image: Image.Image) -> Image.Image:
