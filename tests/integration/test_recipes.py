@@ -205,3 +205,47 @@ def test_an_output_key_over_s3s_limit_rejects_before_anything_is_written(
     assert "Contents" not in stack.s3.list_objects_v2(
         Bucket="image-processor-test-images", Prefix="processed/"
     )
+
+
+# --------------------------------------------------------------------------
+# HEIC input, switched on and off
+# --------------------------------------------------------------------------
+
+
+def test_a_phones_heic_is_processed_upright_without_metadata_when_switched_on(
+    make_pipeline, stack, lambda_context
+):
+    pipeline = make_pipeline(HEIC_INPUT="on")
+    data = images.heic(images.gradient((1200, 1600)), orientation=6, gps=True)
+    event = stack.put("uploads/IMG_0001.HEIC", data)
+
+    pipeline.handle(event, lambda_context)
+
+    output, response = stack.output("processed/IMG_0001.jpg")
+    assert (output.format, output.size, response["ContentType"]) == (
+        "JPEG",
+        (768, 1024),
+        "image/jpeg",
+    )
+    assert images.is_upright(output)
+    assert not output.getexif()
+    item = stack.record("uploads/IMG_0001.HEIC")
+    assert (item["input_format"]["S"], item["output_format"]["S"]) == ("HEIF", "JPEG")
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("uploads/IMG_0002.HEIC", "unsupported_extension"),
+        ("uploads/IMG_0002.jpg", "unsupported_type"),
+    ],
+)
+def test_heic_switched_off_is_rejected_exactly_as_before(
+    pipeline, stack, lambda_context, key, reason
+):
+    data = images.heic(images.gradient((120, 160)))
+
+    pipeline.handle(stack.put(key, data), lambda_context)
+
+    item = stack.record(key)
+    assert (item["status"]["S"], item["reason"]["S"]) == ("REJECTED", reason)
