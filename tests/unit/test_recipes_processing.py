@@ -12,6 +12,7 @@ import io
 import pytest
 from PIL import Image, ImageFile
 
+import image_processor
 import images
 from image_processor import (
     SEED_RECIPES,
@@ -404,3 +405,23 @@ def test_a_truncated_heic_is_corrupt(phone_photo, keep):
         process_recipes(phone_photo[: int(len(phone_photo) * keep)], "HEIF", THREE, LIMITS)
 
     assert caught.value.reason is Reason.CORRUPT
+
+
+def test_heifs_transforms_turn_the_image_and_its_exif_orientation_never_does(
+    phone_photo, monkeypatch
+):
+    # pillow-heif resets the EXIF orientation it reads to 1, as libheif has
+    # applied irot already; without that reset the EXIF still says 6, and the
+    # processor must not turn the image a second time.
+    import pillow_heif.as_plugin
+
+    image_processor._register_heif()
+    monkeypatch.setattr(pillow_heif.as_plugin, "set_orientation", lambda info: None)
+    opened = Image.open(io.BytesIO(phone_photo), formats=["HEIF"])
+    assert opened.getexif().get(0x0112) == 6  # the EXIF orientation is still there
+
+    [output] = process_recipes(phone_photo, "HEIF", (Recipe("p", 400, 400),), LIMITS).outputs
+
+    decoded = decode(output.data)
+    assert decoded.size == (300, 400)
+    assert images.is_upright(decoded)
