@@ -326,7 +326,7 @@ def _replacing(new: UploadRecord, old: UploadRecord) -> UploadRecord:
     A retry of a reprocess (the earlier attempt FAILED or died) finds the
     earlier attempt's claim, which carries what the first attempt found.
     """
-    if old.sequencer != new.sequencer or old.trigger is not new.trigger:
+    if old.sequencer != new.sequencer:
         return new  # a new upload of the key, not a reprocess
     if old.status in (Status.PROCESSING, Status.FAILED) and old.recipe_digest == new.recipe_digest:
         return dataclasses.replace(
