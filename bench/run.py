@@ -240,7 +240,9 @@ def transformed(data: bytes, key: str) -> tuple[str, Image.Image]:
     fmt = target.expected_format
     image = image_processor._open(data, fmt, LIMITS)
     kind = "WEBP lossless" if fmt == "WEBP" and is_lossless_webp(data) else fmt
-    return kind, image_processor._transform(image, target.operation, fmt)
+    recipe = image_processor.SEED_RECIPES[target.operation]
+    [(_recipe, _fmt, result)] = image_processor._transformed(image, (recipe,), fmt)
+    return kind, result
 
 
 def encoder_costs(files: dict[str, Path], runs: int) -> dict[str, list[dict]]:

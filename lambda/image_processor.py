@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from functools import cache
@@ -480,6 +480,19 @@ def _render(
     sRGB, made grey if asked and encoded without metadata. A single recipe
     does exactly what one operation always did.
     """
+    outputs = []
+    for recipe, output_format, result in _transformed(image, recipes, source_format):
+        lossless = recipe.lossless or (recipe.format == "same" and lossless_source)
+        encoded = _encode(result, output_format, lossless=lossless, quality=recipe.quality)
+        facts = ImageFacts(output_format, result.width, result.height, result.mode, len(encoded))
+        outputs.append(Rendition(recipe, encoded, CONTENT_TYPES[output_format], facts))
+    return outputs
+
+
+def _transformed(
+    image: ImageFile.ImageFile, recipes: Sequence[Recipe], source_format: str
+) -> Iterator[tuple[Recipe, str, Image.Image]]:
+    """Each recipe, the format it writes, and the image its encoder is handed."""
     icc_profile = image.info.get("icc_profile")
     # HEIF's own transforms (irot, imir) are applied by libheif while decoding;
     # its EXIF orientation, if any, must not turn the image a second time.
@@ -506,7 +519,6 @@ def _render(
     # which works on the decoded image itself.
     distinct = list(dict.fromkeys(boxes))
     prepared: dict[tuple[int, int] | None, Image.Image] = {}
-    outputs = []
     for recipe, box in zip(recipes, boxes, strict=True):
         if box not in prepared:
             base = decoded if box == distinct[-1] else decoded.copy()
@@ -517,11 +529,7 @@ def _render(
         output_format = recipe.output_format(source_format)
         if output_format == "JPEG" and result.mode in ("RGBA", "LA"):
             result = _flatten(result)
-        lossless = recipe.lossless or (recipe.format == "same" and lossless_source)
-        encoded = _encode(result, output_format, lossless=lossless, quality=recipe.quality)
-        facts = ImageFacts(output_format, result.width, result.height, result.mode, len(encoded))
-        outputs.append(Rendition(recipe, encoded, CONTENT_TYPES[output_format], facts))
-    return outputs
+        yield recipe, output_format, result
 
 
 def _prepare(
