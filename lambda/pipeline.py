@@ -369,17 +369,7 @@ class Pipeline:
     def _rejected(
         self, rejected: ImageRejected, target: Route | None, facts: Mapping[str, Any]
     ) -> Decision:
-        suspicious = rejected.suspicious or rejected.reason in SECURITY_REASONS
-        return Decision(
-            Status.REJECTED,
-            dict(facts)
-            | {
-                "reason": rejected.reason.value,
-                "reason_message": rejected.message,
-                "operation": self._operation(target),
-            },
-            topics_for(suspicious=suspicious),
-        )
+        return _rejected(rejected, target, facts, operation=self._operation(target))
 
     @staticmethod
     def _check_scan(upload: Upload) -> None:
@@ -492,6 +482,28 @@ class Pipeline:
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
+
+
+def _rejected(
+    rejected: ImageRejected,
+    target: Route | None,
+    facts: Mapping[str, Any],
+    operation: str | None = None,
+) -> Decision:
+    """REJECTED; ``operation`` defaults to the file name's (the seed's rule)."""
+    suspicious = rejected.suspicious or rejected.reason in SECURITY_REASONS
+    if operation is None and target is not None:
+        operation = target.operation.value
+    return Decision(
+        Status.REJECTED,
+        dict(facts)
+        | {
+            "reason": rejected.reason.value,
+            "reason_message": rejected.message,
+            "operation": operation,
+        },
+        topics_for(suspicious=suspicious),
+    )
 
 
 def _refused(error: S3RequestRefused) -> ImageRejected:
