@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-from config import ConfigError, Settings, load_settings
+from config import DEFAULT_KEY_TEMPLATE, MAX_EDGE, MAX_RECIPES, ConfigError, Settings, load_settings
 from helpers import LIMITS_ENV, terraform_default
-from image_processor import Limits, Recipe, recipe_digest
+from image_processor import RECIPE_FORMATS, Limits, Recipe, recipe_digest
 from storage import SEED_RECIPE_DIGEST
 
 VALID = {
@@ -200,3 +201,24 @@ def test_a_bad_recipe_set_is_refused_with_what_is_wrong(recipes, message):
 def test_heic_input_is_on_or_off():
     with pytest.raises(ConfigError, match="HEIC_INPUT"):
         load_settings(VALID | {"HEIC_INPUT": "yes"})
+
+
+@pytest.mark.parametrize(
+    "path", ["terraform/variables.tf", "terraform/modules/image-pipeline/variables.tf"]
+)
+def test_the_recipe_defaults_are_the_same_on_both_sides(path):
+    # The optional attributes' defaults in var.recipes, and the same rules'
+    # bounds, as config.py and image_processor.Recipe hold them.
+    root = Path(__file__).resolve().parents[2]
+    text = (root / path).read_text()
+    block = re.search(r'^variable "recipes" \{(.*?)^\}', text, re.M | re.S)[1]
+
+    assert f'key       = optional(string, "{DEFAULT_KEY_TEMPLATE}")' in block
+    assert Recipe("r").key == DEFAULT_KEY_TEMPLATE
+    assert 'format    = optional(string, "same")' in block
+    assert Recipe("r").format == "same"
+    assert f"contains({json.dumps(list(RECIPE_FORMATS))}, r.format)".replace(",", ", ") in block
+    assert f"length(var.recipes) <= {MAX_RECIPES}" in block
+    assert f"v <= {MAX_EDGE}" in block
+    assert terraform_default("recipes") == "null"
+    assert terraform_default("enable_heic_input") == "false"
