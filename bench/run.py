@@ -45,9 +45,11 @@ from image_processor import (  # noqa: E402
     BOX_SIZE,
     Limits,
     Operation,
+    Recipe,
     estimate_working_bytes,
     is_lossless_webp,
     process_image,
+    process_recipes,
     route,
 )
 
@@ -238,7 +240,9 @@ def transformed(data: bytes, key: str) -> tuple[str, Image.Image]:
     fmt = target.expected_format
     image = image_processor._open(data, fmt, LIMITS)
     kind = "WEBP lossless" if fmt == "WEBP" and is_lossless_webp(data) else fmt
-    return kind, image_processor._transform(image, target.operation, fmt)
+    recipe = image_processor.SEED_RECIPES[target.operation]
+    [(_recipe, _fmt, result)] = image_processor._transformed(image, (recipe,), fmt)
+    return kind, result
 
 
 def encoder_costs(files: dict[str, Path], runs: int) -> dict[str, list[dict]]:
@@ -446,6 +450,160 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+# --------------------------------------------------------------------------
+# Recipes: several outputs from one decode, and the AVIF encoder's settings
+# --------------------------------------------------------------------------
+
+#: The issue's recipe set: a 1,024 px JPEG, a 200 px WEBP thumbnail, a 1,024 px AVIF.
+THREE_RECIPES = (
+    Recipe("display", 1024, 1024, format="jpeg"),
+    Recipe("thumb", 200, 200, format="webp"),
+    Recipe("modern", 1024, 1024, format="avif"),
+)
+#: AVIF candidates (libavif through Pillow; Pillow's defaults are quality 75, speed 6:
+#: https://pillow.readthedocs.io/en/stable/handbook/image-file-formats.html).
+AVIF_CANDIDATES = [
+    {"quality": quality, "speed": speed, "max_threads": 1}
+    for speed in (6, 8, 10)
+    for quality in (50, 60, 70)
+]
+#: The ratio the issue allows: three recipes at most 1.6x today's single resize.
+RECIPES_TARGET = 1.6
+
+
+def twelve_megapixels() -> tuple[bytes, Image.Image]:
+    """A 4000x3000 photo-like JPEG (quality 90), as a phone or camera uploads."""
+    image = corpus.photo((4000, 3000), corpus.SEED + 12)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue(), image
+
+
+def _cpu(function, runs: int) -> float:
+    function()  # warm-up
+    samples = []
+    for _ in range(runs):
+        c0 = time.process_time()
+        function()
+        samples.append((time.process_time() - c0) * 1000)
+    return statistics.median(samples)
+
+
+def avif_costs(source: Image.Image, runs: int) -> list[dict]:
+    """Each AVIF candidate on the 1,024 px output: encoder CPU, bytes, PSNR, cost per image.
+
+    Rule: the cheapest (Lambda GB-s of the encoder + 30 days of S3) whose PSNR
+    is at least the project's JPEG (quality 85) of the same pixels.
+    """
+    image = source.copy()
+    image.thumbnail((1024, 1024), Image.Resampling.BICUBIC, reducing_gap=2.0)
+    jpeg = io.BytesIO()
+    image.save(jpeg, "JPEG", **image_processor._SAVE_OPTIONS["JPEG"])
+    with Image.open(io.BytesIO(jpeg.getvalue())) as decoded:
+        jpeg_psnr = _psnr(decoded.convert("RGB"), image)
+    rows = []
+    for options in AVIF_CANDIDATES:
+
+        def encode(options=options) -> bytes:
+            buffer = io.BytesIO()
+            image.save(buffer, "AVIF", **options)
+            return buffer.getvalue()
+
+        encoded = encode()
+        cpu_ms = _cpu(encode, runs)
+        with Image.open(io.BytesIO(encoded)) as decoded:
+            quality_db = _psnr(decoded.convert("RGB"), image)
+        rows.append({
+            "options": options,
+            "current": options == image_processor._SAVE_OPTIONS["AVIF"],
+            "encode_cpu_ms": cpu_ms,
+            "output_kb": len(encoded) / 1000,
+            "psnr": quality_db,
+            "psnr_vs_jpeg": quality_db - jpeg_psnr,
+            "total_usd_per_million": prices.per_image_usd(cpu_ms, len(encoded)) * 1e6,
+        })  # fmt: skip
+    eligible = [row for row in rows if row["psnr_vs_jpeg"] >= 0]
+    min(eligible or rows, key=lambda row: row["total_usd_per_million"])["cheapest"] = True
+    return [row | {"jpeg_kb": len(jpeg.getvalue()) / 1000, "jpeg_psnr": jpeg_psnr} for row in rows]
+
+
+def recipes_report(runs: int) -> dict:
+    """Today's single resize beside the three recipes, on one 12-megapixel JPEG, same run."""
+    data, source = twelve_megapixels()
+    key = "uploads/photo.jpg"
+    single_ms = _cpu(lambda: process_image(data, route(key), LIMITS), runs)
+    three_ms = _cpu(lambda: process_recipes(data, "JPEG", THREE_RECIPES, LIMITS), runs)
+    single = process_image(data, route(key), LIMITS)
+    three = process_recipes(data, "JPEG", THREE_RECIPES, LIMITS)
+    outputs = [
+        {"recipe": o.recipe.name, "format": o.output.format,
+         "size": f"{o.output.width}x{o.output.height}", "bytes": o.output.size_bytes}
+        for o in three.outputs
+    ]  # fmt: skip
+    three_bytes = sum(o["bytes"] for o in outputs)
+    return {
+        "input": f"4000x3000 JPEG, {len(data)} bytes",
+        "single_cpu_ms": single_ms,
+        "single_bytes": single.output.size_bytes,
+        "three_cpu_ms": three_ms,
+        "ratio": three_ms / single_ms,
+        "target": RECIPES_TARGET,
+        "outputs": outputs,
+        "usd_per_million": {
+            "seed (one 1,024 px JPEG)": prices.per_image_usd(single_ms, single.output.size_bytes)
+            * 1e6,
+            "three recipes": prices.per_image_usd(three_ms, three_bytes) * 1e6,
+        },
+        "avif": avif_costs(source, max(1, runs // 2)),
+    }
+
+
+def recipes_markdown(report: dict) -> str:
+    lines = [
+        "## Recipes: one decode, several outputs",
+        "",
+        f"Input: {report['input']}. Median CPU of the whole processing (decode, resize, encode).",
+        "",
+        "| | CPU ms | outputs |",
+        "|---|---:|---|",
+        f"| today's single resize (seed's rule) | {report['single_cpu_ms']:.0f} |"
+        f" 1,024 px JPEG, {report['single_bytes']} bytes |",
+        f"| three recipes | {report['three_cpu_ms']:.0f} | "
+        + ", ".join(
+            f"{o['recipe']} {o['format']} {o['size']} {o['bytes']} bytes" for o in report["outputs"]
+        )
+        + " |",
+        "",
+        f"Ratio: **{report['ratio']:.2f}x** (target at most {report['target']}x).",
+        "",
+        "Cost per image (Lambda at the default memory + 30 days of S3 Standard, list prices):",
+        "",
+        "| recipe set | USD per million images |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {usd:.2f} |" for name, usd in report["usd_per_million"].items()]
+    first = report["avif"][0]
+    lines += [
+        "",
+        f"AVIF encoder settings on the 1,024 px output (JPEG quality 85 of the same pixels:"
+        f" {first['jpeg_kb']:.0f} kB, {first['jpeg_psnr']:.1f} dB). Rule: the cheapest whose"
+        " PSNR is at least the JPEG's.",
+        "",
+        "| setting | encode CPU ms | output kB | PSNR dB | vs JPEG dB | total USD/1M | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in report["avif"]:
+        setting = ", ".join(f"{k}={v}" for k, v in r["options"].items())
+        mark = " ".join(
+            m for m, on in (("**chosen**", r["current"]), ("model's pick", r.get("cheapest"))) if on
+        )
+        lines.append(
+            f"| {setting} | {r['encode_cpu_ms']:.0f} | {r['output_kb']:.1f} | {r['psnr']:.1f}"
+            f" | {r['psnr_vs_jpeg']:+.1f} | {r['total_usd_per_million']:.2f} | {mark} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _db(value: float | None) -> str:
     return "wrong" if value is None else f"{value:.1f}"
 
@@ -454,7 +612,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", 7)))
     parser.add_argument("--only", help="run only files whose name contains this")
+    parser.add_argument(
+        "--recipes-only", action="store_true", help="run only the recipes and AVIF section"
+    )
     args = parser.parse_args()
+
+    print("recipes: one decode, three outputs ...", flush=True)
+    recipes = recipes_report(args.runs)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "recipes.json").write_text(json.dumps(recipes, indent=2, default=str))
+    (RESULTS / "recipes.md").write_text(recipes_markdown(recipes))
+    print("\n" + recipes_markdown(recipes), flush=True)
+    if args.recipes_only:
+        return 0
 
     files = corpus.build(RESULTS / "corpus")
     cases = []

@@ -6,15 +6,35 @@ handler (the Lambda init phase), with a message that names the variable.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from storage import SEED_RECIPE_DIGEST
+from image_processor import (
+    LOSSLESS_FORMATS,
+    OUTPUT_EXTENSIONS,
+    QUALITY_FORMATS,
+    RECIPE_FORMATS,
+    Recipe,
+    recipe_digest,
+)
 
 _LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+#: The same rules as terraform/variables.tf's ``recipes`` validation.
+MAX_RECIPES = 10
+MAX_EDGE = 16384
+_RECIPE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+_RECIPE_FIELDS = frozenset(
+    {"name", "max_edge", "width", "height", "grayscale", "format", "quality", "lossless", "key"}
+)
+#: What an output key template may use: the upload's key below the input
+#: prefix without its extension, the output's extension, the recipe's name.
+KEY_PLACEHOLDERS = frozenset({"path", "ext", "recipe"})
+DEFAULT_KEY_TEMPLATE = "{recipe}/{path}.{ext}"
 
 
 class ConfigError(ValueError):
@@ -42,9 +62,16 @@ class Settings:
     stuck_after_s: int = 900
     #: Optional DynamoDB index on ``lease_until`` that the sweep scans instead of the table.
     processing_index: str | None = None
-    #: The digest of the recipe set each record stores (``recipe_digest``): a
-    #: reprocess under the same digest is a no-op, under another one it redoes the upload.
-    recipe_digest: str = SEED_RECIPE_DIGEST
+    #: The outputs of each upload; ``None`` is the seed's rule (one output, chosen
+    #: by the file name: ``_thumb``, ``_grayscale`` or a 1,024 px resize).
+    recipes: tuple[Recipe, ...] | None = None
+    #: HEIC/HEIF uploads are decoded (pillow-heif); off, they are rejected as before.
+    heic_input: bool = False
+
+    @property
+    def recipe_digest(self) -> str:
+        """The digest of the recipe set each record stores (``image_processor.recipe_digest``)."""
+        return recipe_digest(self.recipes)
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -97,25 +124,108 @@ def _switch(env: Mapping[str, str], name: str) -> bool:
     return raw == "on"
 
 
-def recipe_digest(recipes: object) -> str:
-    """A short digest of a recipe set (its canonical JSON); ``None`` is the seed's rule."""
-    canonical = "seed" if recipes is None else recipes
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _recipe_digest(env: Mapping[str, str], name: str = "RECIPES") -> str:
-    """The digest of the RECIPES variable (a JSON list); empty is the seed's rule."""
+def _recipes(env: Mapping[str, str], name: str = "RECIPES") -> tuple[Recipe, ...] | None:
+    """The recipe set: a JSON list (Terraform's ``jsonencode``); empty is the seed's rule."""
     raw = env.get(name, "").strip()
     if raw in ("", "null", "[]"):
-        return recipe_digest(None)
+        return None
     try:
-        recipes = json.loads(raw)
+        entries = json.loads(raw)
     except ValueError as e:
         raise ConfigError(f"environment variable {name} must be a JSON list: {e}") from None
-    if not isinstance(recipes, list):
-        raise ConfigError(f"environment variable {name} must be a JSON list")
-    return recipe_digest(recipes)
+    if not isinstance(entries, list) or not 1 <= len(entries) <= MAX_RECIPES:
+        raise ConfigError(
+            f"environment variable {name} must be a JSON list of 1 to {MAX_RECIPES} recipes"
+        )
+    recipes = tuple(_recipe(entry, f"{name}[{i}]") for i, entry in enumerate(entries))
+    names = [recipe.name for recipe in recipes]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"environment variable {name}: recipe names must be unique: {names}")
+    keys = [_sample_key(recipe) for recipe in recipes]
+    if len(set(keys)) != len(keys):
+        raise ConfigError(
+            f"environment variable {name}: two recipes would write the same output key "
+            f"({', '.join(keys)}); put {{recipe}} in the key templates"
+        )
+    return recipes
+
+
+def _recipe(entry: object, where: str) -> Recipe:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be an object")
+    values = {k: v for k, v in entry.items() if v is not None}  # Terraform's unset optionals
+    unknown = set(values) - _RECIPE_FIELDS
+    if unknown:
+        raise ConfigError(f"{where} has unknown fields: {sorted(unknown)}")
+    name = values.get("name")
+    if not isinstance(name, str) or not _RECIPE_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{where}.name must be 1 to 32 of a-z, 0-9, '_' and '-', starting with a letter "
+            f"or digit, got {name!r}"
+        )
+    max_edge = _edge(values, "max_edge", where)
+    width, height = _edge(values, "width", where), _edge(values, "height", where)
+    if max_edge is not None and (width is not None or height is not None):
+        raise ConfigError(f"{where}: give max_edge or width and height, not both")
+    if (width is None) != (height is None):
+        raise ConfigError(f"{where}: a box needs both width and height")
+    if max_edge is not None:
+        width = height = max_edge
+    fmt = values.get("format", "same")
+    if fmt not in RECIPE_FORMATS:
+        raise ConfigError(f"{where}.format must be one of {list(RECIPE_FORMATS)}, got {fmt!r}")
+    grayscale, lossless = _flag(values, "grayscale", where), _flag(values, "lossless", where)
+    quality = values.get("quality")
+    if quality is not None:
+        if not isinstance(quality, int) or isinstance(quality, bool) or not 1 <= quality <= 100:
+            raise ConfigError(f"{where}.quality must be an integer from 1 to 100, got {quality!r}")
+        if fmt not in QUALITY_FORMATS:
+            raise ConfigError(f"{where}.quality does not apply to format {fmt!r} (lossless)")
+        if lossless:
+            raise ConfigError(f"{where}: quality and lossless exclude each other")
+    if lossless and fmt not in LOSSLESS_FORMATS:
+        raise ConfigError(f"{where}.lossless needs format png, webp or same, not {fmt!r}")
+    key = values.get("key", DEFAULT_KEY_TEMPLATE)
+    _check_template(key, where)
+    return Recipe(name, width, height, grayscale, fmt, quality, lossless, key)
+
+
+def _edge(values: Mapping[str, Any], field: str, where: str) -> int | None:
+    value = values.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_EDGE:
+        raise ConfigError(f"{where}.{field} must be an integer from 1 to {MAX_EDGE}, got {value!r}")
+    return value
+
+
+def _flag(values: Mapping[str, Any], field: str, where: str) -> bool:
+    value = values.get(field, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.{field} must be true or false, got {value!r}")
+    return value
+
+
+def _check_template(template: object, where: str) -> None:
+    if not isinstance(template, str) or not template:
+        raise ConfigError(f"{where}.key must be a non-empty string")
+    try:
+        fields = [f for _, f, spec, conv in string.Formatter().parse(template) if f is not None]
+        specs = [(spec, conv) for _, f, spec, conv in string.Formatter().parse(template) if f]
+    except ValueError as e:
+        raise ConfigError(f"{where}.key {template!r} is not a valid template: {e}") from None
+    if not set(fields) <= KEY_PLACEHOLDERS or any(spec or conv for spec, conv in specs):
+        raise ConfigError(f"{where}.key {template!r} may use only {{path}}, {{ext}} and {{recipe}}")
+    if "path" not in fields:
+        raise ConfigError(f"{where}.key {template!r} must contain {{path}}")
+    if template.startswith("/") or ".." in template.split("/") or "//" in template:
+        raise ConfigError(f"{where}.key {template!r} must be a relative key under the prefix")
+
+
+def _sample_key(recipe: Recipe) -> str:
+    """The key a recipe would write for a sample upload (to find two that collide)."""
+    ext = "same" if recipe.format == "same" else OUTPUT_EXTENSIONS[recipe.format.upper()]
+    return recipe.key.format(path="p", ext=ext, recipe=recipe.name)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -148,5 +258,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         malware_protection=_switch(env, "MALWARE_PROTECTION"),
         stuck_after_s=_int(env, "STUCK_AFTER_S", 900, 60, 86_400),
         processing_index=env.get("PROCESSING_INDEX", "").strip() or None,
-        recipe_digest=_recipe_digest(env),
+        recipes=_recipes(env),
+        heic_input=_switch(env, "HEIC_INPUT"),
     )

@@ -7,14 +7,25 @@ for bad input.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING
 
-from PIL import Image, ImageFile, ImageMath, ImageOps, JpegImagePlugin, UnidentifiedImageError
+from PIL import (
+    ExifTags,
+    Image,
+    ImageFile,
+    ImageMath,
+    ImageOps,
+    JpegImagePlugin,
+    UnidentifiedImageError,
+)
 
 if TYPE_CHECKING:
     from PIL import ImageCms
@@ -59,7 +70,30 @@ SUSPICIOUS_REASONS = frozenset(
 BOX_SIZE = {Operation.RESIZE: 1024, Operation.THUMBNAIL: 200}
 
 _EXTENSIONS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
-CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+#: Accepted only when HEIC input is switched on (``enable_heic_input``).
+_HEIF_EXTENSIONS = {"heic": "HEIF", "heif": "HEIF", "hif": "HEIF"}
+CONTENT_TYPES = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "AVIF": "image/avif",
+}
+#: The formats a recipe can write, and the file extension each one's key gets.
+OUTPUT_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "AVIF": "avif"}
+#: A recipe's ``format``: ``same`` keeps the upload's format (a HEIC upload becomes JPEG).
+RECIPE_FORMATS = ("same", "jpeg", "png", "webp", "avif")
+#: Formats whose encoder can be lossless (PNG always is; ``same`` follows the upload).
+LOSSLESS_FORMATS = frozenset({"same", "png", "webp"})
+#: Formats whose encoder takes a quality.
+QUALITY_FORMATS = frozenset({"same", "jpeg", "webp", "avif"})
+#: What ``same`` writes for an upload whose format the function cannot write.
+SAME_FALLBACK = {"HEIF": "JPEG"}
+#: ISO BMFF brands (the ``ftyp`` box) of HEIF still images coded with HEVC
+#: (ISO/IEC 23008-12, Annex B: ``heic``, ``heix``, ``heim``, ``heis``) and of
+#: image sequences (``hevc``, ``hevx``, ``msf1``); ``mif1`` is HEIF's
+#: structural brand, whose codec the compatible brands say.
+_HEIC_STILL_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis"})
+_HEIC_SEQUENCE_BRANDS = frozenset({b"hevc", b"hevx", b"hevm", b"hevs", b"msf1"})
 _SUFFIXES = (("_thumb", Operation.THUMBNAIL), ("_grayscale", Operation.GRAYSCALE))
 
 # Encoder settings, chosen by the cost model `make bench` prints: the cheapest
@@ -73,6 +107,10 @@ _SAVE_OPTIONS: dict[str, dict[str, int | bool]] = {
     "JPEG": {"quality": 85},
     "PNG": {"compress_level": 2},
     "WEBP": {"quality": 80, "method": 4},
+    # libavif through Pillow: speed and quality from the cost model of
+    # `make bench` (bench/run.py, avif_costs); one thread, as a Lambda of
+    # 1,024 MB has less than one vCPU.
+    "AVIF": {"quality": 70, "speed": 10, "max_threads": 1},
 }
 #: A lossless WEBP upload stays lossless (screenshots, logos, line art), at
 #: every size: a 16x16 or 64x64 icon is smaller lossless than lossy at quality
@@ -83,8 +121,14 @@ _WEBP_LOSSLESS_OPTIONS: dict[str, int | bool] = {"lossless": True, "quality": 25
 #: peak RSS above the process baseline in `make bench`, plus about 5%.
 #: (JPEG decodes shrunk on load, except CMYK and greyscale at full size;
 #: libwebp's decoder and encoder hold the most: 28 bytes a pixel for the
-#: greyscale of a 4096x4096 lossless WEBP, 25 for a lossy one.)
-WORKING_BYTES_PER_PIXEL = {"JPEG": 9, "PNG": 10, "WEBP": 30}
+#: greyscale of a 4096x4096 lossless WEBP, 25 for a lossy one.) HEIF: 11.1
+#: measured (bench/peak_rss.py, the greyscale of a 4096x4096 8-bit HEIC with
+#: alpha); 16 leaves room for 10-bit HEIC, which was not measured.
+WORKING_BYTES_PER_PIXEL = {"JPEG": 9, "PNG": 10, "WEBP": 30, "HEIF": 16}
+#: A copy of the decoded image held beside it while another output is made:
+#: added when a recipe set has more than one output (measured 1.0 for three
+#: recipes on a 12-megapixel JPEG, 2.6 on a 4096x4096 HEIC).
+EXTRA_OUTPUT_BYTES_PER_PIXEL = 4
 _DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError)
 
 
@@ -118,6 +162,59 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Recipe:
+    """One output of an upload: its box, colour, format and encoder settings.
+
+    ``width`` and ``height`` bound the upright output (aspect kept, never
+    enlarged); ``None`` keeps the decoded size. ``format`` is one of
+    ``RECIPE_FORMATS``; ``quality`` ``None`` takes the format's default.
+    ``key`` is the output key's template, which the pipeline renders.
+    """
+
+    name: str
+    width: int | None = None
+    height: int | None = None
+    grayscale: bool = False
+    format: str = "same"
+    quality: int | None = None
+    lossless: bool = False
+    key: str = "{recipe}/{path}.{ext}"
+
+    @property
+    def box(self) -> tuple[int, int] | None:
+        if self.width is None or self.height is None:
+            return None
+        return self.width, self.height
+
+    def output_format(self, source_format: str) -> str:
+        """The format this recipe writes for an upload in ``source_format``."""
+        if self.format == "same":
+            return SAME_FALLBACK.get(source_format, source_format)
+        return self.format.upper()
+
+
+#: The seed's rule, one recipe per operation: what the default configuration runs.
+SEED_RECIPES = {
+    Operation.RESIZE: Recipe("resize", BOX_SIZE[Operation.RESIZE], BOX_SIZE[Operation.RESIZE]),
+    Operation.THUMBNAIL: Recipe(
+        "thumbnail", BOX_SIZE[Operation.THUMBNAIL], BOX_SIZE[Operation.THUMBNAIL]
+    ),
+    Operation.GRAYSCALE: Recipe("grayscale", grayscale=True),
+}
+
+
+def recipe_digest(recipes: Sequence[Recipe] | None) -> str:
+    """A short digest of a recipe set (its canonical JSON); ``None`` is the seed's rule.
+
+    A record stores the digest of the set that produced its outputs: the same
+    upload under the same set is a duplicate, under another set a reprocess.
+    """
+    canonical: object = "seed" if recipes is None else [asdict(recipe) for recipe in recipes]
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
 class ImageFacts:
     format: str
     width: int
@@ -134,11 +231,33 @@ class ProcessedImage:
     output: ImageFacts
 
 
-def route(key: str) -> Route:
-    """Decide the operation and the expected format from an object key's file name."""
+@dataclass(frozen=True, slots=True)
+class Rendition:
+    """One recipe's output."""
+
+    recipe: Recipe
+    data: bytes
+    content_type: str
+    output: ImageFacts
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedSet:
+    """Every output of one upload, from one decode."""
+
+    source: ImageFacts
+    outputs: tuple[Rendition, ...]
+
+
+def route(key: str, *, heif: bool = False) -> Route:
+    """Decide the operation and the expected format from an object key's file name.
+
+    ``heif`` (HEIC input switched on) also accepts ``.heic``, ``.heif`` and ``.hif``.
+    """
     name = key.rsplit("/", 1)[-1]
     stem, dot, extension = name.rpartition(".")
-    expected = _EXTENSIONS.get(extension.lower()) if dot and stem else None
+    extensions = _EXTENSIONS | _HEIF_EXTENSIONS if heif else _EXTENSIONS
+    expected = extensions.get(extension.lower()) if dot and stem else None
     if expected is None:
         raise ImageRejected(
             Reason.UNSUPPORTED_EXTENSION,
@@ -162,49 +281,104 @@ def check_size(size_bytes: int, limits: Limits) -> None:
         )
 
 
-def sniff_format(data: bytes) -> str | None:
-    """The format named by the file's magic bytes, if it is one we accept."""
+def sniff_format(data: bytes, *, heif: bool = False) -> str | None:
+    """The format named by the file's magic bytes, if it is one we accept.
+
+    ``heif`` (HEIC input switched on) also recognises HEIC by the brands of
+    its ``ftyp`` box, never by the file name.
+    """
     if data.startswith(b"\xff\xd8\xff"):
         return "JPEG"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "PNG"
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
+    if heif and heif_brands(data)[0] is not None:
+        return "HEIF"
     return None
 
 
-def estimate_working_bytes(width: int, height: int, source_format: str) -> int:
+def heif_brands(data: bytes) -> tuple[bytes | None, frozenset[bytes]]:
+    """The major brand of a HEIC file's ``ftyp`` box (``None`` if not HEIC) and its brands.
+
+    The file starts with the ``ftyp`` box (ISO/IEC 14496-12, 4.3): a 32-bit
+    size, ``ftyp``, the major brand, a minor version and compatible brands.
+    HEIC is a major brand of ``_HEIC_STILL_BRANDS`` or ``_HEIC_SEQUENCE_BRANDS``,
+    or ``mif1``/``msf1`` with one of them compatible; AVIF (``avif``) is not.
+    """
+    if len(data) < 16 or data[4:8] != b"ftyp":
+        return None, frozenset()
+    size = int.from_bytes(data[:4], "big")
+    if size < 16 or size > min(len(data), 4096) or size % 4:
+        return None, frozenset()
+    major = data[8:12]
+    brands = frozenset({major} | {data[i : i + 4] for i in range(16, size, 4)})
+    heic = _HEIC_STILL_BRANDS | _HEIC_SEQUENCE_BRANDS
+    if major in heic or (major in (b"mif1", b"msf1") and brands & heic):
+        return major, brands
+    return None, frozenset()
+
+
+def estimate_working_bytes(width: int, height: int, source_format: str, outputs: int = 1) -> int:
     """Memory that decoding and processing an image of this size is expected to need."""
-    return width * height * WORKING_BYTES_PER_PIXEL[source_format]
+    per_pixel = WORKING_BYTES_PER_PIXEL[source_format]
+    if outputs > 1:
+        per_pixel += EXTRA_OUTPUT_BYTES_PER_PIXEL
+    return width * height * per_pixel
 
 
 def process_image(data: bytes, target: Route, limits: Limits) -> ProcessedImage:
-    """Validate ``data`` and apply ``target.operation``; raise ``ImageRejected`` if unacceptable."""
+    """Validate ``data`` and apply ``target.operation``; raise ``ImageRejected`` if unacceptable.
+
+    The seed's rule: one output, the operation's recipe (``SEED_RECIPES``).
+    """
+    recipe = SEED_RECIPES[target.operation]
+    result = process_recipes(data, target.expected_format, (recipe,), limits)
+    output = result.outputs[0]
+    return ProcessedImage(output.data, output.content_type, result.source, output.output)
+
+
+def process_recipes(
+    data: bytes,
+    expected_format: str,
+    recipes: Sequence[Recipe],
+    limits: Limits,
+) -> ProcessedSet:
+    """Validate ``data``, decode it once and produce every recipe's output.
+
+    ``expected_format`` is what the file name says (``route``); ``HEIF`` is
+    recognised only when the name allowed it. Raises ``ImageRejected`` if the
+    upload is unacceptable.
+    """
+    if not recipes:
+        raise ValueError("a recipe set has at least one recipe")
     check_size(len(data), limits)
-    source_format = sniff_format(data)
+    source_format = sniff_format(data, heif=expected_format == "HEIF")
     if source_format is None:
         raise ImageRejected(Reason.UNSUPPORTED_TYPE, "the content is not a JPEG, PNG or WEBP image")
-    if source_format != target.expected_format:
+    if source_format != expected_format:
         raise ImageRejected(
             Reason.TYPE_MISMATCH,
-            f"the content is {source_format} but the file name says {target.expected_format}",
+            f"the content is {source_format} but the file name says {expected_format}",
+        )
+    if source_format == "HEIF" and heif_brands(data)[0] in _HEIC_SEQUENCE_BRANDS:
+        raise ImageRejected(
+            Reason.ANIMATED, "the file is a HEIF image sequence; only still images are processed"
         )
 
     image = _open(data, source_format, limits)
     source = ImageFacts(source_format, image.width, image.height, image.mode, len(data))
-    _check_header(image, source_format, limits)
+    _check_header(image, source_format, limits, outputs=len(recipes))
     lossless = source_format == "PNG" or (source_format == "WEBP" and is_lossless_webp(data))
     try:
-        result = _transform(image, target.operation, source_format)
-        encoded = _encode(result, source_format, lossless=lossless)
+        renditions = tuple(_render(image, recipes, source_format, lossless))
     except ImageRejected:
         raise
     except Image.DecompressionBombError as e:
         raise ImageRejected(Reason.DECOMPRESSION_BOMB, str(e)) from e
     except _DECODE_ERRORS as e:
         raise ImageRejected(Reason.CORRUPT, f"the image data is corrupt or truncated: {e}") from e
-    output = ImageFacts(source_format, result.width, result.height, result.mode, len(encoded))
-    return ProcessedImage(encoded, CONTENT_TYPES[source_format], source, output)
+    return ProcessedSet(source, renditions)
 
 
 # --------------------------------------------------------------------------
@@ -219,6 +393,8 @@ def _open(data: bytes, source_format: str, limits: Limits) -> ImageFile.ImageFil
     try:
         if source_format == "JPEG":
             return _open_primary_jpeg(data, limits)
+        if source_format == "HEIF":
+            _register_heif()
         return Image.open(io.BytesIO(data), formats=[source_format])
     except Image.DecompressionBombError as e:
         raise ImageRejected(
@@ -266,7 +442,7 @@ def _open_primary_jpeg(data: bytes, limits: Limits) -> ImageFile.ImageFile:
     return image
 
 
-def _check_header(image: Image.Image, source_format: str, limits: Limits) -> None:
+def _check_header(image: Image.Image, source_format: str, limits: Limits, outputs: int = 1) -> None:
     width, height = image.size
     if width > limits.max_dimension or height > limits.max_dimension:
         raise ImageRejected(
@@ -274,12 +450,14 @@ def _check_header(image: Image.Image, source_format: str, limits: Limits) -> Non
             f"the image is {width}x{height}; the limit is "
             f"{limits.max_dimension}x{limits.max_dimension}",
         )
-    if getattr(image, "is_animated", False):  # APNG, animated WEBP
+    # APNG, animated WEBP. (A HEIF file's other top-level images, a burst's
+    # frames or a stereo pair, are not an animation: its primary is decoded.)
+    if source_format != "HEIF" and getattr(image, "is_animated", False):
         raise ImageRejected(
             Reason.ANIMATED, "the image is animated; only single-frame images are processed"
         )
     if limits.memory_budget_bytes is not None:
-        needed = estimate_working_bytes(width, height, source_format)
+        needed = estimate_working_bytes(width, height, source_format, outputs)
         if needed > limits.memory_budget_bytes:
             raise ImageRejected(
                 Reason.TOO_LARGE_FOR_MEMORY,
@@ -289,44 +467,120 @@ def _check_header(image: Image.Image, source_format: str, limits: Limits) -> Non
             )
 
 
-def _transform(image: ImageFile.ImageFile, operation: Operation, source_format: str) -> Image.Image:
+def _render(
+    image: ImageFile.ImageFile,
+    recipes: Sequence[Recipe],
+    source_format: str,
+    lossless_source: bool,
+) -> list[Rendition]:
+    """Decode ``image`` once and make each recipe's output from the decoded pixels.
+
+    The decode is shrunk on load to the largest output (JPEG); each output is
+    resized from the decoded image, then turned upright, colour-managed into
+    sRGB, made grey if asked and encoded without metadata. A single recipe
+    does exactly what one operation always did.
+    """
+    outputs = []
+    for recipe, output_format, result in _transformed(image, recipes, source_format):
+        lossless = recipe.lossless or (recipe.format == "same" and lossless_source)
+        encoded = _encode(result, output_format, lossless=lossless, quality=recipe.quality)
+        facts = ImageFacts(output_format, result.width, result.height, result.mode, len(encoded))
+        outputs.append(Rendition(recipe, encoded, CONTENT_TYPES[output_format], facts))
+    return outputs
+
+
+def _transformed(
+    image: ImageFile.ImageFile, recipes: Sequence[Recipe], source_format: str
+) -> Iterator[tuple[Recipe, str, Image.Image]]:
+    """Each recipe, the format it writes, and the image its encoder is handed."""
     icc_profile = image.info.get("icc_profile")
+    # HEIF's own transforms (irot, imir) are applied by libheif while decoding;
+    # its EXIF orientation, if any, must not turn the image a second time.
+    orientation = 1 if source_format == "HEIF" else _orientation(image, recipes)
+    swapped = orientation in (5, 6, 7, 8)
+    boxes = [_stored_box(recipe.box, swapped) for recipe in recipes]
     if (
-        operation is Operation.GRAYSCALE
+        all(recipe.grayscale for recipe in recipes)
         and source_format == "JPEG"
         and image.mode == "RGB"
         and not icc_profile
     ):
         image.draft("L", image.size)  # the JPEG decoder emits luma directly
-    if operation in BOX_SIZE and source_format == "JPEG":
+    if source_format == "JPEG" and all(box is not None for box in boxes):
         # Shrink on load: libjpeg scales by 1/2, 1/4 or 1/8 while decoding, to
-        # the smallest scale that still covers the output size (a 4096 px JPEG
-        # decodes straight to 1024 px). Measured (`make bench`): as sharp as
-        # the naive baseline's larger draft, at half the CPU or less.
-        image.draft(None, _fitted(image.size, BOX_SIZE[operation]))
-    result = _decodable_mode(image)
-    if operation in BOX_SIZE:
-        box = BOX_SIZE[operation]
+        # the smallest scale that still covers the largest output (a 4096 px
+        # JPEG decodes straight to 1024 px). Measured (`make bench`): as sharp
+        # as the naive baseline's larger draft, at half the CPU or less.
+        fitted = [_fitted(image.size, box) for box in boxes if box is not None]
+        image.draft(None, (max(w for w, _ in fitted), max(h for _, h in fitted)))
+    decoded = _decodable_mode(image)
+    # Outputs of the same box share one resized, upright, sRGB image. Each box
+    # is made from a copy of the decoded image, except the last one to be made,
+    # which works on the decoded image itself.
+    distinct = list(dict.fromkeys(boxes))
+    prepared: dict[tuple[int, int] | None, Image.Image] = {}
+    for recipe, box in zip(recipes, boxes, strict=True):
+        if box not in prepared:
+            base = decoded if box == distinct[-1] else decoded.copy()
+            prepared[box] = _prepare(base, box, source_format, icc_profile)
+        result = prepared[box]
+        if recipe.grayscale:
+            result = result.convert("LA" if "A" in result.getbands() else "L")
+        output_format = recipe.output_format(source_format)
+        if output_format == "JPEG" and result.mode in ("RGBA", "LA"):
+            result = _flatten(result)
+        yield recipe, output_format, result
+
+
+def _prepare(
+    image: Image.Image,
+    box: tuple[int, int] | None,
+    source_format: str,
+    icc_profile: bytes | None,
+) -> Image.Image:
+    """Resize into ``box`` (stored orientation), turn upright and colour-manage into sRGB."""
+    if box is not None:
         # thumbnail() keeps the aspect ratio, never upscales and reduces by
         # integer factors while the image is over twice the output size, then
         # resamples bicubic: the naive baseline's quality (Pillow's default
         # gap of 2.0; 1.5 lost up to 1.5 dB on PNG thumbnails). Lanczos with a
         # gap of 3 had cost up to 2.9x the CPU for no measurable gain.
-        result.thumbnail((box, box), Image.Resampling.BICUBIC, reducing_gap=2.0)
-    result.load()
-    ImageOps.exif_transpose(result, in_place=True)
-    result = _to_srgb(result, icc_profile)
-    if operation is Operation.GRAYSCALE:
-        result = result.convert("LA" if "A" in result.getbands() else "L")
-    return result
+        image.thumbnail(box, Image.Resampling.BICUBIC, reducing_gap=2.0)
+    image.load()
+    if source_format != "HEIF":
+        ImageOps.exif_transpose(image, in_place=True)
+    return _to_srgb(image, icc_profile)
 
 
-def _fitted(size: tuple[int, int], box: int) -> tuple[int, int]:
-    """The size ``size`` takes inside a ``box`` x ``box`` square, aspect kept, never enlarged."""
+def _flatten(image: Image.Image) -> Image.Image:
+    """An image with alpha on a white background: JPEG has no alpha, and the colour
+    under a transparent pixel is whatever the file happened to store there."""
+    background = Image.new(image.mode[:-1], image.size, "white")
+    background.paste(image.convert(background.mode), mask=image.getchannel("A"))
+    return background
+
+
+def _orientation(image: Image.Image, recipes: Sequence[Recipe]) -> int:
+    """The EXIF orientation, read only when a recipe's box is not square (it matters then)."""
+    if all(recipe.box is None or recipe.width == recipe.height for recipe in recipes):
+        return 1
+    value = image.getexif().get(ExifTags.Base.Orientation, 1)
+    return value if isinstance(value, int) else 1
+
+
+def _stored_box(box: tuple[int, int] | None, swapped: bool) -> tuple[int, int] | None:
+    """A box for the upright image, as it applies to the stored (not yet turned) pixels."""
+    if box is None or not swapped:
+        return box
+    return box[1], box[0]
+
+
+def _fitted(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The size ``size`` takes inside ``box``, aspect kept, never enlarged."""
     width, height = size
-    if width <= box and height <= box:
+    if width <= box[0] and height <= box[1]:
         return size
-    scale = box / max(width, height)
+    scale = min(box[0] / width, box[1] / height)
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
@@ -396,15 +650,19 @@ def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
     return image
 
 
-def _encode(image: Image.Image, output_format: str, *, lossless: bool = False) -> bytes:
+def _encode(
+    image: Image.Image, output_format: str, *, lossless: bool = False, quality: int | None = None
+) -> bytes:
     # Drop every piece of metadata (EXIF incl. GPS, XMP, ICC, comments, text
     # chunks): nothing from the input's info reaches the encoder.
     image.info = {}
     if output_format == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    options = _SAVE_OPTIONS[output_format]
+    options = dict(_SAVE_OPTIONS[output_format])
     if output_format == "WEBP" and lossless:
-        options = _WEBP_LOSSLESS_OPTIONS
+        options = dict(_WEBP_LOSSLESS_OPTIONS)
+    elif quality is not None and output_format != "PNG":
+        options["quality"] = quality
     buffer = io.BytesIO()
     image.save(buffer, output_format, **options)
     return buffer.getvalue()
@@ -434,3 +692,20 @@ def _srgb_profile() -> ImageCms.ImageCmsProfile:
     from PIL import ImageCms
 
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@cache
+def _register_heif() -> None:
+    """Register pillow-heif's HEIF decoder with Pillow, once, on the first HEIC upload.
+
+    Decoding only (the encoder is never called). The primary image alone:
+    no thumbnails, depth or auxiliary images are read. One decoding thread (a
+    function below 1,769 MB has less than one vCPU). libheif's own security
+    limits stay on.
+    """
+    import pillow_heif
+
+    pillow_heif.register_heif_opener(
+        thumbnails=False, depth_images=False, aux_images=False, decode_threads=1
+    )
+    pillow_heif.options.DISABLE_SECURITY_LIMITS = False

@@ -37,6 +37,12 @@ MESSAGE_FIELDS: tuple[str, ...] = (
     "output_bytes",
     "processed_at",
     "request_id",
+    # Every output of the upload (one per recipe: recipe, key, format, width,
+    # height, bytes), the recipe set's digest, and what a reprocess replaced.
+    "outputs",
+    "recipe_digest",
+    "replaced_outputs",
+    "previous_recipe_digest",
 )
 
 
@@ -54,9 +60,9 @@ def build_message(record: UploadRecord) -> dict[str, Any]:
     sends again, so subscribers drop repeats by this id.
     """
     message: dict[str, Any] = {
-        name: str(value) if name == "status" else value
+        name: _plain(name, value)
         for name in MESSAGE_FIELDS
-        if (value := getattr(record, name)) is not None
+        if (value := getattr(record, name)) is not None and value != ()
     }
     # A reprocess under another recipe set keeps the upload's sequencer: the
     # digest tells its announcement apart from the first one.
@@ -65,6 +71,14 @@ def build_message(record: UploadRecord) -> dict[str, Any]:
         identity += f"\n{record.recipe_digest}".encode()
     message["notification_id"] = hashlib.sha256(identity).hexdigest()[:32]
     return message
+
+
+def _plain(name: str, value: Any) -> Any:
+    if name == "status":
+        return str(value)
+    if isinstance(value, tuple):
+        return [dict(entry) if isinstance(entry, Mapping) else entry for entry in value]
+    return value
 
 
 class Notifier:

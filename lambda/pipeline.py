@@ -49,7 +49,18 @@ from events import (
     parse_scan_result,
     task_id_of,
 )
-from image_processor import ImageRejected, Limits, Reason, Route, check_size, process_image, route
+from image_processor import (
+    OUTPUT_EXTENSIONS,
+    SEED_RECIPES,
+    ImageRejected,
+    Limits,
+    Reason,
+    Recipe,
+    Route,
+    check_size,
+    process_recipes,
+    route,
+)
 from notifications import NOTIFICATIONS, SECURITY, Notifier, topics_for
 from storage import (
     MAX_KEY_BYTES,
@@ -339,7 +350,12 @@ class Pipeline:
     # ----------------------------------------------------------------------
 
     def _decide(self, upload: Upload, context: LambdaContext) -> Decision:
-        """PROCESSED or REJECTED; raises for anything worth a retry."""
+        """PROCESSED or REJECTED; raises for anything worth a retry.
+
+        PROCESSED only once every output is written: a write that fails raises
+        (the record says FAILED and the upload is retried, which writes every
+        output again under the same keys, so a retry leaves no extra objects).
+        """
         settings = self.settings
         limits = Limits(
             max_bytes=settings.max_upload_bytes,
@@ -347,30 +363,32 @@ class Pipeline:
             memory_budget_bytes=_memory_budget(context),
         )
         target: Route | None = None
-        output_key = self.output_key_for(upload.key)
         try:
             self._check_scan(upload)
-            target = route(upload.key)
-            if len(output_key.encode()) > MAX_KEY_BYTES:
-                raise ImageRejected(
-                    Reason.KEY_TOO_LONG,
-                    f"the output key would be {len(output_key.encode())} bytes; "
-                    f"S3 allows {MAX_KEY_BYTES}",
-                )
+            target = route(upload.key, heif=settings.heic_input)
+            recipes = self._recipes_for(target)
+            output_keys = self._output_keys(upload.key, target, recipes)
+            for output_key in output_keys:
+                if len(output_key.encode()) > MAX_KEY_BYTES:
+                    raise ImageRejected(
+                        Reason.KEY_TOO_LONG,
+                        f"the output key would be {len(output_key.encode())} bytes; "
+                        f"S3 allows {MAX_KEY_BYTES}",
+                    )
             if upload.size is not None:
                 check_size(upload.size, limits)
             data = self.objects.read(upload.bucket, upload.key, upload.version_id, limits.max_bytes)
         except ImageRejected as rejected:
             size = {"input_bytes": upload.size} if upload.size is not None else {}
-            return _rejected(rejected, target, size)
+            return self._rejected(rejected, target, size)
         except ObjectTooLarge as e:
-            return _rejected(ImageRejected(Reason.TOO_LARGE_BYTES, str(e)), target, {})
+            return self._rejected(ImageRejected(Reason.TOO_LARGE_BYTES, str(e)), target, {})
         except ObjectMissing as e:
-            return _rejected(
+            return self._rejected(
                 ImageRejected(Reason.OBJECT_MISSING, f"the object is gone: {e}"), target, {}
             )
         except S3RequestRefused as e:
-            return _rejected(_refused(e), target, {})
+            return self._rejected(_refused(e), target, {})
 
         facts: dict[str, Any] = {
             "input_bytes": len(data),
@@ -379,42 +397,93 @@ class Pipeline:
         if context.get_remaining_time_in_millis() < MIN_REMAINING_MS:
             raise InsufficientTime(f"too little time left to process {upload.key!r}")
         try:
-            processed = process_image(data, target, limits)
+            processed = process_recipes(data, target.expected_format, recipes, limits)
         except ImageRejected as rejected:
-            return _rejected(rejected, target, facts)
-        del data  # the decoded image and its output are all that is needed now
+            return self._rejected(rejected, target, facts)
+        del data  # the decoded image and its outputs are all that is needed now
 
-        try:
-            self.objects.write(
-                upload.bucket,
-                output_key,
-                processed.data,
-                processed.content_type,
+        metadata = {
+            "source-version-id": upload.version_id or "null",
+            "source-sha256": facts["sha256"],
+        }
+        outputs = []
+        for output_key, rendition in zip(output_keys, processed.outputs, strict=True):
+            if settings.recipes is not None:
+                metadata |= {"recipe": rendition.recipe.name, "recipe-digest": self._digest}
+            try:
+                self.objects.write(
+                    upload.bucket, output_key, rendition.data, rendition.content_type, metadata
+                )
+            except S3RequestRefused as e:
+                return self._rejected(_refused(e), target, facts)
+            outputs.append(
                 {
-                    "source-version-id": upload.version_id or "null",
-                    "source-sha256": facts["sha256"],
-                },
+                    "recipe": rendition.recipe.name,
+                    "key": output_key,
+                    "format": rendition.output.format,
+                    "width": rendition.output.width,
+                    "height": rendition.output.height,
+                    "bytes": rendition.output.size_bytes,
+                }
             )
-        except S3RequestRefused as e:
-            return _rejected(_refused(e), target, facts)
+        first = processed.outputs[0].output  # the seed's one output; a recipe set's first
         return Decision(
             Status.PROCESSED,
             facts
             | {
-                "operation": target.operation.value,
-                "output_key": output_key,
+                "operation": self._operation(target),
+                "output_key": output_keys[0],
                 "input_format": processed.source.format,
                 "input_width": processed.source.width,
                 "input_height": processed.source.height,
                 "input_mode": processed.source.mode,
-                "output_format": processed.output.format,
-                "output_width": processed.output.width,
-                "output_height": processed.output.height,
-                "output_mode": processed.output.mode,
-                "output_bytes": processed.output.size_bytes,
+                "output_format": first.format,
+                "output_width": first.width,
+                "output_height": first.height,
+                "output_mode": first.mode,
+                "output_bytes": first.size_bytes,
+                "outputs": tuple(outputs),
             },
             topics_for(suspicious=False),
         )
+
+    def _recipes_for(self, target: Route) -> tuple[Recipe, ...]:
+        """The configured recipe set, or the seed's rule: the file name's one operation."""
+        if self.settings.recipes is None:
+            return (SEED_RECIPES[target.operation],)
+        return self.settings.recipes
+
+    def _output_keys(self, key: str, target: Route, recipes: tuple[Recipe, ...]) -> list[str]:
+        """Each recipe's output key: deterministic, so a retry overwrites rather than adds."""
+        if self.settings.recipes is None:
+            output_key = self.output_key_for(key)
+            if target.expected_format == "HEIF":  # written as JPEG: say so in the name
+                output_key = output_key.rpartition(".")[0] + ".jpg"
+            return [output_key]
+        relative = key[len(self.settings.input_prefix) :]
+        path, _, extension = relative.rpartition(".")
+        keys = []
+        for recipe in recipes:
+            fmt = recipe.output_format(target.expected_format)
+            same = recipe.format == "same" and fmt == target.expected_format
+            ext = extension if same else OUTPUT_EXTENSIONS[fmt]
+            rendered = recipe.key.format(path=path, ext=ext, recipe=recipe.name)
+            keys.append(self.settings.output_prefix + rendered)
+        return keys
+
+    def _operation(self, target: Route | None) -> str | None:
+        if target is None:
+            return None
+        return target.operation.value if self.settings.recipes is None else "recipes"
+
+    @property
+    def _digest(self) -> str:
+        return self.settings.recipe_digest
+
+    def _rejected(
+        self, rejected: ImageRejected, target: Route | None, facts: Mapping[str, Any]
+    ) -> Decision:
+        return _rejected(rejected, target, facts, operation=self._operation(target))
 
     @staticmethod
     def _check_scan(upload: Upload) -> None:
@@ -529,15 +598,23 @@ class Pipeline:
         return datetime.fromtimestamp(self._clock(), UTC)
 
 
-def _rejected(rejected: ImageRejected, target: Route | None, facts: Mapping[str, Any]) -> Decision:
+def _rejected(
+    rejected: ImageRejected,
+    target: Route | None,
+    facts: Mapping[str, Any],
+    operation: str | None = None,
+) -> Decision:
+    """REJECTED; ``operation`` defaults to the file name's (the seed's rule)."""
     suspicious = rejected.suspicious or rejected.reason in SECURITY_REASONS
+    if operation is None and target is not None:
+        operation = target.operation.value
     return Decision(
         Status.REJECTED,
         dict(facts)
         | {
             "reason": rejected.reason.value,
             "reason_message": rejected.message,
-            "operation": target.operation.value if target else None,
+            "operation": operation,
         },
         topics_for(suspicious=suspicious),
     )

@@ -103,6 +103,13 @@ class UploadRecord:
     output_bytes: int | None = None
     processed_at: str | None = None
     duration_ms: int | None = None
+    #: Every output written: one map per recipe (``OUTPUT_FIELDS``).
+    outputs: tuple[Mapping[str, Any], ...] = ()
+    #: A reprocess under another recipe set: the outputs the earlier set had
+    #: written, and that set's digest. Outputs the new set does not rewrite stay
+    #: until the lifecycle rule expires them.
+    replaced_outputs: tuple[str, ...] = ()
+    previous_recipe_digest: str | None = None
     #: Topics still to be told about the decision; emptied as each is sent.
     pending_topics: frozenset[str] = field(default_factory=frozenset)
 
@@ -122,6 +129,15 @@ class UploadRecord:
             "lease_until",
             "recipe_digest",
         }
+    )
+    #: What each entry of ``outputs`` holds.
+    OUTPUT_FIELDS: ClassVar[tuple[str, ...]] = (
+        "recipe",
+        "key",
+        "format",
+        "width",
+        "height",
+        "bytes",
     )
 
     def to_item(self) -> dict[str, Any]:
@@ -149,6 +165,8 @@ class UploadRecord:
                 value = int(value)
             elif isinstance(value, set):
                 value = frozenset(value)
+            elif isinstance(value, list):
+                value = tuple(_plain(entry) for entry in value)
             kwargs[name] = value
         kwargs["status"] = Status(kwargs.get("status", Status.PROCESSING))
         kwargs["trigger"] = Trigger(kwargs.get("trigger", Trigger.S3_EVENT))
@@ -157,13 +175,32 @@ class UploadRecord:
     def _present(self) -> Iterator[tuple[str, Any]]:
         for f in fields(self):
             value = getattr(self, f.name)
-            if value is None or value == frozenset():
+            if value is None or value == frozenset() or value == ():
                 continue
             if isinstance(value, StrEnum):
                 value = value.value
             elif isinstance(value, frozenset):
                 value = set(value)
+            elif isinstance(value, tuple):
+                value = [dict(entry) if isinstance(entry, Mapping) else entry for entry in value]
             yield f.name, value
+
+    def output_keys(self) -> tuple[str, ...]:
+        """The keys of every output the record says were written."""
+        if self.outputs:
+            return tuple(str(entry["key"]) for entry in self.outputs)
+        return (self.output_key,) if self.output_key else ()
+
+
+def _plain(value: Any) -> Any:
+    """A value read back from DynamoDB with its numbers as ``int`` (maps and lists too)."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _marshal(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -286,6 +323,28 @@ SEED_RECIPE_DIGEST = "c08cd3b7bb6f677b"
 REPROCESS_FLOOR_SEQUENCER = "0" * SEQUENCER_WIDTH
 
 
+def _replacing(new: UploadRecord, old: UploadRecord) -> UploadRecord:
+    """The claimed record, naming the outputs of a decision made under another recipe set.
+
+    A retry of a reprocess (the earlier attempt FAILED or died) finds the
+    earlier attempt's claim, which carries what the first attempt found.
+    """
+    if old.sequencer != new.sequencer:
+        return new  # a new upload of the key, not a reprocess
+    if old.status in (Status.PROCESSING, Status.FAILED) and old.recipe_digest == new.recipe_digest:
+        return dataclasses.replace(
+            new,
+            replaced_outputs=old.replaced_outputs,
+            previous_recipe_digest=old.previous_recipe_digest,
+        )
+    old_digest = old.recipe_digest or SEED_RECIPE_DIGEST
+    if old.status is Status.PROCESSED and old_digest != new.recipe_digest:
+        return dataclasses.replace(
+            new, replaced_outputs=old.output_keys(), previous_recipe_digest=old_digest
+        )
+    return new
+
+
 class RecordStore:
     def __init__(self, client: Any, table_name: str) -> None:
         self._ddb = client
@@ -297,28 +356,42 @@ class RecordStore:
         Claimable when: no record yet; the record is of an older upload of the
         key (smaller sequencer) or came from the other trigger (malware gating
         switched on or off); or it is this upload and it FAILED, or its
-        PROCESSING lease has run out (the earlier invocation died).
+        PROCESSING lease has run out (the earlier invocation died), or it was
+        decided under another recipe set (``recipe_digest``: a reprocess, such
+        as a backfill after the recipes changed). A record written before
+        records had a digest counts as the seed's rule's.
+
+        A reprocess's claimed record names the outputs the earlier decision
+        had written (``replaced_outputs``), which ``finish`` then stores.
         """
         new = dataclasses.replace(record, status=Status.PROCESSING, lease_until=now + lease_seconds)
+        reprocess = "(attribute_exists(recipe_digest) AND recipe_digest <> :digest)"
+        if record.recipe_digest != SEED_RECIPE_DIGEST:
+            reprocess = f"({reprocess} OR attribute_not_exists(recipe_digest))"
+        values = {
+            ":seq": record.sequencer,
+            ":trigger": record.trigger.value,
+            ":failed": Status.FAILED.value,
+            ":processing": Status.PROCESSING.value,
+            ":now": now,
+        }
+        if record.recipe_digest is not None:
+            values[":digest"] = record.recipe_digest
+            reprocess_condition = f" OR (#status <> :processing AND {reprocess})"
+        else:
+            reprocess_condition = ""
         try:
-            self._ddb.put_item(
+            response = self._ddb.put_item(
                 TableName=self._table,
                 Item=new.to_item(),
                 ConditionExpression=(
                     "attribute_not_exists(object_key) OR #trigger <> :trigger OR "
                     "sequencer < :seq OR (sequencer = :seq AND (#status = :failed OR "
-                    "(#status = :processing AND lease_until < :now)))"
+                    f"(#status = :processing AND lease_until < :now){reprocess_condition}))"
                 ),
                 ExpressionAttributeNames={"#status": "status", "#trigger": "trigger"},
-                ExpressionAttributeValues=_marshal(
-                    {
-                        ":seq": record.sequencer,
-                        ":trigger": record.trigger.value,
-                        ":failed": Status.FAILED.value,
-                        ":processing": Status.PROCESSING.value,
-                        ":now": now,
-                    }
-                ),
+                ExpressionAttributeValues=_marshal(values),
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as e:
@@ -326,6 +399,9 @@ class RecordStore:
                 raise
             existing = UploadRecord.from_item(e.response.get("Item") or {})
             return Claim(self._why_not_claimed(existing, record), existing)
+        old = response.get("Attributes")
+        if old:
+            new = _replacing(new, UploadRecord.from_item(old))
         return Claim(ClaimOutcome.CLAIMED, new)
 
     def get(self, object_key: str) -> UploadRecord | None:
@@ -360,7 +436,7 @@ class RecordStore:
         if record.recipe_digest != SEED_RECIPE_DIGEST:
             other_digest = f"(attribute_not_exists(recipe_digest) OR {other_digest})"
         try:
-            self._ddb.put_item(
+            response = self._ddb.put_item(
                 TableName=self._table,
                 Item=new.to_item(),
                 ConditionExpression=(
@@ -379,6 +455,7 @@ class RecordStore:
                         ":now": now,
                     }
                 ),
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as e:
@@ -386,10 +463,14 @@ class RecordStore:
                 raise
             existing = UploadRecord.from_item(e.response.get("Item") or {})
             return Claim(self._why_not_claimed(existing, record), existing)
+        old = response.get("Attributes")
+        if old:
+            new = _replacing(new, UploadRecord.from_item(old))
         return Claim(ClaimOutcome.CLAIMED, new)
 
     @staticmethod
     def _why_not_claimed(existing: UploadRecord, record: UploadRecord) -> ClaimOutcome:
+        # (A record decided under another recipe set was claimable: it is not one of these.)
         if existing.sequencer != record.sequencer:
             return ClaimOutcome.DUPLICATE  # a newer upload of the key owns the record
         if existing.status is Status.PROCESSING:

@@ -48,6 +48,8 @@ module "pipeline" {
   enable_code_signing            = var.enable_code_signing
   code_signature_validity_months = var.code_signature_validity_months
   enable_deletion_protection     = var.enable_deletion_protection
+  recipes                        = var.recipes
+  enable_heic_input              = var.enable_heic_input
 
   storage_alarm_threshold_gb = var.storage_alarm_threshold_gb
 

@@ -418,3 +418,68 @@ variable "storage_alarm_threshold_gb" {
     error_message = "storage_alarm_threshold_gb must be positive."
   }
 }
+
+variable "recipes" {
+  description = "The outputs each upload yields, decoded once (README, Image processing). null (the default) keeps the seed's rule: one output per upload, chosen by its file name (_thumb: 200 px, _grayscale: greyscale, otherwise 1,024 px), in the upload's format, under the output prefix with the upload's name. A list of 1 to 10 recipes: name (a-z, 0-9, _ and -), max_edge or width and height (the box the upright output fits in, never enlarged; neither keeps the size), grayscale, format (same, jpeg, png, webp or avif; same writes a HEIC upload as JPEG), quality (1 to 100; not for png) or lossless (png, webp or same), and key, the output key below the output prefix, from {path} (the upload's key below the input prefix, without its extension), {ext} and {recipe} (default {recipe}/{path}.{ext}). Changing the set makes a redelivered or backfilled upload a reprocess, not a duplicate."
+  type = list(object({
+    name      = string
+    max_edge  = optional(number)
+    width     = optional(number)
+    height    = optional(number)
+    grayscale = optional(bool, false)
+    format    = optional(string, "same")
+    quality   = optional(number)
+    lossless  = optional(bool, false)
+    key       = optional(string, "{recipe}/{path}.{ext}")
+  }))
+  default = null
+
+  validation {
+    condition = var.recipes == null ? true : (
+      length(var.recipes) >= 1 && length(var.recipes) <= 10 &&
+      length(distinct([for r in var.recipes : r.name])) == length(var.recipes) &&
+      alltrue([for r in var.recipes : can(regex("^[a-z0-9][a-z0-9_-]{0,31}$", r.name))])
+    )
+    error_message = "recipes must be null or a list of 1 to 10 recipes with unique names of 1 to 32 characters from a-z, 0-9, '_' and '-' (starting with a letter or digit)."
+  }
+  validation {
+    condition     = var.recipes == null ? true : alltrue([for r in var.recipes : contains(["same", "jpeg", "png", "webp", "avif"], r.format)])
+    error_message = "Each recipe's format must be same, jpeg, png, webp or avif."
+  }
+  validation {
+    condition = var.recipes == null ? true : alltrue([for r in var.recipes : alltrue([
+      alltrue([for v in [r.max_edge, r.width, r.height] : v == null ? true : (v >= 1 && v <= 16384 && floor(v) == v)]),
+      r.max_edge == null || (r.width == null && r.height == null),
+      (r.width == null) == (r.height == null),
+    ])])
+    error_message = "Each recipe gives max_edge, or width and height together, or neither; each a whole number of pixels from 1 to 16384."
+  }
+  validation {
+    condition = var.recipes == null ? true : alltrue([for r in var.recipes : alltrue([
+      r.quality == null ? true : (r.quality >= 1 && r.quality <= 100 && floor(r.quality) == r.quality && r.format != "png" && !r.lossless),
+      !r.lossless || contains(["same", "png", "webp"], r.format),
+    ])])
+    error_message = "A recipe's quality is a whole number from 1 to 100 and applies to same, jpeg, webp and avif, not with lossless; lossless applies to same, png and webp."
+  }
+  validation {
+    condition = var.recipes == null ? true : alltrue([for r in var.recipes : alltrue([
+      strcontains(r.key, "{path}"),
+      alltrue([for p in regexall("\\{[^}]*\\}", r.key) : contains(["{path}", "{ext}", "{recipe}"], p)]),
+      length(regexall("[{}]", replace(replace(replace(r.key, "{path}", ""), "{ext}", ""), "{recipe}", ""))) == 0,
+      !startswith(r.key, "/"), !strcontains(r.key, "//"), !contains(split("/", r.key), ".."),
+    ])])
+    error_message = "A recipe's key is a relative key below the output prefix that contains {path} and uses only {path}, {ext} and {recipe}."
+  }
+  validation {
+    condition = var.recipes == null ? true : length(distinct([
+      for r in var.recipes : replace(replace(replace(r.key, "{recipe}", r.name), "{path}", "p"), "{ext}", r.format == "same" ? "same" : (r.format == "jpeg" ? "jpg" : r.format))
+    ])) == length(var.recipes)
+    error_message = "Two recipes would write the same output key: put {recipe} (or a different {ext}) in their key templates."
+  }
+}
+
+variable "enable_heic_input" {
+  description = "Accept HEIC/HEIF uploads (the iPhone's default photo format), recognised by the brands of their ftyp box and decoded by pillow-heif (libheif and libde265): the primary image, turned by HEIF's own transforms, colour-managed into sRGB, every piece of metadata stripped. Off, a HEIC upload is rejected as before (unsupported_extension for a .heic name, unsupported_type for HEIC content under another name). SECURITY.md names the decoder's attack surface."
+  type        = bool
+  default     = false
+}

@@ -277,3 +277,45 @@ def screenshot(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
         image = image.convert("RGBA")
         image.putalpha(Image.linear_gradient("L").resize(size))
     return image
+
+
+def heic(
+    image: Image.Image,
+    *,
+    orientation: int = 1,
+    gps: bool = False,
+    icc_profile: bytes | None = None,
+    quality: int = 60,
+    extra: tuple[Image.Image, ...] = (),
+) -> bytes:
+    """A HEIC file as a phone writes one, encoded by pillow-heif (libheif with x265).
+
+    ``orientation`` is stored the way cameras do: the pixels turned by its
+    inverse, and HEIF's own transforms (pillow-heif writes ``irot``/``imir``
+    from the EXIF orientation) turn them back. ``gps`` adds a GPS position to
+    the EXIF; ``extra`` adds further top-level images after the primary.
+    """
+    import pillow_heif
+
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = orientation
+    exif[0x010F] = "PhoneMaker"  # Make
+    if gps:
+        position = exif.get_ifd(0x8825)
+        position[1], position[2] = "N", (52.0, 31.0, 12.0)  # GPSLatitudeRef, GPSLatitude
+    inverse = {
+        3: Image.Transpose.ROTATE_180,
+        6: Image.Transpose.ROTATE_90,
+        8: Image.Transpose.ROTATE_270,
+    }
+    stored = image.transpose(inverse[orientation]) if orientation in inverse else image
+    if icc_profile is not None:
+        stored.info["icc_profile"] = icc_profile
+    heif = pillow_heif.from_pillow(stored)
+    for other in extra:
+        heif.add_from_pillow(other)
+    buffer = io.BytesIO()
+    heif.save(
+        buffer, quality=quality, exif=exif.tobytes(), xmp=b"<x:xmpmeta>GPS secret</x:xmpmeta>"
+    )
+    return buffer.getvalue()

@@ -715,6 +715,40 @@ run "role_is_least_privilege" {
   }
 }
 
+run "recipes_and_heic_input_reach_the_function_as_lambda_config_reads_them" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    recipes           = [{ name = "thumb", max_edge = 200, format = "webp" }]
+    enable_heic_input = true
+  }
+
+  assert {
+    condition = jsondecode(aws_lambda_function.this.environment[0].variables.RECIPES) == [{
+      name   = "thumb", max_edge = 200, width = null, height = null, grayscale = false,
+      format = "webp", quality = null, lossless = false, key = "{recipe}/{path}.{ext}"
+    }]
+    error_message = "RECIPES must be the JSON of var.recipes (lambda/config.py reads it; tests/unit/test_config.py parses this shape)."
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.HEIC_INPUT == "on"
+    error_message = "enable_heic_input must reach the function as HEIC_INPUT=on."
+  }
+}
+
+run "the_default_keeps_the_seeds_rule_and_heic_off" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.RECIPES == "" && aws_lambda_function.this.environment[0].variables.HEIC_INPUT == "off"
+    error_message = "By default the function must get no recipes (the seed's rule) and HEIC input off."
+  }
+}
+
 run "function_is_hardened_and_reads_its_limits_from_terraform" {
   module {
     source = "./modules/image-pipeline"
@@ -741,7 +775,7 @@ run "function_is_hardened_and_reads_its_limits_from_terraform" {
     condition = keys(aws_lambda_function.this.environment[0].variables) == sort([
       "TABLE_NAME", "NOTIFICATIONS_TOPIC_ARN", "SECURITY_TOPIC_ARN", "INPUT_PREFIX", "OUTPUT_PREFIX",
       "MAX_UPLOAD_BYTES", "MAX_DIMENSION", "RECORD_TTL_DAYS", "LOG_LEVEL", "MALWARE_PROTECTION",
-      "STUCK_AFTER_S", "PROCESSING_INDEX",
+      "STUCK_AFTER_S", "PROCESSING_INDEX", "RECIPES", "HEIC_INPUT",
     ])
     error_message = "The environment must be exactly the handler's contract (lambda/config.py)."
   }

@@ -306,3 +306,121 @@ run "bucket_module_refuses_a_bucket_that_keeps_data_forever" {
   }
   expect_failures = [var.lifecycle_rules]
 }
+
+run "accepts_the_default_recipes_and_a_valid_set" {
+  command = plan
+  variables {
+    recipes = [
+      { name = "display", max_edge = 1024, format = "jpeg", quality = 85 },
+      { name = "thumb", max_edge = 200, format = "webp" },
+      { name = "modern", max_edge = 1024, format = "avif" },
+      { name = "banner", width = 1200, height = 400, format = "png", key = "banners/{path}.{ext}" },
+      { name = "grey", grayscale = true, lossless = true },
+    ]
+    enable_heic_input = true
+  }
+}
+
+run "rejects_recipes_with_a_duplicate_name" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", max_edge = 10 }, { name = "a", max_edge = 20 }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_a_recipe_name_with_a_slash" {
+  command = plan
+  variables {
+    recipes = [{ name = "a/b" }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_an_unknown_output_format" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", format = "heic" }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_max_edge_with_a_box" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", max_edge = 100, width = 100, height = 50 }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_a_box_without_its_height" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", width = 100 }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_an_edge_of_zero" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", max_edge = 0 }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_a_quality_for_png" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", format = "png", quality = 80 }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_lossless_avif" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", format = "avif", lossless = true }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_a_key_without_the_path" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", key = "{recipe}/all.{ext}" }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_a_key_with_an_unknown_placeholder" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", key = "{recipe}/{path}.{format}" }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_a_key_that_climbs_out_of_the_prefix" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", key = "../{path}.{ext}" }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_two_recipes_writing_the_same_key" {
+  command = plan
+  variables {
+    recipes = [{ name = "a", max_edge = 10, key = "{path}.{ext}" }, { name = "b", max_edge = 20, key = "{path}.{ext}" }]
+  }
+  expect_failures = [var.recipes]
+}
+
+run "rejects_eleven_recipes" {
+  command = plan
+  variables {
+    recipes = [for i in range(11) : { name = "r${i}" }]
+  }
+  expect_failures = [var.recipes]
+}

@@ -89,6 +89,11 @@ def seeds() -> dict[str, tuple[str, bytes]]:
         "webp": ("uploads/f.webp", images.make("WEBP", (96, 64))),
         "webp-lossless": ("uploads/f_thumb.webp", images.make("WEBP", (320, 200), lossless=True)),
         "webp-alpha": ("uploads/f.webp", encode(images.screenshot((64, 48), "RGBA"), "WEBP")),
+        "heic": ("uploads/f.heic", images.heic(images.gradient((96, 64)), orientation=6, gps=True)),
+        "heic-multi": (
+            "uploads/f_thumb.heic",
+            images.heic(images.gradient((64, 48)), extra=(images.gradient((32, 32)),)),
+        ),
     }
 
 
@@ -96,8 +101,10 @@ def check(data: bytes, key: str, *, record: bool = True) -> Reason | None:
     """Process ``data``; assert the outcome is one of the two allowed; return the reason.
 
     ``record`` adds the outcome to hypothesis' statistics (``make fuzz`` prints them).
+    A ``.heic`` key is processed with HEIC input switched on (the seed's rule
+    writes it as JPEG).
     """
-    target = route(key)
+    target = route(key, heif=key.endswith(".heic"))
     try:
         result = process_image(data, target, LIMITS)
     except ImageRejected as caught:
@@ -114,8 +121,9 @@ def check(data: bytes, key: str, *, record: bool = True) -> Reason | None:
         event("processed")
     output = Image.open(io.BytesIO(result.data))
     output.load()
-    assert output.format == target.expected_format
-    assert result.content_type == CONTENT_TYPES[target.expected_format]
+    written = "JPEG" if target.expected_format == "HEIF" else target.expected_format
+    assert output.format == written
+    assert result.content_type == CONTENT_TYPES[written]
     box = BOX_SIZE.get(target.operation, LIMITS.max_dimension)
     assert max(output.size) <= box
     assert max(output.size) <= max(result.source.width, result.source.height)
@@ -214,8 +222,47 @@ def mutate_webp(data: bytes, draw: Draw) -> bytes:
     return b"RIFF" + struct.pack("<I", len(payload)) + payload
 
 
+def _boxes(data: bytes, start: int, end: int) -> list[tuple[int, int, bytes]]:
+    """The ISO BMFF boxes in ``data[start:end]``: (offset, size, type), where sizes are sane."""
+    boxes, position = [], start
+    while position + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[position : position + 8])
+        if size < 8 or position + size > end:
+            break
+        boxes.append((position, size, kind))
+        position += size
+    return boxes
+
+
+def mutate_heic(data: bytes, draw: Draw) -> bytes:
+    """Damage a HEIC's boxes behind its ``ftyp``: the item boxes in ``meta`` or the coded data.
+
+    The ``ftyp`` box (the signature the sniffing checks) is spared. Half the
+    time one box inside ``meta`` (``iinf``, ``iloc``, ``iprp`` with ``ispe``,
+    ``irot``, ``colr``) is damaged with the sizes of it and of ``meta`` fixed,
+    so that libheif parses into the damage; otherwise the bytes after ``ftyp``.
+    """
+    body = bytearray(data)
+    top = _boxes(data, 0, len(data))
+    meta = next(((o, s) for o, s, k in top if k == b"meta"), None)
+    if meta is not None and draw(0, 1):
+        offset, size = meta
+        inner = _boxes(data, offset + 12, offset + size)  # meta is a full box: 4 more bytes
+        if inner:
+            o, s, _kind = inner[draw(0, len(inner) - 1)]
+            damaged = bytes(data[o : o + 8]) + bytes(_damage(bytearray(data[o + 8 : o + s]), draw))
+            damaged = struct.pack(">I", len(damaged)) + damaged[4:]
+            new_meta = data[offset:o] + damaged + data[o + s : offset + size]
+            new_meta = struct.pack(">I", len(new_meta)) + new_meta[4:]
+            rest = data[offset + size :]
+            # iloc's offsets into mdat are now off by the size change: that is damage too.
+            return bytes(data[:offset] + new_meta + rest)
+    start = top[0][1] if top else 16
+    return bytes(body[:start] + _damage(body[start:], draw))
+
+
 MUTATORS = {"jpeg": mutate_jpeg, "mpo": mutate_jpeg, "ultrahdr": mutate_jpeg,
-            "png": mutate_png, "webp": mutate_webp}  # fmt: skip
+            "png": mutate_png, "webp": mutate_webp, "heic": mutate_heic}  # fmt: skip
 
 
 def mutate(name: str, draw: Draw) -> tuple[bytes, str]:
@@ -253,6 +300,11 @@ def test_arbitrary_bytes_behind_a_valid_signature_never_escape(data, key):
     check(signature[key.rsplit(".", 1)[1]] + data, key)
 
 
+@given(data=st.binary(max_size=512))
+def test_arbitrary_bytes_behind_a_heic_ftyp_box_never_escape(data):
+    check(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + data, "uploads/f.heic")
+
+
 @given(case=structured())
 def test_structured_mutations_of_valid_images_never_escape(case):
     data, key = case
@@ -282,5 +334,21 @@ def test_structured_mutations_reach_the_decoders():
     # and the sample holds both outcomes (some damage is survivable).
     stopped_early = sum(reason in BEFORE_DECODING for reason in outcomes)
     assert stopped_early <= len(outcomes) // 20
+    assert None in outcomes
+    assert Reason.CORRUPT in outcomes
+
+
+def test_heic_mutations_reach_libheif_and_end_in_a_reason():
+    # Arrange: damaged boxes of HEIC files (one with a second top-level image).
+    rng = random.Random(20261206)
+
+    # Act
+    outcomes = [
+        check(*mutate(rng.choice(["heic", "heic-multi"]), rng.randint), record=False)
+        for _ in range(200)
+    ]
+
+    # Assert: past the sniffing, into the decoder; both outcomes occur.
+    assert sum(reason in BEFORE_DECODING for reason in outcomes) <= len(outcomes) // 20
     assert None in outcomes
     assert Reason.CORRUPT in outcomes

@@ -36,3 +36,41 @@ bats_require_minimum_version 1.5.0
   grep -q "ARCH=\${LAMBDA_ARCHITECTURE:-$arch}" "$REPO_ROOT/scripts/build_lambda.sh"
   grep -q "RUNTIME=\${LAMBDA_RUNTIME:-$runtime}" "$REPO_ROOT/scripts/build_lambda.sh"
 }
+
+@test "the arm64 package carries the AVIF codec (libavif) and the HEIC decoder (pillow-heif)" {
+  "$REPO_ROOT/scripts/build_lambda.sh" --output "$BATS_TEST_TMPDIR/p.zip" >/dev/null
+  run zip_names "$BATS_TEST_TMPDIR/p.zip"
+  [ "$status" -eq 0 ]
+  grep -q '^PIL/_avif\.cpython-313-aarch64-linux-gnu\.so$' <<<"$output"
+  grep -qE '^pillow\.libs/libavif-[0-9a-f]+\.so' <<<"$output"
+  grep -q '^_pillow_heif\.cpython-313-aarch64-linux-gnu\.so$' <<<"$output"
+  grep -qE '^pillow_heif\.libs/libheif-[0-9a-f]+\.so\.1\.23\.6$' <<<"$output"
+}
+
+@test "the package's own Pillow writes AVIF and its pillow-heif reads HEIC (x86_64 build, run here)" {
+  [[ $(uname -m) == x86_64 ]] || skip "runs the x86_64 package's binaries: this machine is $(uname -m)"
+  "$REPO_ROOT/scripts/build_lambda.sh" --arch x86_64 --output "$BATS_TEST_TMPDIR/x.zip" >/dev/null
+  mkdir "$BATS_TEST_TMPDIR/x"
+  (cd "$BATS_TEST_TMPDIR/x" && "$REPO_ROOT/.venv/bin/python" -m zipfile -e ../x.zip .)
+  # -S: no site-packages, so only the package's own Pillow and pillow-heif can be imported.
+  run "$REPO_ROOT/.venv/bin/python" -S -c '
+import io, sys
+sys.path.insert(0, sys.argv[1])
+import PIL, pillow_heif
+from PIL import Image, features
+assert PIL.__file__.startswith(sys.argv[1]) and pillow_heif.__file__.startswith(sys.argv[1])
+assert features.check("avif"), "no AVIF codec"
+buffer = io.BytesIO()
+Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "AVIF", quality=60, speed=8)
+assert Image.open(io.BytesIO(buffer.getvalue())).format == "AVIF"
+heic = io.BytesIO()
+pillow_heif.from_pillow(Image.new("RGB", (64, 48), (200, 30, 30))).save(heic, quality=60)
+pillow_heif.register_heif_opener()
+decoded = Image.open(io.BytesIO(heic.getvalue()))
+decoded.load()
+assert (decoded.format, decoded.size) == ("HEIF", (64, 48))
+print("avif", features.version("avif"), "libheif", pillow_heif.libheif_version())
+' "$BATS_TEST_TMPDIR/x"
+  [ "$status" -eq 0 ]
+  [[ $output == avif\ * ]]
+}

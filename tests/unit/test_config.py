@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
+from pathlib import Path
+
 import pytest
 
-from config import ConfigError, Settings, load_settings
+from config import DEFAULT_KEY_TEMPLATE, MAX_EDGE, MAX_RECIPES, ConfigError, Settings, load_settings
 from helpers import LIMITS_ENV, terraform_default
-from image_processor import Limits
+from image_processor import RECIPE_FORMATS, Limits, Recipe, recipe_digest
+from storage import SEED_RECIPE_DIGEST
 
 VALID = {
     "TABLE_NAME": "uploads",
@@ -107,3 +113,112 @@ def test_the_domain_defaults_are_terraforms():
 
     assert defaults.max_bytes == int(terraform_default("max_upload_mb")) * 1024 * 1024
     assert defaults.max_dimension == int(terraform_default("max_dimension"))
+
+
+# --------------------------------------------------------------------------
+# Recipes and HEIC input
+# --------------------------------------------------------------------------
+
+#: RECIPES as Terraform renders it: jsonencode(var.recipes), unset optionals as null
+#: (terraform/tests/pipeline.tftest.hcl asserts this shape on the planned function).
+TERRAFORM_RECIPES = json.dumps(
+    [
+        {"name": "thumb", "max_edge": 200, "width": None, "height": None, "grayscale": False,
+         "format": "webp", "quality": None, "lossless": False, "key": "{recipe}/{path}.{ext}"},
+        {"name": "banner", "max_edge": None, "width": 1200, "height": 400, "grayscale": True,
+         "format": "avif", "quality": 55, "lossless": False, "key": "b/{path}-{recipe}.{ext}"},
+    ]
+)  # fmt: skip
+
+
+def test_without_recipes_the_seeds_rule_applies_and_heic_is_off():
+    settings = load_settings(VALID | {"RECIPES": ""})
+
+    assert settings.recipes is None
+    assert settings.heic_input is False
+    assert settings.recipe_digest == recipe_digest(None) == SEED_RECIPE_DIGEST
+
+
+def test_recipes_are_read_as_terraform_renders_them():
+    settings = load_settings(VALID | {"RECIPES": TERRAFORM_RECIPES, "HEIC_INPUT": "on"})
+
+    assert settings.recipes == (
+        Recipe("thumb", 200, 200, False, "webp", None, False, "{recipe}/{path}.{ext}"),
+        Recipe("banner", 1200, 400, True, "avif", 55, False, "b/{path}-{recipe}.{ext}"),
+    )
+    assert settings.heic_input is True
+    assert settings.recipe_digest != SEED_RECIPE_DIGEST
+
+
+def test_the_digest_is_canonical_and_changes_with_any_option():
+    recipes = load_settings(VALID | {"RECIPES": TERRAFORM_RECIPES}).recipes
+    assert recipes is not None
+    reordered_json = json.dumps([dict(sorted(r.items())) for r in json.loads(TERRAFORM_RECIPES)])
+
+    same = load_settings(VALID | {"RECIPES": reordered_json}).recipes
+
+    assert recipe_digest(same) == recipe_digest(recipes)
+    changed = (dataclasses.replace(recipes[0], quality=81), recipes[1])
+    assert recipe_digest(changed) != recipe_digest(recipes)
+    assert recipe_digest(tuple(reversed(recipes))) != recipe_digest(recipes)  # the output order
+
+
+@pytest.mark.parametrize(
+    ("recipes", "message"),
+    [
+        ("{", "must be a JSON list"),
+        ('{"name": "a"}', "1 to 10 recipes"),
+        (json.dumps([{"name": f"r{i}"} for i in range(11)]), "1 to 10 recipes"),
+        (json.dumps([{"name": "A"}]), "name must be"),
+        (json.dumps([{"name": "a/b"}]), "name must be"),
+        (json.dumps([{"name": "a"}, {"name": "a"}]), "unique"),
+        (json.dumps([{"name": "a", "colour": "red"}]), "unknown fields"),
+        (json.dumps([{"name": "a", "format": "heic"}]), "format must be one of"),
+        (json.dumps([{"name": "a", "max_edge": 0}]), "max_edge must be"),
+        (json.dumps([{"name": "a", "max_edge": 20000}]), "max_edge must be"),
+        (json.dumps([{"name": "a", "max_edge": 10.5}]), "max_edge must be"),
+        (json.dumps([{"name": "a", "max_edge": 10, "width": 5, "height": 5}]), "not both"),
+        (json.dumps([{"name": "a", "width": 5}]), "both width and height"),
+        (json.dumps([{"name": "a", "grayscale": "yes"}]), "true or false"),
+        (json.dumps([{"name": "a", "format": "png", "quality": 80}]), "does not apply"),
+        (json.dumps([{"name": "a", "quality": 0}]), "quality must be"),
+        (json.dumps([{"name": "a", "format": "webp", "quality": 80, "lossless": True}]), "exclude"),
+        (json.dumps([{"name": "a", "format": "avif", "lossless": True}]), "lossless needs"),
+        (json.dumps([{"name": "a", "key": "{recipe}.{ext}"}]), "must contain {path}"),
+        (json.dumps([{"name": "a", "key": "{path}.{format}"}]), "only {path}"),
+        (json.dumps([{"name": "a", "key": "{path!r}.{ext}"}]), "only {path}"),
+        (json.dumps([{"name": "a", "key": "{path"}]), "not a valid template"),
+        (json.dumps([{"name": "a", "key": "../{path}.{ext}"}]), "relative key"),
+        (json.dumps([{"name": "a", "key": "/{path}.{ext}"}]), "relative key"),
+        (json.dumps([{"name": "a", "key": "{path}.x"}, {"name": "b", "key": "{path}.x"}]), "same"),
+    ],
+)
+def test_a_bad_recipe_set_is_refused_with_what_is_wrong(recipes, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(VALID | {"RECIPES": recipes})
+
+
+def test_heic_input_is_on_or_off():
+    with pytest.raises(ConfigError, match="HEIC_INPUT"):
+        load_settings(VALID | {"HEIC_INPUT": "yes"})
+
+
+@pytest.mark.parametrize(
+    "path", ["terraform/variables.tf", "terraform/modules/image-pipeline/variables.tf"]
+)
+def test_the_recipe_defaults_are_the_same_on_both_sides(path):
+    # The optional attributes' defaults in var.recipes, and the same rules'
+    # bounds, as config.py and image_processor.Recipe hold them.
+    root = Path(__file__).resolve().parents[2]
+    text = (root / path).read_text()
+    block = re.search(r'^variable "recipes" \{(.*?)^\}', text, re.M | re.S)[1]
+
+    assert f'key       = optional(string, "{DEFAULT_KEY_TEMPLATE}")' in block
+    assert Recipe("r").key == DEFAULT_KEY_TEMPLATE
+    assert 'format    = optional(string, "same")' in block
+    assert Recipe("r").format == "same"
+    assert f"contains({json.dumps(list(RECIPE_FORMATS))}, r.format)" in block
+    assert f"length(var.recipes) <= {MAX_RECIPES}" in block
+    assert f"v <= {MAX_EDGE}" in block
+    assert terraform_default("recipes") == "null"
+    assert terraform_default("enable_heic_input") == "false"

@@ -47,6 +47,8 @@ resource "aws_lambda_function" "this" {
       MALWARE_PROTECTION      = var.enable_malware_protection ? "on" : "off"
       STUCK_AFTER_S           = tostring(var.stuck_after_s)
       PROCESSING_INDEX        = local.processing_index
+      RECIPES                 = var.recipes == null ? "" : jsonencode(var.recipes)
+      HEIC_INPUT              = var.enable_heic_input ? "on" : "off"
     }
   }
 
