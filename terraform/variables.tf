@@ -289,7 +289,7 @@ variable "kms_deletion_window_days" {
 }
 
 variable "dynamodb_billing_mode" {
-  description = "PAY_PER_REQUEST (on demand, the default: no capacity to run out of, billed per request) or PROVISIONED (dynamodb_read_capacity and dynamodb_write_capacity, inside the always-free 25 RCU and 25 WCU, with a lower ceiling: make capacity)."
+  description = "PAY_PER_REQUEST (on demand, the default: no capacity to run out of, billed per request) or PROVISIONED (dynamodb_read_capacity and dynamodb_write_capacity, starting inside the always-free 25 RCU and 25 WCU, with a lower ceiling: make capacity; autoscaling can take the table and its index to 25 WCU each, beyond the free 25 together)."
   type        = string
   default     = "PAY_PER_REQUEST"
 

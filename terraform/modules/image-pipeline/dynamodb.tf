@@ -20,8 +20,10 @@ resource "aws_dynamodb_table" "this" {
   hash_key = "object_key"
 
   # On demand by default: no capacity to run out of below the function's own
-  # ceiling (make capacity). PROVISIONED stays inside the always-free
-  # 25 RCU / 25 WCU, with a lower ceiling.
+  # ceiling (make capacity). PROVISIONED starts inside the always-free
+  # 25 RCU / 25 WCU (table and index together), with a lower ceiling; its
+  # autoscaling (below) can take each to 25 WCU, 50 together, beyond the free
+  # tier while scaled up.
   billing_mode   = var.dynamodb_billing_mode
   read_capacity  = local.provisioned ? var.dynamodb_read_capacity : null
   write_capacity = local.provisioned ? var.dynamodb_write_capacity : null
