@@ -101,13 +101,16 @@ def test_a_new_recipe_set_reprocesses_and_keeps_the_uploads_sequencer(
     response = reprocessor.handle(batch_invocation(BUCKET, "uploads/a.png"), FakeLambdaContext())
 
     assert results(response)[0][0] == "Succeeded"
-    assert results(response)[0][1].startswith("PROCESSED: wrote processed/a.png")
+    # The new recipe set ("web", the default key template) writes its own key.
+    assert results(response)[0][1].startswith("PROCESSED: wrote processed/web/a.png")
     record = stored(stack, "uploads/a.png")
     assert record.recipe_digest == reprocessor.settings.recipe_digest != first.recipe_digest
     assert record.sequencer == first.sequencer
     assert record.version_id == first.version_id
     assert record.request_id != first.request_id
-    assert stack.output_versions("processed/a.png") == 2
+    assert list(record.replaced_outputs) == ["processed/a.png"]  # says what it replaced
+    assert stack.output_versions("processed/web/a.png") == 1
+    assert stack.output_versions("processed/a.png") == 1  # the old output is left to expire
     # Subscribers drop repeats by notification_id: the reprocess is news.
     [message] = stack.messages("notifications")
     assert message["body"]["notification_id"] != build_message(first)["notification_id"]
@@ -115,7 +118,7 @@ def test_a_new_recipe_set_reprocesses_and_keeps_the_uploads_sequencer(
     again = reprocessor.handle(batch_invocation(BUCKET, "uploads/a.png"), lambda_context)
 
     assert results(again)[0][1].startswith("unchanged: already PROCESSED")
-    assert stack.output_versions("processed/a.png") == 2
+    assert stack.output_versions("processed/web/a.png") == 1
 
 
 def test_a_reprocess_processes_the_recorded_version_not_a_newer_unannounced_one(
@@ -143,7 +146,7 @@ def test_a_later_upload_still_wins_over_a_reprocess(pipeline, reprocessor, stack
     result = reprocessor.handle(newer, lambda_context)
 
     assert result["outcomes"][0]["status"] == "PROCESSED"
-    output, _ = stack.output("processed/a.png")
+    output, _ = stack.output("processed/web/a.png")  # the reprocessor runs the "web" recipe
     assert output.size == (300, 300)
 
 
@@ -240,7 +243,8 @@ def test_a_reprocess_does_not_disturb_the_queue_path(pipeline, reprocessor, stac
     result = reprocessor.handle(sqs_batch(event), lambda_context)
 
     assert result["batchItemFailures"] == []
-    assert stack.output_versions("processed/a.png") == 2
+    assert stack.output_versions("processed/a.png") == 1
+    assert stack.output_versions("processed/web/a.png") == 1
 
 
 # --------------------------------------------------------------------------
