@@ -62,9 +62,10 @@ def test_one_upload_makes_the_requests_the_capacity_model_counts(stack, pipeline
 
 
 def test_the_record_fits_one_write_unit(stack, pipeline, lambda_context):
-    # A key of 100 bytes, longer than most: the decided record, as stored, is
-    # under 1 KB as DynamoDB counts it (the key is in it twice: the output key).
-    key = "uploads/" + "k" * 88 + ".jpg"
+    # A key of 90 bytes, longer than most: the decided record, as stored, is
+    # under 1 KB as DynamoDB counts it (the key is in it three times: the
+    # record's, the output key and the outputs list). README, Capacity and scale.
+    key = "uploads/" + "k" * 78 + ".jpg"
     event = stack.put(key, images.make("JPEG", (1200, 800)))
 
     pipeline.handle(event, lambda_context)
@@ -72,3 +73,10 @@ def test_the_record_fits_one_write_unit(stack, pipeline, lambda_context):
     item = stack.record(key)
     assert item["status"]["S"] == "PROCESSED"
     assert capacity.item_size(item) <= capacity.DDB_WRITE_UNIT_BYTES
+
+
+def test_a_longer_key_makes_the_record_two_write_units(stack, pipeline, lambda_context):
+    key = "uploads/" + "k" * 88 + ".jpg"  # 100 bytes: what the README says costs two
+    pipeline.handle(stack.put(key, images.make("JPEG", (1200, 800))), lambda_context)
+
+    assert capacity.DDB_WRITE_UNIT_BYTES < capacity.item_size(stack.record(key)) <= 2048
