@@ -37,6 +37,9 @@ module "pipeline" {
 
   force_destroy                  = var.force_destroy
   kms_deletion_window_days       = var.kms_deletion_window_days
+  kms_key_administrators         = var.kms_key_administrators
+  break_glass_principal_arn      = var.break_glass_principal_arn
+  kms_key_users                  = var.kms_key_users
   dynamodb_read_capacity         = var.dynamodb_read_capacity
   dynamodb_write_capacity        = var.dynamodb_write_capacity
   enable_dynamodb_autoscaling    = var.enable_dynamodb_autoscaling

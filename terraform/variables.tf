@@ -385,3 +385,21 @@ variable "storage_alarm_threshold_gb" {
     error_message = "storage_alarm_threshold_gb must be positive."
   }
 }
+
+variable "kms_key_administrators" {
+  description = "IAM roles or users (ARNs) that administer the security key (describe, tag, rotate, change its policy) but cannot decrypt, disable, delete or grant it. null: the identity that runs Terraform, which must stay in the list (KMS refuses a key policy that would lock out its caller)."
+  type        = list(string)
+  default     = null
+}
+
+variable "break_glass_principal_arn" {
+  description = "The one principal that may disable the security key, schedule its deletion, grant it or turn its rotation off. null: the account's root user."
+  type        = string
+  default     = null
+}
+
+variable "kms_key_users" {
+  description = "IAM roles or users (ARNs) that may decrypt the trail's files (security key), through S3 only."
+  type        = list(string)
+  default     = []
+}

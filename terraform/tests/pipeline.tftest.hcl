@@ -21,7 +21,13 @@ provider "aws" {
 
 override_data {
   target = data.aws_caller_identity.current
-  values = { account_id = "123456789012" }
+  values = { account_id = "123456789012", arn = "arn:aws:sts::123456789012:assumed-role/deployer/terraform" }
+}
+
+# The role that runs Terraform (a key administrator of the security key).
+override_data {
+  target = data.aws_iam_session_context.deployer
+  values = { issuer_arn = "arn:aws:iam::123456789012:role/deployer" }
 }
 
 # ---------------------------------------------------------------------------

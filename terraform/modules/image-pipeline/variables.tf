@@ -363,3 +363,36 @@ variable "enable_guardduty_findings_rule" {
   type        = bool
   default     = false
 }
+
+variable "kms_key_administrators" {
+  description = "IAM roles or users (ARNs, not role sessions) that administer the security key: describe, tag, rotate and change its policy. They cannot use it to decrypt, disable it, schedule its deletion or grant it (only break_glass_principal_arn can). null names the identity that runs Terraform, which must stay in the list: KMS refuses a key policy that would lock out its caller (https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.kms_key_administrators == null || alltrue([for arn in coalesce(var.kms_key_administrators, []) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "kms_key_administrators must be null or a list of IAM role or user ARNs (arn:aws:iam::<account>:role/... or :user/...)."
+  }
+}
+
+variable "break_glass_principal_arn" {
+  description = "The one principal (ARN) that may disable the security key, schedule its deletion, create grants on it or turn its rotation off. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else cannot delete the security key (SECURITY.md, Keys)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.break_glass_principal_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", coalesce(var.break_glass_principal_arn, "-")))
+    error_message = "break_glass_principal_arn must be null or an IAM role, user or account root ARN."
+  }
+}
+
+variable "kms_key_users" {
+  description = "IAM roles or users (ARNs) that may decrypt the audit evidence under the security key (the trail's files), through S3 only. Empty by default: the key's other uses are its services' own (SNS, SQS, CloudWatch Logs, CloudTrail), and CloudTrail's 90-day event history needs no key."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.kms_key_users : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "kms_key_users must be IAM role or user ARNs."
+  }
+}
