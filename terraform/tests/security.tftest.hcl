@@ -184,6 +184,24 @@ override_resource {
   target = aws_sqs_queue_policy.dead_letter
 }
 
+# The security key's own alerts, on the data key (key_alerts.tf).
+override_resource {
+  target = aws_sns_topic.key_alerts
+  values = { arn = "arn:aws:sns:us-east-1:123456789012:test-prod-key-alerts" }
+}
+
+override_resource {
+  target = aws_sns_topic_policy.key_alerts
+}
+
+override_resource {
+  target = aws_sns_topic_subscription.key_alerts
+}
+
+override_resource {
+  target = aws_cloudwatch_event_target.key_alerts
+}
+
 override_resource {
   target = module.images_bucket.aws_s3_bucket.this
   values = { arn = "arn:aws:s3:::test-prod-images-123456789012", id = "test-prod-images-123456789012" }
@@ -394,11 +412,14 @@ run "security_key_refuses_destruction_except_to_break_glass" {
     ])
     error_message = "The security key must deny PutKeyPolicy to everyone but the key administrators (default: the deployer) and the break-glass principal."
   }
+  # KMS's lockout check: the caller must be able to call PutKeyPolicy again,
+  # which it can through its IAM policy only if the account statement
+  # delegates it.
   assert {
     condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
-      s.Effect == "Allow" && flatten([try(s.Principal.AWS, [])]) == ["arn:aws:iam::123456789012:role/deployer"] && contains(flatten([s.Action]), "kms:Put*")
+      s.Effect == "Allow" && flatten([try(s.Principal.AWS, [])]) == ["arn:aws:iam::123456789012:root"] && contains(flatten([s.Action]), "kms:Put*")
     ])
-    error_message = "The deployer must be a key administrator by default, or KMS refuses the policy (lockout safety check)."
+    error_message = "The account statement must delegate PutKeyPolicy to IAM, or KMS refuses the policy (lockout safety check)."
   }
 }
 
@@ -473,4 +494,105 @@ run "security_key_refuses_to_lock_out_the_deployer" {
   }
 
   expect_failures = [aws_kms_key.security]
+}
+
+# ---------------------------------------------------------------------------
+# Alerts for the changes that matter, and a path the security key cannot
+# silence
+# ---------------------------------------------------------------------------
+
+run "the_changes_that_matter_page_the_security_topic" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # Each API call that changes the evidence, a resource policy, the function
+  # or a detector is matched by a rule whose target is the security topic.
+  assert {
+    condition = alltrue([for call in [
+      "cloudtrail.amazonaws.com:StopLogging", "cloudtrail.amazonaws.com:DeleteTrail", "cloudtrail.amazonaws.com:UpdateTrail", "cloudtrail.amazonaws.com:PutEventSelectors",
+      "s3.amazonaws.com:PutBucketPolicy", "s3.amazonaws.com:DeleteBucketPolicy", "s3.amazonaws.com:PutBucketObjectLockConfiguration",
+      "kms.amazonaws.com:PutKeyPolicy", "kms.amazonaws.com:CreateGrant", "kms.amazonaws.com:DisableKey", "kms.amazonaws.com:ScheduleKeyDeletion",
+      "sqs.amazonaws.com:SetQueueAttributes", "sns.amazonaws.com:SetTopicAttributes",
+      "guardduty.amazonaws.com:DeleteDetector", "config.amazonaws.com:StopConfigurationRecorder", "securityhub.amazonaws.com:DisableSecurityHub",
+      ] : anytrue([for name, rule in aws_cloudwatch_event_rule.this :
+        contains([for v in try(jsondecode(rule.event_pattern).detail.eventSource, []) : jsonencode(v)], jsonencode(split(":", call)[0])) &&
+        contains([for v in try(jsondecode(rule.event_pattern).detail.eventName, []) : jsonencode(v)], jsonencode(split(":", call)[1])) &&
+        aws_cloudwatch_event_target.this[name].arn == aws_sns_topic.this["security_alerts"].arn
+    ])])
+    error_message = "Every trail, bucket/key/queue/topic policy, GuardDuty/Config/Security Hub change must match a rule that pages the security topic."
+  }
+  # Lambda's event names carry a version suffix: matched by prefix.
+  assert {
+    condition = alltrue([for action in ["UpdateFunctionCode", "UpdateFunctionConfiguration", "PutFunctionConcurrency", "DeleteFunctionConcurrency", "UpdateEventSourceMapping", "DeleteEventSourceMapping"] :
+      contains([for v in jsondecode(aws_cloudwatch_event_rule.this["function-changed"].event_pattern).detail.eventName : jsonencode(v)], jsonencode({ prefix = action }))
+    ])
+    error_message = "The function rule must match code, configuration, concurrency and event source mapping changes (by prefix: UpdateFunctionCode20150331v2)."
+  }
+  # The bucket rule watches the stack's own buckets, by the names the
+  # buckets are created with.
+  assert {
+    condition = toset(jsondecode(aws_cloudwatch_event_rule.this["bucket-policy-changed"].event_pattern).detail.requestParameters.bucketName) == toset(concat(
+    [module.images_bucket.bucket, module.logs_bucket.bucket, module.audit_bucket["this"].bucket], ["test-prod-code-123456789012"]))
+    error_message = "The bucket rule must name the stack's buckets."
+  }
+  # The rules' names, known before they exist, are the ones the topic and
+  # key policies let publish.
+  assert {
+    condition     = toset([for rule in aws_cloudwatch_event_rule.this : rule.name]) == toset([for arn in local.rule_arns : split("/", arn)[1]])
+    error_message = "local.rule_names must list exactly the alert rules (the topic and key policies name them)."
+  }
+  assert {
+    condition = alltrue([for rule in aws_cloudwatch_event_rule.this :
+    can(regex("Runbook: INCIDENT_RESPONSE.md#[a-z-]+$", rule.description))])
+    error_message = "Every alert rule must link its runbook section."
+  }
+}
+
+run "the_security_keys_alerts_do_not_depend_on_it" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # The rules about the keys also page a topic on the DATA key.
+  assert {
+    condition = alltrue([for name in ["kms-key-state", "key-policy-changed"] :
+      contains(jsondecode(aws_cloudwatch_event_rule.this[name].event_pattern).detail.resources.ARN, aws_kms_key.security.arn) &&
+    aws_cloudwatch_event_target.key_alerts[name].arn == aws_sns_topic.key_alerts.arn])
+    error_message = "The rules about the security key must also target the key-alerts topic."
+  }
+  assert {
+    condition     = aws_sns_topic.key_alerts.kms_master_key_id == aws_kms_key.this.arn && aws_kms_key.this.arn != aws_kms_key.security.arn
+    error_message = "The key-alerts topic must be encrypted with the data key, not the security key."
+  }
+  # The grants that path needs, as rendered, on the data key and the topic.
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Allow" && try(s.Principal.Service, "") == "events.amazonaws.com" &&
+      contains(flatten([s.Action]), "kms:GenerateDataKey*") && contains(flatten([s.Action]), "kms:Decrypt") &&
+      toset(flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])) == toset([for name in ["kms-key-state", "key-policy-changed"] : "arn:aws:events:us-east-1:123456789012:rule/test-prod-${name}"])
+    ])
+    error_message = "The data key must let exactly the two key rules encrypt for the key-alerts topic."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.key_alerts.json).Statement :
+      s.Effect == "Allow" && try(s.Principal.Service, "") == "events.amazonaws.com" && s.Action == "sns:Publish" &&
+      toset(flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])) == toset([for name in ["kms-key-state", "key-policy-changed"] : "arn:aws:events:us-east-1:123456789012:rule/test-prod-${name}"])
+    ])
+    error_message = "The key-alerts topic must let the two key rules publish, by ARN."
+  }
+}
+
+run "undelivered_events_raise_an_alarm" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.this["undelivered-events"].dimensions.QueueName == aws_sqs_queue.rule_dead_letter.name &&
+      aws_cloudwatch_metric_alarm.this["undelivered-events"].metric_name == "ApproximateNumberOfMessagesVisible" &&
+      aws_cloudwatch_metric_alarm.this["undelivered-events"].threshold == 0 &&
+    aws_cloudwatch_metric_alarm.this["undelivered-events"].comparison_operator == "GreaterThanThreshold")
+    error_message = "An alarm must fire when a message waits in the undelivered-events queue (its name, as the queue is created)."
+  }
 }

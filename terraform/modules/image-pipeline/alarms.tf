@@ -2,13 +2,14 @@
 # Alarms: every one pages the security-alerts topic.
 #
 # CloudWatch gives 10 alarms free. This stack causes
-#   7 of its own (below)
+#   8 of its own (below)
 # + 4 that Application Auto Scaling creates for the table's write-capacity
 #   target tracking (dynamodb.tf), when enable_dynamodb_autoscaling is on
-# = 11. One more than the free 10, on purpose: async-events-dropped is the
-# only signal of uploads that Lambda dropped before the handler ran (README,
+# = 12. Two more than the free 10, on purpose: async-events-dropped is the
+# only signal of uploads that Lambda dropped before the handler ran, and
+# undelivered-events the only signal of alerts nobody received (README,
 # Cost). The cloudwatch_alarm_count output says the number for a
-# configuration, and terraform/tests checks it stays at 11 or below.
+# configuration, and terraform/tests checks it stays at 12 or below.
 # ---------------------------------------------------------------------------
 
 locals {
@@ -86,6 +87,19 @@ locals {
       threshold   = 0
       comparison  = "GreaterThanThreshold"
       notify_ok   = false
+    }
+    # Alerts and scheduled deliveries that EventBridge gave up on wait here:
+    # each is an alert nobody received (events.tf).
+    undelivered-events = {
+      description = "EventBridge could not deliver an alert or a scheduled run: it waits in the undelivered-events queue. Runbook: INCIDENT_RESPONSE.md#undelivered-events"
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = "${var.name}-undelivered-events" }
+      statistic   = "Maximum"
+      period      = 300
+      threshold   = 0
+      comparison  = "GreaterThanThreshold"
+      notify_ok   = true
     }
     images-storage = {
       description = "The images bucket holds more than ${var.storage_alarm_threshold_gb} GB (the S3 free tier is 5 GB). Runbook: INCIDENT_RESPONSE.md#storage"

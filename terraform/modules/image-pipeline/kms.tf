@@ -38,7 +38,7 @@ locals {
   kms_key_administrators    = var.kms_key_administrators == null ? [local.deployer_arn] : var.kms_key_administrators
   break_glass_principal_arn = coalesce(var.break_glass_principal_arn, "arn:${local.partition}:iam::${local.account_id}:root")
 
-  # What a key administrator does: the AWS console's key-administrator
+  # What the account delegates to IAM: the AWS console's key-administrator
   # statement (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators),
   # without any cryptographic operation.
   kms_administration_actions = [
@@ -115,6 +115,23 @@ data "aws_iam_policy_document" "kms" {
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
     }
   }
+
+  # The alerts about the security key travel on this key (key_alerts.tf):
+  # only the two rules about the keys, by ARN.
+  statement {
+    sid       = "KeyRulesPublishToTheKeyAlertsTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = local.key_alert_rule_arns
+    }
+  }
 }
 
 resource "aws_kms_key" "security" {
@@ -159,16 +176,11 @@ data "aws_iam_policy_document" "security_key" {
     }
   }
 
-  statement {
-    sid       = "KeyAdministrators"
-    actions   = local.kms_administration_actions
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = local.kms_key_administrators
-    }
-  }
-
+  # The key administrators are not named in an Allow: their IAM policies
+  # reach the key through the statement above (KMS's lockout check passes
+  # for the deployer that way), and the Denies below decide what they may
+  # not do. An Allow naming them would add nothing but a second grant of
+  # PutKeyPolicy (parliament: PERMISSIONS_MANAGEMENT_ACTIONS).
   statement {
     sid       = "DenyDestructionExceptBreakGlass"
     effect    = "Deny"
