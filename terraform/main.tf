@@ -76,5 +76,6 @@ module "account_baseline" {
   cloudtrail_kms_key_arn                     = module.pipeline.security_kms_key_arn
   cloudtrail_s3_data_event_bucket_arns       = var.enable_cloudtrail_s3_data_events ? [module.pipeline.images_bucket_arn] : []
   cloudtrail_lambda_data_event_function_arns = var.enable_cloudtrail_lambda_data_events ? [module.pipeline.lambda_function_arn] : []
+  cloudtrail_evidence_bucket_arns            = module.pipeline.evidence_bucket_arns
   config_s3_key_prefix                       = module.pipeline.config_s3_key_prefix
 }

@@ -213,9 +213,9 @@ variable "record_ttl_days" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function's CloudWatch log group, in days."
+  description = "Retention of the function's CloudWatch log group, in days. 365 by default: the logs say which upload a principal sent and what became of it, evidence for as long as the trail's files are kept (CKV_AWS_338)."
   type        = number
-  default     = 30
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)

@@ -596,3 +596,28 @@ run "undelivered_events_raise_an_alarm" {
     error_message = "An alarm must fire when a message waits in the undelivered-events queue (its name, as the queue is created)."
   }
 }
+
+# ---------------------------------------------------------------------------
+# Audit evidence
+# ---------------------------------------------------------------------------
+
+run "audit_evidence_is_kept_from_everyone_but_break_glass" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.audit_bucket["this"].json).Statement :
+      s.Effect == "Deny" && try(s.Principal, "") == "*" &&
+      length(setsubtract(["s3:BypassGovernanceRetention", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:PutBucketObjectLockConfiguration"], flatten([s.Action]))) == 0 &&
+      toset(flatten([s.Resource])) == toset(["arn:aws:s3:::test-prod-audit-123456789012", "arn:aws:s3:::test-prod-audit-123456789012/*"]) &&
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:root"]
+    ])
+    error_message = "The audit bucket must refuse retention bypass, version deletion, retention and legal-hold changes and Object Lock changes to everyone but the break-glass principal."
+  }
+  # The function's logs are kept as long as the trail's files by default.
+  assert {
+    condition     = aws_cloudwatch_log_group.lambda.retention_in_days == 365
+    error_message = "The function's log group must keep its logs 365 days by default (CKV_AWS_338)."
+  }
+}
