@@ -532,7 +532,7 @@ run "the_changes_that_matter_page_the_security_topic" {
   # The bucket rule watches the stack's own buckets, by the names the
   # buckets are created with.
   assert {
-    condition = toset(jsondecode(aws_cloudwatch_event_rule.this["bucket-policy-changed"].event_pattern).detail.requestParameters.bucketName) == toset(concat(
+    condition = toset(jsondecode(aws_cloudwatch_event_rule.this["bucket-changed"].event_pattern).detail.requestParameters.bucketName) == toset(concat(
     [module.images_bucket.bucket, module.logs_bucket.bucket, module.audit_bucket["this"].bucket], ["test-prod-code-123456789012"]))
     error_message = "The bucket rule must name the stack's buckets."
   }

@@ -38,8 +38,8 @@ run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
     error_message = "GuardDuty, Config and Security Hub must be on by default (the seed asks for them)."
   }
   assert {
-    condition     = module.pipeline.cloudwatch_alarm_count <= 11
-    error_message = "The default stack causes at most 11 alarms: the free 10 plus async-events-dropped (README, Cost); autoscaling alarms included."
+    condition     = module.pipeline.cloudwatch_alarm_count <= 12
+    error_message = "The default stack causes at most 12 alarms: the free 10 plus async-events-dropped and undelivered-events (README, Cost); autoscaling alarms included."
   }
   # A test cannot list the plan's resources by type, so cloudwatch_alarm_count
   # sees only the resources it names. Those must be the only ones in the whole

@@ -58,7 +58,7 @@ locals {
         }
       }
       # Who may read or write the stack's buckets, queues and topics.
-      bucket-policy-changed = {
+      bucket-changed = {
         description = "The policy, public access block, Object Lock or encryption of a bucket of the stack changed. Runbook: INCIDENT_RESPONSE.md#resource-policy-changed"
         pattern = {
           source        = ["aws.s3"]
@@ -71,7 +71,7 @@ locals {
           }
         }
       }
-      queue-or-topic-policy-changed = {
+      queue-topic-changed = {
         description = "The attributes (policy, encryption, redrive) or permissions of an SQS queue or SNS topic of the account changed. Runbook: INCIDENT_RESPONSE.md#resource-policy-changed"
         pattern = {
           source        = ["aws.sqs", "aws.sns"]
@@ -100,7 +100,7 @@ locals {
         }
       }
       # The detectors: GuardDuty, AWS Config and Security Hub turned off.
-      security-services-disabled = {
+      detectors-disabled = {
         description = "GuardDuty, AWS Config or Security Hub was disabled or stopped in this account and region. Runbook: INCIDENT_RESPONSE.md#security-services-disabled"
         pattern = {
           source        = ["aws.guardduty", "aws.config", "aws.securityhub"]
@@ -130,7 +130,7 @@ locals {
   # reading local.rules, whose pattern names the keys whose policies need
   # these ARNs. A test checks the names match the rules.
   rule_names = concat(
-    ["kms-key-state", "key-policy-changed", "trail-changed", "bucket-policy-changed", "queue-or-topic-policy-changed", "function-changed", "security-services-disabled"],
+    ["kms-key-state", "key-policy-changed", "trail-changed", "bucket-changed", "queue-topic-changed", "function-changed", "detectors-disabled"],
     var.enable_guardduty_findings_rule ? ["guardduty-high"] : [],
   )
   rule_arns = [for name in local.rule_names :
