@@ -403,3 +403,20 @@ variable "kms_key_users" {
   type        = list(string)
   default     = []
 }
+
+variable "enable_audit_replication" {
+  description = "Replicate every version of the audit bucket (the trail's files) to a bucket in audit_replica_region under the same Object Lock retention, encrypted with a key of its own there. About USD 1 a month for the replica's key plus the replica's storage and requests (README, Cost). Needs enable_cloudtrail."
+  type        = bool
+  default     = false
+}
+
+variable "audit_replica_region" {
+  description = "Region of the audit bucket's replica (enable_audit_replication); must differ from aws_region."
+  type        = string
+  default     = "us-west-2"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.audit_replica_region))
+    error_message = "audit_replica_region must be an AWS region name, such as us-west-2."
+  }
+}

@@ -7,6 +7,16 @@ mock_provider "aws" {
   override_during = plan
 }
 
+mock_provider "aws" {
+  alias           = "replica"
+  source          = "./tests/mocks"
+  override_during = plan
+
+  mock_data "aws_region" {
+    defaults = { name = "us-west-2" }
+  }
+}
+
 variables {
   lambda_package_path = "tests/fixtures/placeholder.zip"
 }
@@ -47,5 +57,27 @@ run "the_stack_passes_its_evidence_buckets_to_the_trail" {
   assert {
     condition     = length(module.pipeline.evidence_bucket_arns) == 2
     error_message = "The stack must hand the logs and audit buckets to the trail as evidence buckets."
+  }
+}
+
+run "audit_replication_is_off_by_default_and_wired_when_on" {
+  command = plan
+
+  assert {
+    condition     = length(module.audit_replica) == 0
+    error_message = "Audit replication must be off by default (it costs a key and storage in a second region)."
+  }
+}
+
+run "audit_replication_replicates_the_audit_bucket_with_the_security_key" {
+  command = plan
+
+  variables {
+    enable_audit_replication = true
+  }
+
+  assert {
+    condition     = length(module.audit_replica) == 1
+    error_message = "enable_audit_replication must create the replica."
   }
 }

@@ -621,3 +621,22 @@ run "audit_evidence_is_kept_from_everyone_but_break_glass" {
     error_message = "The function's log group must keep its logs 365 days by default (CKV_AWS_338)."
   }
 }
+
+run "audit_replication_may_decrypt_the_trails_files_through_s3" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    enable_audit_replication = true
+  }
+
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      s.Effect == "Allow" && flatten([s.Action]) == ["kms:Decrypt"] &&
+      flatten([try(s.Condition.ArnEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:role/test-prod-audit-replication"] &&
+      flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]) == ["s3.us-east-1.amazonaws.com"]
+    ])
+    error_message = "With enable_audit_replication, the security key must let the replication role decrypt through S3 only."
+  }
+}

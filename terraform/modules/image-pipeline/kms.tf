@@ -84,6 +84,9 @@ locals {
   # SQS (the undelivered-events and uploads queues), S3 (the trail's files)
   # and CloudWatch Logs (the function's log group).
   security_key_services = [for service in ["sns", "sqs", "s3", "logs"] : "${service}.${local.region}.amazonaws.com"]
+
+  # modules/audit-replica names its role the same way.
+  audit_replication_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${var.name}-audit-replication"
 }
 
 resource "aws_kms_key" "this" {
@@ -250,6 +253,33 @@ data "aws_iam_policy_document" "security_key" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = ["sns.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # With enable_audit_replication, S3 replicates the trail's files with the
+  # role the audit-replica module creates (its name is derived the same way
+  # there; security.tftest.hcl checks the seam). Named by aws:PrincipalArn,
+  # not as the principal: KMS refuses a principal that does not exist yet.
+  dynamic "statement" {
+    for_each = var.enable_audit_replication ? [1] : []
+    content {
+      sid       = "AuditReplicationReadsTrailFilesThroughS3"
+      actions   = ["kms:Decrypt"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = [local.audit_replication_role_arn]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
     }
   }
 

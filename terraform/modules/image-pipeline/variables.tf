@@ -396,3 +396,9 @@ variable "kms_key_users" {
     error_message = "kms_key_users must be IAM role or user ARNs."
   }
 }
+
+variable "enable_audit_replication" {
+  description = "The audit bucket is replicated to a second region by the audit-replica module: let its role (<name>-audit-replication) decrypt the trail's files through S3."
+  type        = bool
+  default     = false
+}
