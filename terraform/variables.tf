@@ -419,4 +419,9 @@ variable "audit_replica_region" {
     condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.audit_replica_region))
     error_message = "audit_replica_region must be an AWS region name, such as us-west-2."
   }
+
+  validation {
+    condition     = var.audit_replica_region != var.aws_region
+    error_message = "audit_replica_region must differ from aws_region: the copy is there to survive the first region."
+  }
 }

@@ -81,3 +81,14 @@ run "audit_replication_replicates_the_audit_bucket_with_the_security_key" {
     error_message = "enable_audit_replication must create the replica."
   }
 }
+
+run "the_replica_region_must_differ_from_the_stacks" {
+  command = plan
+
+  variables {
+    aws_region           = "eu-west-1"
+    audit_replica_region = "eu-west-1"
+  }
+
+  expect_failures = [var.audit_replica_region]
+}
