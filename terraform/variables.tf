@@ -399,7 +399,7 @@ variable "break_glass_principal_arn" {
 }
 
 variable "kms_key_users" {
-  description = "IAM roles or users (ARNs) that may decrypt the trail's files (security key), through S3 only."
+  description = "IAM roles or users (ARNs), such as on-call's, that may decrypt the trail's files and the undelivered-events queue (security key), through S3 and SQS only."
   type        = list(string)
   default     = []
 }

@@ -476,9 +476,9 @@ run "security_key_names_the_given_administrators_users_and_break_glass" {
   assert {
     condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
       s.Effect == "Allow" && flatten([try(s.Principal.AWS, [])]) == ["arn:aws:iam::123456789012:role/auditor"] &&
-      flatten([s.Action]) == ["kms:Decrypt"] && flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]) == ["s3.us-east-1.amazonaws.com"]
+      flatten([s.Action]) == ["kms:Decrypt"] && toset(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])])) == toset(["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"])
     ])
-    error_message = "kms_key_users may only decrypt, through S3."
+    error_message = "kms_key_users may only decrypt, through S3 and SQS."
   }
 }
 

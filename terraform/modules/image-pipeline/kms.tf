@@ -283,11 +283,12 @@ data "aws_iam_policy_document" "security_key" {
     }
   }
 
-  # Who may read the trail's files (audit evidence), through S3 only.
+  # Who may read what the key protects for people: the trail's files (S3)
+  # and the alerts nobody received (the undelivered-events queue, SQS).
   dynamic "statement" {
     for_each = length(var.kms_key_users) > 0 ? [1] : []
     content {
-      sid       = "KeyUsersReadAuditEvidenceThroughS3"
+      sid       = "KeyUsersReadEvidenceThroughS3AndSqs"
       actions   = ["kms:Decrypt"]
       resources = ["*"]
       principals {
@@ -297,7 +298,7 @@ data "aws_iam_policy_document" "security_key" {
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
-        values   = ["s3.${local.region}.amazonaws.com"]
+        values   = ["s3.${local.region}.amazonaws.com", "sqs.${local.region}.amazonaws.com"]
       }
     }
   }

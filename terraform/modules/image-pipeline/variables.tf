@@ -387,7 +387,7 @@ variable "break_glass_principal_arn" {
 }
 
 variable "kms_key_users" {
-  description = "IAM roles or users (ARNs) that may decrypt the audit evidence under the security key (the trail's files), through S3 only. Empty by default: the key's other uses are its services' own (SNS, SQS, CloudWatch Logs, CloudTrail), and CloudTrail's 90-day event history needs no key."
+  description = "IAM roles or users (ARNs) that may decrypt what the security key protects for people, through S3 (the trail's files) and SQS (the undelivered-events queue) only: on-call and auditors. Empty by default: nobody's IAM policy alone can; the key's other uses are its services' own (SNS, SQS, CloudWatch Logs, CloudTrail), and CloudTrail's 90-day event history needs no key."
   type        = list(string)
   default     = []
 
