@@ -52,7 +52,7 @@ pip_install = @printf ' ..  pip install %s into %s\n' '$(2)' '$(1)'; start=$$SEC
 	else rc=$$?; tail -n 25 $(1)/pip.log >&2; \
 	  printf 'error: pip install %s into %s failed (exit %s); full output in %s\n' '$(2)' '$(1)' $$rc '$(1)/pip.log' >&2; exit $$rc; fi
 
-$(VENV_STAMP): requirements-dev.txt lambda/requirements.txt
+$(VENV_STAMP): requirements-dev.txt lambda/requirements.in
 	@test -n "$(PYTHON)" || { echo "error: no python3 found: install Python >= 3.12 (3.13 preferred) or set PYTHON=/path/to/python3.13" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { echo "error: $(PYTHON) is older than 3.12: install Python >= 3.12 (3.13 preferred) or set PYTHON=/path/to/python3.13" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ $(PROWLER_STAMP): requirements-prowler.txt
 
 .PHONY: setup
 setup: $(VENV_STAMP) $(CHECKOV_STAMP) ## Create the virtualenvs with the pinned tools (idempotent)
+
+.PHONY: lock-lambda
+lock-lambda: $(VENV_STAMP) ## Hash-pin lambda/requirements.in into lambda/requirements.txt (every Lambda platform's wheels)
+	$(BIN)/python scripts/package_manifest.py lock --requirements-in lambda/requirements.in --output lambda/requirements.txt
 
 .PHONY: lock
 lock: ## Re-resolve requirements-dev.in into the pinned requirements-dev.txt

@@ -13,9 +13,13 @@ usage() {
   cat <<USAGE
 Usage: $(basename "$0") [--arch arm64|x86_64] [--runtime python3.12|python3.13] [--output PATH]
 
-Builds the Lambda package from lambda/*.py and the wheels pinned in
-lambda/requirements.txt, for the function's platform (Amazon Linux 2023),
-not this machine's. The same inputs always give the same bytes.
+Builds the Lambda package from lambda/*.py and the wheels pinned by sha256
+in lambda/requirements.txt (pip --require-hashes; \`make lock-lambda\`
+regenerates it), for the function's platform (Amazon Linux 2023), not this
+machine's. The same inputs always give the same bytes. Writes a manifest
+next to the zip (<output without .zip>.manifest.json): the wheels and
+sources that went in, and every entry of the zip, with their sha256;
+scripts/package_manifest.py verify checks a zip against it.
 
 Options:
   --arch ARCH        arm64 (default) or x86_64; must match lambda_architecture
@@ -47,26 +51,34 @@ PY_VERSION=${RUNTIME#python}
 
 PYTHON=$(project_python)
 STAGING=$(mktemp -d "${TMPDIR:-/tmp}/lambda-build.XXXXXX")
-trap 'rm -rf "$STAGING"' EXIT
+trap 'rm -rf "$STAGING" "$STAGING.wheels"' EXIT
 
-step "Installing $(grep -cE '^[a-zA-Z]' "$REPO_ROOT/lambda/requirements.txt") pinned wheel(s) for $RUNTIME on $ARCH"
+step "Installing $(grep -cE '^[a-zA-Z]' "$REPO_ROOT/lambda/requirements.txt") pinned wheel(s) for $RUNTIME on $ARCH (hash-checked)"
 # The Python runtimes run on Amazon Linux 2023 (glibc 2.34): manylinux2014 and
 # manylinux_2_28 wheels both run there, and newer Pillow ships only the latter.
-if ! "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-compile \
-  --platform "manylinux2014_${MACHINE}" --platform "manylinux_2_28_${MACHINE}" \
-  --python-version "$PY_VERSION" --implementation cp --only-binary=:all: \
-  --target "$STAGING" --requirement "$REPO_ROOT/lambda/requirements.txt" 2>"$STAGING.pip.log"; then
+# --require-hashes: every wheel must match a sha256 of lambda/requirements.txt
+# (make lock-lambda), or pip refuses it. Downloaded first, so that the
+# manifest can name the exact files installed.
+WHEELS="$STAGING.wheels"
+mkdir -p "$WHEELS"
+PLATFORM_ARGS=(--platform "manylinux2014_${MACHINE}" --platform "manylinux_2_28_${MACHINE}"
+  --python-version "$PY_VERSION" --implementation cp --only-binary=:all:)
+if ! "$PYTHON" -m pip download --quiet --disable-pip-version-check --require-hashes "${PLATFORM_ARGS[@]}" \
+  --dest "$WHEELS" --requirement "$REPO_ROOT/lambda/requirements.txt" 2>"$STAGING.pip.log" ||
+  ! "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes --no-index \
+    --find-links "$WHEELS" "${PLATFORM_ARGS[@]}" \
+    --target "$STAGING/package" --requirement "$REPO_ROOT/lambda/requirements.txt" 2>>"$STAGING.pip.log"; then
   cat "$STAGING.pip.log" >&2
   rm -f "$STAGING.pip.log"
-  die "could not fetch binary wheels for $RUNTIME/$ARCH (is the package index reachable? see above)"
+  die "could not fetch hash-checked binary wheels for $RUNTIME/$ARCH (is the package index reachable? does lambda/requirements.txt need 'make lock-lambda'? see above)"
 fi
 rm -f "$STAGING.pip.log"
 
 step "Adding the handler modules"
-cp "$REPO_ROOT"/lambda/*.py "$STAGING/"
+cp "$REPO_ROOT"/lambda/*.py "$STAGING/package/"
 
 mkdir -p "$(dirname "$OUTPUT")"
-"$PYTHON" - "$STAGING" "$OUTPUT" <<'PY'
+"$PYTHON" - "$STAGING/package" "$OUTPUT" <<'PY'
 """Zip a directory reproducibly: sorted entries, fixed timestamps and modes."""
 import os
 import sys
@@ -96,9 +108,16 @@ os.replace(tmp, target)
 print(f"    {len(entries)} files")
 PY
 
+MANIFEST="${OUTPUT%.zip}.manifest.json"
+step "Recording what went into it"
+"$PYTHON" "$REPO_ROOT/scripts/package_manifest.py" write --zip "$OUTPUT" --wheels "$WHEELS" \
+  --sources "$REPO_ROOT/lambda" --requirements "$REPO_ROOT/lambda/requirements.txt" \
+  --platform "$RUNTIME/$ARCH" --output "$MANIFEST" >/dev/null
+
 size=$(wc -c <"$OUTPUT")
 unzipped=$("$PYTHON" -c 'import sys, zipfile; print(sum(i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist()))' "$OUTPUT")
 ok "built ${OUTPUT#"$REPO_ROOT"/}"
 info "size:     $size bytes zipped, $unzipped bytes unzipped (Lambda allows 50 MB zipped, 250 MB unzipped)"
 info "sha256:   $(sha256sum "$OUTPUT" | cut -d' ' -f1)"
 info "platform: $RUNTIME on $ARCH"
+info "manifest: ${MANIFEST#"$REPO_ROOT"/} (wheels, sources and every entry, with their sha256)"

@@ -40,6 +40,10 @@ module "pipeline" {
   force_destroy                  = var.force_destroy
   kms_deletion_window_days       = var.kms_deletion_window_days
   dynamodb_billing_mode          = var.dynamodb_billing_mode
+  kms_key_administrators         = var.kms_key_administrators
+  break_glass_principal_arn      = var.break_glass_principal_arn
+  kms_key_users                  = var.kms_key_users
+  enable_audit_replication       = var.enable_audit_replication && var.enable_cloudtrail
   dynamodb_read_capacity         = var.dynamodb_read_capacity
   dynamodb_write_capacity        = var.dynamodb_write_capacity
   enable_dynamodb_autoscaling    = var.enable_dynamodb_autoscaling
@@ -78,5 +82,26 @@ module "account_baseline" {
   cloudtrail_kms_key_arn                     = module.pipeline.security_kms_key_arn
   cloudtrail_s3_data_event_bucket_arns       = var.enable_cloudtrail_s3_data_events ? [module.pipeline.images_bucket_arn] : []
   cloudtrail_lambda_data_event_function_arns = var.enable_cloudtrail_lambda_data_events ? [module.pipeline.lambda_function_arn] : []
+  cloudtrail_evidence_bucket_arns            = module.pipeline.evidence_bucket_arns
   config_s3_key_prefix                       = module.pipeline.config_s3_key_prefix
+}
+
+# A copy of the trail's files in a second region, under the same retention
+# (enable_audit_replication; SECURITY.md, "Audit logs").
+module "audit_replica" {
+  source = "./modules/audit-replica"
+  count  = var.enable_audit_replication && var.enable_cloudtrail ? 1 : 0
+
+  providers = {
+    aws         = aws
+    aws.replica = aws.replica
+  }
+
+  name                      = local.name
+  source_bucket_name        = module.pipeline.audit_bucket_name
+  source_kms_key_arn        = module.pipeline.security_kms_key_arn
+  object_lock               = { mode = var.audit_log_object_lock_mode, days = var.access_log_retention_days }
+  break_glass_principal_arn = module.pipeline.break_glass_principal_arn
+  force_destroy             = var.force_destroy
+  kms_deletion_window_days  = var.kms_deletion_window_days
 }

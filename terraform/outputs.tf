@@ -141,3 +141,8 @@ output "code_bucket_name" {
   description = "Bucket holding the unsigned and signed packages (enable_code_signing); null when off. destroy.sh empties it."
   value       = try(module.pipeline.code_bucket_name, null)
 }
+
+output "break_glass_principal_arn" {
+  description = "The only principal that may disable or delete the security key and weaken the audit bucket's retention (scripts/destroy.sh --delete-audit-logs must run as it)."
+  value       = module.pipeline.break_glass_principal_arn
+}

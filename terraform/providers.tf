@@ -46,3 +46,18 @@ provider "aws" {
     }
   }
 }
+
+# The region of the audit bucket's replica (enable_audit_replication). Only
+# the audit-replica module uses it; with replication off it creates nothing.
+provider "aws" {
+  alias  = "replica"
+  region = var.audit_replica_region
+
+  default_tags {
+    tags = {
+      Project     = var.project_name
+      Environment = var.environment
+      ManagedBy   = "terraform"
+    }
+  }
+}

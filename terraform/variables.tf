@@ -235,9 +235,9 @@ variable "record_ttl_days" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function's CloudWatch log group, in days."
+  description = "Retention of the function's CloudWatch log group, in days. 365 by default: the logs say which upload a principal sent and what became of it, evidence for as long as the trail's files are kept (CKV_AWS_338)."
   type        = number
-  default     = 30
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
@@ -482,4 +482,44 @@ variable "enable_heic_input" {
   description = "Accept HEIC/HEIF uploads (the iPhone's default photo format), recognised by the brands of their ftyp box and decoded by pillow-heif (libheif and libde265): the primary image, turned by HEIF's own transforms, colour-managed into sRGB, every piece of metadata stripped. Off, a HEIC upload is rejected as before (unsupported_extension for a .heic name, unsupported_type for HEIC content under another name). SECURITY.md names the decoder's attack surface."
   type        = bool
   default     = false
+}
+
+variable "kms_key_administrators" {
+  description = "IAM roles or users (ARNs) that administer the security key (describe, tag, rotate, change its policy) but cannot decrypt, disable, delete or grant it. null: the identity that runs Terraform, which must stay in the list (KMS refuses a key policy that would lock out its caller)."
+  type        = list(string)
+  default     = null
+}
+
+variable "break_glass_principal_arn" {
+  description = "The one principal that may disable the security key, schedule its deletion, grant it or turn its rotation off. null: the account's root user."
+  type        = string
+  default     = null
+}
+
+variable "kms_key_users" {
+  description = "IAM roles or users (ARNs), such as on-call's, that may decrypt the trail's files and the undelivered-events queue (security key), through S3 and SQS only."
+  type        = list(string)
+  default     = []
+}
+
+variable "enable_audit_replication" {
+  description = "Replicate every version of the audit bucket (the trail's files) to a bucket in audit_replica_region under the same Object Lock retention, encrypted with a key of its own there. About USD 1 a month for the replica's key plus the replica's storage and requests (README, Cost). Needs enable_cloudtrail."
+  type        = bool
+  default     = false
+}
+
+variable "audit_replica_region" {
+  description = "Region of the audit bucket's replica (enable_audit_replication); must differ from aws_region."
+  type        = string
+  default     = "us-west-2"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.audit_replica_region))
+    error_message = "audit_replica_region must be an AWS region name, such as us-west-2."
+  }
+
+  validation {
+    condition     = var.audit_replica_region != var.aws_region
+    error_message = "audit_replica_region must differ from aws_region: the copy is there to survive the first region."
+  }
 }

@@ -13,6 +13,12 @@ mock_provider "aws" {
   override_during = plan
 }
 
+mock_provider "aws" {
+  alias           = "replica"
+  source          = "./tests/mocks"
+  override_during = plan
+}
+
 variables {
   lambda_package_path = "tests/fixtures/placeholder.zip"
 }

@@ -8,6 +8,12 @@ mock_provider "aws" {
   override_during = plan
 }
 
+mock_provider "aws" {
+  alias           = "replica"
+  source          = "./tests/mocks"
+  override_during = plan
+}
+
 variables {
   lambda_package_path = "tests/fixtures/placeholder.zip"
 }
@@ -38,8 +44,8 @@ run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
     error_message = "GuardDuty, Config and Security Hub must be on by default (the seed asks for them)."
   }
   assert {
-    condition     = module.pipeline.cloudwatch_alarm_count == 7
-    error_message = "The default stack (on-demand table, nothing autoscaled) causes 7 alarms, inside CloudWatch's free 10 (README, Cost)."
+    condition     = module.pipeline.cloudwatch_alarm_count == 8
+    error_message = "The default stack (on-demand table, nothing autoscaled) causes 8 alarms, inside CloudWatch's free 10 (README, Cost)."
   }
   # A test cannot list the plan's resources by type, so cloudwatch_alarm_count
   # sees only the resources it names. Those must be the only ones in the whole
@@ -68,8 +74,8 @@ run "provisioned_autoscaling_alarms_reach_the_root_count" {
   }
 
   assert {
-    condition     = module.pipeline.cloudwatch_alarm_count == 15
-    error_message = "With PROVISIONED and autoscaling the stack causes 15 alarms (7 + 2 policies x 4), 5 beyond the free 10 (README, Cost)."
+    condition     = module.pipeline.cloudwatch_alarm_count == 16
+    error_message = "With PROVISIONED and autoscaling the stack causes 16 alarms (8 + 2 policies x 4), 6 beyond the free 10 (README, Cost)."
   }
 }
 

@@ -74,3 +74,33 @@ print("avif", features.version("avif"), "libheif", pillow_heif.libheif_version()
   [ "$status" -eq 0 ]
   [[ $output == avif\ * ]]
 }
+
+@test "every requirement is pinned by sha256, and the build installs with --require-hashes" {
+  # Each requirement line is followed by its hashes (make lock-lambda).
+  run grep -cE '^[a-z0-9_.-]+==' "$REPO_ROOT/lambda/requirements.txt"
+  [ "$output" -ge 1 ]
+  run grep -cE '^    --hash=sha256:[0-9a-f]{64}' "$REPO_ROOT/lambda/requirements.txt"
+  [ "$output" -ge 1 ]
+  grep -q -- '--require-hashes' "$REPO_ROOT/scripts/build_lambda.sh"
+}
+
+@test "a wheel that does not match its locked sha256 is refused" {
+  repo=$(copy_repo)
+  sed -i 's/--hash=sha256:[0-9a-f]\{8\}/--hash=sha256:00000000/' "$repo/lambda/requirements.txt"
+  run "$repo/scripts/build_lambda.sh" --output "$BATS_TEST_TMPDIR/bad.zip"
+  [ "$status" -ne 0 ]
+  [[ $output == *"make lock-lambda"* ]]
+  [ ! -e "$BATS_TEST_TMPDIR/bad.zip" ]
+}
+
+@test "the build writes a manifest that the zip verifies against, and a changed zip does not" {
+  "$REPO_ROOT/scripts/build_lambda.sh" --output "$BATS_TEST_TMPDIR/m.zip" >/dev/null
+  [ -s "$BATS_TEST_TMPDIR/m.manifest.json" ]
+  run "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/package_manifest.py" verify --zip "$BATS_TEST_TMPDIR/m.zip"
+  [ "$status" -eq 0 ]
+  printf 'print("injected")\n' >"$BATS_TEST_TMPDIR/injected.py"
+  (cd "$BATS_TEST_TMPDIR" && "$REPO_ROOT/.venv/bin/python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "a").write("injected.py")' m.zip)
+  run "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/package_manifest.py" verify --zip "$BATS_TEST_TMPDIR/m.zip"
+  [ "$status" -eq 1 ]
+  [[ $output == *"injected.py: in the zip, not in the manifest"* ]]
+}

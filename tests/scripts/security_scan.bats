@@ -39,7 +39,7 @@ JSON
 }
 
 # pinned_version: the version lambda/requirements.txt pins for that package.
-pinned_version() { sed -n 's/^[A-Za-z0-9_.-]*==\(.*\)/\1/p' "$REPO_ROOT/lambda/requirements.txt" | head -n 1; }
+pinned_version() { sed -n 's/^[A-Za-z0-9_.-]*==\([^ \\]*\).*/\1/p' "$REPO_ROOT/lambda/requirements.txt" | head -n 1; }
 
 teardown_file() {
   kill "$(cat "$BATS_FILE_TMPDIR/osv.pid")" 2>/dev/null || true

@@ -2,6 +2,10 @@
 # CloudTrail: every region, validated files, encrypted with the given key
 # ---------------------------------------------------------------------------
 
+locals {
+  data_event_bucket_arns = distinct(concat(var.cloudtrail_s3_data_event_bucket_arns, var.cloudtrail_evidence_bucket_arns))
+}
+
 resource "aws_cloudtrail" "this" {
   #checkov:skip=CKV_AWS_252:Alerting on the trail goes through EventBridge rules (the image-pipeline module's events.tf), not an SNS topic per log file delivery.
   #checkov:skip=CKV2_AWS_10:Streaming the trail to CloudWatch Logs costs USD 0.50 per GB ingested; the trail is in S3 with file validation and EventBridge sees its events for alerting.
@@ -17,18 +21,20 @@ resource "aws_cloudtrail" "this" {
   tags                          = var.tags
 
   # Data events (USD 0.10 per 100,000, https://aws.amazon.com/cloudtrail/pricing/):
-  # object-level calls on the given buckets, invocations of the given functions.
+  # object-level calls on the given buckets (the images bucket, and always
+  # the evidence buckets: who read, deleted or changed the retention of a
+  # log), invocations of the given functions.
   dynamic "event_selector" {
-    for_each = length(var.cloudtrail_s3_data_event_bucket_arns) + length(var.cloudtrail_lambda_data_event_function_arns) > 0 ? [1] : []
+    for_each = length(local.data_event_bucket_arns) + length(var.cloudtrail_lambda_data_event_function_arns) > 0 ? [1] : []
     content {
       read_write_type           = "All"
       include_management_events = true
 
       dynamic "data_resource" {
-        for_each = length(var.cloudtrail_s3_data_event_bucket_arns) > 0 ? [1] : []
+        for_each = length(local.data_event_bucket_arns) > 0 ? [1] : []
         content {
           type   = "AWS::S3::Object"
-          values = [for arn in var.cloudtrail_s3_data_event_bucket_arns : "${arn}/"]
+          values = [for arn in local.data_event_bucket_arns : "${arn}/"]
         }
       }
 

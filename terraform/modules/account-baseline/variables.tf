@@ -166,3 +166,14 @@ variable "config_resource_types" {
     error_message = "config_resource_types must be a non-empty list of types such as AWS::S3::Bucket."
   }
 }
+
+variable "cloudtrail_evidence_bucket_arns" {
+  description = "S3 buckets (ARNs) that hold audit evidence: the trail always records their object-level calls (who read, wrote, deleted or changed the retention of which log), whatever cloudtrail_s3_data_event_bucket_arns says. USD 0.10 per 100,000 data events (https://aws.amazon.com/cloudtrail/pricing/)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.cloudtrail_evidence_bucket_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$", arn))])
+    error_message = "cloudtrail_evidence_bucket_arns must hold S3 bucket ARNs."
+  }
+}

@@ -1,10 +1,10 @@
 # ---------------------------------------------------------------------------
 # Alarms: every one pages the security-alerts topic.
 #
-# CloudWatch gives 10 alarms free. This stack causes 7 of its own (below),
+# CloudWatch gives 10 alarms free. This stack causes 8 of its own (below),
 # plus, only with dynamodb_billing_mode PROVISIONED and autoscaling on, 4 per
 # target-tracking policy that Application Auto Scaling creates (dynamodb.tf:
-# one for the table's writes, one for the index's): 7 + 8 = 15. The
+# one for the table's writes, one for the index's): 8 + 8 = 16. The
 # cloudwatch_alarm_count output says the number for a configuration, and
 # terraform/tests checks the default stays within the free 10.
 # ---------------------------------------------------------------------------
@@ -81,6 +81,19 @@ locals {
       statistic   = "Maximum"
       period      = 300
       threshold   = var.queue_age_alarm_s
+      comparison  = "GreaterThanThreshold"
+      notify_ok   = true
+    }
+    # Alerts and scheduled deliveries that EventBridge gave up on wait here:
+    # each is an alert nobody received (events.tf).
+    undelivered-events = {
+      description = "EventBridge could not deliver an alert or a scheduled run: it waits in the undelivered-events queue. Runbook: INCIDENT_RESPONSE.md#undelivered-events"
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = "${var.name}-undelivered-events" }
+      statistic   = "Maximum"
+      period      = 300
+      threshold   = 0
       comparison  = "GreaterThanThreshold"
       notify_ok   = true
     }

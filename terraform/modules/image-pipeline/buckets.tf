@@ -303,6 +303,38 @@ data "aws_iam_policy_document" "audit_bucket" {
     }
   }
 
+  # The evidence stays: nobody but the break-glass principal may bypass
+  # GOVERNANCE retention, delete a version, change a version's retention or
+  # legal hold, or change the bucket's Object Lock configuration (kms.tf:
+  # break_glass_principal_arn). S3's lifecycle expiry, after the retention,
+  # is S3's own and not subject to the policy. A changed
+  # access_log_retention_days or audit_log_object_lock_mode is applied by
+  # the break-glass principal, too.
+  statement {
+    sid    = "DenyEvidenceTamperingExceptBreakGlass"
+    effect = "Deny"
+    actions = [
+      "s3:BypassGovernanceRetention",
+      "s3:DeleteObjectVersion",
+      "s3:PutObjectRetention",
+      "s3:PutObjectLegalHold",
+      "s3:PutBucketObjectLockConfiguration",
+    ]
+    resources = [
+      "arn:${local.partition}:s3:::${local.audit_bucket_name}",
+      "arn:${local.partition}:s3:::${local.audit_bucket_name}/*",
+    ]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [local.break_glass_principal_arn]
+    }
+  }
+
   statement {
     sid       = "CloudTrailWritesTrailFiles"
     actions   = ["s3:PutObject"]

@@ -27,6 +27,92 @@ locals {
           }
         }
       }
+      # Someone changed the key policy of, or granted away, one of the
+      # stack's keys: the way around the security key's Denies (kms.tf).
+      # The security key's own alerts also travel on the data key
+      # (key_alerts.tf), so that a policy that shuts the alert path out of
+      # the security key cannot silence the alert about itself.
+      key-policy-changed = {
+        description = "The key policy of a KMS key of the stack changed, a grant was created or its rotation turned off. Runbook: INCIDENT_RESPONSE.md#key-policy-changed"
+        pattern = {
+          source        = ["aws.kms"]
+          "detail-type" = ["AWS API Call via CloudTrail"]
+          detail = {
+            eventSource = ["kms.amazonaws.com"]
+            eventName   = ["PutKeyPolicy", "CreateGrant", "DisableKeyRotation"]
+            resources   = { ARN = [aws_kms_key.this.arn, aws_kms_key.security.arn] }
+          }
+        }
+      }
+      # The evidence: any trail of the account stopped, deleted or changed
+      # (what it records, where it writes, which key encrypts it).
+      trail-changed = {
+        description = "A CloudTrail trail was stopped, deleted or changed. Runbook: INCIDENT_RESPONSE.md#trail-changed"
+        pattern = {
+          source        = ["aws.cloudtrail"]
+          "detail-type" = ["AWS API Call via CloudTrail"]
+          detail = {
+            eventSource = ["cloudtrail.amazonaws.com"]
+            eventName   = ["StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors"]
+          }
+        }
+      }
+      # Who may read or write the stack's buckets, queues and topics.
+      bucket-changed = {
+        description = "The policy, public access block, Object Lock or encryption of a bucket of the stack changed. Runbook: INCIDENT_RESPONSE.md#resource-policy-changed"
+        pattern = {
+          source        = ["aws.s3"]
+          "detail-type" = ["AWS API Call via CloudTrail"]
+          detail = {
+            eventSource = ["s3.amazonaws.com"]
+            eventName = ["PutBucketPolicy", "DeleteBucketPolicy", "PutBucketAcl", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock",
+            "PutBucketObjectLockConfiguration", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketVersioning", "PutBucketLifecycle"]
+            requestParameters = { bucketName = [local.images_bucket_name, local.logs_bucket_name, local.audit_bucket_name, local.code_bucket_name] }
+          }
+        }
+      }
+      queue-topic-changed = {
+        description = "The attributes (policy, encryption, redrive) or permissions of an SQS queue or SNS topic of the account changed. Runbook: INCIDENT_RESPONSE.md#resource-policy-changed"
+        pattern = {
+          source        = ["aws.sqs", "aws.sns"]
+          "detail-type" = ["AWS API Call via CloudTrail"]
+          detail = {
+            eventSource = ["sqs.amazonaws.com", "sns.amazonaws.com"]
+            eventName   = ["SetQueueAttributes", "AddPermission", "RemovePermission", "SetTopicAttributes", "DeleteTopic", "DeleteQueue"]
+          }
+        }
+      }
+      # The code that runs, what it runs with, how much of it runs, and what
+      # feeds it. Lambda's CloudTrail event names carry an API version suffix
+      # (UpdateFunctionCode20150331v2), hence prefixes. A deployment raises it
+      # too: the runbook says how to tell.
+      function-changed = {
+        description = "A Lambda function's code, configuration, concurrency, code signing or event source mapping changed in this account and region. Runbook: INCIDENT_RESPONSE.md#function-changed"
+        pattern = {
+          source        = ["aws.lambda"]
+          "detail-type" = ["AWS API Call via CloudTrail"]
+          detail = {
+            eventSource = ["lambda.amazonaws.com"]
+            eventName = [for action in ["UpdateFunctionCode", "UpdateFunctionConfiguration", "PutFunctionConcurrency", "DeleteFunctionConcurrency",
+              "UpdateEventSourceMapping", "DeleteEventSourceMapping", "PutFunctionCodeSigningConfig", "DeleteFunctionCodeSigningConfig",
+            "AddPermission", "RemovePermission"] : { prefix = action }]
+          }
+        }
+      }
+      # The detectors: GuardDuty, AWS Config and Security Hub turned off.
+      detectors-disabled = {
+        description = "GuardDuty, AWS Config or Security Hub was disabled or stopped in this account and region. Runbook: INCIDENT_RESPONSE.md#security-services-disabled"
+        pattern = {
+          source        = ["aws.guardduty", "aws.config", "aws.securityhub"]
+          "detail-type" = ["AWS API Call via CloudTrail"]
+          detail = {
+            eventSource = ["guardduty.amazonaws.com", "config.amazonaws.com", "securityhub.amazonaws.com"]
+            eventName = ["DeleteDetector", "UpdateDetector", "DisassociateFromMasterAccount", "DisassociateFromAdministratorAccount",
+              "StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel",
+            "DisableSecurityHub", "BatchDisableStandards"]
+          }
+        }
+      }
     },
     var.enable_guardduty_findings_rule ? {
       guardduty-high = {
@@ -43,7 +129,10 @@ locals {
   # Known before the rules exist (see alarm_arns in alarms.tf), and without
   # reading local.rules, whose pattern names the keys whose policies need
   # these ARNs. A test checks the names match the rules.
-  rule_names = concat(["kms-key-state"], var.enable_guardduty_findings_rule ? ["guardduty-high"] : [])
+  rule_names = concat(
+    ["kms-key-state", "key-policy-changed", "trail-changed", "bucket-changed", "queue-topic-changed", "function-changed", "detectors-disabled"],
+    var.enable_guardduty_findings_rule ? ["guardduty-high"] : [],
+  )
   rule_arns = [for name in local.rule_names :
   "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${var.name}-${name}"]
 

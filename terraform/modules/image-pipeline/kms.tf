@@ -12,6 +12,85 @@
 # cannot suppress its own alert (SECURITY.md, "Keys").
 # ---------------------------------------------------------------------------
 
+# Separation of duties on the security key (SECURITY.md, "Keys"):
+#   - the account (root) statement delegates ADMINISTRATION to IAM, not use:
+#     no IAM policy can let a principal decrypt audit logs or alerts;
+#   - only the key administrators (kms_key_administrators; by default the
+#     identity that runs Terraform) and the break-glass principal may change
+#     the key policy;
+#   - only the break-glass principal (break_glass_principal_arn; by default
+#     the account's root user) may disable the key, schedule its deletion,
+#     grant it away or turn its rotation off;
+#   - the key's use is bound to the stack's services (kms:ViaService), or to
+#     AWS service principals that a statement below names with its source.
+# KMS refuses a key policy that would lock out its caller ("the key policy
+# must allow the principal that is making the PutKeyPolicy request to make a
+# subsequent PutKeyPolicy request", unless BypassPolicyLockoutSafetyCheck:
+# https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html);
+# the precondition below says it before KMS does.
+data "aws_iam_session_context" "deployer" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+locals {
+  # The role (not its session) that runs Terraform: key policies name roles,
+  # and aws:PrincipalArn of a role session is the role's ARN.
+  deployer_arn = data.aws_iam_session_context.deployer.issuer_arn
+
+  kms_key_administrators    = var.kms_key_administrators == null ? [local.deployer_arn] : var.kms_key_administrators
+  break_glass_principal_arn = coalesce(var.break_glass_principal_arn, "arn:${local.partition}:iam::${local.account_id}:root")
+
+  # What the account delegates to IAM: the AWS console's key-administrator
+  # statement (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators),
+  # without any cryptographic operation.
+  kms_administration_actions = [
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+  ]
+
+  # Calls that destroy the key, make what it encrypted unreadable or hand
+  # its use to someone the policy does not name: break-glass only.
+  kms_break_glass_actions = [
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:CreateGrant",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:ImportKeyMaterial",
+    "kms:ReplicateKey",
+    "kms:UpdatePrimaryRegion",
+  ]
+
+  kms_cryptographic_actions = [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+  ]
+
+  # The services that hold data under the security key, and through which
+  # principals of the account may use it: SNS (the security-alerts topic),
+  # SQS (the undelivered-events and uploads queues), S3 (the trail's files)
+  # and CloudWatch Logs (the function's log group).
+  security_key_services = [for service in ["sns", "sqs", "s3", "logs"] : "${service}.${local.region}.amazonaws.com"]
+
+  # modules/audit-replica names its role the same way.
+  audit_replication_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${var.name}-audit-replication"
+}
+
 resource "aws_kms_key" "this" {
   description             = "${var.name}: images, upload records, notifications and function settings"
   enable_key_rotation     = true
@@ -41,6 +120,23 @@ data "aws_iam_policy_document" "kms" {
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
     }
   }
+
+  # The alerts about the security key travel on this key (key_alerts.tf):
+  # only the two rules about the keys, by ARN.
+  statement {
+    sid       = "KeyRulesPublishToTheKeyAlertsTopic"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = local.key_alert_rule_arns
+    }
+  }
 }
 
 resource "aws_kms_key" "security" {
@@ -50,6 +146,13 @@ resource "aws_kms_key" "security" {
   deletion_window_in_days = var.kms_deletion_window_days
   policy                  = data.aws_iam_policy_document.security_key.json
   tags                    = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = contains(local.kms_key_administrators, local.deployer_arn) || local.break_glass_principal_arn == local.deployer_arn
+      error_message = "kms_key_administrators must include the identity that runs Terraform (or it must be the break-glass principal): KMS refuses a key policy that locks out its caller."
+    }
+  }
 }
 
 resource "aws_kms_alias" "security" {
@@ -60,14 +163,183 @@ resource "aws_kms_alias" "security" {
 data "aws_iam_policy_document" "security_key" {
   #checkov:skip=CKV_AWS_111:This is a key policy: its "*" resource means this one key, and write access is limited to the account and to services with source conditions.
   #checkov:skip=CKV_AWS_356:This is a key policy: "*" as its resource means this one key (AWS requires that form).
-  #checkov:skip=CKV_AWS_109:This is a key policy: the account root statement delegates key permissions to IAM, as AWS's default key policy does; without it the key becomes unmanageable.
+  #checkov:skip=CKV_AWS_109:This is a key policy: the account root statement delegates key administration (no cryptographic use) to IAM, as AWS's default key policy does for all operations; without it the key becomes unmanageable when its administrators are deleted.
+
+  # The account may administer the key through IAM policies (AWS's default
+  # statement "allows access to the AWS account and enables IAM policies",
+  # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam,
+  # keeps the key manageable when a named administrator is deleted), but
+  # not use it: no IAM policy can grant decryption with this key. Its use is
+  # granted below, by name, and nowhere else.
   statement {
     sid       = "AccountAdministration"
-    actions   = ["kms:*"]
+    actions   = local.kms_administration_actions
     resources = ["*"] # in a key policy, "*" means this key
     principals {
       type        = "AWS"
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  # The key administrators are not named in an Allow: their IAM policies
+  # reach the key through the statement above (KMS's lockout check passes
+  # for the deployer that way), and the Denies below decide what they may
+  # not do. An Allow naming them would add nothing but a second grant of
+  # PutKeyPolicy (parliament: PERMISSIONS_MANAGEMENT_ACTIONS).
+  statement {
+    sid       = "DenyDestructionExceptBreakGlass"
+    effect    = "Deny"
+    actions   = local.kms_break_glass_actions
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [local.break_glass_principal_arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyPolicyChangesExceptAdministrators"
+    effect    = "Deny"
+    actions   = ["kms:PutKeyPolicy"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = distinct(concat(local.kms_key_administrators, [local.break_glass_principal_arn]))
+    }
+  }
+
+  # A principal of the account uses the key only through the services that
+  # hold data under it; AWS service principals (CloudTrail, CloudWatch Logs,
+  # alarms, rules), each limited to its source below, are not bound here.
+  statement {
+    sid       = "DenyUseOutsideTheStacksServices"
+    effect    = "Deny"
+    actions   = local.kms_cryptographic_actions
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringNotEquals"
+      variable = "kms:ViaService"
+      values   = local.security_key_services
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
+    }
+  }
+
+  # The function publishes upload alerts to the security-alerts topic.
+  statement {
+    sid       = "FunctionPublishesAlertsThroughSns"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = [aws_iam_role.lambda.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # The event source mapping reads the uploads queue with the function's role
+  # (sqs.tf): Decrypt through SQS only, never GenerateDataKey (it sends nothing).
+  statement {
+    sid       = "FunctionReadsTheUploadsQueueThroughSqs"
+    actions   = ["kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = [aws_iam_role.lambda.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # With enable_audit_replication, S3 replicates the trail's files with the
+  # role the audit-replica module creates (its name is derived the same way
+  # there; security.tftest.hcl checks the seam). Named by aws:PrincipalArn,
+  # not as the principal: KMS refuses a principal that does not exist yet.
+  dynamic "statement" {
+    for_each = var.enable_audit_replication ? [1] : []
+    content {
+      sid       = "AuditReplicationReadsTrailFilesThroughS3"
+      actions   = ["kms:Decrypt"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = [local.audit_replication_role_arn]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  # Who may read what the key protects for people: the trail's files (S3),
+  # the alerts nobody received (the undelivered-events queue) and the upload
+  # events that failed (the failed-events queue, SQS); and, to replay those
+  # (INCIDENT_RESPONSE.md), put them back into the uploads queue
+  # (GenerateDataKey through SQS only).
+  dynamic "statement" {
+    for_each = length(var.kms_key_users) > 0 ? [1] : []
+    content {
+      sid       = "KeyUsersReadEvidenceThroughS3AndSqs"
+      actions   = ["kms:Decrypt"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = var.kms_key_users
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com", "sqs.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.kms_key_users) > 0 ? [1] : []
+    content {
+      sid       = "KeyUsersReplayFailedUploadsThroughSqs"
+      actions   = ["kms:GenerateDataKey"]
+      resources = ["*"]
+      principals {
+        type        = "AWS"
+        identifiers = var.kms_key_users
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["sqs.${local.region}.amazonaws.com"]
+      }
     }
   }
 

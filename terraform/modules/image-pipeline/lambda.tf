@@ -70,7 +70,6 @@ resource "aws_lambda_function" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {
-  #checkov:skip=CKV_AWS_338:Function logs are operational, not audit evidence (CloudTrail and S3 access logs are kept for access_log_retention_days); 30 days keeps them cheap. Raise log_retention_days if policy requires a year.
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.security.arn # audit evidence: survives the data key (kms.tf)

@@ -151,3 +151,13 @@ output "code_bucket_name" {
   description = "Versioned bucket holding the unsigned and signed packages (enable_code_signing); null when off."
   value       = try(module.code_bucket["this"].id, null)
 }
+
+output "evidence_bucket_arns" {
+  description = "ARNs of the buckets that hold audit evidence (the logs bucket, and the audit bucket with cloudtrail_name): the trail records their object-level calls."
+  value       = compact([try(module.logs_bucket.arn, null), try(module.audit_bucket["this"].arn, null)])
+}
+
+output "break_glass_principal_arn" {
+  description = "The principal that alone may disable or delete the security key and weaken the audit bucket's retention (break_glass_principal_arn, or the account's root user)."
+  value       = local.break_glass_principal_arn
+}

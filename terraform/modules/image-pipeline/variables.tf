@@ -216,9 +216,9 @@ variable "record_ttl_days" {
 }
 
 variable "log_retention_days" {
-  description = "Retention of the function's CloudWatch log group, in days."
+  description = "Retention of the function's CloudWatch log group, in days. 365 by default: the logs say which upload a principal sent and what became of it, evidence for as long as the trail's files are kept (CKV_AWS_338)."
   type        = number
-  default     = 30
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
@@ -458,6 +458,45 @@ variable "recipes" {
 
 variable "enable_heic_input" {
   description = "Accept HEIC/HEIF uploads (the iPhone's default photo format), recognised by the brands of their ftyp box and decoded by pillow-heif (libheif and libde265): the primary image, turned by HEIF's own transforms, colour-managed into sRGB, every piece of metadata stripped. Off, a HEIC upload is rejected as before (unsupported_extension for a .heic name, unsupported_type for HEIC content under another name). SECURITY.md names the decoder's attack surface."
+  type        = bool
+  default     = false
+}
+
+variable "kms_key_administrators" {
+  description = "IAM roles or users (ARNs, not role sessions) that administer the security key: describe, tag, rotate and change its policy. They cannot use it to decrypt, disable it, schedule its deletion or grant it (only break_glass_principal_arn can). null names the identity that runs Terraform, which must stay in the list: KMS refuses a key policy that would lock out its caller (https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.kms_key_administrators == null || alltrue([for arn in coalesce(var.kms_key_administrators, []) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "kms_key_administrators must be null or a list of IAM role or user ARNs (arn:aws:iam::<account>:role/... or :user/...)."
+  }
+}
+
+variable "break_glass_principal_arn" {
+  description = "The one principal (ARN) that may disable the security key, schedule its deletion, create grants on it or turn its rotation off. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else cannot delete the security key (SECURITY.md, Keys)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.break_glass_principal_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", coalesce(var.break_glass_principal_arn, "-")))
+    error_message = "break_glass_principal_arn must be null or an IAM role, user or account root ARN."
+  }
+}
+
+variable "kms_key_users" {
+  description = "IAM roles or users (ARNs) that may decrypt what the security key protects for people, through S3 (the trail's files) and SQS (the undelivered-events queue) only: on-call and auditors. Empty by default: nobody's IAM policy alone can; the key's other uses are its services' own (SNS, SQS, CloudWatch Logs, CloudTrail), and CloudTrail's 90-day event history needs no key."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.kms_key_users : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "kms_key_users must be IAM role or user ARNs."
+  }
+}
+
+variable "enable_audit_replication" {
+  description = "The audit bucket is replicated to a second region by the audit-replica module: let its role (<name>-audit-replication) decrypt the trail's files through S3."
   type        = bool
   default     = false
 }

@@ -3,7 +3,11 @@
 # a mock: pipeline.tftest.hcl reads them as the real provider renders them.
 
 mock_data "aws_caller_identity" {
-  defaults = { account_id = "123456789012" }
+  defaults = { account_id = "123456789012", arn = "arn:aws:sts::123456789012:assumed-role/deployer/terraform" }
+}
+
+mock_data "aws_iam_session_context" {
+  defaults = { issuer_arn = "arn:aws:iam::123456789012:role/deployer" }
 }
 
 mock_data "aws_region" {

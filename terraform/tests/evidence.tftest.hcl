@@ -1,0 +1,94 @@
+# The trail records object-level calls on the evidence buckets (logs and
+# audit), whatever the images bucket's toggle says. Composition only: a
+# mocked provider is enough (see stack.tftest.hcl).
+
+mock_provider "aws" {
+  source          = "./tests/mocks"
+  override_during = plan
+}
+
+mock_provider "aws" {
+  alias           = "replica"
+  source          = "./tests/mocks"
+  override_during = plan
+
+  mock_data "aws_region" {
+    defaults = { name = "us-west-2" }
+  }
+}
+
+variables {
+  lambda_package_path = "tests/fixtures/placeholder.zip"
+}
+
+run "the_trail_records_object_calls_on_the_evidence_buckets" {
+  command = plan
+
+  module {
+    source = "./modules/account-baseline"
+  }
+
+  variables {
+    name                   = "image-processor-prod"
+    logs_bucket_name       = "image-processor-prod-logs-123456789012"
+    cloudtrail_bucket_name = "image-processor-prod-audit-123456789012"
+    cloudtrail_name        = "image-processor-prod-trail"
+    cloudtrail_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+    cloudtrail_s3_data_event_bucket_arns = []
+    cloudtrail_evidence_bucket_arns      = ["arn:aws:s3:::image-processor-prod-logs-123456789012", "arn:aws:s3:::image-processor-prod-audit-123456789012"]
+  }
+
+  assert {
+    condition = (one(aws_cloudtrail.this[0].event_selector).data_resource == tolist([
+      { type = "AWS::S3::Object", values = tolist(["arn:aws:s3:::image-processor-prod-logs-123456789012/", "arn:aws:s3:::image-processor-prod-audit-123456789012/"]) },
+    ]))
+    error_message = "The trail must record the evidence buckets' object calls even with the images bucket's data events off."
+  }
+}
+
+run "the_stack_passes_its_evidence_buckets_to_the_trail" {
+  command = plan
+
+  variables {
+    enable_cloudtrail_s3_data_events = false
+  }
+
+  assert {
+    condition     = length(module.pipeline.evidence_bucket_arns) == 2
+    error_message = "The stack must hand the logs and audit buckets to the trail as evidence buckets."
+  }
+}
+
+run "audit_replication_is_off_by_default_and_wired_when_on" {
+  command = plan
+
+  assert {
+    condition     = length(module.audit_replica) == 0
+    error_message = "Audit replication must be off by default (it costs a key and storage in a second region)."
+  }
+}
+
+run "audit_replication_replicates_the_audit_bucket_with_the_security_key" {
+  command = plan
+
+  variables {
+    enable_audit_replication = true
+  }
+
+  assert {
+    condition     = length(module.audit_replica) == 1
+    error_message = "enable_audit_replication must create the replica."
+  }
+}
+
+run "the_replica_region_must_differ_from_the_stacks" {
+  command = plan
+
+  variables {
+    aws_region           = "eu-west-1"
+    audit_replica_region = "eu-west-1"
+  }
+
+  expect_failures = [var.audit_replica_region]
+}
