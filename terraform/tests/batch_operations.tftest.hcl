@@ -18,12 +18,34 @@ provider "aws" {
 
 override_data {
   target = data.aws_caller_identity.current
-  values = { account_id = "123456789012" }
+  values = { account_id = "123456789012", arn = "arn:aws:sts::123456789012:assumed-role/deployer/terraform" }
 }
 
 # ---------------------------------------------------------------------------
 # Every managed resource of the module, so that no run calls AWS.
 # ---------------------------------------------------------------------------
+
+override_data {
+  target = data.aws_iam_session_context.deployer
+  values = { issuer_arn = "arn:aws:iam::123456789012:role/deployer" }
+}
+
+override_resource {
+  target = aws_sns_topic.key_alerts
+  values = { arn = "arn:aws:sns:us-east-1:123456789012:test-prod-key-alerts" }
+}
+
+override_resource {
+  target = aws_sns_topic_policy.key_alerts
+}
+
+override_resource {
+  target = aws_sns_topic_subscription.key_alerts
+}
+
+override_resource {
+  target = aws_cloudwatch_event_target.key_alerts
+}
 
 override_resource {
   target = aws_cloudwatch_metric_alarm.this

@@ -1290,8 +1290,8 @@ run "queue_alarms_watch_the_queues_terraform_creates" {
   }
   assert {
     condition = toset([for a in aws_cloudwatch_metric_alarm.this : try(a.dimensions.QueueName, "(none)") if a.namespace == "AWS/SQS"]) == toset([
-    aws_sqs_queue.uploads.name, aws_sqs_queue.dead_letter.name])
-    error_message = "Every SQS alarm must name a queue this module creates, and both upload queues must be watched."
+    aws_sqs_queue.uploads.name, aws_sqs_queue.dead_letter.name, aws_sqs_queue.rule_dead_letter.name])
+    error_message = "Every SQS alarm must name a queue this module creates, and the two upload queues and the undelivered-events queue must be watched."
   }
   assert {
     condition     = !contains([for a in aws_cloudwatch_metric_alarm.this : a.metric_name], "AsyncEventsDropped")

@@ -29,6 +29,41 @@ override_data {
 # ---------------------------------------------------------------------------
 
 override_resource {
+  target = aws_appautoscaling_target.write
+}
+
+override_resource {
+  target = aws_appautoscaling_policy.write
+}
+
+override_resource {
+  target = aws_iam_role.batch_operations
+  values = { arn = "arn:aws:iam::123456789012:role/test-prod-batch-operations", id = "test-prod-batch-operations" }
+}
+
+override_resource {
+  target = aws_iam_role_policy.batch_operations
+}
+
+override_resource {
+  target = aws_lambda_event_source_mapping.uploads
+  values = { uuid = "a1b2c3d4-5678-90ab-cdef-111111111111" }
+}
+
+override_resource {
+  target = aws_sqs_queue_redrive_allow_policy.dead_letter
+}
+
+override_resource {
+  target = aws_sqs_queue.uploads
+  values = { arn = "arn:aws:sqs:us-east-1:123456789012:test-prod-uploads", url = "https://sqs.us-east-1.amazonaws.com/123456789012/test-prod-uploads" }
+}
+
+override_resource {
+  target = aws_sqs_queue_policy.uploads
+}
+
+override_resource {
   target = aws_cloudwatch_metric_alarm.this
 }
 
@@ -60,20 +95,8 @@ override_resource {
 }
 
 override_resource {
-  target = aws_lambda_permission.malware_scan_result
-}
-
-override_resource {
   target = aws_dynamodb_table.this
   values = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/test-prod-uploads" }
-}
-
-override_resource {
-  target = aws_appautoscaling_target.table_write
-}
-
-override_resource {
-  target = aws_appautoscaling_policy.table_write
 }
 
 override_resource {
@@ -147,10 +170,6 @@ override_resource {
 override_resource {
   target = aws_cloudwatch_log_group.lambda
   values = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/test-prod" }
-}
-
-override_resource {
-  target = aws_lambda_permission.s3
 }
 
 override_resource {
