@@ -10,6 +10,17 @@ one line every 10 s otherwise (a CI log). It ends with Terraform's own summary
 line ("Apply complete! Resources: ..."), or with the error and the log's path,
 and exits with the command's exit code.
 
+An interrupt (Ctrl-C, or SIGTERM) stops Terraform when no resource is in
+flight: Terraform's own graceful stop cancels the calls in flight, and a
+create cancelled on the client may still happen on AWS's side, leaving a
+resource the state does not know and destroy.sh cannot remove (seen with a
+Config recorder). So the command runs in a process group of its own, and
+the first interrupt sends it SIGINT once every "Creating..." it printed has
+its "complete" line and it has printed nothing for a second (Terraform
+starts the next resources as soon as others complete, in the same burst of
+output); a second interrupt sends it at once. Its output is read to the end
+either way, into the log.
+
 `count-state` prints how many resource instances a state holds, counting
 managed resources only: data sources are read, never created or destroyed.
 """
@@ -19,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -27,8 +39,11 @@ from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 DONE = re.compile(r": (Creation|Modifications|Destruction) complete after ")
+STARTED = re.compile(r"^(\S+): (Creating|Modifying|Destroying|Importing)\.\.\.")
+FINISHED = re.compile(r"^(\S+): (Creation|Modifications|Destruction|Import) complete")
 SUMMARY = re.compile(r"^(Apply|Destroy) complete! Resources: ")
 LOG_INTERVAL_S = 10
+IDLE_S = 1.0  # after an interrupt: how long Terraform must be quiet before it is stopped
 
 
 def elapsed(seconds: float) -> str:
@@ -66,9 +81,35 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
     lines: list[str] = []
     stop = threading.Event()
 
+    in_flight: set[str] = set()
+    interrupts = 0
+    last_line = time.monotonic()
+    process: subprocess.Popen[str] | None = None
+
+    def stop_terraform() -> None:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+
     def tick() -> None:
-        while not stop.wait(1):
+        nonlocal interrupts
+        while not stop.wait(IDLE_S / 2):
             progress.show()
+            if interrupts == 1 and not in_flight and time.monotonic() - last_line >= IDLE_S:
+                interrupts += 1  # sent once
+                stop_terraform()
+
+    def interrupted(*_: object) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            print(
+                f"\n    interrupted: stopping {label} once the {len(in_flight)} resource(s) in "
+                "progress are done (interrupt again to stop at once)",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            stop_terraform()
 
     ticker = threading.Thread(target=tick, daemon=True)
     with log.open("a", encoding="utf-8") as out:
@@ -80,10 +121,13 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
                 stdin=subprocess.DEVNULL,
                 text=True,
                 errors="replace",
+                start_new_session=True,  # Ctrl-C reaches us, not Terraform (see above)
             )
         except OSError as e:
             print(f"error: cannot run {command[0]}: {e.strerror}", file=sys.stderr)
             return 127
+        signal.signal(signal.SIGINT, interrupted)
+        signal.signal(signal.SIGTERM, interrupted)
         ticker.start()
         assert process.stdout is not None
         for raw in process.stdout:
@@ -92,6 +136,11 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
             lines.append(line)
             if DONE.search(line):
                 progress.done += 1
+            last_line = time.monotonic()
+            if started := STARTED.match(line):
+                in_flight.add(started[1])
+            elif finished := FINISHED.match(line):
+                in_flight.discard(finished[1])
         rc = process.wait()
     stop.set()
     ticker.join()

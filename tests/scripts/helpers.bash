@@ -67,3 +67,12 @@ boto3.client("lambda", **kw).create_function(
 )
 PY
 }
+
+# run_in_fresh_shell DIR COMMAND [ANSWER]: COMMAND as a user types it, in a
+# new login-less bash in DIR with only HOME, PATH and TERM set, on a terminal
+# (script(1)), ANSWER typed at its prompt. Sets status and output like run.
+run_in_fresh_shell() {
+  local dir=$1 command=$2 answer=${3:-}
+  run env -i HOME="$HOME" PATH="/usr/local/bin:/usr/bin:/bin" TERM=dumb NO_COLOR=1 \
+    script -qec "cd $(printf '%q' "$dir") && $command" /dev/null <<<"$answer"
+}
