@@ -37,7 +37,8 @@ Options:
                   the full scan, plan and apply output goes to the log file
   --log FILE      with --quiet: append the full output to FILE (default: a
                   fresh reports/deploy-<target>.log)
-  --no-hints      end without the "Try it" commands (make demo runs them itself)
+  --no-hints      end without the outputs command and the "Try it" commands
+                  (make demo runs them itself)
   -h, --help      show this help
 
 Environment: LAMBDA_ARCHITECTURE / LAMBDA_RUNTIME (defaults arm64 / python3.13)
@@ -116,7 +117,11 @@ require terraform aws python3
 if [[ $TARGET == local ]]; then
   if ! local_aws_answers; then
     elsewhere=$(local_aws_elsewhere)
-    die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; ${elsewhere:-start it with 'make local-up'}"
+    start="make local-up"
+    [[ $LOCAL_AWS_PORT == 5055 ]] || start="LOCAL_AWS_PORT=$LOCAL_AWS_PORT $start"
+    [[ $LOCAL_AWS_DIR == "$REPO_ROOT/.local-aws" ]] || start="LOCAL_AWS_DIR=${LOCAL_AWS_DIR#"$REPO_ROOT"/} $start"
+    [[ -n $elsewhere ]] || elsewhere="start it with '$start'"
+    die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; $elsewhere"
   fi
 fi
 # Terraform deploys to var.aws_region, whatever the AWS CLI's own region is;
@@ -281,9 +286,10 @@ if signing=$(terraform -chdir="$TF_DIR" output -no-color -raw code_signing_confi
 else
   info "code signing: off (enable_code_signing = false)"
 fi
-if ((QUIET)); then
+if ((QUIET && HINTS)); then
   if [[ $TARGET == local ]]; then
-    info "outputs:     TF_DATA_DIR=$where/terraform terraform -chdir=terraform output"
+    # Absolute: -chdir would resolve a relative TF_DATA_DIR under terraform/.
+    info "outputs:     TF_DATA_DIR=$TF_DATA_DIR terraform -chdir=terraform output"
   else
     info "outputs:     terraform -chdir=terraform output"
   fi

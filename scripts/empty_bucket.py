@@ -17,12 +17,23 @@ Talks to AWS_ENDPOINT_URL when it is set (the local AWS), else to AWS.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+try:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+except ModuleNotFoundError as missing:  # run by a Python without the project's packages
+    # The project's virtualenv has them (make setup): run this helper there.
+    _venv = Path(__file__).resolve().parents[1] / ".venv"
+    if (_venv / "bin" / "python").exists() and Path(sys.prefix).resolve() != _venv.resolve():
+        python = str(_venv / "bin" / "python")
+        os.execv(python, [python, *sys.argv])  # noqa: S606 - this same helper, same arguments
+    name = Path(sys.argv[0]).name
+    sys.exit(f"{name}: error: the Python package '{missing.name}' is missing: run 'make setup'")
 
 
 def _pages(s3: Any, bucket: str) -> Iterator[dict[str, Any]]:

@@ -10,19 +10,14 @@ one line every 10 s otherwise (a CI log). It ends with Terraform's own summary
 line ("Apply complete! Resources: ..."), or with the error and the log's path,
 and exits with the command's exit code.
 
-An interrupt (Ctrl-C, or SIGTERM) stops Terraform when no resource is in
-flight: Terraform's own graceful stop cancels the calls in flight, and a
-create cancelled on the client may still happen on AWS's side, leaving a
-resource the state does not know and destroy.sh cannot remove (seen with a
-Config recorder). So the command runs in a process group of its own, and
-the first interrupt sends it SIGINT once every "Creating..." it printed has
-its "complete" line and it has printed nothing for a second (Terraform
-starts the next resources as soon as others complete, in the same burst of
-output); a second interrupt sends it at once. Its output is read to the end
-either way, into the log.
-
-`count-state` prints how many resource instances a state holds, counting
-managed resources only: data sources are read, never created or destroyed.
+An interrupt (Ctrl-C, or SIGTERM) does not stop the command at once: a
+stopped Terraform cancels the calls it has in flight, and a create cancelled
+on the client may still complete on AWS's side, leaving a resource its state
+does not know and no destroy removes (seen with a Config recorder). The
+command runs in a process group of its own; the first interrupt lets it
+finish, so that its state describes everything it created, and a second one
+stops it (SIGINT, Terraform's graceful stop) and names the resources that
+were in flight. Its output is read to the end either way, into the log.
 """
 
 from __future__ import annotations
@@ -43,7 +38,6 @@ STARTED = re.compile(r"^(\S+): (Creating|Modifying|Destroying|Importing)\.\.\.")
 FINISHED = re.compile(r"^(\S+): (Creation|Modifications|Destruction|Import) complete")
 SUMMARY = re.compile(r"^(Apply|Destroy) complete! Resources: ")
 LOG_INTERVAL_S = 10
-IDLE_S = 1.0  # after an interrupt: how long Terraform must be quiet before it is stopped
 
 
 def elapsed(seconds: float) -> str:
@@ -82,34 +76,28 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
     stop = threading.Event()
 
     in_flight: set[str] = set()
+    stopped_in_flight: list[str] = []
     interrupts = 0
-    last_line = time.monotonic()
     process: subprocess.Popen[str] | None = None
 
-    def stop_terraform() -> None:
-        if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)
-
     def tick() -> None:
-        nonlocal interrupts
-        while not stop.wait(IDLE_S / 2):
+        while not stop.wait(1):
             progress.show()
-            if interrupts == 1 and not in_flight and time.monotonic() - last_line >= IDLE_S:
-                interrupts += 1  # sent once
-                stop_terraform()
 
     def interrupted(*_: object) -> None:
         nonlocal interrupts
         interrupts += 1
         if interrupts == 1:
             print(
-                f"\n    interrupted: stopping {label} once the {len(in_flight)} resource(s) in "
-                "progress are done (interrupt again to stop at once)",
+                f"\n    interrupted: letting {label} finish, so that the state describes all it "
+                "creates (interrupt again to stop it now; what is in flight may then exist "
+                "outside the state)",
                 file=sys.stderr,
                 flush=True,
             )
-        else:
-            stop_terraform()
+        elif process is not None and process.poll() is None:
+            stopped_in_flight.extend(sorted(in_flight))
+            process.send_signal(signal.SIGINT)
 
     ticker = threading.Thread(target=tick, daemon=True)
     with log.open("a", encoding="utf-8") as out:
@@ -136,7 +124,6 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
             lines.append(line)
             if DONE.search(line):
                 progress.done += 1
-            last_line = time.monotonic()
             if started := STARTED.match(line):
                 in_flight.add(started[1])
             elif finished := FINISHED.match(line):
@@ -154,6 +141,12 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
         shown = lines[errors[0] :][:40] if errors else lines[-20:]
         print("\n".join(shown), file=sys.stderr)
         print(f"{label} failed (exit {rc}); full output in {log}", file=sys.stderr)
+        if stopped_in_flight:
+            print(
+                "in flight when it was stopped (each may exist outside the state): "
+                + ", ".join(stopped_in_flight),
+                file=sys.stderr,
+            )
     return rc
 
 
