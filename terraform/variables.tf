@@ -84,7 +84,7 @@ variable "lambda_runtime" {
 }
 
 variable "lambda_memory_mb" {
-  description = "Memory of the function in MB; CPU grows with it (1,769 MB is one vCPU). 1024 is the smallest size at which every allowed input fits (`make bench`: a 4096x4096 WEBP peaks near 475 MB); because processing is CPU-bound, GB-seconds per image are about the same at 512 or 1024. Smaller sizes work: what would not fit is rejected as too_large_for_memory."
+  description = "Memory of the function in MB; CPU grows with it (1,769 MB is one vCPU). 1024 is the smallest size at which every allowed input fits (`make bench`: the greyscale of a 4096x4096 WEBP peaks at 530 MB lossless, 476 MB lossy; README, Performance); because processing is CPU-bound, GB-seconds per image are about the same at 512 or 1024. Smaller sizes work: what would not fit is rejected as too_large_for_memory."
   type        = number
   default     = 1024
 
@@ -289,7 +289,7 @@ variable "dynamodb_write_capacity" {
 }
 
 variable "enable_dynamodb_autoscaling" {
-  description = "Let the table's write capacity follow load, from dynamodb_write_capacity up to the always-free 25 WCU (writes are what an upload costs most of). Reads stay at dynamodb_read_capacity: every target-tracking policy adds 4 CloudWatch alarms, and one policy keeps the stack inside CloudWatch's 10 free alarms."
+  description = "Let the table's write capacity follow load, from dynamodb_write_capacity up to 25 WCU (writes are what an upload costs most of); the in-progress index keeps its own dynamodb_write_capacity, so the peak is 25 + 5 = 30 WCU by default, 5 beyond the always-free 25. Reads stay at dynamodb_read_capacity: every target-tracking policy adds 4 CloudWatch alarms, and this one policy makes the stack's 11, one beyond CloudWatch's 10 free (USD 0.10 a month; README, Cost)."
   type        = bool
   default     = true
 }
@@ -376,7 +376,7 @@ variable "securityhub_cis_version" {
 }
 
 variable "storage_alarm_threshold_gb" {
-  description = "Alarm when the images bucket holds more than this many GB (the S3 free tier is 5 GB)."
+  description = "Alarm when the images bucket holds more than this many GB, noncurrent versions included (CloudWatch's BucketSizeBytes counts them). The default, 4, is below the 5 GB S3 free tier of accounts created before 15 July 2025; at 10,000 images a month the bucket holds about 14.8 GB (README, Cost)."
   type        = number
   default     = 4
 

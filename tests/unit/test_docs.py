@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 from markdown_it import MarkdownIt
@@ -183,7 +184,9 @@ def test_every_runbook_link_resolves_to_a_heading():
 def test_the_cost_figures_add_up():
     """The README's S3, e-mail and monthly totals, recomputed from the prices it cites."""
     cost = README.split("## Cost, honestly")[1].split("\n## ")[0]
-    held_gb, puts, gets, emails = 12, 20_000, 10_000, 10_000
+    # 12 GB of current objects (30 days), and noncurrent versions 7 days more.
+    held_gb, puts, gets, emails = round(12 * 37 / 30, 1), 20_000, 10_000, 10_000
+    assert f"~{held_gb} GB held" in cost
     s3 = held_gb * 0.023 + puts * 0.005 / 1000 + gets * 0.0004 / 1000
     s3_with_allowance = (held_gb - 5) * 0.023 + puts * 0.005 / 1000 + gets * 0.0004 / 1000
     email = (emails - 1_000) * 2.00 / 100_000
@@ -199,3 +202,63 @@ def test_the_cost_figures_add_up():
     assert f"~USD {cloudtrail:.2f} (data events, 0.10 per 100,000)" in cost
     assert f"about **USD {year[0]:.2f} a month** in the\nfirst year" in cost
     assert f"USD {year[1]:.2f}\nin the second and USD {year[2]:.2f} from the third" in cost
+
+
+def _layout() -> dict[str, str]:
+    """Path -> description for each entry of the README's layout tree. An indented
+    path is under the last unindented directory; a line indented past the paths
+    continues the description above it."""
+    block = README.split("## Repository layout")[1].split("```\n")[1]
+    entries: dict[str, str] = {}
+    parent = last = ""
+    for line in block.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if indent >= 20:
+            entries[last] += " " + line.strip()
+            continue
+        path, _, description = line.strip().partition(" ")
+        if indent:
+            path = parent + path
+        elif path.endswith("/"):
+            parent = path
+        last = path.rstrip("/")
+        entries[last] = description.strip()
+    return entries
+
+
+def _tracked() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return listed.splitlines()
+
+
+def test_the_readme_layout_names_only_paths_that_exist():
+    for path in _layout():
+        assert (ROOT / path).exists(), path
+
+
+def test_the_readme_layout_names_every_directory_and_module():
+    layout = _layout()
+    named_paths = set(layout)
+    directories = {name.split("/")[0] for name in _tracked() if "/" in name}
+    directories |= {
+        "/".join(name.split("/")[:2])
+        for name in _tracked()
+        if name.startswith("tests/") and name.count("/") > 1
+    }
+    for directory in sorted(directories):
+        assert any(p == directory or p.startswith(directory + "/") for p in named_paths), (
+            f"{directory}/ is not in the README's layout"
+        )
+    for folder in ("lambda", "scripts", "scripts/lib"):
+        words = set(re.findall(r"[\w.]+", layout[folder]))
+        for name in _tracked():
+            if name.startswith(folder + "/") and name.count("/") == folder.count("/") + 1:
+                module = name.rsplit("/", 1)[1]
+                stem = module.rsplit(".", 1)[0]
+                if module.endswith((".py", ".sh", ".json")) and module != "requirements.txt":
+                    assert {module, stem} & words, f"{name} is not named in the README's layout"
+            elif name.startswith(folder + "/") and folder == "scripts/lib":
+                sub = name.split("/")[2]
+                assert sub in words, f"{folder}/{sub}/ is not named in the README's layout"

@@ -74,10 +74,14 @@ locals {
       notify_ok   = false
     }
     # Lambda's asynchronous queue can drop events it cannot keep (too old,
-    # too many retries, throttled): those uploads never reach the handler.
+    # too many retries, throttled): those uploads never reach the handler;
+    # after retries or maximum age they go to the on-failure destination
+    # first ("the event once discarded from the event queue goes to the
+    # destination or DLQ, if configured":
+    # https://aws.amazon.com/blogs/compute/introducing-new-asynchronous-invocation-metrics-for-aws-lambda/).
     # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
     async-events-dropped = {
-      description = "Lambda dropped asynchronous events without running the function: those uploads have no record. Runbook: INCIDENT_RESPONSE.md#lambda-errors"
+      description = "Lambda dropped asynchronous events without running the function successfully: those uploads have no record, and the failed-events queue holds the ones dropped after retries or maximum age. Runbook: INCIDENT_RESPONSE.md#lambda-errors"
       namespace   = "AWS/Lambda"
       metric      = "AsyncEventsDropped"
       dimensions  = local.lambda_dimensions
@@ -88,7 +92,7 @@ locals {
       notify_ok   = false
     }
     images-storage = {
-      description = "The images bucket holds more than ${var.storage_alarm_threshold_gb} GB (the S3 free tier is 5 GB). Runbook: INCIDENT_RESPONSE.md#storage"
+      description = "The images bucket holds more than ${var.storage_alarm_threshold_gb} GB, noncurrent versions included. Runbook: INCIDENT_RESPONSE.md#storage"
       namespace   = "AWS/S3"
       metric      = "BucketSizeBytes"
       dimensions  = { BucketName = local.images_bucket_name, StorageType = "StandardStorage" }

@@ -3,7 +3,7 @@
 # ---------------------------------------------------------------------------
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_117:Outside a VPC on purpose: inside one it would need a NAT gateway (about USD 32 a month) or interface endpoints for S3, DynamoDB, SNS and KMS to reach the APIs it calls; it opens no inbound path either way.
+  #checkov:skip=CKV_AWS_117:Outside a VPC on purpose: inside one it would need a NAT gateway (about USD 32 a month) or VPC endpoints to reach the APIs it calls (free gateway endpoints for S3 and DynamoDB, but interface endpoints billed by the hour for SNS and KMS); it opens no inbound path either way.
   #checkov:skip=CKV_AWS_116:Failed asynchronous events go to the on-failure destination (aws_lambda_function_event_invoke_config.this), which records more than a dead_letter_config would; configuring both would deliver each failure twice.
   function_name = local.function_name
   description   = "Resizes, thumbnails or greyscales images uploaded under ${local.input_prefix}"
