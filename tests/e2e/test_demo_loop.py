@@ -247,6 +247,26 @@ def test_a_second_plan_says_no_changes(loop):
     assert "No changes." in plan.stdout
 
 
+def test_the_kept_demos_printed_commands_run_in_a_fresh_shell(loop):
+    """demo.sh --keep's 'use it' and 'outputs' lines, as printed: the shell they
+    set up follows the demo's port and state, not the default 5055."""
+    printed, deployment = loop["demo"].stdout, loop["deployment"]
+    use = re.search(r"^ *use it: +(.+)$", printed, flags=re.MULTILINE)
+    outputs = re.search(r"^ *outputs: +(.+)$", printed, flags=re.MULTILINE)
+    assert use, printed
+    assert outputs, printed
+    fresh = {"HOME": str(deployment.repo), "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+    typed = subprocess.run(
+        ["bash", "-c", f"set -e; {use[1]}; {outputs[1]}; scripts/local_aws.sh status"],
+        env=fresh, cwd=deployment.repo, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert typed.returncode == 0, typed.stdout + typed.stderr
+    assert f'lambda_function_name = "{loop["outputs"]["lambda_function_name"]}"' in typed.stdout
+    assert f"127.0.0.1:{deployment.port}" in typed.stdout  # the scripts follow the demo
+
+
 def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_for_deletion(loop):
     deployment = loop["deployment"]
     # What the demo's own clean-up does (--keep skipped it): its queues are not Terraform's.
