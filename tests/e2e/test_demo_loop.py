@@ -19,10 +19,12 @@ import pytest
 from PIL import Image
 
 from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+from helpers import ROOT
 
 pytestmark = pytest.mark.slow
 
 USER_BUCKET, USER_KEY = "my-own-bucket", "uploads/mine.png"
+README_TEXT = (ROOT / "README.md").read_text()
 USER_STATE = '{"version": 4, "serial": 7, "lineage": "the-users-own", "resources": []}\n'
 
 
@@ -211,6 +213,14 @@ def test_the_bucket_refuses_what_it_should_through_the_real_cli(loop, tmp_path, 
 
     assert upload.returncode != 0
     assert "AccessDenied" in upload.stderr, upload.stderr
+    # The README shows this error for the denied uploads, as the CLI prints it.
+    resource = f'"arn:aws:s3:::{bucket}/{key}"'
+    for words in ("An error occurred (AccessDenied) when calling the PutObject operation: User: ",
+                  f"is not authorized to perform: s3:PutObject on resource: {resource} "
+                  "with an explicit deny in a resource-based policy"):  # fmt: skip
+        assert words in upload.stderr, upload.stderr
+        assert words.replace(bucket, "image-processor-local-images-123456789012").replace(
+            key, "processed/image.png") in README_TEXT  # fmt: skip
     # Nothing lost, nothing added: the key holds exactly what it held before.
     assert s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", []) == before
 
