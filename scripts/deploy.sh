@@ -20,6 +20,7 @@ Usage: $(basename "$0") [--local] [--auto-approve] [--quiet] [--log FILE] [--no-
   2. scripts/security_scan.sh: any failure stops here, before anything is built
   3. scripts/build_lambda.sh: dist/lambda.zip
   4. terraform init, plan -out, confirmation, apply of exactly that plan
+     (audit-log buckets a destroy kept are adopted: import blocks in the plan)
   5. the outputs, and the command to upload a first image
 
 There is no option to skip the security scan. Without --auto-approve the

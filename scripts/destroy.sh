@@ -17,14 +17,17 @@ Usage: $(basename "$0") [--local] [--yes] [--delete-audit-logs] [--verbose] [--l
 Deletes every object version in the images bucket (uploads and results)
 and, with enable_code_signing, in the code bucket (packages), then runs
 terraform destroy. Asks you to type the environment name first.
-Safe to run twice: with nothing deployed it says so and exits 0.
+Safe to run twice: with nothing deployed it says so and exits 0. It works
+from the state alone, so it also removes what a deploy that failed or was
+interrupted mid-apply created (before any output was written).
 
 The audit logs are kept: the audit bucket (the trail's files, under S3
 Object Lock for access_log_retention_days) and the logs bucket (S3 access
 logs and Config files, versioned); their lifecycles delete the logs when the
-retention ends. --delete-audit-logs deletes both buckets too, which
-GOVERNANCE mode allows (needs s3:BypassGovernanceRetention) and COMPLIANCE
-mode does not.
+retention ends; the next deploy.sh adopts them. --delete-audit-logs deletes
+both buckets too, also those an earlier destroy kept (found by their names,
+<project>-<environment>-logs|audit-<account id>), which GOVERNANCE mode
+allows (needs s3:BypassGovernanceRetention) and COMPLIANCE mode does not.
 
 Afterwards the two KMS keys wait out their deletion window
 (kms_deletion_window_days: 30 by default, 7 in the local profile) and can be
