@@ -40,7 +40,16 @@ help: ## Show this help
 
 # need TOOL HINT: one clear line, before anything runs, when a tool is missing.
 need = @command -v $(1) >/dev/null 2>&1 || { echo "error: '$(1)' was not found on PATH: $(2)" >&2; exit 1; }
-TERRAFORM_HINT := install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)
+# The version README.md names for make demo and make test (terraform test needs 1.11).
+TERRAFORM_HINT := install Terraform >= 1.11 (https://developer.hashicorp.com/terraform/install)
+
+# The targets of the user's loop that need Terraform: without it, one line
+# (make's own "*** ... Stop.") before a virtualenv is built or a local AWS started.
+ifneq ($(filter demo local-deploy fmt,$(MAKECMDGOALS)),)
+ifeq ($(shell command -v terraform 2>/dev/null),)
+$(error 'terraform' was not found on PATH: $(TERRAFORM_HINT))
+endif
+endif
 
 # pip_install VENV ARGS: one line when it starts and one when it ends (with the
 # time); pip's own output goes to VENV/pip.log, and its end is shown on failure.
@@ -108,6 +117,7 @@ lint: $(VENV_STAMP) ## ruff, mypy --strict, shellcheck (scripts and .bats tests)
 fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	terraform fmt -recursive terraform
 
 .PHONY: test
 test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Run every test suite (what CI runs)
@@ -201,8 +211,8 @@ local-down: ## Stop the local AWS
 	scripts/local_aws.sh stop
 
 .PHONY: local-deploy
-local-deploy: $(VENV_STAMP) $(CHECKOV_STAMP) local-up ## Deploy to the local AWS and leave it running
-	scripts/deploy.sh --local --auto-approve
+local-deploy: $(VENV_STAMP) $(CHECKOV_STAMP) local-up ## Deploy to the local AWS and leave it running (full output: reports/deploy-local.log)
+	scripts/deploy.sh --local --auto-approve --quiet
 
 .PHONY: local-process
 local-process: $(VENV_STAMP) ## Run the handler on the local uploads queue, as Lambda would (WATCH=1 keeps going)
@@ -211,6 +221,8 @@ local-process: $(VENV_STAMP) ## Run the handler on the local uploads queue, as L
 	    --function "$$(terraform_output lambda_function_name)"
 
 .PHONY: clean
-clean: ## Remove build output, caches and virtualenvs
+clean: ## Stop the local AWS servers started here, remove build output, caches, state and virtualenvs
+	@for pid_file in $$(find .local-aws -name moto.pid 2>/dev/null); do \
+	  LOCAL_AWS_DIR="$$(dirname "$$pid_file")" scripts/local_aws.sh stop; done
 	rm -rf $(VENV) $(CHECKOV_VENV) $(PROWLER_VENV) dist reports demo-output .local-aws .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

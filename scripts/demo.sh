@@ -53,6 +53,8 @@ done
 
 use_project_venv
 tidy_terraform_env
+# Before anything starts: one line when a tool the deployment needs is missing.
+require terraform python3
 PYTHON=$(project_python)
 # kept_port: the port of a demo left running by --keep, if one answers.
 kept_port() {
@@ -110,6 +112,8 @@ cleanup() {
     step "Kept running (--keep): the demo's local AWS on $LOCAL_AWS_ENDPOINT, state in $SHOWN_DIR/"
     # shellcheck disable=SC2016 # printed for the user to type
     info 'use it:    eval "$(LOCAL_AWS_DIR='"$SHOWN_DIR"' scripts/local_aws.sh env --port '"$LOCAL_AWS_PORT"')"'
+    info "           (then aws, terraform -chdir=terraform output and make local-process use the demo's stack)"
+    info "outputs:   TF_DATA_DIR=$LOCAL_AWS_DIR/terraform terraform -chdir=terraform output"
     info "remove it: scripts/demo.sh --down"
   fi
   printf '\nFull log (Terraform, scans, handler JSON logs): %s\n' "${LOG_FILE#"$REPO_ROOT"/}"

@@ -20,6 +20,7 @@ Usage: $(basename "$0") [--local] [--auto-approve] [--quiet] [--log FILE] [--no-
   2. scripts/security_scan.sh: any failure stops here, before anything is built
   3. scripts/build_lambda.sh: dist/lambda.zip
   4. terraform init, plan -out, confirmation, apply of exactly that plan
+     (audit-log buckets a destroy kept are adopted: import blocks in the plan)
   5. the outputs, and the command to upload a first image
 
 There is no option to skip the security scan. Without --auto-approve the
@@ -37,7 +38,8 @@ Options:
                   the full scan, plan and apply output goes to the log file
   --log FILE      with --quiet: append the full output to FILE (default: a
                   fresh reports/deploy-<target>.log)
-  --no-hints      end without the "Try it" commands (make demo runs them itself)
+  --no-hints      end without the outputs command and the "Try it" commands
+                  (make demo runs them itself)
   -h, --help      show this help
 
 Environment: LAMBDA_ARCHITECTURE / LAMBDA_RUNTIME (defaults arm64 / python3.13)
@@ -75,7 +77,11 @@ TF_COLOR=()
 [[ -t 1 && -z ${NO_COLOR:-} && $QUIET == 0 ]] || TF_COLOR=(-no-color)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/deploy.XXXXXX")
 PLAN_FILE="$WORK/deploy.tfplan"
-trap 'rm -rf "$WORK"' EXIT
+# Import blocks for the kept audit-log buckets (see kept_bucket_imports):
+# only for this run's plan; a copy left by a killed run is removed first.
+ADOPT_FILE="$TF_DIR/deploy_adopt_kept_buckets.tf"
+rm -f "$ADOPT_FILE"
+trap 'rm -rf "$WORK" "$ADOPT_FILE"' EXIT
 
 if ((QUIET)); then
   if [[ -z $LOG_FILE ]]; then
@@ -112,7 +118,11 @@ require terraform aws python3
 if [[ $TARGET == local ]]; then
   if ! local_aws_answers; then
     elsewhere=$(local_aws_elsewhere)
-    die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; ${elsewhere:-start it with 'make local-up'}"
+    start="make local-up"
+    [[ $LOCAL_AWS_PORT == 5055 ]] || start="LOCAL_AWS_PORT=$LOCAL_AWS_PORT $start"
+    [[ $LOCAL_AWS_DIR == "$REPO_ROOT/.local-aws" ]] || start="LOCAL_AWS_DIR=${LOCAL_AWS_DIR#"$REPO_ROOT"/} $start"
+    [[ -n $elsewhere ]] || elsewhere="start it with '$start'"
+    die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; $elsewhere"
   fi
 fi
 # Terraform deploys to var.aws_region, whatever the AWS CLI's own region is;
@@ -176,18 +186,68 @@ fi
 plan_rc=0
 plan_start=$SECONDS
 plan=(terraform -chdir="$TF_DIR" plan -input=false -detailed-exitcode -out="$PLAN_FILE" "${TF_COLOR[@]}" "${VAR_ARGS[@]}")
-if ((QUIET)); then
-  printf '\n### terraform plan\n' >>"$LOG_FILE"
-  "${plan[@]}" >"$WORK/plan.out" 2>&1 || plan_rc=$?
-  cat "$WORK/plan.out" >>"$LOG_FILE"
-else
-  "${plan[@]}" 2>&1 | tee "$WORK/plan.out" || plan_rc=${PIPESTATUS[0]}
+run_plan() {
+  if ((QUIET)); then
+    printf '\n### terraform plan\n' >>"$LOG_FILE"
+    "${plan[@]}" >"$WORK/plan.out" 2>&1 || plan_rc=$?
+    cat "$WORK/plan.out" >>"$LOG_FILE"
+  else
+    "${plan[@]}" 2>&1 | tee "$WORK/plan.out" || plan_rc=${PIPESTATUS[0]}
+  fi
+}
+
+# kept_bucket_imports: import blocks for the kept audit-log buckets the plan
+# would create although they exist in this account (a comment "# adopt NAME"
+# for each); nothing when there are none.
+kept_bucket_imports() {
+  terraform -chdir="$TF_DIR" show -json "$PLAN_FILE" >"$WORK/plan.json" || return 1
+  "$(project_python)" - "$WORK/plan.json" "$ACCOUNT" <<'PY'
+import json, sys
+import boto3
+from botocore.exceptions import ClientError
+plan, account = json.load(open(sys.argv[1])), sys.argv[2]
+kept = ("module.pipeline.module.logs_bucket", 'module.pipeline.module.audit_bucket["this"]')
+created = [c for c in plan.get("resource_changes", [])
+           if c.get("module_address") in kept and c["change"]["actions"] == ["create"]]
+s3 = boto3.client("s3")
+for module in kept:
+    names = [c["change"]["after"].get("bucket") for c in created
+             if c["module_address"] == module and c["type"] == "aws_s3_bucket"]
+    if not names or not names[0]:
+        continue
+    try:
+        s3.head_bucket(Bucket=names[0], ExpectedBucketOwner=account)
+    except ClientError:
+        continue  # absent (created as usual) or not ours (the apply then says so)
+    print(f"# adopt {names[0]}")
+    for change in created:
+        if change["module_address"] == module:  # every resource of the module is read by bucket name
+            print(f'import {{\n  to = {change["address"]}\n  id = "{names[0]}"\n}}')
+PY
+}
+
+run_plan
+# A destroy keeps the audit-log buckets (destroy.sh) and takes them out of
+# the state, so a plan that creates them again would fail on apply with
+# BucketAlreadyExists. When they exist and are ours, plan again with import
+# blocks for every resource of their modules: the plan shows "N to import",
+# and the apply adopts them as they are (objects, lock and all) instead of
+# failing halfway. (https://developer.hashicorp.com/terraform/language/import)
+if ((plan_rc == 2)) && adopt=$(kept_bucket_imports) && [[ -n $adopt ]]; then
+  printf '%s\n' "$adopt" >"$ADOPT_FILE"
+  adopted=$(sed -n 's/^# adopt //p' "$ADOPT_FILE" | paste -sd ' ')
+  info "adopting the audit-log buckets kept by the last destroy: ${adopted// /, }"
+  plan_rc=0
+  plan_start=$SECONDS
+  run_plan
 fi
 case $plan_rc in
   0) ok "Nothing to change: the deployment is up to date." ;;
   2)
     summary=$(sed -n 's/^Plan: \(.*\)\.$/\1/p' "$WORK/plan.out" | tail -n 1)
-    read -r add change destroy < <(sed -E 's/^([0-9]+) to add, ([0-9]+) to change, ([0-9]+) to destroy.*/\1 \2 \3/' <<<"$summary")
+    # "[N to import, ]A to add, C to change, D to destroy"
+    count() { sed -nE "s/.*(^|, )([0-9]+) to $1.*/\2/p" <<<"$summary"; }
+    add=$(count add) change=$(count change) destroy=$(count destroy)
     ((QUIET)) && ok "plan: $summary ($(elapsed "$plan_start"))"
     if ((!AUTO_APPROVE)); then
       ((QUIET)) && info "the plan in full: ${LOG_FILE#"$REPO_ROOT"/} (section '### terraform plan')"
@@ -195,13 +255,24 @@ case $plan_rc in
       [[ $answer == yes ]] || die "not applied (you answered '$answer'); nothing was changed"
     fi
     ((QUIET)) || step "terraform apply"
+    # What a failed or interrupted apply leaves is in the state: both ways
+    # forward start from it.
+    apply_failed() {
+      local target_args="" where_env=""
+      if [[ $TARGET == local ]]; then
+        target_args=" --local"
+        [[ $LOCAL_AWS_PORT == 5055 ]] || where_env+="LOCAL_AWS_PORT=$LOCAL_AWS_PORT "
+        [[ $LOCAL_AWS_DIR == "$REPO_ROOT/.local-aws" ]] || where_env+="LOCAL_AWS_DIR=$where "
+      fi
+      die "terraform apply failed or was interrupted; what it created is in the state: fix the cause and run ${where_env}./scripts/deploy.sh$target_args again to finish, or ${where_env}./scripts/destroy.sh$target_args to remove it"
+    }
     apply=(terraform -chdir="$TF_DIR" apply -input=false "${TF_COLOR[@]}" "$PLAN_FILE")
     if ((QUIET)); then
       printf '\n### terraform apply\n' >>"$LOG_FILE"
       "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" run --label apply \
-        --total $((add + change + destroy)) --log "$LOG_FILE" -- "${apply[@]}" || die "terraform apply failed"
+        --total $((add + change + destroy)) --log "$LOG_FILE" -- "${apply[@]}" || apply_failed
     else
-      "${apply[@]}" || die "terraform apply failed"
+      "${apply[@]}" || apply_failed
     fi
     ;;
   *)
@@ -221,9 +292,10 @@ if signing=$(terraform -chdir="$TF_DIR" output -no-color -raw code_signing_confi
 else
   info "code signing: off (enable_code_signing = false)"
 fi
-if ((QUIET)); then
+if ((QUIET && HINTS)); then
   if [[ $TARGET == local ]]; then
-    info "outputs:     TF_DATA_DIR=$where/terraform terraform -chdir=terraform output"
+    # Absolute: -chdir would resolve a relative TF_DATA_DIR under terraform/.
+    info "outputs:     TF_DATA_DIR=$TF_DATA_DIR terraform -chdir=terraform output"
   else
     info "outputs:     terraform -chdir=terraform output"
   fi

@@ -17,14 +17,17 @@ Usage: $(basename "$0") [--local] [--yes] [--delete-audit-logs] [--verbose] [--l
 Deletes every object version in the images bucket (uploads and results)
 and, with enable_code_signing, in the code bucket (packages), then runs
 terraform destroy. Asks you to type the environment name first.
-Safe to run twice: with nothing deployed it says so and exits 0.
+Safe to run twice: with nothing deployed it says so and exits 0. It works
+from the state alone, so it also removes what a deploy that failed or was
+interrupted mid-apply created (before any output was written).
 
 The audit logs are kept: the audit bucket (the trail's files, under S3
 Object Lock for access_log_retention_days) and the logs bucket (S3 access
 logs and Config files, versioned); their lifecycles delete the logs when the
-retention ends. --delete-audit-logs deletes both buckets too, which
-GOVERNANCE mode allows (needs s3:BypassGovernanceRetention) and COMPLIANCE
-mode does not.
+retention ends; the next deploy.sh adopts them. --delete-audit-logs deletes
+both buckets too, also those an earlier destroy kept (found by their names,
+<project>-<environment>-logs|audit-<account id>), which GOVERNANCE mode
+allows (needs s3:BypassGovernanceRetention) and COMPLIANCE mode does not.
 
 Afterwards the two KMS keys wait out their deletion window
 (kms_deletion_window_days: 30 by default, 7 in the local profile) and can be
@@ -62,37 +65,130 @@ tidy_terraform_env
 [[ $TARGET == local ]] && use_local_aws
 terraform_target_args "$TARGET"
 require terraform aws
-
-output() { terraform -chdir="$TF_DIR" output -no-color -raw "$1" 2>/dev/null; }
+# This script as a user types it again (from the repository root), with the
+# port and directory of a local stack that is not the default one.
+again="./scripts/destroy.sh"
+if [[ $TARGET == local ]]; then
+  again+=" --local"
+  [[ $LOCAL_AWS_PORT == 5055 ]] || again="LOCAL_AWS_PORT=$LOCAL_AWS_PORT $again"
+  [[ $LOCAL_AWS_DIR == "$REPO_ROOT/.local-aws" ]] || again="LOCAL_AWS_DIR=${LOCAL_AWS_DIR#"$REPO_ROOT"/} $again"
+fi
 
 step "Reading the deployment ($TARGET)"
 terraform_init "$TF_DIR" "${INIT_ARGS[@]}" -no-color >/dev/null || die "terraform init failed"
+STATE="$(mktemp "${TMPDIR:-/tmp}/destroy-state.XXXXXX")"
+trap 'rm -f "$STATE"' EXIT
 # Managed resource instances in the state: what destroy deletes (data sources are only read).
 count_resources() {
-  terraform -chdir="$TF_DIR" state pull 2>/dev/null |
-    "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-state
+  terraform -chdir="$TF_DIR" state pull 2>/dev/null >"$STATE" || return 1
+  "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-state <"$STATE"
 }
 resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
-if ((resources == 0)); then
-  ok "Nothing to destroy: no resources in the $TARGET state."
-  exit 0
-fi
+
+# state_facts: what destroy needs, from the state alone: the outputs when the
+# apply got that far, else the resources themselves (a deploy that failed or
+# was interrupted mid-apply has resources but no outputs). One "key value" a line.
+state_facts() {
+  "$(project_python)" - "$STATE" <<'PY'
+import json, sys
+state = json.load(open(sys.argv[1]))
+outputs = {k: v.get("value") for k, v in state.get("outputs", {}).items()}
+def attributes(module, type_):
+    for r in state.get("resources", []):
+        if r.get("mode") == "managed" and r.get("module") == module and r.get("type") == type_:
+            for instance in r.get("instances", []):
+                return instance.get("attributes") or {}
+    return {}
+def bucket(output, module):
+    return outputs.get(output) or attributes(module, "aws_s3_bucket").get("bucket") or ""
+pipeline = "module.pipeline.module."
+lock = outputs.get("audit_log_object_lock")
+if not lock:
+    rule = attributes(pipeline + 'audit_bucket["this"]', "aws_s3_bucket_object_lock_configuration").get("rule") or [{}]
+    retention = (rule[0].get("default_retention") or [{}])[0]
+    lock = {"mode": retention.get("mode"), "days": retention.get("days")}
+windows = [r["instances"][0]["attributes"].get("deletion_window_in_days")
+           for r in state.get("resources", []) if r.get("type") == "aws_kms_key" and r.get("instances")]
+facts = {
+    "environment": outputs.get("environment") or "",
+    "images": bucket("s3_bucket_name", pipeline + "images_bucket"),
+    "logs": bucket("logs_bucket_name", pipeline + "logs_bucket"),
+    "audit": bucket("audit_bucket_name", pipeline + 'audit_bucket["this"]'),
+    "code": bucket("code_bucket_name", pipeline + 'code_bucket["this"]'),
+    "window": outputs.get("kms_deletion_window_days") or next(filter(None, windows), "") or "",
+    "lock_mode": (lock or {}).get("mode") or "none",
+    "lock_days": (lock or {}).get("days") or 0,
+}
+for key, value in facts.items():
+    print(key, value)
+PY
+}
+
+# kept_buckets: the audit-log buckets an earlier destroy kept (out of the
+# state, found by their fixed names, <stack_name>-logs|audit-<account id>)
+# that still exist; nothing when the account cannot be asked.
+kept_buckets() {
+  local account name role
+  account=$(aws sts get-caller-identity --region "$(deploy_region)" --query Account --output text 2>/dev/null) || return 0
+  name=$(stack_name)
+  for role in logs audit; do
+    if aws s3api head-bucket --region "$(deploy_region)" --bucket "$name-$role-$account" --expected-bucket-owner "$account" >/dev/null 2>&1; then
+      printf '%s\n' "$name-$role-$account"
+    fi
+  done
+}
+
 if [[ $TARGET == local ]] && ! local_aws_answers; then
   elsewhere=$(local_aws_elsewhere)
+  ((resources == 0)) && { ok "Nothing to destroy: no resources in the $TARGET state."; exit 0; }
   [[ -z $elsewhere ]] || die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; $elsewhere"
   die "the local AWS is not running at $LOCAL_AWS_ENDPOINT (a new one starts empty: 'make local-up' discards this state)"
 fi
-environment=$(output environment) || die "cannot read the deployment's outputs; was it deployed by this version?"
-images_bucket=$(output s3_bucket_name)
-logs_bucket=$(output logs_bucket_name)
-audit_bucket=$(output audit_bucket_name || true) # enable_cloudtrail; empty when off
-code_bucket=$(output code_bucket_name || true) # enable_code_signing; empty when off
-window=$(output kms_deletion_window_days || echo 7)
-lock=$(terraform -chdir="$TF_DIR" output -json audit_log_object_lock 2>/dev/null || echo null)
-read -r lock_mode lock_days < <("$(project_python)" -c \
-  'import json,sys; l=json.loads(sys.argv[1]) or {}; print(l.get("mode","none"), l.get("days",0))' "$lock")
+
+if ((resources == 0)); then
+  mapfile -t found < <(kept_buckets)
+  if ((${#found[@]} == 0)); then
+    ok "Nothing to destroy: no resources in the $TARGET state."
+    exit 0
+  fi
+  if ((!DELETE_AUDIT_LOGS)); then
+    ok "Nothing to destroy: no resources in the $TARGET state."
+    info "Kept by an earlier destroy: ${found[*]/#/s3://}; the next deploy.sh adopts them."
+    info "To delete them now: $again --delete-audit-logs (needs s3:BypassGovernanceRetention)."
+    exit 0
+  fi
+  if ((!ASSUME_YES)); then
+    [[ -t 0 ]] || die "refusing to delete without confirmation: stdin is not a terminal (use --yes)"
+    printf '%sThis deletes the kept audit logs: %s.%s\n' "$C_RED" "${found[*]/#/s3://}" "$C_RESET"
+    read -r -p "Type 'delete' to confirm: " answer
+    [[ $answer == delete ]] || die "not deleted (you typed '$answer')"
+  fi
+  step "Deleting the audit-log buckets kept by an earlier destroy"
+  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention --delete "${found[@]}" ||
+    die "could not delete ${found[*]}: under COMPLIANCE retention no one can before it ends (see above)"
+  ok "Deleted ${found[*]/#/s3://}. Nothing of this stack remains."
+  exit 0
+fi
+
+declare -A fact
+while read -r key value; do fact[$key]=$value; done < <(state_facts)
+environment=${fact[environment]:-$(tf_variable environment)}
+images_bucket=${fact[images]} logs_bucket=${fact[logs]}
+audit_bucket=${fact[audit]} code_bucket=${fact[code]} # empty without enable_cloudtrail / enable_code_signing
+window=${fact[window]:-$(tf_variable kms_deletion_window_days)}
+lock_mode=${fact[lock_mode]} lock_days=${fact[lock_days]}
+# Buckets a destroy kept earlier and this state does not hold (a deploy that
+# failed before it adopted them): kept again, or deleted with --delete-audit-logs.
+outside=()
+while read -r bucket; do
+  [[ $bucket == "$logs_bucket" || $bucket == "$audit_bucket" ]] || outside+=("$bucket")
+done < <(kept_buckets)
 info "$resources resources in environment '$environment'"
-info "buckets: $images_bucket, $logs_bucket${audit_bucket:+, $audit_bucket (trail files: Object Lock $lock_mode, $lock_days days)}"
+[[ -n ${fact[environment]} ]] ||
+  info "(no outputs in the state: a deploy that stopped mid-apply; destroying what the state holds)"
+buckets=("$images_bucket" "$logs_bucket" "$audit_bucket" "$code_bucket" "${outside[@]}")
+shown=$(printf '%s\n' "${buckets[@]}" | sed '/^$/d' | paste -sd ' ')
+info "buckets: ${shown// /, }${audit_bucket:+ (trail files: Object Lock $lock_mode, $lock_days days)}"
 
 if ((DELETE_AUDIT_LOGS)) && [[ $lock_mode == COMPLIANCE ]]; then
   die "the audit logs are under COMPLIANCE retention: no one can delete them early; run without --delete-audit-logs"
@@ -110,28 +206,39 @@ if ((!ASSUME_YES)); then
 fi
 
 step "Emptying the buckets (every object version and delete marker)"
-if [[ -n $code_bucket ]]; then
-  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$code_bucket"
-fi
-log_buckets=("$logs_bucket")
-[[ -n $audit_bucket ]] && log_buckets+=("$audit_bucket")
-"$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$images_bucket"
+for bucket in "$code_bucket" "$images_bucket"; do
+  [[ -z $bucket ]] || "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$bucket"
+done
+log_buckets=()
+for bucket in "$logs_bucket" "$audit_bucket"; do [[ -z $bucket ]] || log_buckets+=("$bucket"); done
 if ((DELETE_AUDIT_LOGS)); then
-  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "${log_buckets[@]}"
+  if ((${#log_buckets[@]})); then
+    "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "${log_buckets[@]}"
+  fi
+  # Kept by an earlier destroy, so no longer Terraform's to delete.
+  if ((${#outside[@]})); then
+    "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention --delete "${outside[@]}"
+  fi
 else
+  log_buckets+=("${outside[@]}")
   kept_versions=0 kept_bytes=0
   for bucket in "${log_buckets[@]}"; do
     read -r versions bytes < <("$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --measure "$bucket")
     kept_versions=$((kept_versions + versions)) kept_bytes=$((kept_bytes + bytes))
   done
   # Out of Terraform's hands, so that terraform destroy leaves them (and
-  # their policies, lifecycles and lock) in place.
+  # their policies, lifecycles and lock) in place; the next deploy adopts them.
+  # (state rm writes a backup of the state it changes, by default in the
+  # working directory, terraform/: a local stack's goes to its own directory.)
+  backup_args=()
+  [[ $TARGET == local ]] && backup_args=("-backup=$LOCAL_AWS_DIR/terraform.tfstate.state-rm.backup")
   terraform -chdir="$TF_DIR" state list 2>/dev/null |
     { grep -E '^module\.pipeline\.module\.(logs_bucket|audit_bucket\["this"\])\.' || true; } |
-    xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm >/dev/null
+    xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm "${backup_args[@]}" >/dev/null
   kept=$resources
   resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
-  info "${log_buckets[*]}: kept ($kept_versions object version(s); $((kept - resources)) resources left out of the destroy)"
+  ((${#log_buckets[@]} == 0)) ||
+    info "${log_buckets[*]}: kept ($kept_versions object version(s); $((kept - resources)) resources left out of the destroy)"
 fi
 
 step "terraform destroy ($resources resources)"
@@ -142,7 +249,7 @@ package_args=()
 destroy=(terraform -chdir="$TF_DIR" destroy -input=false -auto-approve "${VAR_ARGS[@]}" "${package_args[@]}")
 if ((VERBOSE)); then
   [[ -t 1 && -z ${NO_COLOR:-} ]] || destroy+=(-no-color)
-  "${destroy[@]}" || die "terraform destroy failed"
+  "${destroy[@]}" || die "terraform destroy failed; run $again again (it destroys what the state still holds)"
 else
   if [[ -z $LOG_FILE ]]; then
     LOG_FILE="$REPO_ROOT/reports/destroy-$TARGET.log"
@@ -151,14 +258,16 @@ else
   fi
   printf '\n##### destroy.sh --%s, %s\n' "$TARGET" "$(date -u +%FT%TZ)" >>"$LOG_FILE"
   "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" run --label destroy \
-    --total "$resources" --log "$LOG_FILE" -- "${destroy[@]}" -no-color || die "terraform destroy failed"
+    --total "$resources" --log "$LOG_FILE" -- "${destroy[@]}" -no-color ||
+    die "terraform destroy failed; run $again again (it destroys what the state still holds)"
   info "full output: ${LOG_FILE#"$REPO_ROOT"/}"
 fi
 
 step "Destroyed"
-info "The KMS keys (data and security) are scheduled for deletion in $window days; until then they can be recovered"
-info "(INCIDENT_RESPONSE.md, 'Cancel a KMS key deletion')."
-if ((!DELETE_AUDIT_LOGS)); then
+[[ -z $window ]] ||
+  info "The KMS keys (data and security) are scheduled for deletion in $window days; until then they can be recovered"
+[[ -z $window ]] || info "(INCIDENT_RESPONSE.md, 'Cancel a KMS key deletion')."
+if ((!DELETE_AUDIT_LOGS && ${#log_buckets[@]})); then
   cost=$(awk -v b="$kept_bytes" 'BEGIN { c = b / 1024 / 1024 / 1024 * 0.023; if (c < 0.01) print "less than USD 0.01"; else printf "about USD %.2f", c }')
   info "Kept: ${log_buckets[*]/#/s3://}: $kept_versions audit log version(s), $kept_bytes bytes"
   if ((lock_days > 0)); then
@@ -169,9 +278,10 @@ if ((!DELETE_AUDIT_LOGS)); then
   fi
   info "Storage: $cost a month (S3 Standard, USD 0.023 per GB-month: https://aws.amazon.com/s3/pricing/)."
   [[ -z $audit_bucket ]] || info "The trail's files are encrypted with the security key: read or copy them before it is deleted."
-  [[ $lock_mode == GOVERNANCE ]] && info "To delete them now: $(basename "$0") --delete-audit-logs (needs s3:BypassGovernanceRetention)."
-  info "A new deployment under the same names needs those buckets gone or imported (terraform import)."
-else
+  [[ $lock_mode == COMPLIANCE ]] ||
+    info "To delete them now: $again --delete-audit-logs (needs s3:BypassGovernanceRetention)."
+  info "The next deploy.sh adopts them (Terraform import blocks, listed in its plan)."
+elif ((DELETE_AUDIT_LOGS)); then
   info "The audit logs were deleted. Nothing else of this stack remains."
 fi
 info "Account-wide services you turned off with enable_* variables were never touched."

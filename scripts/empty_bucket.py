@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Delete every object version and delete marker in S3 buckets, so they can be destroyed.
 
-    python scripts/empty_bucket.py [--bypass-governance-retention] BUCKET [BUCKET ...]
+    python scripts/empty_bucket.py [--bypass-governance-retention] [--delete] BUCKET [BUCKET ...]
     python scripts/empty_bucket.py --measure BUCKET
 
 A bucket that does not exist is skipped. Prints how many versions it removed.
 --bypass-governance-retention also deletes versions under an S3 Object Lock
 GOVERNANCE retention (the caller needs s3:BypassGovernanceRetention); versions
 under COMPLIANCE retention cannot be deleted by anyone and make it fail.
+--delete then deletes each emptied bucket (destroy.sh uses it for the audit-log
+buckets an earlier destroy kept, which Terraform no longer manages).
 --measure prints the number of object versions and their total size in bytes.
 Talks to AWS_ENDPOINT_URL when it is set (the local AWS), else to AWS.
 """
@@ -15,12 +17,23 @@ Talks to AWS_ENDPOINT_URL when it is set (the local AWS), else to AWS.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+try:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+except ModuleNotFoundError as missing:  # run by a Python without the project's packages
+    # The project's virtualenv has them (make setup): run this helper there.
+    _venv = Path(__file__).resolve().parents[1] / ".venv"
+    if (_venv / "bin" / "python").exists() and Path(sys.prefix).resolve() != _venv.resolve():
+        python = str(_venv / "bin" / "python")
+        os.execv(python, [python, *sys.argv])  # noqa: S606 - this same helper, same arguments
+    name = Path(sys.argv[0]).name
+    sys.exit(f"{name}: error: the Python package '{missing.name}' is missing: run 'make setup'")
 
 
 def _pages(s3: Any, bucket: str) -> Iterator[dict[str, Any]]:
@@ -65,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also delete versions under an Object Lock GOVERNANCE retention",
     )
+    parser.add_argument("--delete", action="store_true", help="delete each bucket once it is empty")
     parser.add_argument(
         "--measure",
         action="store_true",
@@ -83,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
                 s3, bucket, bypass_governance_retention=args.bypass_governance_retention
             )
             print(f"    s3://{bucket}: removed {removed} object version(s) and delete marker(s)")
+            if args.delete:
+                s3.delete_bucket(Bucket=bucket)
+                print(f"    s3://{bucket}: deleted")
     except (BotoCoreError, ClientError, RuntimeError) as e:
         print(f"{parser.prog}: error: {e}", file=sys.stderr)
         return 1

@@ -17,9 +17,10 @@ Commands:
   start    start the server unless it already runs; wait until it answers
   stop     stop exactly the process that 'start' started (pid file)
   status   say whether it runs and answers on the port; exit 1 if not
-  env      print the exports that point aws, boto3 and terraform at it
-           (and unset a TF_CLI_CONFIG_FILE that names a missing file):
-           eval "\$($(basename "$0") env)"
+  env      print the exports that point aws, boto3, terraform and the
+           local make targets (make local-process) at it, port and state
+           directory included (and unset a TF_CLI_CONFIG_FILE that names a
+           missing file): eval "\$(scripts/$(basename "$0") env)"
 
 Options:
   --port PORT  port on 127.0.0.1 (default: \$LOCAL_AWS_PORT or 5055)
@@ -136,6 +137,7 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null
 export TF_DATA_DIR=$TF_DATA_DIR
+export LOCAL_AWS_PORT=$LOCAL_AWS_PORT LOCAL_AWS_DIR=$LOCAL_AWS_DIR
 unset AWS_PROFILE AWS_SESSION_TOKEN
 ENV
   # As the scripts do (tidy_terraform_env): a TF_CLI_CONFIG_FILE naming a

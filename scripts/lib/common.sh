@@ -52,7 +52,7 @@ require() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null 2>&1 && continue
     case $tool in
-      terraform) hint="install Terraform >= 1.7 (https://developer.hashicorp.com/terraform/install)" ;;
+      terraform) hint="install Terraform >= 1.7, >= 1.11 for terraform test (https://developer.hashicorp.com/terraform/install)" ;;
       python3) hint="install Python >= 3.12" ;;
       git) hint="install git (https://git-scm.com/downloads)" ;;
       *) hint="run 'make setup' (it installs the project's tools into .venv)" ;;
@@ -167,21 +167,29 @@ terraform_target_args() {
   fi
 }
 
-# deploy_region: the region Terraform deploys to (var.aws_region, which the
-# provider uses), in Terraform's order of precedence: the default in
-# variables.tf, then TF_VAR_aws_region, then terraform.tfvars, then the
-# -var-file of VAR_ARGS. Read from the files, not from the AWS CLI's settings.
-deploy_region() {
-  local region file value
-  region=$(sed -n '/^variable "aws_region"/,/^}/s/^[[:space:]]*default[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$REPO_ROOT/terraform/variables.tf")
-  [[ -n ${TF_VAR_aws_region:-} ]] && region=$TF_VAR_aws_region
+# tf_variable NAME: the value of a string variable of the root module, in
+# Terraform's order of precedence: the default in variables.tf, then
+# TF_VAR_<NAME>, then terraform.tfvars, then the -var-file of VAR_ARGS. Read
+# from the files (no terraform command, no AWS CLI settings).
+tf_variable() {
+  local name=$1 value="" file found env="TF_VAR_$1"
+  value=$(sed -n '/^variable "'"$name"'"/,/^}/s/^[[:space:]]*default[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$REPO_ROOT/terraform/variables.tf")
+  [[ -n ${!env:-} ]] && value=${!env}
   for file in terraform.tfvars "${VAR_ARGS[@]#-var-file=}"; do
     [[ -f $REPO_ROOT/terraform/$file ]] || continue
-    value=$(sed -n 's/^[[:space:]]*aws_region[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$REPO_ROOT/terraform/$file" | tail -n 1)
-    [[ -n $value ]] && region=$value
+    found=$(sed -n 's/^[[:space:]]*'"$name"'[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$REPO_ROOT/terraform/$file" | tail -n 1)
+    [[ -n $found ]] && value=$found
   done
-  printf '%s\n' "$region"
+  printf '%s\n' "$value"
 }
+
+# deploy_region: the region Terraform deploys to (var.aws_region, which the
+# provider uses), not the AWS CLI's own region.
+deploy_region() { tf_variable aws_region; }
+
+# stack_name: the prefix of every resource name, <project_name>-<environment>
+# (terraform/main.tf, local.name). The buckets are <stack_name>-<role>-<account id>.
+stack_name() { printf '%s-%s\n' "$(tf_variable project_name)" "$(tf_variable environment)"; }
 
 # terraform_output NAME: one output of the deployment, or a clear error.
 # (`terraform output -raw` of a missing output prints a warning and exits 0.)

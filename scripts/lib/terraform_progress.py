@@ -10,8 +10,14 @@ one line every 10 s otherwise (a CI log). It ends with Terraform's own summary
 line ("Apply complete! Resources: ..."), or with the error and the log's path,
 and exits with the command's exit code.
 
-`count-state` prints how many resource instances a state holds, counting
-managed resources only: data sources are read, never created or destroyed.
+An interrupt (Ctrl-C, or SIGTERM) does not stop the command at once: a
+stopped Terraform cancels the calls it has in flight, and a create cancelled
+on the client may still complete on AWS's side, leaving a resource its state
+does not know and no destroy removes (seen with a Config recorder). The
+command runs in a process group of its own; the first interrupt lets it
+finish, so that its state describes everything it created, and a second one
+stops it (SIGINT, Terraform's graceful stop) and names the resources that
+were in flight. Its output is read to the end either way, into the log.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +34,8 @@ from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 DONE = re.compile(r": (Creation|Modifications|Destruction) complete after ")
+STARTED = re.compile(r"^(\S+): (Creating|Modifying|Destroying|Importing)\.\.\.")
+FINISHED = re.compile(r"^(\S+): (Creation|Modifications|Destruction|Import) complete")
 SUMMARY = re.compile(r"^(Apply|Destroy) complete! Resources: ")
 LOG_INTERVAL_S = 10
 
@@ -66,9 +75,29 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
     lines: list[str] = []
     stop = threading.Event()
 
+    in_flight: set[str] = set()
+    stopped_in_flight: list[str] = []
+    interrupts = 0
+    process: subprocess.Popen[str] | None = None
+
     def tick() -> None:
         while not stop.wait(1):
             progress.show()
+
+    def interrupted(*_: object) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            print(
+                f"\n    interrupted: letting {label} finish, so that the state describes all it "
+                "creates (interrupt again to stop it now; what is in flight may then exist "
+                "outside the state)",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif process is not None and process.poll() is None:
+            stopped_in_flight.extend(sorted(in_flight))
+            process.send_signal(signal.SIGINT)
 
     ticker = threading.Thread(target=tick, daemon=True)
     with log.open("a", encoding="utf-8") as out:
@@ -80,10 +109,13 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
                 stdin=subprocess.DEVNULL,
                 text=True,
                 errors="replace",
+                start_new_session=True,  # Ctrl-C reaches us, not Terraform (see above)
             )
         except OSError as e:
             print(f"error: cannot run {command[0]}: {e.strerror}", file=sys.stderr)
             return 127
+        signal.signal(signal.SIGINT, interrupted)
+        signal.signal(signal.SIGTERM, interrupted)
         ticker.start()
         assert process.stdout is not None
         for raw in process.stdout:
@@ -92,6 +124,10 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
             lines.append(line)
             if DONE.search(line):
                 progress.done += 1
+            if started := STARTED.match(line):
+                in_flight.add(started[1])
+            elif finished := FINISHED.match(line):
+                in_flight.discard(finished[1])
         rc = process.wait()
     stop.set()
     ticker.join()
@@ -105,6 +141,12 @@ def run(label: str, total: int, log: Path, command: list[str]) -> int:
         shown = lines[errors[0] :][:40] if errors else lines[-20:]
         print("\n".join(shown), file=sys.stderr)
         print(f"{label} failed (exit {rc}); full output in {log}", file=sys.stderr)
+        if stopped_in_flight:
+            print(
+                "in flight when it was stopped (each may exist outside the state): "
+                + ", ".join(stopped_in_flight),
+                file=sys.stderr,
+            )
     return rc
 
 

@@ -19,10 +19,12 @@ import pytest
 from PIL import Image
 
 from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+from helpers import ROOT
 
 pytestmark = pytest.mark.slow
 
 USER_BUCKET, USER_KEY = "my-own-bucket", "uploads/mine.png"
+README_TEXT = (ROOT / "README.md").read_text()
 USER_STATE = '{"version": 4, "serial": 7, "lineage": "the-users-own", "resources": []}\n'
 
 
@@ -211,6 +213,14 @@ def test_the_bucket_refuses_what_it_should_through_the_real_cli(loop, tmp_path, 
 
     assert upload.returncode != 0
     assert "AccessDenied" in upload.stderr, upload.stderr
+    # The README shows this error for the denied uploads, as the CLI prints it.
+    resource = f'"arn:aws:s3:::{bucket}/{key}"'
+    for words in ("An error occurred (AccessDenied) when calling the PutObject operation: User: ",
+                  f"is not authorized to perform: s3:PutObject on resource: {resource} "
+                  "with an explicit deny in a resource-based policy"):  # fmt: skip
+        assert words in upload.stderr, upload.stderr
+        assert words.replace(bucket, "image-processor-local-images-123456789012").replace(
+            key, "processed/image.png") in README_TEXT  # fmt: skip
     # Nothing lost, nothing added: the key holds exactly what it held before.
     assert s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", []) == before
 
@@ -245,6 +255,26 @@ def test_a_second_plan_says_no_changes(loop):
 
     assert plan.returncode == 0, plan.stdout[-4000:] + plan.stderr[-2000:]
     assert "No changes." in plan.stdout
+
+
+def test_the_kept_demos_printed_commands_run_in_a_fresh_shell(loop):
+    """demo.sh --keep's 'use it' and 'outputs' lines, as printed: the shell they
+    set up follows the demo's port and state, not the default 5055."""
+    printed, deployment = loop["demo"].stdout, loop["deployment"]
+    use = re.search(r"^ *use it: +(.+)$", printed, flags=re.MULTILINE)
+    outputs = re.search(r"^ *outputs: +(.+)$", printed, flags=re.MULTILINE)
+    assert use, printed
+    assert outputs, printed
+    fresh = {"HOME": str(deployment.repo), "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+    typed = subprocess.run(
+        ["bash", "-c", f"set -e; {use[1]}; {outputs[1]}; scripts/local_aws.sh status"],
+        env=fresh, cwd=deployment.repo, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert typed.returncode == 0, typed.stdout + typed.stderr
+    assert f'lambda_function_name = "{loop["outputs"]["lambda_function_name"]}"' in typed.stdout
+    assert f"127.0.0.1:{deployment.port}" in typed.stdout  # the scripts follow the demo
 
 
 def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_for_deletion(loop):

@@ -160,3 +160,17 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
   [[ $output == *"region     eu-west-3 (aws_region)"* ]] || { echo "$output"; return 1; }
   [[ $output != *"ap-south-1"* ]]
 }
+
+@test "demo_tool.py and empty_bucket.py run by a Python without the project's packages: in .venv, else one line" {
+  [[ -x /usr/bin/python3 ]] && ! /usr/bin/python3 -c 'import PIL' 2>/dev/null || skip "needs a python3 without Pillow"
+  for helper in demo_tool.py empty_bucket.py; do
+    run --separate-stderr /usr/bin/python3 "$REPO_ROOT/scripts/$helper" --help
+    [ "$status" -eq 0 ] || { echo "$helper: $stderr"; return 1; }
+    [[ $output == usage:* ]]
+  done
+  repo=$(copy_repo)
+  rm "$repo/.venv"
+  run --separate-stderr /usr/bin/python3 "$repo/scripts/demo_tool.py" --help
+  [ "$status" -eq 1 ]
+  [ "$stderr" = "demo_tool.py: error: the Python package 'boto3' is missing: run 'make setup'" ] || { echo "$stderr"; return 1; }
+}

@@ -184,3 +184,78 @@ PY
   [[ $stderr == *"the local AWS of .local-aws/ runs on port $port: run with LOCAL_AWS_PORT=$port"* ]] ||
     { echo "$stderr"; return 1; }
 }
+
+# s3 PORT PYTHON...: boto3's S3 client on the local AWS at PORT as `s3`, then the code.
+s3_on() {
+  local port=$1
+  shift
+  AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c "
+import boto3
+s3 = boto3.client('s3', region_name='us-east-1', aws_access_key_id='local', aws_secret_access_key='local')
+$*"
+}
+
+@test "a state without outputs (a deploy stopped mid-apply) is destroyed, in clear lines, not trap lines" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  fake_state "$repo/.local-aws/terraform.tfstate"
+  # The apply stopped before any output was written: the buckets are in the
+  # state as resources of their modules only, and the images bucket holds an upload.
+  "$PY" - "$repo/.local-aws/terraform.tfstate" <<'PY'
+import json, sys
+state = json.load(open(sys.argv[1]))
+state["outputs"] = {}
+for resource, module in zip(state["resources"][1:], ("images_bucket", "logs_bucket")):
+    resource["module"], resource["name"] = f"module.pipeline.module.{module}", "this"
+json.dump(state, open(sys.argv[1], "w"))
+PY
+  s3_on "$port" "
+for b in ('image-processor-local-images-123456789012', 'image-processor-local-logs-123456789012'):
+    s3.create_bucket(Bucket=b)
+s3.put_object(Bucket='image-processor-local-images-123456789012', Key='uploads/a.png', Body=b'x')"
+
+  run --separate-stderr env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+
+  [ "$status" -eq 0 ] || { echo "$output" "$stderr"; return 1; }
+  [[ $output == *"2 resources in environment 'local'"* ]]
+  [[ $output == *"no outputs in the state"* ]]
+  [[ $stderr != *'" failed (line'* ]] || { echo "$stderr"; return 1; }
+  # The images bucket is gone; the logs bucket is kept (out of the state) as always.
+  left=$(s3_on "$port" "print(' '.join(sorted(b['Name'] for b in s3.list_buckets()['Buckets'])))")
+  [ "$left" = "image-processor-local-logs-123456789012" ] || { echo "left: $left"; return 1; }
+  [ ! -e "$repo/terraform/terraform.tfstate.backup" ]
+  run find "$repo/terraform" -maxdepth 1 -name '*.backup'
+  [ -z "$output" ] || { echo "backups in terraform/: $output"; return 1; }
+}
+
+@test "with nothing in the state, destroy names the kept audit-log buckets, and its hint deletes them as printed" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  # What a destroy keeps: the logs bucket and the audit bucket (Object Lock,
+  # GOVERNANCE), both out of the state, found by their fixed names.
+  s3_on "$port" "
+s3.create_bucket(Bucket='image-processor-local-logs-123456789012')
+s3.create_bucket(Bucket='image-processor-local-audit-123456789012', ObjectLockEnabledForBucket=True)
+s3.put_object_lock_configuration(Bucket='image-processor-local-audit-123456789012', ObjectLockConfiguration={
+    'ObjectLockEnabled': 'Enabled', 'Rule': {'DefaultRetention': {'Mode': 'GOVERNANCE', 'Days': 1}}})
+s3.put_object(Bucket='image-processor-local-audit-123456789012', Key='cloudtrail/a.json.gz', Body=b'x')"
+
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+
+  [ "$status" -eq 0 ]
+  [[ $output == *"Nothing to destroy"* ]]
+  [[ $output == *"s3://image-processor-local-logs-123456789012 s3://image-processor-local-audit-123456789012"* ]]
+  hint=$(sed -n 's/^ *To delete them now: \(.*\) (needs .*/\1/p' <<<"$output")
+  [ "$hint" = "LOCAL_AWS_PORT=$port ./scripts/destroy.sh --local --delete-audit-logs" ] || { echo "$output"; return 1; }
+
+  # The hint as printed, in a fresh shell in the repository, answering its question.
+  run_in_fresh_shell "$repo" "$hint" "delete"
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  left=$(s3_on "$port" "print(len(s3.list_buckets()['Buckets']))")
+  [ "$left" -eq 0 ]
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+  [[ $output == *"Nothing to destroy"* && $output != *"Kept"* ]]
+}

@@ -6,11 +6,12 @@ export REPO_ROOT
 export NO_COLOR=1
 PY="$REPO_ROOT/.venv/bin/python"
 
-# copy_repo: a scratch copy of the tracked files, sharing the virtualenvs.
+# copy_repo: a scratch copy of the tracked files, sharing the virtualenvs (with
+# their timestamps, so that make finds the virtualenvs up to date).
 copy_repo() {
   local copy="$BATS_TEST_TMPDIR/repo"
   mkdir -p "$copy"
-  (cd "$REPO_ROOT" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$copy")
+  (cd "$REPO_ROOT" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --preserve=timestamps --parents -t "$copy")
   ln -s "$REPO_ROOT/.venv" "$copy/.venv"
   [[ -d $REPO_ROOT/.venv-checkov ]] && ln -s "$REPO_ROOT/.venv-checkov" "$copy/.venv-checkov"
   printf '%s\n' "$copy"
@@ -66,4 +67,13 @@ boto3.client("lambda", **kw).create_function(
     Code={"ZipFile": package.getvalue()},
 )
 PY
+}
+
+# run_in_fresh_shell DIR COMMAND [ANSWER]: COMMAND as a user types it, in a
+# new bash in DIR with only HOME, PATH, SHELL and TERM set, on a terminal
+# (script(1)), ANSWER typed at its prompt. Sets status and output like run.
+run_in_fresh_shell() {
+  local dir=$1 command=$2 answer=${3:-}
+  run env -i HOME="$HOME" PATH="/usr/local/bin:/usr/bin:/bin" SHELL=/bin/bash TERM=dumb NO_COLOR=1 \
+    script -qec "cd $(printf '%q' "$dir") && $command" /dev/null <<<"$answer"
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 from markdown_it import MarkdownIt
@@ -184,12 +185,14 @@ def test_every_runbook_link_resolves_to_a_heading():
 def test_the_cost_figures_add_up():
     """The README's S3, e-mail and monthly totals, recomputed from the prices it cites."""
     cost = README.split("## Cost, honestly")[1].split("\n## ")[0]
-    held_gb, puts, gets, emails = 12, 20_000, 10_000, 10_000
+    # 12 GB of current objects (30 days), and noncurrent versions 7 days more.
+    held_gb, puts, gets, emails = round(12 * 37 / 30, 1), 20_000, 10_000, 10_000
+    assert f"~{held_gb} GB held" in cost
     s3 = held_gb * 0.023 + puts * 0.005 / 1000 + gets * 0.0004 / 1000
     s3_with_allowance = (held_gb - 5) * 0.023 + puts * 0.005 / 1000 + gets * 0.0004 / 1000
     email = (emails - 1_000) * 2.00 / 100_000
     pitr = 0.01 * 0.20
-    alarm = 0.00  # 7 alarms by default, inside CloudWatch's free 10
+    alarm = 0.00  # 8 alarms by default, inside CloudWatch's free 10
     # Two KMS keys, each with 0, 1, 2+ rotations
     cloudtrail = (30_000 + 10_000 + 2_880) * 0.10 / 100_000  # S3 and Lambda data events
     year = [2 * key + s3 + alarm + cloudtrail + pitr for key in (1.00, 2.00, 3.00)]
@@ -214,3 +217,62 @@ def test_the_tests_make_the_in_progress_index_as_the_terraform_does():
     assert keys == {"hash_key": "object_key", "range_key": "lease_until"}
     assert [k["AttributeName"] for k in INDEX_KEY_SCHEMA] == [keys["hash_key"], keys["range_key"]]
     assert 'processing_index = "in-progress"' in locals_tf
+
+def _layout() -> dict[str, str]:
+    """Path -> description for each entry of the README's layout tree. An indented
+    path is under the last unindented directory; a line indented past the paths
+    continues the description above it."""
+    block = README.split("## Repository layout")[1].split("```\n")[1]
+    entries: dict[str, str] = {}
+    parent = last = ""
+    for line in block.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if indent >= 20:
+            entries[last] += " " + line.strip()
+            continue
+        path, _, description = line.strip().partition(" ")
+        if indent:
+            path = parent + path
+        elif path.endswith("/"):
+            parent = path
+        last = path.rstrip("/")
+        entries[last] = description.strip()
+    return entries
+
+
+def _tracked() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return listed.splitlines()
+
+
+def test_the_readme_layout_names_only_paths_that_exist():
+    for path in _layout():
+        assert (ROOT / path).exists(), path
+
+
+def test_the_readme_layout_names_every_directory_and_module():
+    layout = _layout()
+    named_paths = set(layout)
+    directories = {name.split("/")[0] for name in _tracked() if "/" in name}
+    directories |= {
+        "/".join(name.split("/")[:2])
+        for name in _tracked()
+        if name.startswith("tests/") and name.count("/") > 1
+    }
+    for directory in sorted(directories):
+        assert any(p == directory or p.startswith(directory + "/") for p in named_paths), (
+            f"{directory}/ is not in the README's layout"
+        )
+    for folder in ("lambda", "scripts", "scripts/lib"):
+        words = set(re.findall(r"[\w.]+", layout[folder]))
+        for name in _tracked():
+            if name.startswith(folder + "/") and name.count("/") == folder.count("/") + 1:
+                module = name.rsplit("/", 1)[1]
+                stem = module.rsplit(".", 1)[0]
+                if module.endswith((".py", ".sh", ".json")) and module != "requirements.txt":
+                    assert {module, stem} & words, f"{name} is not named in the README's layout"
+            elif name.startswith(folder + "/") and folder == "scripts/lib":
+                sub = name.split("/")[2]
+                assert sub in words, f"{folder}/{sub}/ is not named in the README's layout"

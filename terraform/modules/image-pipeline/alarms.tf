@@ -98,7 +98,7 @@ locals {
       notify_ok   = true
     }
     images-storage = {
-      description = "The images bucket holds more than ${var.storage_alarm_threshold_gb} GB (the S3 free tier is 5 GB). Runbook: INCIDENT_RESPONSE.md#storage"
+      description = "The images bucket holds more than ${var.storage_alarm_threshold_gb} GB, noncurrent versions included. Runbook: INCIDENT_RESPONSE.md#storage"
       namespace   = "AWS/S3"
       metric      = "BucketSizeBytes"
       dimensions  = { BucketName = local.images_bucket_name, StorageType = "StandardStorage" }

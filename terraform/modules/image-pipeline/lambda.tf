@@ -4,7 +4,7 @@
 # ---------------------------------------------------------------------------
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_117:Outside a VPC on purpose: inside one it would need a NAT gateway (about USD 32 a month) or interface endpoints for S3, DynamoDB, SNS and KMS to reach the APIs it calls; it opens no inbound path either way.
+  #checkov:skip=CKV_AWS_117:Outside a VPC on purpose: inside one it would need a NAT gateway (about USD 32 a month) or VPC endpoints to reach the APIs it calls (free gateway endpoints for S3 and DynamoDB, but interface endpoints billed by the hour for SNS and KMS); it opens no inbound path either way.
   #checkov:skip=CKV_AWS_116:Uploads reach the function from the uploads queue, whose redrive policy moves an event that keeps failing to the failed-events queue (sqs.tf); a dead_letter_config applies only to asynchronous invocations, and the only one left is the sweep, which the next sweep repeats.
   #checkov:skip=CKV_AWS_115:The function's concurrency is capped where uploads enter it, by the event source mapping's maximum concurrency (queue_maximum_concurrency), which reserves nothing; reserved concurrency (lambda_reserved_concurrency) stays optional because Lambda refuses it on accounts with a concurrency quota of 10.
   function_name = local.function_name

@@ -65,7 +65,7 @@ variable "lambda_runtime" {
 }
 
 variable "lambda_memory_mb" {
-  description = "Memory of the function in MB; CPU grows with it (1,769 MB is one vCPU). 1024 is the smallest size at which every allowed input fits (`make bench`: a 4096x4096 WEBP peaks near 475 MB); because processing is CPU-bound, GB-seconds per image are about the same at 512 or 1024. Smaller sizes work: what would not fit is rejected as too_large_for_memory."
+  description = "Memory of the function in MB; CPU grows with it (1,769 MB is one vCPU). 1024 is the smallest size at which every allowed input fits (`make bench`: the greyscale of a 4096x4096 WEBP peaks at 530 MB lossless, 476 MB lossy; README, Performance); because processing is CPU-bound, GB-seconds per image are about the same at 512 or 1024. Smaller sizes work: what would not fit is rejected as too_large_for_memory."
   type        = number
   default     = 1024
 
@@ -336,7 +336,7 @@ variable "stuck_after_s" {
 # ---------------------------------------------------------------------------
 
 variable "storage_alarm_threshold_gb" {
-  description = "Alarm when the images bucket holds more than this many GB (the S3 free tier is 5 GB)."
+  description = "Alarm when the images bucket holds more than this many GB, noncurrent versions included (CloudWatch's BucketSizeBytes counts them). The default, 4, is below the 5 GB S3 free tier of accounts created before 15 July 2025; at 10,000 images a month the bucket holds about 14.8 GB (README, Cost)."
   type        = number
   default     = 4
 

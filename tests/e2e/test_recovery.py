@@ -1,0 +1,260 @@
+"""The paths a user meets on day two, on one local AWS, with the real scripts.
+
+A deploy interrupted mid-apply (Ctrl-C: SIGINT to its process group)
+finishes its apply (a Terraform stopped mid-call can leave resources outside
+its state), and `destroy.sh --local --yes` then leaves nothing but the
+audit-log buckets every destroy keeps. Then destroy -> deploy -> destroy,
+twice in a row: each deploy after a destroy adopts the kept buckets
+(Terraform import blocks in its plan) with their logs, instead of failing
+with BucketAlreadyExists; deploy's printed commands run in a fresh shell.
+Last, a deploy that fails mid-apply (a table of its name exists already) is
+removed by the destroy command it prints, run as printed, and the kept
+buckets by the command destroy prints for them: nothing is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+
+from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+
+pytestmark = pytest.mark.slow
+
+LOGS, AUDIT = "image-processor-local-logs-123456789012", "image-processor-local-audit-123456789012"
+
+
+def leftovers(deployment: LocalDeployment) -> dict[str, list[str]]:
+    """What exists on the local AWS, by service (AWS-managed keys aside)."""
+    c = deployment.client
+    kms = c("kms")
+    # moto creates AWS managed keys (alias/aws/*) on use and reports them as
+    # customer keys (README, "Where the local AWS differs"): not the stack's.
+    managed = {
+        a["TargetKeyId"]
+        for a in kms.list_aliases()["Aliases"]
+        if a["AliasName"].startswith("alias/aws/")
+    }
+    keys = [k["KeyId"] for k in kms.list_keys()["Keys"] if k["KeyId"] not in managed]
+    found = {
+        "buckets": [b["Name"] for b in c("s3").list_buckets()["Buckets"]],
+        "tables": c("dynamodb").list_tables()["TableNames"],
+        "functions": [f["FunctionName"] for f in c("lambda").list_functions()["Functions"]],
+        "queues": c("sqs").list_queues().get("QueueUrls", []),
+        "topics": [t["TopicArn"] for t in c("sns").list_topics()["Topics"]],
+        "keys not pending deletion": [
+            k
+            for k in keys
+            if (m := kms.describe_key(KeyId=k)["KeyMetadata"])["KeyManager"] == "CUSTOMER"
+            and m["KeyState"] != "PendingDeletion"
+        ],
+        "roles": [r["RoleName"] for r in c("iam").list_roles()["Roles"]],
+        "policies": [p["PolicyName"] for p in c("iam").list_policies(Scope="Local")["Policies"]],
+        "alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms()["MetricAlarms"]],
+        "log groups": [g["logGroupName"] for g in c("logs").describe_log_groups()["logGroups"]],
+        "rules": [r["Name"] for r in c("events").list_rules()["Rules"]],
+        "trails": [t["Name"] for t in c("cloudtrail").describe_trails()["trailList"]],
+        "recorders": [
+            r["name"]
+            for r in c("config").describe_configuration_recorders()["ConfigurationRecorders"]
+        ],
+        "detectors": c("guardduty").list_detectors()["DetectorIds"],
+    }
+    return {service: sorted(names) for service, names in found.items() if names}
+
+
+def state_resources(deployment: LocalDeployment) -> list[str]:
+    path = deployment.local_aws_dir / "terraform.tfstate"
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return []  # not written yet, or being written
+    return [
+        f"{r.get('module', '')}.{r['type']}.{r['name']}"
+        for r in state.get("resources", [])
+        if r.get("mode") == "managed"
+    ]
+
+
+def versions(deployment: LocalDeployment, bucket: str) -> int:
+    pages = deployment.client("s3").get_paginator("list_object_versions").paginate(Bucket=bucket)
+    return sum(len(page.get("Versions", [])) for page in pages)
+
+
+def hint(output: str, prefix: str) -> str:
+    """The command of a printed line 'PREFIX <command> (...)'."""
+    match = re.search(rf"^ *{re.escape(prefix)} (.+?)(?: \(|$)", output, flags=re.MULTILINE)
+    assert match, output
+    return match.group(1)
+
+
+def in_fresh_shell(
+    deployment: LocalDeployment, command: str, answer: str
+) -> subprocess.CompletedProcess:
+    """COMMAND as typed in a new shell at the repository root, on a terminal (script(1))."""
+    fresh = {"HOME": os.environ["HOME"], "PATH": "/usr/local/bin:/usr/bin:/bin", "TERM": "dumb"}
+    return subprocess.run(
+        ["script", "-qec", command, "/dev/null"], input=answer + "\n", env=fresh,
+        cwd=deployment.repo, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    repo = copy_repo(tmp_path_factory.mktemp("repo"))
+    deployment = LocalDeployment(repo, free_port())
+    for _ in range(3):  # a free port can be taken by a parallel worker first
+        if deployment.script("local_aws.sh", "start").returncode == 0:
+            break
+        deployment = LocalDeployment(repo, free_port())
+    else:
+        pytest.fail("the local AWS did not start on three free ports")
+    yield deployment
+    deployment.stop()
+
+
+def mid_apply(stack: LocalDeployment) -> dict[str, object]:
+    """deploy.sh --quiet, interrupted by Ctrl-C once the apply has created the logs bucket."""
+    process = subprocess.Popen(
+        [stack.repo / "scripts" / "deploy.sh", "--local", "--auto-approve", "--quiet"],
+        cwd=stack.repo, env=stack.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 900
+    created: list[str] = []
+    while time.monotonic() < deadline and process.poll() is None:
+        created = state_resources(stack)
+        if any(".logs_bucket.aws_s3_bucket_policy" in r for r in created):
+            break
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in its terminal sends
+    stdout, stderr = process.communicate(timeout=900)
+    return {"rc": process.returncode, "stdout": stdout, "stderr": stderr, "created": len(created)}
+
+
+@pytest.fixture(scope="module")
+def interrupted(stack):
+    return mid_apply(stack)
+
+
+def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(stack, interrupted):
+    """Stopping Terraform mid-call can leave a resource outside its state: it finishes instead."""
+    assert 0 < interrupted["created"] < 74, interrupted  # interrupted mid-apply
+    assert interrupted["rc"] == 0, interrupted["stdout"] + interrupted["stderr"]
+    assert "interrupted: letting apply finish" in interrupted["stderr"]
+    assert "Traceback" not in interrupted["stderr"]
+    assert not (stack.repo / "terraform" / "deploy_adopt_kept_buckets.tf").exists()
+
+    destroy = stack.script("destroy.sh", "--local", "--yes")
+
+    assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
+    assert '" failed (line' not in destroy.stderr
+    assert state_resources(stack) == []
+    # Every destroy keeps the audit-log buckets; nothing else is left.
+    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT])}
+    assert not list((stack.repo / "terraform").glob("*.backup"))
+
+
+@pytest.mark.parametrize("cycle", [1, 2])
+def test_destroy_then_deploy_then_destroy(stack, interrupted, cycle, tmp_path):
+    """Each destroy keeps the audit logs, each deploy after it adopts them, twice in a row."""
+    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT])}
+    # A log file in each kept bucket (the trail's and S3's deliveries are moto's
+    # to make or not): the deploy must adopt the buckets as they are.
+    for bucket in (LOGS, AUDIT):
+        stack.client("s3").put_object(Bucket=bucket, Key=f"kept/cycle-{cycle}.log", Body=b"log")
+    kept = {bucket: versions(stack, bucket) for bucket in (LOGS, AUDIT)}
+
+    if cycle == 1:  # as the README says: make local-deploy, at most 60 lines (a log holds the rest)
+        make_sees_the_virtualenvs_as_installed(stack)
+        deploy = stack.run("make", "-s", "local-deploy", timeout=1800)
+        printed = deploy.stdout.splitlines() + deploy.stderr.splitlines()
+        assert len(printed) <= 60, deploy.stdout
+    else:
+        deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+
+    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+    adopting = f"adopting the audit-log buckets kept by the last destroy: {LOGS}, {AUDIT}"
+    assert adopting in deploy.stdout
+    assert re.search(r"plan: \d+ to import, \d+ to add", deploy.stdout), deploy.stdout
+    assert not (stack.repo / "terraform" / "deploy_adopt_kept_buckets.tf").exists()
+    assert all(versions(stack, bucket) >= count for bucket, count in kept.items())
+    for bucket in (LOGS, AUDIT):
+        stack.client("s3").head_object(Bucket=bucket, Key=f"kept/cycle-{cycle}.log")
+    assert stack.outputs()["logs_bucket_name"] == LOGS
+    if cycle == 2:
+        run_the_printed_hints(stack, deploy.stdout, tmp_path)
+
+    destroy = stack.script("destroy.sh", "--local", "--yes")
+
+    assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
+    assert state_resources(stack) == []
+    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT])}
+
+
+def make_sees_the_virtualenvs_as_installed(stack: LocalDeployment) -> None:
+    """make compares the shared virtualenvs' stamps with these files, which the copy made new."""
+    for name in ("requirements-dev.txt", "lambda/requirements.txt", "requirements-checkov.txt"):
+        os.utime(stack.repo / name, (0, 0))
+
+
+def run_the_printed_hints(stack: LocalDeployment, printed: str, tmp_path) -> None:
+    """deploy.sh's outputs command and its 'Try it' lines, as printed, in one fresh shell."""
+    outputs = hint(printed, "outputs:")
+    try_it = [
+        line.split("   #")[0].strip() for line in printed.split("Try it:\n", 1)[1].splitlines()
+    ]
+    (tmp_path / "image.png").write_bytes(b"not even an image")
+    try_it[1] = try_it[1].replace("image.png", str(tmp_path / "image.png"))
+    make_sees_the_virtualenvs_as_installed(stack)
+
+    typed = in_fresh_shell(stack, " && ".join(["set -e", outputs, *try_it]), "")
+
+    assert typed.returncode == 0, typed.stdout[-4000:]
+    assert f'logs_bucket_name = "{LOGS}"' in typed.stdout  # the outputs command
+    images = stack.outputs()["s3_bucket_name"]
+    stack.client("s3").head_object(Bucket=images, Key="uploads/image.png")  # aws s3 cp
+    table = stack.client("dynamodb").scan(TableName=stack.outputs()["dynamodb_table_name"])
+    assert table["Count"] >= 1, typed.stdout[-4000:]  # make local-process delivered it
+
+
+def test_a_deploy_that_fails_mid_apply_is_removed_by_the_destroy_it_prints(stack, interrupted):
+    """The apply fails on a table of the same name that is not the stack's; destroy removes
+    everything the failed apply created (outputs or not) and leaves that table alone."""
+    table = "image-processor-local-uploads"
+    stack.client("dynamodb").create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+    )  # fmt: skip
+
+    deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+
+    assert deploy.returncode == 1, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+    assert 0 < len(state_resources(stack)) < 74
+    assert "./scripts/deploy.sh --local again to finish" in deploy.stderr
+    printed = re.search(
+        r"or ((?:\S+=\S+ )*\./scripts/destroy\.sh --local) to remove it", deploy.stderr
+    )
+    assert printed, deploy.stderr
+
+    # The printed command, in a fresh shell, answering its question with the environment.
+    destroy = in_fresh_shell(stack, printed[1], "local")
+
+    assert destroy.returncode == 0, destroy.stdout[-3000:]
+    assert '" failed (line' not in destroy.stdout
+    assert state_resources(stack) == []
+    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT]), "tables": [table]}
+
+    # The kept buckets go with the command destroy prints for them.
+    stack.client("dynamodb").delete_table(TableName=table)
+    delete = in_fresh_shell(stack, hint(destroy.stdout, "To delete them now:"), "delete")
+
+    assert delete.returncode == 0, delete.stdout[-3000:]
+    assert leftovers(stack) == {}
