@@ -218,6 +218,7 @@ def test_the_tests_make_the_in_progress_index_as_the_terraform_does():
     assert [k["AttributeName"] for k in INDEX_KEY_SCHEMA] == [keys["hash_key"], keys["range_key"]]
     assert 'processing_index = "in-progress"' in locals_tf
 
+
 def _layout() -> dict[str, str]:
     """Path -> description for each entry of the README's layout tree. An indented
     path is under the last unindented directory; a line indented past the paths
