@@ -223,6 +223,20 @@ for module in kept:
     for change in created:
         if change["module_address"] == module:  # every resource of the module is read by bucket name
             print(f'import {{\n  to = {change["address"]}\n  id = "{names[0]}"\n}}')
+# The security key a destroy kept (it never deletes it): adopted with its alias.
+key_changes = {c["address"]: c for c in plan.get("resource_changes", [])
+               if c["address"] in ("module.pipeline.aws_kms_key.security", "module.pipeline.aws_kms_alias.security")
+               and c["change"]["actions"] == ["create"]}
+alias = (key_changes.get("module.pipeline.aws_kms_alias.security") or {}).get("change", {}).get("after", {}).get("name")
+if alias and len(key_changes) == 2:
+    try:
+        key = boto3.client("kms").describe_key(KeyId=alias)["KeyMetadata"]
+    except ClientError:
+        key = None  # absent: created as usual
+    if key and key.get("AWSAccountId") == account and key.get("KeyState") == "Enabled":
+        print(f"# adopt {alias}")
+        print(f'import {{\n  to = module.pipeline.aws_kms_key.security\n  id = "{key["KeyId"]}"\n}}')
+        print(f'import {{\n  to = module.pipeline.aws_kms_alias.security\n  id = "{alias}"\n}}')
 PY
 }
 
@@ -236,7 +250,7 @@ run_plan
 if ((plan_rc == 2)) && adopt=$(kept_bucket_imports) && [[ -n $adopt ]]; then
   printf '%s\n' "$adopt" >"$ADOPT_FILE"
   adopted=$(sed -n 's/^# adopt //p' "$ADOPT_FILE" | paste -sd ' ')
-  info "adopting the audit-log buckets kept by the last destroy: ${adopted// /, }"
+  info "adopting what the last destroy kept: ${adopted// /, }"
   plan_rc=0
   plan_start=$SECONDS
   run_plan

@@ -29,9 +29,11 @@ both buckets too, also those an earlier destroy kept (found by their names,
 <project>-<environment>-logs|audit-<account id>), which GOVERNANCE mode
 allows (needs s3:BypassGovernanceRetention) and COMPLIANCE mode does not.
 
-Afterwards the two KMS keys wait out their deletion window
+Afterwards the data key waits out its deletion window
 (kms_deletion_window_days: 30 by default, 7 in the local profile) and can be
-recovered until then; see INCIDENT_RESPONSE.md.
+recovered until then; see INCIDENT_RESPONSE.md. The security key is kept, as
+the audit logs are: only the break-glass principal may schedule its deletion
+(SECURITY.md, "Keys"); the next deploy.sh adopts it.
 
 Options:
   --local     destroy the deployment on the local AWS (see deploy.sh --local;
@@ -118,6 +120,8 @@ facts = {
     "window": outputs.get("kms_deletion_window_days") or next(filter(None, windows), "") or "",
     "lock_mode": (lock or {}).get("mode") or "none",
     "lock_days": (lock or {}).get("days") or 0,
+    "security_alias": next((r["instances"][0]["attributes"].get("name") or "" for r in state.get("resources", [])
+                            if r.get("type") == "aws_kms_alias" and r.get("name") == "security" and r.get("instances")), ""),
 }
 for key, value in facts.items():
     print(key, value)
@@ -177,6 +181,7 @@ images_bucket=${fact[images]} logs_bucket=${fact[logs]}
 audit_bucket=${fact[audit]} code_bucket=${fact[code]} # empty without enable_cloudtrail / enable_code_signing
 window=${fact[window]:-$(tf_variable kms_deletion_window_days)}
 lock_mode=${fact[lock_mode]} lock_days=${fact[lock_days]}
+security_alias=${fact[security_alias]}
 # Buckets a destroy kept earlier and this state does not hold (a deploy that
 # failed before it adopted them): kept again, or deleted with --delete-audit-logs.
 outside=()
@@ -205,6 +210,11 @@ if ((!ASSUME_YES)); then
   [[ $answer == "$environment" ]] || die "not destroyed (you typed '$answer')"
 fi
 
+# (state rm writes a backup of the state it changes, by default in the
+# working directory, terraform/: a local stack's goes to its own directory.)
+backup_args=()
+[[ $TARGET == local ]] && backup_args=("-backup=$LOCAL_AWS_DIR/terraform.tfstate.state-rm.backup")
+
 step "Emptying the buckets (every object version and delete marker)"
 for bucket in "$code_bucket" "$images_bucket"; do
   [[ -z $bucket ]] || "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$bucket"
@@ -228,17 +238,24 @@ else
   done
   # Out of Terraform's hands, so that terraform destroy leaves them (and
   # their policies, lifecycles and lock) in place; the next deploy adopts them.
-  # (state rm writes a backup of the state it changes, by default in the
-  # working directory, terraform/: a local stack's goes to its own directory.)
-  backup_args=()
-  [[ $TARGET == local ]] && backup_args=("-backup=$LOCAL_AWS_DIR/terraform.tfstate.state-rm.backup")
   terraform -chdir="$TF_DIR" state list 2>/dev/null |
-    { grep -E '^module\.pipeline\.module\.(logs_bucket|audit_bucket\["this"\])\.' || true; } |
+    { grep -E '^module\.pipeline\.module\.(logs_bucket|audit_bucket\["this"\])\.|^module\.audit_replica\[' || true; } |
     xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm "${backup_args[@]}" >/dev/null
   kept=$resources
   resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
   ((${#log_buckets[@]} == 0)) ||
     info "${log_buckets[*]}: kept ($kept_versions object version(s); $((kept - resources)) resources left out of the destroy)"
+fi
+
+# The security key is never deleted here: it encrypts the trail's files and
+# the alerts, and its policy lets only the break-glass principal schedule its
+# deletion (SECURITY.md, "Keys"). Out of Terraform's hands, like the kept
+# buckets; the next deploy adopts it.
+if [[ -n $security_alias ]]; then
+  terraform -chdir="$TF_DIR" state list 2>/dev/null |
+    { grep -E '^module\.pipeline\.aws_kms_(key|alias)\.security$' || true; } |
+    xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm "${backup_args[@]}" >/dev/null
+  resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
 fi
 
 step "terraform destroy ($resources resources)"
@@ -265,8 +282,14 @@ fi
 
 step "Destroyed"
 [[ -z $window ]] ||
-  info "The KMS keys (data and security) are scheduled for deletion in $window days; until then they can be recovered"
+  info "The data key is scheduled for deletion in $window days; until then it can be recovered"
 [[ -z $window ]] || info "(INCIDENT_RESPONSE.md, 'Cancel a KMS key deletion')."
+if [[ -n $security_alias ]]; then
+  info "Kept: the security key ($security_alias): it encrypts the trail's files and the alerts, and only"
+  info "the break-glass principal may schedule its deletion, once nothing it protects is needed:"
+  info "  aws kms schedule-key-deletion --key-id $security_alias --pending-window-in-days 30"
+  info "It costs USD 1 a month while it exists (https://aws.amazon.com/kms/pricing/); the next deploy.sh adopts it."
+fi
 if ((!DELETE_AUDIT_LOGS && ${#log_buckets[@]})); then
   cost=$(awk -v b="$kept_bytes" 'BEGIN { c = b / 1024 / 1024 / 1024 * 0.023; if (c < 0.01) print "less than USD 0.01"; else printf "about USD %.2f", c }')
   info "Kept: ${log_buckets[*]/#/s3://}: $kept_versions audit log version(s), $kept_bytes bytes"
@@ -277,11 +300,10 @@ if ((!DELETE_AUDIT_LOGS && ${#log_buckets[@]})); then
     info "Their lifecycles delete the logs when access_log_retention_days ends; empty buckets cost nothing."
   fi
   info "Storage: $cost a month (S3 Standard, USD 0.023 per GB-month: https://aws.amazon.com/s3/pricing/)."
-  [[ -z $audit_bucket ]] || info "The trail's files are encrypted with the security key: read or copy them before it is deleted."
   [[ $lock_mode == COMPLIANCE ]] ||
     info "To delete them now: $again --delete-audit-logs (needs s3:BypassGovernanceRetention)."
   info "The next deploy.sh adopts them (Terraform import blocks, listed in its plan)."
 elif ((DELETE_AUDIT_LOGS)); then
-  info "The audit logs were deleted. Nothing else of this stack remains."
+  info "The audit logs were deleted.${security_alias:+ Of this stack only the security key remains (above).}"
 fi
 info "Account-wide services you turned off with enable_* variables were never touched."

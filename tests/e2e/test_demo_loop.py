@@ -315,7 +315,12 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
         for k in keys
         if k["Arn"] in {loop["outputs"]["kms_key_arn"], loop["outputs"]["security_kms_key_arn"]}
     ]
-    assert [k["KeyState"] for k in ours] == ["PendingDeletion", "PendingDeletion"]
+    states = {k["Arn"]: k["KeyState"] for k in ours}
+    assert states == {
+        loop["outputs"]["kms_key_arn"]: "PendingDeletion",
+        # Kept: only the break-glass principal may delete it (SECURITY.md, "Keys").
+        loop["outputs"]["security_kms_key_arn"]: "Enabled",
+    }
     # Any other key is an AWS-managed default key (moto creates aws/dynamodb's
     # when a table is created, and lists it as CUSTOMER), never this stack's,
     # or the foreign key the bucket-deny test created (_other_key).

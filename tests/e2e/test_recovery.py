@@ -41,7 +41,14 @@ def leftovers(deployment: LocalDeployment) -> dict[str, list[str]]:
         for a in kms.list_aliases()["Aliases"]
         if a["AliasName"].startswith("alias/aws/")
     }
-    keys = [k["KeyId"] for k in kms.list_keys()["Keys"] if k["KeyId"] not in managed]
+    # destroy.sh keeps the security key (only break-glass may delete it) and
+    # the next deploy adopts it: not a leftover, asserted on its own below.
+    kept_key = {
+        a["TargetKeyId"]
+        for a in kms.list_aliases()["Aliases"]
+        if a["AliasName"] == "alias/image-processor-local-security"
+    }
+    keys = [k["KeyId"] for k in kms.list_keys()["Keys"] if k["KeyId"] not in managed | kept_key]
     found = {
         "buckets": [b["Name"] for b in c("s3").list_buckets()["Buckets"]],
         "tables": c("dynamodb").list_tables()["TableNames"],
@@ -180,8 +187,11 @@ def test_destroy_then_deploy_then_destroy(stack, interrupted, cycle, tmp_path):
         deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
 
     assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
-    adopting = f"adopting the audit-log buckets kept by the last destroy: {LOGS}, {AUDIT}"
+    security_alias = "alias/image-processor-local-security"
+    kept_key = stack.client("kms").describe_key(KeyId=security_alias)
+    adopting = f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {security_alias}"
     assert adopting in deploy.stdout
+    assert stack.outputs()["security_kms_key_arn"] == kept_key["KeyMetadata"]["Arn"]
     assert re.search(r"plan: \d+ to import, \d+ to add", deploy.stdout), deploy.stdout
     assert not (stack.repo / "terraform" / "deploy_adopt_kept_buckets.tf").exists()
     assert all(versions(stack, bucket) >= count for bucket, count in kept.items())
