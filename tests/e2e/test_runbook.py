@@ -100,23 +100,15 @@ def run_block(
     before: str = "",
     code: str | None = None,
 ) -> subprocess.CompletedProcess:
-    """The set-up block, BEFORE (what the reader types in between), then block NAME (or CODE)."""
+    """The set-up block, BEFORE (what the reader types in between), then block NAME (or CODE),
+    pasted into one shell as a person would: no `set -e`, nothing on PATH the runbook does not
+    set up, only what section 0 says to do first (`eval "$(scripts/local_aws.sh env)"`, which
+    the deployment's environment stands for, and NAME). The shell's status is the last command's."""
     script = blocks()["setup"] + "\n" + before + "\n" + (blocks()[name] if code is None else code)
-    # The AWS CLI v1 ignores AWS_ENDPOINT_URL for SQS (it pins SQS's legacy
-    # endpoint), so a shim passes the endpoint explicitly to every command.
-    shim = deployment.repo / ".local-aws" / "bin"
-    shim.mkdir(parents=True, exist_ok=True)
-    real_aws = ROOT / ".venv" / "bin" / "aws"
-    (shim / "aws").write_text(
-        f'#!/bin/sh\nexec {real_aws} --endpoint-url "$AWS_ENDPOINT_URL" "$@"\n'
-    )
-    (shim / "aws").chmod(0o755)
-    environment = (env or deployment.aws_env) | {
-        "PATH": f"{shim}:{deployment.aws_env['PATH']}",
-    }
+    environment = {"NAME": "image-processor-local"} | (env or deployment.aws_env)
     result = subprocess.run(
-        ["bash", "-Eeuo", "pipefail", "-c", script],
-        env=environment, cwd=deployment.repo, capture_output=True, text=True, timeout=180,
+        ["bash", "--noprofile", "--norc", "-c", script],
+        env=environment, cwd=deployment.repo, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     if check:
         assert result.returncode == 0, f"{name}:\n{result.stdout}\n{result.stderr}"
@@ -156,35 +148,35 @@ def test_setup_reads_the_outputs(stack):
     assert f"function={names['lambda_function_name']}" in result.stdout
 
 
-def test_setup_fails_loudly_without_the_stacks_data_directory(stack):
-    deployment, _ = stack
-    # The reader's shell lacks the local stack's TF_DATA_DIR: terraform itself errors.
-    no_state = {k: v for k, v in deployment.aws_env.items() if k != "TF_DATA_DIR"}
+def test_setup_needs_no_terraform_state(stack):
+    deployment, names = stack
+    # Someone without the deployer's state: no TF_DATA_DIR, no terraform at all.
+    stateless = {k: v for k, v in deployment.aws_env.items() if k != "TF_DATA_DIR"}
 
-    result = run_block(deployment, "setup", env=no_state, check=False)
+    result = run_block(deployment, "setup", env=stateless, before='echo "$DLQ_URL $MAPPING"')
+
+    assert f"function={names['lambda_function_name']}" in result.stdout
+    assert f"{names['dead_letter_queue_url']} {names['event_source_mapping_uuid']}" in result.stdout
+
+
+def test_setup_fails_loudly_for_a_stack_that_is_not_there(stack):
+    deployment, _ = stack
+
+    result = run_block(deployment, "setup", env=deployment.aws_env | {"NAME": "not-deployed"},
+                       check=False)  # fmt: skip
 
     assert result.returncode != 0
-    assert "set-up incomplete; do not run the commands below" in result.stderr
+    assert "set-up incomplete for NAME=not-deployed" in result.stderr
     assert "function=" not in result.stdout
 
 
-def test_setup_fails_loudly_with_an_empty_state(stack, tmp_path):
+def test_the_shell_survives_a_failing_command_after_the_setup(stack):
     deployment, _ = stack
-    # An initialised directory whose state holds nothing: `terraform output -raw`
-    # prints "Warning: No outputs found" and exits 0; the set-up must not go on.
-    empty = deployment.aws_env | {"TF_DATA_DIR": str(tmp_path / "terraform")}
-    subprocess.run(
-        ["terraform", "-chdir=terraform", "init", "-input=false", "-no-color",
-         f"-backend-config=path={tmp_path / 'empty.tfstate'}"],
-        env=empty, cwd=deployment.repo, check=True, capture_output=True, text=True,
-    )  # fmt: skip
 
-    result = run_block(deployment, "setup", env=empty, check=False)
+    result = run_block(deployment, "setup", before="false", code='echo "still here: $FUNCTION"')
 
-    assert result.returncode != 0
-    assert "no output 'lambda_function_name'" in result.stderr
-    assert "set-up incomplete; do not run the commands below" in result.stderr
-    assert "function=" not in result.stdout
+    assert "still here: image-processor-local" in result.stdout
+    assert "trap" not in result.stderr.lower()
 
 
 def test_stop_and_resume_processing(stack):
