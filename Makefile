@@ -16,7 +16,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PROWLER_VENV := .venv-prowler
 PROWLER_STAMP := $(PROWLER_VENV)/.installed
 PYTEST_ARGS ?=
-# make test runs whole test files in parallel, one per core (a file's stack is deployed once).
+# make test runs whole test files in parallel, one per core.
 PYTEST_WORKERS ?= auto
 BATS_ARGS ?=
 
@@ -106,8 +106,15 @@ fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 	$(BIN)/ruff check --fix .
 
 .PHONY: test
-test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Run every test suite (what CI runs)
-	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Lint, types, unit, integration, fuzz, Terraform and bats tests: no deployments (minutes)
+	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile --ignore=tests/e2e $(PYTEST_ARGS)
+
+# Two groups side by side (tests/e2e/conftest.py): the demo loop on a stack of
+# its own, and every other module on one stack deployed once, destroyed last.
+.PHONY: test-e2e
+test-e2e: $(VENV_STAMP) $(CHECKOV_STAMP) ## End-to-end: real deployments to a local AWS (the demo loop, the runbook, parliament)
+	$(call need,terraform,$(TERRAFORM_HINT))
+	$(BIN)/pytest tests/e2e --numprocesses 2 --dist loadgroup $(PYTEST_ARGS)
 
 .PHONY: test-unit
 test-unit: $(VENV_STAMP) ## Unit tests only (seconds)
