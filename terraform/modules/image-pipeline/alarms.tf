@@ -77,7 +77,7 @@ locals {
     # too many retries, throttled): those uploads never reach the handler.
     # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
     async-events-dropped = {
-      description = "Lambda dropped asynchronous events without running the function: those uploads have no record. Runbook: INCIDENT_RESPONSE.md#lambda-errors"
+      description = "Lambda dropped asynchronous events without running the function: those uploads have no record. Runbook: INCIDENT_RESPONSE.md#async-events-dropped"
       namespace   = "AWS/Lambda"
       metric      = "AsyncEventsDropped"
       dimensions  = local.lambda_dimensions

@@ -1,0 +1,89 @@
+"""Names used on both sides of a boundary, read from both sides.
+
+The alarms and EventBridge rules (terraform/modules/image-pipeline/alarms.tf
+and events.tf) are named ``<name>-<key>`` and link a section of
+INCIDENT_RESPONSE.md; the on-call engineer finds the section by the alarm's
+name. A renamed alarm whose runbook keeps the old name, or a runbook section
+for an alarm that no longer exists, fails here. (That each link resolves to
+a heading is tests/unit/test_docs.py's.)
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+
+from helpers import ROOT
+
+PIPELINE = ROOT / "terraform" / "modules" / "image-pipeline"
+RUNBOOK = (ROOT / "INCIDENT_RESPONSE.md").read_text()
+# A map entry of alarms.tf or events.tf: `    key = {` and, next, its description.
+ENTRY = re.compile(
+    r'^ +([a-z0-9-]+) = \{\n +description += "[^\n]*Runbook: INCIDENT_RESPONSE\.md#([a-z0-9-]+)"$',
+    re.MULTILINE,
+)
+# The name a runbook section opens with: `<name>-key`.
+OPENING_NAME = re.compile(r"\A\s*`<name>-([a-z0-9-]+)`")
+
+
+def paging_names() -> dict[str, str]:
+    """Each alarm's and rule's key (its name without the `<name>-` prefix) -> runbook anchor."""
+    found: dict[str, str] = {}
+    for source in ("alarms.tf", "events.tf"):
+        found |= dict(ENTRY.findall((PIPELINE / source).read_text()))
+    return found
+
+
+def alarm_sections() -> dict[str, str]:
+    """The text of each `### ` section of the runbook's `## Alarms`, by its GitHub anchor."""
+    md = MarkdownIt("commonmark").use(anchors_plugin, min_level=1, max_level=6)
+    headings = {
+        token.map[0]: (token.tag, str(token.attrs["id"]))
+        for token in md.parse(RUNBOOK)
+        if token.type == "heading_open" and token.map
+    }
+    sections: dict[str, str] = {}
+    current, in_alarms = "", False
+    for number, line in enumerate(RUNBOOK.splitlines(keepends=True)):
+        tag, anchor = headings.get(number, ("", ""))
+        if tag == "h2":
+            in_alarms, current = anchor == "alarms", ""
+        elif tag == "h3" and in_alarms:
+            current = anchor
+            sections[current] = ""
+        elif current:
+            sections[current] += line
+    return sections
+
+
+def test_the_parsers_find_the_alarms_rules_and_sections():
+    names, sections = paging_names(), alarm_sections()
+
+    assert len(names) >= 9  # 7 alarms and 2 rules today
+    assert {"lambda-errors", "kms-key-state"} <= names.keys()
+    assert {"lambda-errors", "kms-key"} <= sections.keys()
+
+
+@pytest.mark.parametrize(("name", "anchor"), sorted(paging_names().items()))
+def test_every_alarm_and_rule_is_named_in_the_section_it_links_to(name, anchor):
+    sections = alarm_sections()
+
+    assert anchor in sections, f"{name} links #{anchor}, which is no section of ## Alarms"
+    assert f"`<name>-{name}`" in sections[anchor], (
+        f"the runbook's #{anchor} does not name the alarm `<name>-{name}`"
+    )
+
+
+def test_every_alarm_the_runbook_opens_a_section_with_exists():
+    names = paging_names()
+    opened = {
+        anchor: match[1]
+        for anchor, text in alarm_sections().items()
+        if (match := OPENING_NAME.match(text))
+    }
+
+    assert opened, "no section of ## Alarms opens with `<name>-...`"
+    assert {anchor: name for anchor, name in opened.items() if name not in names} == {}
