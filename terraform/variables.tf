@@ -310,6 +310,11 @@ variable "code_signature_validity_months" {
   description = "How long a package signature stays valid (1-135 months; AWS Signer's maximum is 135: https://docs.aws.amazon.com/signer/latest/developerguide/cli-profile.html). Lambda refuses to deploy a package whose signature has expired: a changed build is signed again; an unchanged one is re-signed with terraform apply -replace='module.pipeline.aws_signer_signing_job.package[\"this\"]'."
   type        = number
   default     = 12
+
+  validation {
+    condition     = var.code_signature_validity_months >= 1 && var.code_signature_validity_months <= 135 && floor(var.code_signature_validity_months) == var.code_signature_validity_months
+    error_message = "code_signature_validity_months must be a whole number from 1 to 135."
+  }
 }
 
 variable "enable_point_in_time_recovery" {
