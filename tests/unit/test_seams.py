@@ -154,3 +154,27 @@ def test_the_readme_names_the_modules_own_inputs_and_the_defaults_that_differ():
     for name in MODULE_ONLY | set(DIFFERENT_DEFAULTS):
         assert f"`{name}`" in prose, f"README's prose does not name {name}"
     assert "same names, defaults and checks" in " ".join(prose.split())
+
+
+def module_arguments(hcl: str) -> dict[str, str]:
+    """`name = value` of a module block, comments dropped (one argument a line)."""
+    block = hcl.split('module "image_pipeline" {')[1].split("\n}")[0]
+    found = {}
+    for line in block.splitlines():
+        line = line.split("#")[0].strip()
+        if "=" in line:
+            name, value = (part.strip() for part in line.split("=", 1))
+            found[name] = value
+    return found
+
+
+def test_the_readme_calls_the_module_as_the_example_does():
+    example = ROOT / "terraform" / "examples" / "with-organisation-baseline" / "main.tf"
+    readme = module_arguments(README.split("## Calling the pipeline module from another stack")[1])
+    validated = module_arguments(example.read_text())
+
+    # Where the module comes from and where the package is differ by nature.
+    for differs in ("source", "lambda_package_path"):
+        assert differs in readme and differs in validated
+        del readme[differs], validated[differs]
+    assert readme == validated
