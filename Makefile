@@ -111,9 +111,12 @@ test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Lint, t
 
 # Two groups side by side (tests/e2e/conftest.py): the demo loop on a stack of
 # its own, and every other module on one stack deployed once, destroyed last.
+# The scan runs once first: every deployment then reuses its pass (a scratch
+# copy of an unchanged tree has the same content) instead of scanning again.
 .PHONY: test-e2e
 test-e2e: $(VENV_STAMP) $(CHECKOV_STAMP) ## End-to-end: real deployments to a local AWS (the demo loop, the runbook, parliament)
 	$(call need,terraform,$(TERRAFORM_HINT))
+	scripts/security_scan.sh --target local
 	$(BIN)/pytest tests/e2e --numprocesses 2 --dist loadgroup $(PYTEST_ARGS)
 
 .PHONY: test-unit
