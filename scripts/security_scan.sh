@@ -257,7 +257,8 @@ scan_shellcheck
     IFS='|' read -r tool result findings <<<"$row"
     printf '  %-20s %-12s %s\n' "$tool" "$result" "$findings"
   done
-} | tee "$WORK/summary.txt"
+} | tee "$WORK/summary.out"
+sed $'s/\e\\[[0-9;]*m//g' "$WORK/summary.out" >"$WORK/summary.txt" # kept without colour
 printf '%s\n' "${ROWS[@]}" | awk -F'|' 'BEGIN{print "["} {printf "%s{\"tool\":\"%s\",\"result\":\"%s\",\"findings\":\"%s\"}", (NR>1?",":""), $1, $2, $3} END{print "]"}' >"$REPORT_DIR/summary.json"
 
 if ((FAILED)); then
