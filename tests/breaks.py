@@ -111,6 +111,11 @@ def scratch_copy(target: Path) -> Path:
         if source.is_file():
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target / name)
+    # The bats helpers list the files to copy with git: the copy is a repository too.
+    git = ("git", "-c", "user.name=breaks", "-c", "user.email=breaks@localhost")
+    subprocess.run([*git, "init", "-q"], cwd=target, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=target, check=True)
+    subprocess.run([*git, "commit", "-qm", "scratch"], cwd=target, check=True)
     for venv in (".venv", ".venv-checkov"):
         if (ROOT / venv).exists():
             (target / venv).symlink_to(ROOT / venv)
