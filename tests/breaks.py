@@ -119,6 +119,10 @@ def scratch_copy(target: Path) -> Path:
     for venv in (".venv", ".venv-checkov"):
         if (ROOT / venv).exists():
             (target / venv).symlink_to(ROOT / venv)
+            # .gitignore's `.venv/` matches a directory, not this link: a copy of
+            # the copy must not list it.
+            with (target / ".git" / "info" / "exclude").open("a") as exclude:
+                exclude.write(f"/{venv}\n")
     return target
 
 
