@@ -1,13 +1,13 @@
 """One deployed stack for the end-to-end tests that can share it, the destructive ones last.
 
-`make test-e2e` runs two groups side by side (pytest-xdist, --dist loadgroup):
-the demo loop, which deploys a stack of its own with demo.sh (that is what it
-tests), and every other module on ONE stack deployed once with deploy.sh
---local. On the shared stack the modules run in SHARED's order, those that
-only read it first, and a test whose name starts with ``test_destroy`` after
-all of them. A test that changes the stack restores it (the runbook's blocks
-undo what they do; the disabled data key is enabled again) unless it destroys
-it, and then it runs last.
+`make test-e2e` runs two pytest processes side by side: the demo loop, which
+deploys a stack of its own with demo.sh (that is what it tests), and every
+other module on ONE stack deployed once with deploy.sh --local. On the
+shared stack the modules run in SHARED's order, those that only read it
+first, and a test whose name starts with ``test_destroy`` after all of them.
+A test that changes the stack restores it (the runbook's blocks undo what
+they do; the disabled data key is enabled again) unless it destroys it, and
+then it runs last.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ def _rank(item: pytest.Item) -> tuple[int, int, int]:
     return (2, int(last), SHARED.index(path.name))
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     unknown = sorted(
         {
@@ -57,8 +56,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     if unknown:
         raise pytest.UsageError(f"tests/e2e/conftest.py: add {unknown} to SHARED or OWN_STACK")
     items.sort(key=_rank)  # stable: the order within a module is kept
-    for item in items:
-        name = Path(str(item.path)).name
-        if Path(str(item.path)).parent == E2E:
-            group = "shared-stack" if name in SHARED else name.removesuffix(".py")
-            item.add_marker(pytest.mark.xdist_group(group))
