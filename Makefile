@@ -16,7 +16,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 PROWLER_VENV := .venv-prowler
 PROWLER_STAMP := $(PROWLER_VENV)/.installed
 PYTEST_ARGS ?=
-# make test runs whole test files in parallel, one per core (a file's stack is deployed once).
+# make test runs whole test files in parallel, one per core.
 PYTEST_WORKERS ?= auto
 BATS_ARGS ?=
 
@@ -120,12 +120,28 @@ fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 	terraform fmt -recursive terraform
 
 .PHONY: test
-test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Run every test suite (what CI runs)
-	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Lint, types, unit, integration, fuzz, Terraform and bats tests: no deployments (minutes)
+	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile --ignore=tests/e2e $(PYTEST_ARGS)
 
-.PHONY: test-unit
-test-unit: $(VENV_STAMP) ## Unit tests only (seconds)
-	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+# Two pytest runs side by side (tests/e2e/conftest.py): the demo loop on a
+# stack of its own (its output is printed when the other run ends), and every
+# other module on one stack deployed once, destroyed last. (Not pytest-xdist's
+# loadgroup: with pytest 9 it no longer keeps a group on one worker.) The scan
+# runs once first: every deployment then reuses its pass (a scratch copy of an
+# unchanged tree has the same content) instead of scanning again.
+# The modules with stacks of their own, run one after the other beside the
+# shared stack's run (tests/e2e/conftest.py).
+E2E_DEMO := tests/e2e/test_demo_loop.py tests/e2e/test_recovery.py
+.PHONY: test-e2e
+test-e2e: $(VENV_STAMP) $(CHECKOV_STAMP) ## End-to-end: real deployments to a local AWS (the demo loop, recovery paths, the runbook, parliament)
+	$(call need,terraform,$(TERRAFORM_HINT))
+	scripts/security_scan.sh --target local
+	@mkdir -p reports
+	@echo "$(BIN)/pytest $(E2E_DEMO) (beside the run below; output in reports/test-e2e-demo.log)"
+	@$(BIN)/pytest $(E2E_DEMO) $(PYTEST_ARGS) >reports/test-e2e-demo.log 2>&1 & demo=$$!; \
+	  rc=0; $(BIN)/pytest tests/e2e $(addprefix --ignore=,$(E2E_DEMO)) $(PYTEST_ARGS) || rc=$$?; \
+	  wait $$demo || rc=$$((rc ? rc : $$?)); \
+	  printf '\n%s\n' "--- $(E2E_DEMO) (reports/test-e2e-demo.log)"; cat reports/test-e2e-demo.log; exit $$rc
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt

@@ -9,10 +9,13 @@ TARGET=aws
 REQUIREMENTS="$REPO_ROOT/lambda/requirements.txt"
 OSV_URL=${PIP_AUDIT_OSV_URL:-}
 REPORT_DIR="$REPO_ROOT/reports/security"
+CACHE_DIR=${SECURITY_SCAN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/image-processor/security-scan}
+REUSE_SECONDS=${SECURITY_SCAN_REUSE_SECONDS:-3600}
+RESCAN=0
 
 usage() {
   cat <<USAGE
-Usage: $(basename "$0") [--target aws|local] [--requirements FILE] [--osv-url URL]
+Usage: $(basename "$0") [--target aws|local] [--requirements FILE] [--osv-url URL] [--rescan]
 
 Runs, in order: bandit (lambda/), pip-audit --strict (the Lambda's pinned
 requirements), terraform fmt -check and validate, checkov (terraform/, zero
@@ -24,11 +27,21 @@ cannot do its job is a failure, not a pass. The one exception: with
 --target local, a vulnerability service that cannot be reached is reported
 as NOT CHECKED and does not fail the scan (nothing real is deployed there).
 
+A pass is reused, without scanning, for up to an hour: only for the same
+target, vulnerability service and requirements, the same content of every
+file the scanners read (lambda/, terraform/, scripts/, .shellcheckrc), and
+the same scanner executables and pins. A changed file scans again; a failed
+scan is never kept. The hour bounds how late a newly published advisory can
+be noticed. Passes are kept in \$SECURITY_SCAN_CACHE_DIR (default
+~/.cache/image-processor/security-scan); \$SECURITY_SCAN_REUSE_SECONDS
+changes the hour (0: never reuse).
+
 Options:
   --target T           aws (default) or local
   --requirements FILE  requirements to audit (default: lambda/requirements.txt)
   --osv-url URL        query this OSV-compatible service instead of PyPI's
                        (env: PIP_AUDIT_OSV_URL)
+  --rescan             scan even when the same inputs passed within the hour
   -h, --help           show this help
 USAGE
 }
@@ -38,18 +51,75 @@ while (($#)); do
     --target) TARGET=$(option_value "$@") || exit 2; shift 2 ;;
     --requirements) REQUIREMENTS=$(option_value "$@") || exit 2; shift 2 ;;
     --osv-url) OSV_URL=$(option_value "$@") || exit 2; shift 2 ;;
+    --rescan) RESCAN=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
 done
 [[ $TARGET == aws || $TARGET == local ]] || usage_error "--target must be aws or local, not '$TARGET'"
 [[ -f $REQUIREMENTS ]] || die "requirements file not found: $REQUIREMENTS"
+[[ $REUSE_SECONDS =~ ^[0-9]+$ ]] || die "SECURITY_SCAN_REUSE_SECONDS must be a number of seconds, not '$REUSE_SECONDS'"
 
 use_project_venv
 tidy_terraform_env
 mkdir -p "$REPORT_DIR"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/security-scan.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+
+# scan_key: a hash of everything the scan's verdict depends on. The files are
+# every file under the scanned folders but what the tools write there
+# themselves (Python's __pycache__, Terraform's .terraform/, lock file, state
+# and plans); the scanners are their executables' content, so a different
+# installation (or a stand-in on PATH) is a different key.
+scan_key() {
+  local tool path
+  {
+    printf 'target=%s\nosv=%s\nrequirements=' "$TARGET" "$OSV_URL"
+    sha256sum <"$REQUIREMENTS"
+    (cd "$REPO_ROOT" && find lambda terraform scripts .shellcheckrc requirements-dev.txt requirements-checkov.txt \
+      \( -name __pycache__ -o -name .terraform \) -prune -o \
+      \( -type f -o -type l \) ! -name .terraform.lock.hcl ! -name '*.tfstate*' ! -name '*.tfplan' -print0 |
+      LC_ALL=C sort -z | xargs -0 sha256sum)
+    for tool in bandit pip-audit terraform checkov shellcheck; do
+      if path=$(command -v "$tool"); then
+        printf '%s ' "$tool"
+        sha256sum <"$(readlink -f "$path")"
+      else
+        printf '%s missing\n' "$tool"
+      fi
+    done
+  } | sha256sum | cut -d' ' -f1
+}
+
+# reuse_pass KEY: when KEY passed within REUSE_SECONDS, its reports and summary, and exit 0.
+reuse_pass() {
+  local entry="$CACHE_DIR/$1" passed_at age
+  ((RESCAN == 0 && REUSE_SECONDS > 0)) || return 0
+  passed_at=$(cat "$entry/passed-at" 2>/dev/null) || return 0
+  [[ $passed_at =~ ^[0-9]+$ ]] || return 0
+  age=$(($(date +%s) - passed_at))
+  ((age >= 0 && age < REUSE_SECONDS)) || return 0
+  cp "$entry"/reports/* "$REPORT_DIR"/
+  cat "$entry/summary.txt"
+  printf '\n%sSecurity scan passed%s (reused: these exact inputs passed %ss ago; --rescan scans again).\n' \
+    "$C_GREEN" "$C_RESET" "$age"
+  exit 0
+}
+
+# keep_pass KEY SUMMARY-FILE: the reports of a pass, for reuse (a failure is never kept).
+keep_pass() {
+  local tmp
+  mkdir -p "$CACHE_DIR" && tmp=$(mktemp -d "$CACHE_DIR/.new.XXXXXX") || return 0
+  mkdir "$tmp/reports"
+  cp "$REPORT_DIR"/*.json "$tmp/reports/" 2>/dev/null || true
+  cp "$2" "$tmp/summary.txt"
+  date +%s >"$tmp/passed-at"
+  rm -rf "${CACHE_DIR:?}/$1"
+  mv -T "$tmp" "$CACHE_DIR/$1" 2>/dev/null || rm -rf "$tmp"
+}
+
+KEY=$(scan_key)
+reuse_pass "$KEY"
 
 declare -a ROWS=()
 FAILED=0
@@ -180,16 +250,21 @@ scan_terraform
 scan_checkov
 scan_shellcheck
 
-printf '\n%sSecurity scan summary%s (target: %s; reports in %s)\n' "$C_BOLD" "$C_RESET" "$TARGET" "${REPORT_DIR#"$REPO_ROOT"/}"
-printf '  %-20s %-12s %s\n' TOOL RESULT FINDINGS
-for row in "${ROWS[@]}"; do
-  IFS='|' read -r tool result findings <<<"$row"
-  printf '  %-20s %-12s %s\n' "$tool" "$result" "$findings"
-done
+{
+  printf '\n%sSecurity scan summary%s (target: %s; reports in %s)\n' "$C_BOLD" "$C_RESET" "$TARGET" "${REPORT_DIR#"$REPO_ROOT"/}"
+  printf '  %-20s %-12s %s\n' TOOL RESULT FINDINGS
+  for row in "${ROWS[@]}"; do
+    IFS='|' read -r tool result findings <<<"$row"
+    printf '  %-20s %-12s %s\n' "$tool" "$result" "$findings"
+  done
+} | tee "$WORK/summary.out"
+sed $'s/\e\\[[0-9;]*m//g' "$WORK/summary.out" >"$WORK/summary.txt" # kept without colour
 printf '%s\n' "${ROWS[@]}" | awk -F'|' 'BEGIN{print "["} {printf "%s{\"tool\":\"%s\",\"result\":\"%s\",\"findings\":\"%s\"}", (NR>1?",":""), $1, $2, $3} END{print "]"}' >"$REPORT_DIR/summary.json"
 
 if ((FAILED)); then
   printf '\n%sSecurity scan FAILED%s: fix the findings above; nothing may be deployed until it passes.\n' "$C_RED" "$C_RESET" >&2
   exit 1
 fi
+# Kept only when nothing the key covers changed while the tools ran.
+[[ $(scan_key) == "$KEY" ]] && keep_pass "$KEY" "$WORK/summary.txt"
 printf '\n%sSecurity scan passed.%s\n' "$C_GREEN" "$C_RESET"

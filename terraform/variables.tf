@@ -343,6 +343,11 @@ variable "code_signature_validity_months" {
   description = "How long a package signature stays valid (1-135 months; AWS Signer's maximum is 135: https://docs.aws.amazon.com/signer/latest/developerguide/cli-profile.html). Lambda refuses to deploy a package whose signature has expired: a changed build is signed again; an unchanged one is re-signed with terraform apply -replace='module.pipeline.aws_signer_signing_job.package[\"this\"]'."
   type        = number
   default     = 12
+
+  validation {
+    condition     = var.code_signature_validity_months >= 1 && var.code_signature_validity_months <= 135 && floor(var.code_signature_validity_months) == var.code_signature_validity_months
+    error_message = "code_signature_validity_months must be a whole number from 1 to 135."
+  }
 }
 
 variable "enable_point_in_time_recovery" {
@@ -485,21 +490,36 @@ variable "enable_heic_input" {
 }
 
 variable "kms_key_administrators" {
-  description = "IAM roles or users (ARNs) that administer the security key (describe, tag, rotate, change its policy) but cannot decrypt, disable, delete or grant it. null: the identity that runs Terraform, which must stay in the list (KMS refuses a key policy that would lock out its caller)."
+  description = "IAM roles or users (ARNs, not role sessions) that administer the security key: describe, tag, rotate and change its policy. They cannot use it to decrypt, disable it, schedule its deletion or grant it (only break_glass_principal_arn can). null names the identity that runs Terraform, which must stay in the list: KMS refuses a key policy that would lock out its caller (https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html)."
   type        = list(string)
   default     = null
+
+  validation {
+    condition     = var.kms_key_administrators == null || alltrue([for arn in coalesce(var.kms_key_administrators, []) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "kms_key_administrators must be null or a list of IAM role or user ARNs (arn:aws:iam::<account>:role/... or :user/...)."
+  }
 }
 
 variable "break_glass_principal_arn" {
-  description = "The one principal that may disable the security key, schedule its deletion, grant it or turn its rotation off. null: the account's root user."
+  description = "The one principal (ARN) that may disable the security key, schedule its deletion, create grants on it or turn its rotation off. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else cannot delete the security key (SECURITY.md, Keys)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.break_glass_principal_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", coalesce(var.break_glass_principal_arn, "-")))
+    error_message = "break_glass_principal_arn must be null or an IAM role, user or account root ARN."
+  }
 }
 
 variable "kms_key_users" {
-  description = "IAM roles or users (ARNs), such as on-call's, that may decrypt the trail's files and the undelivered-events queue (security key), through S3 and SQS only."
+  description = "IAM roles or users (ARNs) that may decrypt what the security key protects for people, through S3 (the trail's files) and SQS (the undelivered-events queue) only: on-call and auditors. Empty by default: nobody's IAM policy alone can; the key's other uses are its services' own (SNS, SQS, CloudWatch Logs, CloudTrail), and CloudTrail's 90-day event history needs no key."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.kms_key_users : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "kms_key_users must be IAM role or user ARNs."
+  }
 }
 
 variable "enable_audit_replication" {

@@ -21,15 +21,14 @@ import subprocess
 
 import pytest
 
-from e2e.local_deployment import LocalDeployment, deployed_stack
+from e2e.local_deployment import LocalDeployment
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with deployed_stack(tmp_path_factory.mktemp("repo")) as deployment:
-        yield deployment, deployment.outputs()
+def stack(shared_stack):
+    return shared_stack, shared_stack.outputs()
 
 
 def aws(deployment: LocalDeployment, *args: str) -> subprocess.CompletedProcess:
@@ -55,7 +54,12 @@ def data_key_disabled(stack):
         deployment, "kms", "disable-key", "--key-id", names["kms_key_arn"].rsplit("/", 1)[1]
     )
     assert disabled.returncode == 0, disabled.stderr
-    return deployment, names
+    yield deployment, names
+    # The stack is shared (tests/e2e/conftest.py): the key goes back as it was.
+    enabled = aws(
+        deployment, "kms", "enable-key", "--key-id", names["kms_key_arn"].rsplit("/", 1)[1]
+    )
+    assert enabled.returncode == 0, enabled.stderr
 
 
 def test_the_data_key_is_disabled_and_the_security_key_is_not(data_key_disabled):

@@ -17,7 +17,6 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from e2e.local_deployment import deployed_stack
 from helpers import load_script
 
 pytestmark = pytest.mark.slow
@@ -26,9 +25,8 @@ audit_policies = load_script("audit_policies")
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory):
-    with deployed_stack(tmp_path_factory.mktemp("repo")) as deployment:
-        yield deployment
+def deployment(shared_stack):
+    return shared_stack
 
 
 @pytest.fixture(scope="module")

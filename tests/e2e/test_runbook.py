@@ -19,7 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import images
-from e2e.local_deployment import LocalDeployment, deployed_stack
+from e2e.local_deployment import LocalDeployment
 from helpers import ROOT, s3_event
 
 pytestmark = pytest.mark.slow
@@ -72,14 +72,14 @@ def test_every_block_is_shellcheck_clean():
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with deployed_stack(tmp_path_factory.mktemp("repo")) as deployment:
-        names = deployment.outputs()
-        s3 = deployment.client("s3")
-        for key in ("uploads/suspect.png", "uploads/photo.png"):
-            s3.put_object(Bucket=names["s3_bucket_name"], Key=key, Body=images.make("PNG"))
-        process(deployment, names)
-        yield deployment, names
+def stack(shared_stack):
+    deployment = shared_stack
+    names = deployment.outputs()
+    s3 = deployment.client("s3")
+    for key in ("uploads/suspect.png", "uploads/photo.png"):
+        s3.put_object(Bucket=names["s3_bucket_name"], Key=key, Body=images.make("PNG"))
+    process(deployment, names)
+    return deployment, names
 
 
 def process(deployment: LocalDeployment, names: dict) -> None:

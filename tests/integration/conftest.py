@@ -6,6 +6,7 @@ import io
 import itertools
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 from PIL import Image
 
 from config import load_settings
@@ -95,8 +97,32 @@ class Stack:
                 )
 
 
+def serialise_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One DynamoDB request at a time, as DynamoDB makes each conditional write atomic.
+
+    moto's in-process backend evaluates a ConditionExpression and then writes
+    the item without a lock, so two threads can both pass the same condition
+    (two claims of one upload both succeed, about 1 run in 6 under load).
+    DynamoDB itself makes a conditional write atomic for its item. A lock
+    around moto's handling of each DynamoDB request restores that; the other
+    services keep running concurrently. (moto's server would not help: it
+    serves each request on a thread of its own over the same backends.)
+    """
+    lock = threading.Lock()
+    process_request = BotocoreStubber.process_request
+
+    def serialised(self: BotocoreStubber, request: Any) -> Any:
+        if "://dynamodb." not in request.url:
+            return process_request(self, request)
+        with lock:
+            return process_request(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", serialised)
+
+
 @pytest.fixture
-def stack(aws_credentials) -> Iterator[Stack]:
+def stack(aws_credentials, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    serialise_dynamodb(monkeypatch)
     with mock_aws():
         # The clients the pipeline gets: the function's own retry configuration,
         # so that faults injected into them meet botocore's real retry loop.

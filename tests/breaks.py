@@ -1,0 +1,171 @@
+"""Deliberate breaks, each with the one test that must catch it (`make breaks`).
+
+Each break is a one-place edit of a file (the text, exactly once, and what
+replaces it) and the test command that should then fail. For each break, a
+fresh scratch copy of the repository (tracked and untracked files, sharing the
+virtualenvs) is broken and the command run in it; before that, each command is
+run once on an unbroken copy, so that a test that fails anyway is reported
+rather than counted as a catch. Prints one line per break and exits 1 if any
+was missed.
+
+Usage: .venv/bin/python tests/breaks.py [--list] [NAME...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Break:
+    name: str
+    file: str
+    text: str
+    replacement: str
+    test: tuple[str, ...]
+
+
+def bats(file: str, pattern: str) -> tuple[str, ...]:
+    return (".venv/bin/bats", "--filter", pattern, f"tests/scripts/{file}")
+
+
+def pytest(path: str, *args: str) -> tuple[str, ...]:
+    return (".venv/bin/pytest", "-q", "-p", "no:cacheprovider", path, *args)
+
+
+def terraform_test(file: str) -> tuple[str, ...]:
+    return ("sh", "-c", f"cd terraform && terraform init -backend=false -input=false >/dev/null "
+            f"&& terraform test -no-color -filter=tests/{file}")  # fmt: skip
+
+
+SCAN = "scripts/security_scan.sh"
+BREAKS = (
+    Break("scan: a bandit finding recorded as PASS", SCAN,
+          'record bandit FAIL "$(json_count', 'record bandit PASS "$(json_count',
+          bats("security_scan.bats", "a bandit finding")),
+    Break("scan: a pip-audit finding recorded as PASS", SCAN,
+          'record pip-audit FAIL "$vulns', 'record pip-audit PASS "$vulns',
+          bats("security_scan.bats", "a pip-audit finding")),
+    Break("scan: terraform fmt findings recorded as PASS", SCAN,
+          'record "terraform fmt" FAIL', 'record "terraform fmt" PASS',
+          bats("security_scan.bats", "terraform fmt would change")),
+    Break("scan: checkov's count ignored when it exits 0", SCAN,
+          "if [[ $rc -eq 0 && $failed == 0 ]]; then", "if [[ $rc -eq 0 ]]; then",
+          bats("security_scan.bats", "even when checkov exits 0")),
+    Break("scan: a shellcheck finding recorded as PASS", SCAN,
+          'record shellcheck FAIL "$(json_count', 'record shellcheck PASS "$(json_count',
+          bats("security_scan.bats", "a shellcheck finding")),
+    Break("scan: a missing scanner passes", SCAN,
+          'record "$2" MISSING', 'record "$2" PASS',
+          bats("security_scan.bats", "a missing scanner")),
+    Break("scan reuse: keyed on file names, not their content", SCAN,
+          "LC_ALL=C sort -z | xargs -0 sha256sum)", "LC_ALL=C sort -z | xargs -0 ls)",
+          bats("security_scan.bats", "a pass is reused only")),
+    Break("scan reuse: a failed scan kept", SCAN,
+          "if ((FAILED)); then\n  printf",
+          'keep_pass "$KEY" "$WORK/summary.txt"\nif ((FAILED)); then\n  printf',
+          bats("security_scan.bats", "a pass is reused only")),
+    Break("destroy: any typed answer confirms", "scripts/destroy.sh",
+          '[[ $answer == "$environment" ]]', '[[ -n $answer ]]',
+          bats("destroy_guards.bats", "wrongly typed")),
+    Break("destroy: the COMPLIANCE guard on --delete-audit-logs removed", "scripts/destroy.sh",
+          "if ((DELETE_AUDIT_LOGS)) && [[ $lock_mode == COMPLIANCE ]]; then",
+          "if ((DELETE_AUDIT_LOGS)) && [[ $lock_mode == NONE ]]; then",
+          bats("destroy_guards.bats", "refuses when the audit logs are under COMPLIANCE")),
+    Break("alarm: watches a queue name Terraform does not create",
+          "terraform/modules/image-pipeline/alarms.tf",
+          'QueueName = "${var.name}-failed-events"', 'QueueName = "${var.name}-failed-event"',
+          terraform_test("seams.tftest.hcl")),
+    Break("alarm: renamed while the runbook keeps the old name",
+          "terraform/modules/image-pipeline/alarms.tf",
+          "    lambda-duration = {", "    lambda-slow = {",
+          pytest("tests/unit/test_seams.py", "-k", "runbook or section")),
+    Break("module: a default drifts from the root and README",
+          "terraform/modules/image-pipeline/variables.tf",
+          "  type        = number\n  default     = 1024\n",
+          "  type        = number\n  default     = 2048\n",
+          pytest("tests/unit/test_seams.py", "-k", "forwarded")),
+    Break("example: differs from the module call README shows",
+          "terraform/examples/with-organisation-baseline/main.tf",
+          "enable_config_delivery = false", "enable_config_delivery = true",
+          pytest("tests/unit/test_seams.py", "-k", "readme_calls")),
+)  # fmt: skip
+
+
+def scratch_copy(target: Path) -> Path:
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, check=True, capture_output=True,
+    ).stdout.split(b"\0")  # fmt: skip
+    for name in filter(None, (n.decode() for n in listed)):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    # The bats helpers list the files to copy with git: the copy is a repository too.
+    git = ("git", "-c", "user.name=breaks", "-c", "user.email=breaks@localhost")
+    subprocess.run([*git, "init", "-q"], cwd=target, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=target, check=True)
+    subprocess.run([*git, "commit", "-qm", "scratch"], cwd=target, check=True)
+    for venv in (".venv", ".venv-checkov"):
+        if (ROOT / venv).exists():
+            (target / venv).symlink_to(ROOT / venv)
+            # .gitignore's `.venv/` matches a directory, not this link: a copy of
+            # the copy must not list it.
+            with (target / ".git" / "info" / "exclude").open("a") as exclude:
+                exclude.write(f"/{venv}\n")
+    return target
+
+
+def run(test: tuple[str, ...], repo: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(test, cwd=repo, capture_output=True, text=True, timeout=900, check=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--list", action="store_true", help="list the breaks and their tests")
+    parser.add_argument("names", nargs="*", help="run only breaks whose name contains one of these")
+    args = parser.parse_args(argv)
+    chosen = [b for b in BREAKS if not args.names or any(n in b.name for n in args.names)]
+    if args.list:
+        for b in chosen:
+            print(f"{b.name}\n    {b.file}\n    test: {' '.join(b.test)}")
+        return 0
+
+    missed = 0
+    with tempfile.TemporaryDirectory(prefix="breaks.") as tmp:
+        clean = scratch_copy(Path(tmp) / "clean")
+        baseline = {test: run(test, clean).returncode == 0 for test in {b.test for b in chosen}}
+        for number, b in enumerate(chosen):
+            started = time.monotonic()
+            repo = scratch_copy(Path(tmp) / str(number))
+            path = repo / b.file
+            text = path.read_text()
+            if text.count(b.text) != 1:
+                verdict = f"STALE  (the text to break is found {text.count(b.text)} times)"
+            elif not baseline[b.test]:
+                verdict = "BROKEN (its test fails without the break)"
+            else:
+                path.write_text(text.replace(b.text, b.replacement))
+                caught = run(b.test, repo).returncode != 0
+                verdict = "caught" if caught else "MISSED"
+            missed += not verdict.startswith("caught")
+            print(f"{verdict:<7} {b.name} ({time.monotonic() - started:.0f}s)", flush=True)
+            shutil.rmtree(repo)
+    print(f"{len(chosen) - missed} of {len(chosen)} breaks caught")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Names used on both sides of a boundary, read from both sides.
+
+The alarms and EventBridge rules (terraform/modules/image-pipeline/alarms.tf
+and events.tf) are named ``<name>-<key>`` and link a section of
+INCIDENT_RESPONSE.md; the on-call engineer finds the section by the alarm's
+name. A renamed alarm whose runbook keeps the old name, or a runbook section
+for an alarm that no longer exists, fails here. (That each link resolves to
+a heading is tests/unit/test_docs.py's.)
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+
+from helpers import ROOT
+
+PIPELINE = ROOT / "terraform" / "modules" / "image-pipeline"
+RUNBOOK = (ROOT / "INCIDENT_RESPONSE.md").read_text()
+README = (ROOT / "README.md").read_text()
+# A map entry of alarms.tf or events.tf: `    key = {` and, next, its description.
+ENTRY = re.compile(
+    r'^ +([a-z0-9-]+) = \{\n +description += "[^\n]*Runbook: INCIDENT_RESPONSE\.md#([a-z0-9-]+)"$',
+    re.MULTILINE,
+)
+# The name a runbook section opens with: `<name>-key`.
+OPENING_NAME = re.compile(r"\A\s*`<name>-([a-z0-9-]+)`")
+
+
+def paging_names() -> dict[str, str]:
+    """Each alarm's and rule's key (its name without the `<name>-` prefix) -> runbook anchor."""
+    found: dict[str, str] = {}
+    for source in ("alarms.tf", "events.tf"):
+        found |= dict(ENTRY.findall((PIPELINE / source).read_text()))
+    return found
+
+
+def alarm_sections() -> dict[str, str]:
+    """The text of each `### ` section of the runbook's `## Alarms`, by its GitHub anchor."""
+    md = MarkdownIt("commonmark").use(anchors_plugin, min_level=1, max_level=6)
+    headings = {
+        token.map[0]: (token.tag, str(token.attrs["id"]))
+        for token in md.parse(RUNBOOK)
+        if token.type == "heading_open" and token.map
+    }
+    sections: dict[str, str] = {}
+    current, in_alarms = "", False
+    for number, line in enumerate(RUNBOOK.splitlines(keepends=True)):
+        tag, anchor = headings.get(number, ("", ""))
+        if tag == "h2":
+            in_alarms, current = anchor == "alarms", ""
+        elif tag == "h3" and in_alarms:
+            current = anchor
+            sections[current] = ""
+        elif current:
+            sections[current] += line
+    return sections
+
+
+def test_the_parsers_find_the_alarms_rules_and_sections():
+    names, sections = paging_names(), alarm_sections()
+
+    assert len(names) >= 9  # 7 alarms and 2 rules today
+    assert {"lambda-errors", "kms-key-state"} <= names.keys()
+    assert {"lambda-errors", "kms-key"} <= sections.keys()
+
+
+@pytest.mark.parametrize(("name", "anchor"), sorted(paging_names().items()))
+def test_every_alarm_and_rule_is_named_in_the_section_it_links_to(name, anchor):
+    sections = alarm_sections()
+
+    assert anchor in sections, f"{name} links #{anchor}, which is no section of ## Alarms"
+    assert f"`<name>-{name}`" in sections[anchor], (
+        f"the runbook's #{anchor} does not name the alarm `<name>-{name}`"
+    )
+
+
+def test_every_alarm_the_runbook_opens_a_section_with_exists():
+    names = paging_names()
+    opened = {
+        anchor: match[1]
+        for anchor, text in alarm_sections().items()
+        if (match := OPENING_NAME.match(text))
+    }
+
+    assert opened, "no section of ## Alarms opens with `<name>-...`"
+    assert {anchor: name for anchor, name in opened.items() if name not in names} == {}
+
+
+# ---------------------------------------------------------------------------
+# The root's variables and the pipeline module's: README, "Calling the
+# pipeline module from another stack", says the module's inputs are the
+# root's (same names, defaults and checks) without the account-wide toggles,
+# plus the module's own. The root forwards each one, so a default or a check
+# changed on one side only would differ between `deploy.sh` and a caller.
+# ---------------------------------------------------------------------------
+
+ROOT_ONLY = {  # the account-wide toggles and the names the root composes `name` from
+    "aws_region", "project_name", "environment", "enable_cloudtrail",
+    "enable_cloudtrail_lambda_data_events", "enable_cloudtrail_s3_data_events",
+    "enable_config", "enable_guardduty", "enable_security_hub", "securityhub_cis_version",
+    "audit_replica_region",  # the replica's provider (providers.tf), not the pipeline's
+}  # fmt: skip
+MODULE_ONLY = {
+    "name", "tags", "stuck_after_s",
+    "cloudtrail_name", "enable_config_delivery", "enable_guardduty_findings_rule",
+}  # fmt: skip
+# Defaults that differ on purpose, as README says.
+DIFFERENT_DEFAULTS = {
+    "lambda_package_path": "the module has no build of its own to point at: required",
+    "enable_code_signing": "the root (deploy.sh) signs; a caller opts in",
+}
+
+
+def variables(path) -> dict[str, dict[str, object]]:
+    """Variable name -> its default line and its validation conditions, as written."""
+    found: dict[str, dict[str, object]] = {}
+    text = path.read_text()
+    for name, body in re.findall(r'^variable "([a-z0-9_]+)" \{(.*?)\n\}', text, re.S | re.M):
+        default = re.search(r"^  default\s*=\s*(.+)$", body, flags=re.MULTILINE)
+        found[name] = {
+            "default": default[1].strip() if default else "(required)",
+            "conditions": re.findall(r"^\s+condition\s*=\s*(.+)$", body, flags=re.MULTILINE),
+        }
+    return found
+
+
+ROOT_VARIABLES = variables(ROOT / "terraform" / "variables.tf")
+MODULE_VARIABLES = variables(PIPELINE / "variables.tf")
+
+
+def test_the_module_takes_the_roots_variables_but_the_account_wide_ones():
+    assert set(ROOT_VARIABLES) - ROOT_ONLY == set(MODULE_VARIABLES) - MODULE_ONLY
+    assert set(ROOT_VARIABLES) >= ROOT_ONLY
+    assert set(MODULE_VARIABLES) >= MODULE_ONLY
+
+
+@pytest.mark.parametrize("name", sorted(set(ROOT_VARIABLES) & set(MODULE_VARIABLES)))
+def test_a_forwarded_variable_has_the_same_default_and_checks_on_both_sides(name):
+    root, module = ROOT_VARIABLES[name], MODULE_VARIABLES[name]
+
+    if name not in DIFFERENT_DEFAULTS:
+        assert root["default"] == module["default"], f"{name}: root and module defaults differ"
+    assert root["conditions"] == module["conditions"], f"{name}: root and module checks differ"
+
+
+def test_the_readme_names_the_modules_own_inputs_and_the_defaults_that_differ():
+    section = README.split("## Calling the pipeline module from another stack")[1].split("\n## ")[0]
+
+    prose = re.sub(r"```.*?```", "", section, flags=re.DOTALL)  # the example is not the prose
+
+    for name in MODULE_ONLY | set(DIFFERENT_DEFAULTS):
+        assert f"`{name}`" in prose, f"README's prose does not name {name}"
+    assert "same names, defaults and checks" in " ".join(prose.split())
+
+
+def module_arguments(hcl: str) -> dict[str, str]:
+    """`name = value` of a module block, comments dropped (one argument a line)."""
+    block = hcl.split('module "image_pipeline" {')[1].split("\n}")[0]
+    found = {}
+    for line in block.splitlines():
+        line = line.split("#")[0].strip()
+        if "=" in line:
+            name, value = (part.strip() for part in line.split("=", 1))
+            found[name] = value
+    return found
+
+
+def test_the_readme_calls_the_module_as_the_example_does():
+    example = ROOT / "terraform" / "examples" / "with-organisation-baseline" / "main.tf"
+    readme = module_arguments(README.split("## Calling the pipeline module from another stack")[1])
+    validated = module_arguments(example.read_text())
+
+    # Where the module comes from and where the package is differ by nature.
+    for differs in ("source", "lambda_package_path"):
+        assert differs in readme
+        assert differs in validated
+        del readme[differs], validated[differs]
+    assert readme == validated
