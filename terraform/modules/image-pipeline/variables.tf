@@ -292,7 +292,7 @@ variable "dynamodb_read_capacity" {
 }
 
 variable "dynamodb_write_capacity" {
-  description = "With dynamodb_billing_mode PROVISIONED: write capacity units of the table and of its in-progress index (the always-free tier covers 25 across the account). Each upload costs three to five writes (claim, result, one per notification)."
+  description = "With dynamodb_billing_mode PROVISIONED: write capacity units of the table and of its in-progress index (the always-free tier covers 25 across the account). Each upload costs three or four table writes (claim, result, one per topic announced) and two index writes."
   type        = number
   default     = 5
 
