@@ -458,6 +458,23 @@ def _attributes_with_redrive_allow_policy(self: sqs_models.Queue) -> dict[str, A
 
 
 sqs_models.Queue.attributes = property(_attributes_with_redrive_allow_policy)  # type: ignore[assignment]
+# And moto's SetQueueAttributes sets the queue's Policy to the request's even
+# when the request does not name it, so setting RedriveAllowPolicy erased the
+# queue policy (and Terraform, which sets the two in parallel, then waited for
+# the policy until its timeout). SQS changes only the attributes named.
+_set_queue_attributes = sqs_models.Queue._set_attributes
+
+
+def _set_attributes_keeping_policy(
+    self: sqs_models.Queue, attributes: dict[str, Any], now: float | None = None
+) -> None:
+    policy = getattr(self, "policy", None)
+    _set_queue_attributes(self, attributes, now)
+    if "Policy" not in attributes:
+        self.policy = policy
+
+
+sqs_models.Queue._set_attributes = _set_attributes_keeping_policy  # type: ignore[method-assign]
 # A queue mapped to a function: moto would receive and invoke on every
 # SendMessage. The mapping itself stays listed (ListEventSourceMappings).
 sqs_models.Queue.lambda_event_source_mappings = property(  # type: ignore[assignment]

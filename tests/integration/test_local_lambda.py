@@ -340,3 +340,18 @@ def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws, env):
 
     assert "RedriveAllowPolicy" not in unset
     assert read["Attributes"]["RedriveAllowPolicy"] == policy
+
+
+def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws, env):
+    # moto set Policy to the request's (none) on every SetQueueAttributes.
+    sqs = local_aws.client("sqs")
+    queue = sqs.create_queue(QueueName="keeps-policy")["QueueUrl"]
+    statement = {"Sid": "X", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*"}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": policy})
+
+    deny_all = json.dumps({"redrivePermission": "denyAll"})
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedriveAllowPolicy": deny_all})
+
+    read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["Policy"])
+    assert json.loads(read["Attributes"]["Policy"]) == json.loads(policy)
