@@ -454,6 +454,10 @@ def _attributes_with_redrive_allow_policy(self: sqs_models.Queue) -> dict[str, A
     attributes: dict[str, Any] = _queue_attributes.fget(self)  # type: ignore[attr-defined]
     if attributes.get("RedriveAllowPolicy") is None:
         attributes.pop("RedriveAllowPolicy", None)
+    # moto re-serialises RedrivePolicy with spaces; Terraform sends it compact
+    # and then plans a "whitespace change" on every run (SQS returns it as set).
+    if getattr(self, "redrive_policy", None):
+        attributes["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
     return attributes
 
 

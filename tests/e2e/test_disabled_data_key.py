@@ -114,12 +114,17 @@ def test_the_key_state_rule_targets_the_alert_topic_with_retries_and_the_queue(d
             "EventPattern"
         ]
     )
-    [target] = json.loads(aws(deployment, "events", "list-targets-by-rule", "--rule", rule).stdout)[
+    targets = json.loads(aws(deployment, "events", "list-targets-by-rule", "--rule", rule).stdout)[
         "Targets"
     ]
+    # The security-alerts topic (security key) and the key-alerts topic (data
+    # key): each key's alert also travels on the other key (key_alerts.tf).
+    [target] = [t for t in targets if t["Arn"] == names["security_alerts_topic"]]
+    others = [t["Arn"] for t in targets if t is not target]
 
     assert names["kms_key_arn"] in pattern["detail"]["resources"]["ARN"]
-    assert target["Arn"] == names["security_alerts_topic"]
+    key_alerts = f"{names['lambda_function_name']}-key-alerts"
+    assert [arn.rsplit(":", 1)[1] for arn in others] == [key_alerts]
     assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
     assert target["DeadLetterConfig"]["Arn"].endswith(
         ":" + names["undelivered_events_queue_url"].rsplit("/", 1)[1]

@@ -355,3 +355,21 @@ def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws, env):
 
     read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["Policy"])
     assert json.loads(read["Attributes"]["Policy"]) == json.loads(policy)
+
+
+def test_a_redrive_policy_reads_back_as_terraform_wrote_it(local_aws, env):
+    # moto returned it with spaces: Terraform then planned a change on every run.
+    sqs = local_aws.client("sqs")
+    dead = sqs.create_queue(QueueName="redrive-target")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])
+    written = json.dumps(
+        {"deadLetterTargetArn": arn["Attributes"]["QueueArn"], "maxReceiveCount": 5},
+        separators=(",", ":"),
+    )
+    queue = sqs.create_queue(QueueName="redrive-source", Attributes={"RedrivePolicy": written})[
+        "QueueUrl"
+    ]
+
+    read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])
+
+    assert read["Attributes"]["RedrivePolicy"] == written
