@@ -452,7 +452,7 @@ _queue_attributes = sqs_models.Queue.attributes
 
 def _attributes_with_redrive_allow_policy(self: sqs_models.Queue) -> dict[str, Any]:
     attributes: dict[str, Any] = _queue_attributes.fget(self)  # type: ignore[attr-defined]
-    if attributes.get("RedriveAllowPolicy") is None:
+    if not attributes.get("RedriveAllowPolicy"):  # never set, or removed (set to "")
         attributes.pop("RedriveAllowPolicy", None)
     # moto re-serialises RedrivePolicy with spaces; Terraform sends it compact
     # and then plans a "whitespace change" on every run (SQS returns it as set).

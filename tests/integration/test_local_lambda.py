@@ -338,8 +338,13 @@ def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws, env):
     sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedriveAllowPolicy": policy})
     read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedriveAllowPolicy"])
 
+    # Terraform removes it by setting it empty, then waits until it is gone.
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedriveAllowPolicy": ""})
+    removed = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+
     assert "RedriveAllowPolicy" not in unset
     assert read["Attributes"]["RedriveAllowPolicy"] == policy
+    assert "RedriveAllowPolicy" not in removed
 
 
 def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws, env):
