@@ -128,6 +128,12 @@ def state_index(state: dict) -> dict[str, str]:
     managed = [r for r in managed if r.get("mode") == "managed"]
     # An EventBridge target's `arn` is its target's (the function's), not its own.
     managed = [r for r in managed if r.get("type") not in POINTER_TYPES]
+    # A resource's own ARN first: another resource may hold it in a name field
+    # (an event source mapping's `function_name` is the function's ARN).
+    for resource in managed:
+        arn = resource.get("values", {}).get("arn")
+        if isinstance(arn, str) and arn:
+            index.setdefault(arn, resource["address"])
     for resource in sorted(managed, key=lambda r: not r.get("values", {}).get("arn")):
         values = resource.get("values", {})
         for attribute in IDENTIFIERS:

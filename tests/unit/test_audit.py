@@ -69,6 +69,19 @@ def test_resources_inside_modules_are_indexed_with_their_module_address():
     assert audit_report.state_index(state)["arn:aws:s3:::b"] == "module.images.aws_s3_bucket.this"
 
 
+def test_a_resource_owns_its_arn_even_where_another_names_it():
+    # The event source mapping comes first and names the function by its ARN.
+    fn = "arn:aws:lambda:eu-west-1:123456789012:function:f"
+    mapping = {"address": "aws_lambda_event_source_mapping.uploads", "mode": "managed",
+               "values": {"arn": "arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:u",
+                          "function_name": fn}}  # fmt: skip
+    function = {"address": "aws_lambda_function.this", "mode": "managed",
+                "values": {"arn": fn, "function_name": "f"}}  # fmt: skip
+    state = {"values": {"root_module": {"resources": [mapping, function]}}}
+
+    assert audit_report.state_index(state)[fn] == "aws_lambda_function.this"
+
+
 def test_data_sources_are_not_stack_resources():
     state = {"values": {"root_module": {"resources": [
         {"address": "data.aws_iam_policy_document.x", "mode": "data", "values": {"id": "123"}},
