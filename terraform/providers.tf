@@ -3,8 +3,11 @@
 # ---------------------------------------------------------------------------
 
 terraform {
-  # 1.7 brings `terraform test` with mock providers (terraform/tests/).
-  required_version = ">= 1.7"
+  # 1.7 brings `terraform test` with mock providers (terraform/tests/); 1.9
+  # lets a variable's validation refer to another variable
+  # (audit_replica_region's; Terraform 1.9.0 changelog,
+  # https://github.com/hashicorp/terraform/pull/34955).
+  required_version = ">= 1.9"
 
   # The modules state minimum versions only (modules/*/versions.tf); this
   # root pins the range it is tested in: from the modules' highest floor up

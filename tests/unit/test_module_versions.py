@@ -63,3 +63,43 @@ def test_a_caller_pins_a_range_from_the_highest_module_floor(caller):
 
     assert re.fullmatch(r">= [0-9.]+, < [0-9.]+", constraint), caller
     assert floor(constraint) == highest, f"{caller}: {constraint}"
+
+
+def cross_variable_validations(directory: Path) -> list[str]:
+    """Variables of the configuration whose validation refers to another variable."""
+    found = []
+    for path in sorted(directory.glob("*.tf")):
+        with path.open(encoding="utf-8") as f:
+            document: dict[str, Any] = hcl2.load(f, serialization_options=_HCL)
+        for block in document.get("variable", []):
+            for name, body in block.items():
+                conditions = [str(v.get("condition", "")) for v in body.get("validation", [])]
+                others = {
+                    ref
+                    for condition in conditions
+                    for ref in re.findall(r"var\.([a-z0-9_]+)", condition)
+                } - {name}
+                if others:
+                    found.append(name)
+    return found
+
+
+@pytest.mark.parametrize(
+    "directory",
+    [
+        TERRAFORM,
+        *MODULES,
+        *sorted(p for p in TERRAFORM.glob("examples/*") if (p / "main.tf").exists()),
+    ],
+    ids=lambda p: p.relative_to(TERRAFORM).as_posix(),
+)
+def test_a_validation_that_refers_to_another_variable_requires_terraform_1_9(directory):
+    """Terraform 1.9.0 lets a validation refer to other variables; before, it is
+    an error (https://github.com/hashicorp/terraform/pull/34955)."""
+    version_file = directory / ("providers.tf" if directory == TERRAFORM else "versions.tf")
+    if not version_file.exists():
+        version_file = directory / "main.tf"
+    required = str(terraform_block(version_file)["required_version"])
+
+    if cross_variable_validations(directory):
+        assert floor(required) >= (1, 9), f"{directory.name}: {required}"
