@@ -119,6 +119,10 @@ fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 	$(BIN)/ruff check --fix .
 	terraform fmt -recursive terraform
 
+.PHONY: docs
+docs: $(VENV_STAMP) ## Write the Inputs and Outputs tables of terraform/modules/*/README.md from their HCL (make test checks them)
+	$(BIN)/python scripts/terraform_docs.py
+
 .PHONY: test
 test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Lint, types, unit, integration, fuzz, Terraform and bats tests: no deployments (minutes)
 	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile --ignore=tests/e2e $(PYTEST_ARGS)

@@ -3,13 +3,19 @@
 # ---------------------------------------------------------------------------
 
 terraform {
-  # 1.7 brings `terraform test` with mock providers (terraform/tests/).
-  required_version = ">= 1.7"
+  # 1.7 brings `terraform test` with mock providers (terraform/tests/); 1.9
+  # lets a variable's validation refer to another variable
+  # (audit_replica_region's; Terraform 1.9.0 changelog,
+  # https://github.com/hashicorp/terraform/pull/34955).
+  required_version = ">= 1.9"
 
+  # The modules state minimum versions only (modules/*/versions.tf); this
+  # root pins the range it is tested in: from the modules' highest floor up
+  # to the next major version (tests/unit/test_module_versions.py).
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.40, < 7.0"
+      version = ">= 5.59, < 7.0"
     }
   }
 

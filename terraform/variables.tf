@@ -367,7 +367,7 @@ variable "enable_deletion_protection" {
 # ---------------------------------------------------------------------------
 
 variable "enable_guardduty" {
-  description = "Create a GuardDuty detector with S3 protection. ACCOUNT-WIDE (one detector per account and region: turn off if the account already has one). Paid after a 30-day trial, by volume of events analysed (typically a few USD a month for a small account)."
+  description = "Create a GuardDuty detector with S3 protection and Lambda protection (the S3_DATA_EVENTS and LAMBDA_NETWORK_LOGS features). ACCOUNT-WIDE (one detector per account and region: turn off if the account already has one). Paid after a 30-day trial, by volume of events analysed (typically a few USD a month for a small account)."
   type        = bool
   default     = true
 }

@@ -9,11 +9,12 @@ import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 
-from helpers import ROOT
+from helpers import ROOT, load_script
 from image_processor import Reason
 
 TERRAFORM = ROOT / "terraform"
 README = (ROOT / "README.md").read_text()
+terraform_docs = load_script("terraform_docs")  # the modules' README generator
 SECURITY = (ROOT / "SECURITY.md").read_text()
 
 
@@ -60,13 +61,15 @@ def test_every_skip_has_a_real_reason():
 
 
 def terraform_variables() -> dict[str, str]:
-    """Variable name -> default, as written in variables.tf."""
-    text = (TERRAFORM / "variables.tf").read_text()
-    variables = {}
-    for name, body in re.findall(r'variable "([a-z0-9_]+)" \{(.*?)\n\}', text, flags=re.DOTALL):
-        default = re.search(r"^\s*default\s*=\s*(.+)$", body, flags=re.MULTILINE)
-        variables[name] = default[1].strip() if default else "(required)"
-    return variables
+    """Variable name -> default, read by the modules' README generator
+    (scripts/terraform_docs.py, python-hcl2) and written as HCL writes it.
+
+    Only the names and defaults: the README's descriptions are shorter than
+    variables.tf's and cite their sources, so the table is not generated."""
+    return {
+        v.name: terraform_docs.render_default(v.default) if v.has_default else "(required)"
+        for v in terraform_docs.variables(TERRAFORM)
+    }
 
 
 def readme_variables() -> dict[str, str]:

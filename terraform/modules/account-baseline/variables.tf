@@ -20,7 +20,7 @@ variable "tags" {
 # ---------------------------------------------------------------------------
 
 variable "enable_guardduty" {
-  description = "Create a GuardDuty detector with S3 protection. ACCOUNT-WIDE: one detector per account and region."
+  description = "Create a GuardDuty detector with S3 protection and Lambda protection (the S3_DATA_EVENTS and LAMBDA_NETWORK_LOGS features). ACCOUNT-WIDE: one detector per account and region."
   type        = bool
   default     = true
 }
