@@ -127,6 +127,14 @@ docs: $(VENV_STAMP) ## Write the Inputs and Outputs tables of terraform/modules/
 test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Lint, types, unit, integration, fuzz, Terraform and bats tests: no deployments (minutes)
 	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile --ignore=tests/e2e $(PYTEST_ARGS)
 
+.PHONY: test-unit
+test-unit: $(VENV_STAMP) ## Unit tests only (seconds)
+	$(BIN)/pytest tests/unit -q $(PYTEST_ARGS)
+
+.PHONY: breaks
+breaks: $(VENV_STAMP) $(CHECKOV_STAMP) ## Each deliberate break of tests/breaks.py on a scratch copy, and whether its test catches it (minutes)
+	$(BIN)/python tests/breaks.py
+
 # Two pytest runs side by side (tests/e2e/conftest.py): the demo loop on a
 # stack of its own (its output is printed when the other run ends), and every
 # other module on one stack deployed once, destroyed last. (Not pytest-xdist's

@@ -280,3 +280,17 @@ def test_the_readme_layout_names_every_directory_and_module():
             elif name.startswith(folder + "/") and folder == "scripts/lib":
                 sub = name.split("/")[2]
                 assert sub in words, f"{folder}/{sub}/ is not named in the README's layout"
+
+
+def _make_targets() -> set[str]:
+    makefile = (ROOT / "Makefile").read_text()
+    return set(re.findall(r"^([a-zA-Z][\w-]*):", makefile, flags=re.MULTILINE))
+
+
+@pytest.mark.parametrize("document", ["README.md", "SECURITY.md", "INCIDENT_RESPONSE.md"])
+def test_every_make_command_in_the_documents_is_a_makefile_target(document):
+    text = (ROOT / document).read_text()
+    # As code: `make x` inline, or a line of a code block that starts with it.
+    named = set(re.findall(r"(?:`|^)make ([a-z][\w-]*)", text, flags=re.MULTILINE))
+    missing = named - _make_targets()
+    assert not missing, f"{document} names make targets that do not exist: {sorted(missing)}"
