@@ -1,3 +1,5 @@
+# This module corrects moto by assigning to the methods of its classes.
+# mypy: disable-error-code="method-assign"
 """moto's server, with corrections where it differs from AWS in ways this project relies on.
 
     python scripts/lib/moto_server.py -H 127.0.0.1 -p 5055
@@ -72,7 +74,6 @@ import itertools
 import json
 import logging
 import re
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -222,7 +223,7 @@ def _element_matches(patterns: Any, value: str, ignore_case: bool) -> bool:
     return any(_like(p, value, ignore_case) for p in _values(patterns))
 
 
-def _statement_applies(statement: dict, request: RequestContext) -> bool:
+def _statement_applies(statement: dict[str, Any], request: RequestContext) -> bool:
     if "Principal" in statement and not _principal_matches(
         statement["Principal"], request.principal
     ):
@@ -253,7 +254,7 @@ def _statement_applies(statement: dict, request: RequestContext) -> bool:
 _reported: set[tuple[str, str]] = set()
 
 
-def evaluate_policy(policy: dict, request: RequestContext) -> Decision:
+def evaluate_policy(policy: dict[str, Any], request: RequestContext) -> Decision:
     """The bucket policy's decision for one request: an explicit Deny wins."""
     statements = policy.get("Statement", [])
     allowed = None
@@ -434,7 +435,7 @@ def _s3_event_with_version_and_sequencer(
     return event
 
 
-def _no_docker_invocation(*_args: Any) -> None:
+def _no_docker_invocation(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
     """moto would run the function through Docker here; scripts/local_lambda.py does instead."""
 
 
@@ -478,7 +479,7 @@ def _set_attributes_keeping_policy(
         self.policy = policy
 
 
-sqs_models.Queue._set_attributes = _set_attributes_keeping_policy  # type: ignore[method-assign]
+sqs_models.Queue._set_attributes = _set_attributes_keeping_policy
 # A queue mapped to a function: moto would receive and invoke on every
 # SendMessage. The mapping itself stays listed (ListEventSourceMappings).
 sqs_models.Queue.lambda_event_source_mappings = property(  # type: ignore[assignment]
@@ -562,18 +563,21 @@ def _function_init_with_logging(
     self: Function, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any
 ) -> None:
     _function_init(self, account_id, spec, *args, **kwargs)
-    self.logging_config = _logging_config(self, spec.get("LoggingConfig"))
+    # An attribute of this module's own on moto's function.
+    self.logging_config = _logging_config(self, spec.get("LoggingConfig"))  # type: ignore[attr-defined]
 
 
-def _function_configuration_with_logging(self: Function, *args: Any, **kwargs: Any) -> dict:
+def _function_configuration_with_logging(
+    self: Function, *args: Any, **kwargs: Any
+) -> dict[str, Any]:
     config = _function_configuration(self, *args, **kwargs)
     config["LoggingConfig"] = getattr(self, "logging_config", _logging_config(self, None))
     return config
 
 
-def _function_update_with_logging(self: Function, config_updates: dict[str, Any]) -> dict:
+def _function_update_with_logging(self: Function, config_updates: dict[str, Any]) -> dict[str, Any]:
     if "LoggingConfig" in config_updates:
-        self.logging_config = _logging_config(self, config_updates["LoggingConfig"])
+        self.logging_config = _logging_config(self, config_updates["LoggingConfig"])  # type: ignore[attr-defined]
     return _function_update(self, config_updates)
 
 
@@ -599,14 +603,14 @@ def _docker_client_or_attribute_error(self: docker_utilities.DockerModel) -> Any
     import docker  # moto's own dependency for Lambda
 
     try:
-        return _docker_client.fget(self)
+        return _docker_client.fget(self)  # type: ignore[attr-defined]
     except docker.errors.DockerException as error:
         raise AttributeError(
             "Docker is not available: the local AWS runs no Lambda code"
         ) from error
 
 
-docker_utilities.DockerModel.docker_client = property(_docker_client_or_attribute_error)
+docker_utilities.DockerModel.docker_client = property(_docker_client_or_attribute_error)  # type: ignore[assignment]
 
 
 # ---------------------------------------------------------------------------
@@ -646,4 +650,4 @@ guardduty_models.Detector.update = _detector_update_merging_features
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    sys.exit(main())
+    main()
