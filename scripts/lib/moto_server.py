@@ -1,5 +1,3 @@
-# This module corrects moto by assigning to the methods of its classes.
-# mypy: disable-error-code="method-assign"
 """moto's server, with corrections where it differs from AWS in ways this project relies on.
 
     python scripts/lib/moto_server.py -H 127.0.0.1 -p 5055
@@ -74,6 +72,7 @@ import itertools
 import json
 import logging
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -426,7 +425,7 @@ def _send_event_as_s3_does(account_id: str, event_name: Any, bucket: Any, key: A
 def _s3_event_with_version_and_sequencer(
     event_name: str, bucket: Any, key: Any, notification_id: str
 ) -> dict[str, Any]:
-    event = _get_s3_event(event_name, bucket, key, notification_id)
+    event: dict[str, Any] = _get_s3_event(event_name, bucket, key, notification_id)
     obj = event["Records"][0]["s3"]["object"]
     obj["key"] = quote_plus(key.name, safe="/")  # S3 keeps the slashes; moto encodes them
     if getattr(bucket, "is_versioned", False):
@@ -435,7 +434,7 @@ def _s3_event_with_version_and_sequencer(
     return event
 
 
-def _no_docker_invocation(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:
+def _no_docker_invocation(*_args: Any) -> None:
     """moto would run the function through Docker here; scripts/local_lambda.py does instead."""
 
 
@@ -447,12 +446,12 @@ notifications._invoke_awslambda = _no_docker_invocation
 # Stored and returned as given (not enforced: SQS's own redrive is not used
 # locally, and moto's ignores it).
 sqs_models.Queue.BASE_ATTRIBUTES = [*sqs_models.Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
-sqs_models.Queue.redrive_allow_policy = None  # type: ignore[attr-defined]
+sqs_models.Queue.redrive_allow_policy = None
 _queue_attributes = sqs_models.Queue.attributes
 
 
 def _attributes_with_redrive_allow_policy(self: sqs_models.Queue) -> dict[str, Any]:
-    attributes: dict[str, Any] = _queue_attributes.fget(self)  # type: ignore[attr-defined]
+    attributes: dict[str, Any] = _queue_attributes.fget(self)
     if not attributes.get("RedriveAllowPolicy"):  # never set, or removed (set to "")
         attributes.pop("RedriveAllowPolicy", None)
     # moto re-serialises RedrivePolicy with spaces; Terraform sends it compact
@@ -462,7 +461,7 @@ def _attributes_with_redrive_allow_policy(self: sqs_models.Queue) -> dict[str, A
     return attributes
 
 
-sqs_models.Queue.attributes = property(_attributes_with_redrive_allow_policy)  # type: ignore[assignment]
+sqs_models.Queue.attributes = property(_attributes_with_redrive_allow_policy)
 # And moto's SetQueueAttributes sets the queue's Policy to the request's even
 # when the request does not name it, so setting RedriveAllowPolicy erased the
 # queue policy (and Terraform, which sets the two in parallel, then waited for
@@ -482,7 +481,7 @@ def _set_attributes_keeping_policy(
 sqs_models.Queue._set_attributes = _set_attributes_keeping_policy
 # A queue mapped to a function: moto would receive and invoke on every
 # SendMessage. The mapping itself stays listed (ListEventSourceMappings).
-sqs_models.Queue.lambda_event_source_mappings = property(  # type: ignore[assignment]
+sqs_models.Queue.lambda_event_source_mappings = property(
     lambda _self: {}, lambda _self, _value: None
 )
 
@@ -528,7 +527,7 @@ def _rotated_key(response: kms_responses.KmsResponse) -> Any:
 
 
 def _enable_key_rotation_with_period(self: kms_responses.KmsResponse) -> str:
-    result = _enable_key_rotation(self)
+    result: str = _enable_key_rotation(self)
     period = self._get_param("RotationPeriodInDays") or _DEFAULT_ROTATION_PERIOD_DAYS
     _rotated_key(self).rotation_period_in_days = int(period)
     return result
@@ -554,31 +553,39 @@ _function_configuration = Function.get_configuration
 _function_update = Function.update_configuration
 
 
-def _logging_config(function: Function, given: dict[str, Any] | None) -> dict[str, Any]:
+def _logging_config(
+    function: lambda_models.LambdaFunction, given: dict[str, Any] | None
+) -> dict[str, Any]:
     config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.function_name}"}
     return config | (given or {})
 
 
 def _function_init_with_logging(
-    self: Function, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any
+    self: lambda_models.LambdaFunction,
+    account_id: str,
+    spec: dict[str, Any],
+    *args: Any,
+    **kwargs: Any,
 ) -> None:
     _function_init(self, account_id, spec, *args, **kwargs)
-    # An attribute of this module's own on moto's function.
-    self.logging_config = _logging_config(self, spec.get("LoggingConfig"))  # type: ignore[attr-defined]
+    self.logging_config = _logging_config(self, spec.get("LoggingConfig"))
 
 
 def _function_configuration_with_logging(
-    self: Function, *args: Any, **kwargs: Any
+    self: lambda_models.LambdaFunction, *args: Any, **kwargs: Any
 ) -> dict[str, Any]:
-    config = _function_configuration(self, *args, **kwargs)
+    config: dict[str, Any] = _function_configuration(self, *args, **kwargs)
     config["LoggingConfig"] = getattr(self, "logging_config", _logging_config(self, None))
     return config
 
 
-def _function_update_with_logging(self: Function, config_updates: dict[str, Any]) -> dict[str, Any]:
+def _function_update_with_logging(
+    self: lambda_models.LambdaFunction, config_updates: dict[str, Any]
+) -> dict[str, Any]:
     if "LoggingConfig" in config_updates:
-        self.logging_config = _logging_config(self, config_updates["LoggingConfig"])  # type: ignore[attr-defined]
-    return _function_update(self, config_updates)
+        self.logging_config = _logging_config(self, config_updates["LoggingConfig"])
+    updated: dict[str, Any] = _function_update(self, config_updates)
+    return updated
 
 
 Function.__init__ = _function_init_with_logging
@@ -603,14 +610,14 @@ def _docker_client_or_attribute_error(self: docker_utilities.DockerModel) -> Any
     import docker  # moto's own dependency for Lambda
 
     try:
-        return _docker_client.fget(self)  # type: ignore[attr-defined]
+        return _docker_client.fget(self)
     except docker.errors.DockerException as error:
         raise AttributeError(
             "Docker is not available: the local AWS runs no Lambda code"
         ) from error
 
 
-docker_utilities.DockerModel.docker_client = property(_docker_client_or_attribute_error)  # type: ignore[assignment]
+docker_utilities.DockerModel.docker_client = property(_docker_client_or_attribute_error)
 
 
 # ---------------------------------------------------------------------------
@@ -650,4 +657,4 @@ guardduty_models.Detector.update = _detector_update_merging_features
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
-    main()
+    sys.exit(main())
