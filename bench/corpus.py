@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -56,7 +58,8 @@ def screen(size: tuple[int, int], seed: int) -> Image.Image:
 def build(directory: Path) -> dict[str, Path]:
     """Write the corpus into ``directory`` (once) and return name -> path."""
     directory.mkdir(parents=True, exist_ok=True)
-    specs = {
+    #: name -> (image, format, save options), made only when the file is missing
+    specs: dict[str, Callable[[], tuple[Image.Image, str, dict[str, Any]]]] = {
         "12mp.jpg": lambda: (photo((4000, 3000), SEED), "JPEG", {"quality": 90}),
         "12mp-exif6.jpg": lambda: (
             photo((4000, 3000), SEED + 1),

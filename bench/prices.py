@@ -48,7 +48,7 @@ def lambda_usd(cpu_ms: float, memory_mb: int = MEMORY_MB) -> float:
     return memory_mb / 1024 * (cpu_ms / 1000 / share) * LAMBDA_ARM_USD_PER_GB_S
 
 
-def storage_usd(output_bytes: int, days: int = RETENTION_DAYS) -> float:
+def storage_usd(output_bytes: float, days: int = RETENTION_DAYS) -> float:
     """S3 Standard charge for keeping ``output_bytes`` for ``days``."""
     return output_bytes / 2**30 * S3_STANDARD_USD_PER_GB_MONTH * days / _DAYS_PER_MONTH
 

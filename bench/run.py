@@ -28,8 +28,11 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import PIL
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +61,11 @@ try:
 except (ImportError, OSError):  # not installed, or libvips missing
     pyvips = None
 
+#: A JSON object of the report (bench.json): a case, a row of a table, the report.
+JSONObject = dict[str, Any]
+#: An implementation under test: (upload bytes, key) -> output bytes.
+Implementation = Callable[[bytes, str], bytes]
+
 OPERATIONS = {"resize": "", "thumbnail": "_thumb", "grayscale": "_grayscale"}
 LIMITS = Limits()
 LAMBDA_SIZES_MB = (128, 256, 512, 1024, 1769)
@@ -78,6 +86,7 @@ def project(data: bytes, key: str) -> bytes:
 def naive(data: bytes, key: str) -> bytes:
     """The AWS tutorial's approach: open, thumbnail/convert with defaults, save."""
     operation = route(key).operation
+    image: Image.Image
     with Image.open(io.BytesIO(data)) as image:
         fmt = image.format
         if operation is Operation.GRAYSCALE:
@@ -101,7 +110,8 @@ def vips(data: bytes, key: str) -> bytes:
                "WEBP": (".webp", {"Q": 80})}[target.expected_format]  # fmt: skip
     if target.expected_format == "WEBP" and is_lossless_webp(data):
         options = (".webp", {"lossless": True})  # like the project: lossless stays lossless
-    return image.write_to_buffer(options[0], keep=0, **options[1])
+    output: bytes = image.write_to_buffer(options[0], keep=0, **options[1])
+    return output
 
 
 # --------------------------------------------------------------------------
@@ -109,7 +119,7 @@ def vips(data: bytes, key: str) -> bytes:
 # --------------------------------------------------------------------------
 
 
-def timed(function, data: bytes, key: str, runs: int) -> dict:
+def timed(function: Implementation, data: bytes, key: str, runs: int) -> JSONObject:
     output = function(data, key)  # warm-up
     cpu, wall = [], []
     for _ in range(runs):
@@ -122,6 +132,7 @@ def timed(function, data: bytes, key: str, runs: int) -> dict:
 
 def reference(data: bytes, key: str, size: tuple[int, int]) -> Image.Image:
     """High-quality reference: full decode, upright, LANCZOS straight to the output size."""
+    image: Image.Image
     with Image.open(io.BytesIO(data)) as image:
         image = ImageOps.exif_transpose(image).convert("RGB")
     if route(key).operation is Operation.GRAYSCALE:
@@ -142,12 +153,13 @@ def psnr(output: bytes, data: bytes, key: str) -> float | None:
     return 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
 
 
-def peak_rss(path: Path, key: str) -> dict:
+def peak_rss(path: Path, key: str) -> JSONObject:
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "peak_rss.py"), str(path), key],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return json.loads(result.stdout)
+    measured: JSONObject = json.loads(result.stdout)
+    return measured
 
 
 def import_time(statement: str, runs: int = 7) -> float:
@@ -170,7 +182,7 @@ def import_time(statement: str, runs: int = 7) -> float:
     return statistics.median(samples)
 
 
-def package() -> dict:
+def package() -> JSONObject:
     path = ROOT / "dist" / "lambda.zip"
     if not path.exists():
         subprocess.run([str(ROOT / "scripts" / "build_lambda.sh")], check=True, capture_output=True)
@@ -179,7 +191,7 @@ def package() -> dict:
     return {"zipped_mb": path.stat().st_size / 2**20, "unzipped_mb": unzipped / 2**20}
 
 
-def memory_table(cases: list[dict]) -> list[dict]:
+def memory_table(cases: list[JSONObject]) -> list[JSONObject]:
     worst_cpu_ms = max(case["project"]["cpu_ms"] for case in cases)
     worst_rss = max(case["peak_rss_mb"] for case in cases)
     worst_plan = max(case["guard_estimate_mb"] for case in cases)
@@ -228,7 +240,7 @@ CANDIDATES = {
 }
 
 
-def _current(kind: str) -> dict:
+def _current(kind: str) -> dict[str, Any]:
     if kind == "WEBP lossless":
         return image_processor._WEBP_LOSSLESS_OPTIONS
     return image_processor._SAVE_OPTIONS[kind]
@@ -245,7 +257,7 @@ def transformed(data: bytes, key: str) -> tuple[str, Image.Image]:
     return kind, result
 
 
-def encoder_costs(files: dict[str, Path], runs: int) -> dict[str, list[dict]]:
+def encoder_costs(files: dict[str, Path], runs: int) -> dict[str, list[JSONObject]]:
     """Each candidate setting over every case of its kind: encoder CPU, bytes, PSNR, cost."""
     inputs: dict[str, list[tuple[str, Image.Image]]] = {}
     for name, path in files.items():
@@ -256,22 +268,24 @@ def encoder_costs(files: dict[str, Path], runs: int) -> dict[str, list[dict]]:
         for suffix in OPERATIONS.values():
             kind, image = transformed(data, f"uploads/{stem}{suffix}.{ext}")
             inputs.setdefault(kind, []).append((f"{name}{suffix}", image))
-    table: dict[str, list[dict]] = {}
+    table: dict[str, list[JSONObject]] = {}
     for kind, cases in inputs.items():
-        rows = []
+        rows: list[JSONObject] = []
         fmt = kind.split()[0]
         baseline = [_psnr_of(image, fmt, PILLOW_DEFAULTS[kind]) for _label, image in cases]
         for options in CANDIDATES[kind]:
             cpu_ms, total_bytes, worst_psnr, worst_gain = 0.0, 0, 99.0, 99.0
             for (_label, image), default_psnr in zip(cases, baseline, strict=True):
 
-                def encode(image=image, fmt=fmt, options=options) -> bytes:
+                def encode(
+                    image: Image.Image = image, fmt: str = fmt, options: dict[str, Any] = options
+                ) -> bytes:
                     buffer = io.BytesIO()
                     image.save(buffer, fmt, **options)
                     return buffer.getvalue()
 
                 encoded = encode()
-                samples = []
+                samples: list[float] = []
                 for _ in range(runs):
                     c0 = time.process_time()
                     encode()
@@ -304,7 +318,9 @@ def encoder_costs(files: dict[str, Path], runs: int) -> dict[str, list[dict]]:
     return table
 
 
-def tiny_lossless(sizes=((16, 16), (64, 64), (200, 150))) -> list[dict]:
+def tiny_lossless(
+    sizes: tuple[tuple[int, int], ...] = ((16, 16), (64, 64), (200, 150)),
+) -> list[JSONObject]:
     """Very small lossless WEBPs (icons, thumbnails): lossless output beside lossy q80."""
     rows = []
     for size in sizes:
@@ -321,7 +337,7 @@ def tiny_lossless(sizes=((16, 16), (64, 64), (200, 150))) -> list[dict]:
     return rows
 
 
-def _psnr_of(image: Image.Image, fmt: str, options: dict) -> float:
+def _psnr_of(image: Image.Image, fmt: str, options: dict[str, Any]) -> float:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
     with Image.open(io.BytesIO(buffer.getvalue())) as decoded:
@@ -334,7 +350,7 @@ def _psnr(got: Image.Image, want: Image.Image) -> float:
     return 99.0 if mse == 0 else 10 * math.log10(255**2 / mse)
 
 
-def targets(cases: list[dict]) -> dict:
+def targets(cases: list[JSONObject]) -> JSONObject:
     ratios = [case["ratio_pyvips"] for case in cases if case.get("ratio_pyvips")]
     worst = max(cases, key=lambda case: case.get("ratio_pyvips", 0))
     psnr_ok = [
@@ -359,7 +375,7 @@ def targets(cases: list[dict]) -> dict:
 # --------------------------------------------------------------------------
 
 
-def markdown(report: dict) -> str:
+def markdown(report: JSONObject) -> str:
     lines = [
         f"# Benchmark ({report['machine']})",
         "",
@@ -479,9 +495,9 @@ def twelve_megapixels() -> tuple[bytes, Image.Image]:
     return buffer.getvalue(), image
 
 
-def _cpu(function, runs: int) -> float:
+def _cpu(function: Callable[[], object], runs: int) -> float:
     function()  # warm-up
-    samples = []
+    samples: list[float] = []
     for _ in range(runs):
         c0 = time.process_time()
         function()
@@ -489,7 +505,7 @@ def _cpu(function, runs: int) -> float:
     return statistics.median(samples)
 
 
-def avif_costs(source: Image.Image, runs: int) -> list[dict]:
+def avif_costs(source: Image.Image, runs: int) -> list[JSONObject]:
     """Each AVIF candidate on the 1,024 px output: encoder CPU, bytes, PSNR, cost per image.
 
     Rule: the cheapest (Lambda GB-s of the encoder + 30 days of S3) whose PSNR
@@ -501,10 +517,10 @@ def avif_costs(source: Image.Image, runs: int) -> list[dict]:
     image.save(jpeg, "JPEG", **image_processor._SAVE_OPTIONS["JPEG"])
     with Image.open(io.BytesIO(jpeg.getvalue())) as decoded:
         jpeg_psnr = _psnr(decoded.convert("RGB"), image)
-    rows = []
+    rows: list[JSONObject] = []
     for options in AVIF_CANDIDATES:
 
-        def encode(options=options) -> bytes:
+        def encode(options: dict[str, Any] = options) -> bytes:
             buffer = io.BytesIO()
             image.save(buffer, "AVIF", **options)
             return buffer.getvalue()
@@ -527,7 +543,7 @@ def avif_costs(source: Image.Image, runs: int) -> list[dict]:
     return [row | {"jpeg_kb": len(jpeg.getvalue()) / 1000, "jpeg_psnr": jpeg_psnr} for row in rows]
 
 
-def recipes_report(runs: int) -> dict:
+def recipes_report(runs: int) -> JSONObject:
     """Today's single resize beside the three recipes, on one 12-megapixel JPEG, same run."""
     data, source = twelve_megapixels()
     key = "uploads/photo.jpg"
@@ -535,7 +551,7 @@ def recipes_report(runs: int) -> dict:
     three_ms = _cpu(lambda: process_recipes(data, "JPEG", THREE_RECIPES, LIMITS), runs)
     single = process_image(data, route(key), LIMITS)
     three = process_recipes(data, "JPEG", THREE_RECIPES, LIMITS)
-    outputs = [
+    outputs: list[JSONObject] = [
         {"recipe": o.recipe.name, "format": o.output.format,
          "size": f"{o.output.width}x{o.output.height}", "bytes": o.output.size_bytes}
         for o in three.outputs
@@ -558,7 +574,7 @@ def recipes_report(runs: int) -> dict:
     }
 
 
-def recipes_markdown(report: dict) -> str:
+def recipes_markdown(report: JSONObject) -> str:
     lines = [
         "## Recipes: one decode, several outputs",
         "",
@@ -627,7 +643,7 @@ def main() -> int:
         return 0
 
     files = corpus.build(RESULTS / "corpus")
-    cases = []
+    cases: list[JSONObject] = []
     for name, path in files.items():
         if args.only and args.only not in name:
             continue
@@ -635,8 +651,11 @@ def main() -> int:
         stem, ext = name.rsplit(".", 1)
         for operation, suffix in OPERATIONS.items():
             key = f"uploads/{stem}{suffix}.{ext}"
-            row = {"file": name, "operation": operation, "input_bytes": len(data)}
-            for label, function in (("project", project), ("naive", naive), ("pyvips", vips)):
+            row: JSONObject = {"file": name, "operation": operation, "input_bytes": len(data)}
+            implementations: tuple[tuple[str, Implementation], ...] = (
+                ("project", project), ("naive", naive), ("pyvips", vips),
+            )  # fmt: skip
+            for label, function in implementations:
                 if label == "pyvips" and pyvips is None:
                     continue
                 result = timed(function, data, key, args.runs)
@@ -653,6 +672,7 @@ def main() -> int:
             rss = peak_rss(path, key)
             row["peak_rss_mb"] = rss["peak_rss_mb"]
             with Image.open(path) as header:
+                assert header.format, f"{path}: Pillow names no format"  # the corpus is ours
                 estimate = estimate_working_bytes(*header.size, header.format) / 2**20
             # What the handler's memory guard plans for: baseline + working set.
             row["guard_estimate_mb"] = round(64 + estimate, 1)
@@ -674,7 +694,7 @@ def main() -> int:
     )
     report = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" Pillow {Image.__version__}, pyvips {getattr(pyvips, '__version__', 'not installed')}",
+        f" Pillow {PIL.__version__}, pyvips {getattr(pyvips, '__version__', 'not installed')}",
         "runs": args.runs,
         "cases": cases,
         "baseline_rss_mb": min(c["baseline_rss_mb"] for c in cases),

@@ -9,9 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage import UploadRecord
+
+if TYPE_CHECKING:  # the stubs are a development dependency (requirements-dev.txt)
+    from types_boto3_sns import SNSClient
+    from types_boto3_sns.type_defs import MessageAttributeValueTypeDef
 
 NOTIFICATIONS = "notifications"
 SECURITY = "security"
@@ -82,14 +86,14 @@ def _plain(name: str, value: Any) -> Any:
 
 
 class Notifier:
-    def __init__(self, client: Any, topic_arns: Mapping[str, str]) -> None:
+    def __init__(self, client: SNSClient, topic_arns: Mapping[str, str]) -> None:
         self._sns = client
         self._topic_arns = dict(topic_arns)
 
     def publish(self, topic: str, record: UploadRecord) -> str:
         """Publish the record's outcome to ``topic``; returns the SNS message id."""
         message = build_message(record)
-        attributes = {
+        attributes: dict[str, MessageAttributeValueTypeDef] = {
             name: {"DataType": "String", "StringValue": str(message[name])}
             for name in ("status", "operation", "reason")
             if message.get(name)
@@ -100,5 +104,4 @@ class Notifier:
             Message=json.dumps(message, ensure_ascii=False, sort_keys=True),
             MessageAttributes=attributes,
         )
-        message_id: str = response["MessageId"]
-        return message_id
+        return response["MessageId"]

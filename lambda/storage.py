@@ -13,10 +13,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:  # the stubs are a development dependency (requirements-dev.txt)
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import GetObjectRequestTypeDef
 
 #: Width that ordering tokens are padded to before they are stored and compared.
 SEQUENCER_WIDTH = 64
@@ -261,12 +266,12 @@ def _s3_error(e: ClientError, operation: str, bucket: str, key: str, version: st
 
 
 class ObjectStore:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: S3Client) -> None:
         self._s3 = client
 
     def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
         """The object's bytes, never more than ``max_bytes`` (+1 to detect excess)."""
-        kwargs = {"Bucket": bucket, "Key": key}
+        kwargs: GetObjectRequestTypeDef = {"Bucket": bucket, "Key": key}
         if version_id:
             kwargs["VersionId"] = version_id
         try:
@@ -345,8 +350,18 @@ def _replacing(new: UploadRecord, old: UploadRecord) -> UploadRecord:
     return new
 
 
+def _condition_item(error: ClientError) -> Mapping[str, Any]:
+    """The item a failed condition returned (ReturnValuesOnConditionCheckFailure), or {}.
+
+    botocore's type of an error response does not name it.
+    """
+    response: Mapping[str, object] = error.response
+    item = response.get("Item")
+    return item if isinstance(item, Mapping) else {}
+
+
 class RecordStore:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._ddb = client
         self._table = table_name
 
@@ -397,7 +412,7 @@ class RecordStore:
         except ClientError as e:
             if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            existing = UploadRecord.from_item(e.response.get("Item") or {})
+            existing = UploadRecord.from_item(_condition_item(e))
             return Claim(self._why_not_claimed(existing, record), existing)
         old = response.get("Attributes")
         if old:
@@ -461,7 +476,7 @@ class RecordStore:
         except ClientError as e:
             if e.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            existing = UploadRecord.from_item(e.response.get("Item") or {})
+            existing = UploadRecord.from_item(_condition_item(e))
             return Claim(self._why_not_claimed(existing, record), existing)
         old = response.get("Attributes")
         if old:

@@ -25,12 +25,21 @@ import gc
 import json
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from types_boto3_iam import IAMClient
+    from types_boto3_kms import KMSClient
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_sns import SNSClient
+    from types_boto3_sqs import SQSClient
 
 with warnings.catch_warnings():
     # parliament 1.6.4 imports pkg_resources (deprecated) and leaves the files of
@@ -45,6 +54,9 @@ with warnings.catch_warnings():
     )
     gc.collect()
 
+#: A policy document or statement as JSON reads it.
+JSONObject = dict[str, Any]
+
 SEVERITIES = ("MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL")
 THRESHOLD = "LOW"  # anything above fails
 
@@ -53,7 +65,7 @@ THRESHOLD = "LOW"  # anything above fails
 class Document:
     source: str  # what it is attached to, e.g. "s3 bucket policy: my-bucket"
     kind: str  # identity, trust or resource
-    policy: dict
+    policy: JSONObject
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ class Finding:
     title: str
     detail: str
     accepted: str = ""  # why it does not fail, when it is a known finding
-    statement: dict | None = None
+    statement: JSONObject | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,7 @@ class Known:
     kind: str = "*"  # identity, trust, resource or *
     source: str = "*"  # glob on the document's source
     detail: str = "*"  # glob on parliament's detail
-    statement: dict = field(default_factory=dict)  # globs on statement fields
+    statement: JSONObject = field(default_factory=dict)  # globs on statement fields
 
     def matches(self, finding: Finding) -> bool:
         return (
@@ -143,15 +155,17 @@ KNOWN = (
 )
 
 
-def _json(value: str | dict) -> dict:
-    return json.loads(value) if isinstance(value, str) else value
+def _json(value: str | Mapping[str, Any]) -> JSONObject:
+    """A policy document: boto3 returns some as JSON text, others already decoded."""
+    parsed: JSONObject = json.loads(value) if isinstance(value, str) else dict(value)
+    return parsed
 
 
 def _named(prefix: str) -> Callable[[str], bool]:
     return lambda name: not prefix or prefix in name
 
 
-def iam_documents(iam, wanted: Callable[[str], bool]) -> Iterator[Document]:
+def iam_documents(iam: IAMClient, wanted: Callable[[str], bool]) -> Iterator[Document]:
     for page in iam.get_paginator("list_roles").paginate():
         for role in page["Roles"]:
             name = role["RoleName"]
@@ -179,7 +193,7 @@ def iam_documents(iam, wanted: Callable[[str], bool]) -> Iterator[Document]:
                 )
 
 
-def s3_documents(s3, wanted: Callable[[str], bool]) -> Iterator[Document]:
+def s3_documents(s3: S3Client, wanted: Callable[[str], bool]) -> Iterator[Document]:
     for bucket in s3.list_buckets()["Buckets"]:
         if not wanted(bucket["Name"]):
             continue
@@ -192,14 +206,14 @@ def s3_documents(s3, wanted: Callable[[str], bool]) -> Iterator[Document]:
         yield Document(f"s3 bucket policy: {bucket['Name']}", "resource", _json(policy))
 
 
-def kms_documents(kms, wanted: Callable[[str], bool]) -> Iterator[Document]:
-    aliases = {}
+def kms_documents(kms: KMSClient, wanted: Callable[[str], bool]) -> Iterator[Document]:
+    aliases: dict[str, str] = {}
     for page in kms.get_paginator("list_aliases").paginate():
         for alias in page["Aliases"]:
             if "TargetKeyId" in alias:
                 aliases.setdefault(alias["TargetKeyId"], alias["AliasName"])
-    for page in kms.get_paginator("list_keys").paginate():
-        for key in page["Keys"]:
+    for keys in kms.get_paginator("list_keys").paginate():
+        for key in keys["Keys"]:
             metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
             label = aliases.get(key["KeyId"], key["KeyId"])
             if metadata.get("KeyManager") == "AWS" or label.startswith("alias/aws/"):
@@ -210,7 +224,7 @@ def kms_documents(kms, wanted: Callable[[str], bool]) -> Iterator[Document]:
             yield Document(f"kms key policy: {label}", "resource", _json(policy))
 
 
-def sns_documents(sns, wanted: Callable[[str], bool]) -> Iterator[Document]:
+def sns_documents(sns: SNSClient, wanted: Callable[[str], bool]) -> Iterator[Document]:
     for page in sns.get_paginator("list_topics").paginate():
         for topic in page["Topics"]:
             arn = topic["TopicArn"]
@@ -221,7 +235,7 @@ def sns_documents(sns, wanted: Callable[[str], bool]) -> Iterator[Document]:
                 yield Document(f"sns topic policy: {arn.split(':')[-1]}", "resource", _json(policy))
 
 
-def sqs_documents(sqs, wanted: Callable[[str], bool]) -> Iterator[Document]:
+def sqs_documents(sqs: SQSClient, wanted: Callable[[str], bool]) -> Iterator[Document]:
     for url in sqs.list_queues().get("QueueUrls", []):
         if not wanted(url):
             continue
@@ -231,7 +245,7 @@ def sqs_documents(sqs, wanted: Callable[[str], bool]) -> Iterator[Document]:
             yield Document(f"sqs queue policy: {url.rsplit('/', 1)[-1]}", "resource", _json(policy))
 
 
-def lambda_documents(awslambda, wanted: Callable[[str], bool]) -> Iterator[Document]:
+def lambda_documents(awslambda: LambdaClient, wanted: Callable[[str], bool]) -> Iterator[Document]:
     for page in awslambda.get_paginator("list_functions").paginate():
         for function in page["Functions"]:
             name = function["FunctionName"]
@@ -246,14 +260,35 @@ def lambda_documents(awslambda, wanted: Callable[[str], bool]) -> Iterator[Docum
             yield Document(f"lambda resource policy: {name}", "resource", _json(policy))
 
 
-def collect(client: Callable[[str], object] = boto3.client, prefix: str = "") -> list[Document]:
+class Clients(Protocol):
+    """boto3.client, or a function that makes the same clients for another endpoint."""
+
+    # (in boto3-stubs' order: mypy matches overloads in order)
+    @overload
+    def __call__(self, service_name: Literal["iam"], /) -> IAMClient: ...
+    @overload
+    def __call__(self, service_name: Literal["kms"], /) -> KMSClient: ...
+    @overload
+    def __call__(self, service_name: Literal["lambda"], /) -> LambdaClient: ...
+    @overload
+    def __call__(self, service_name: Literal["s3"], /) -> S3Client: ...
+    @overload
+    def __call__(self, service_name: Literal["sns"], /) -> SNSClient: ...
+    @overload
+    def __call__(self, service_name: Literal["sqs"], /) -> SQSClient: ...
+
+
+def collect(client: Clients = boto3.client, prefix: str = "") -> list[Document]:
     """Every policy document, read with client(service) (boto3.client by default)."""
     wanted = _named(prefix)
-    readers = (
-        (iam_documents, "iam"), (s3_documents, "s3"), (kms_documents, "kms"),
-        (sns_documents, "sns"), (sqs_documents, "sqs"), (lambda_documents, "lambda"),
-    )  # fmt: skip
-    return [doc for reader, service in readers for doc in reader(client(service), wanted)]
+    return [
+        *iam_documents(client("iam"), wanted),
+        *s3_documents(client("s3"), wanted),
+        *kms_documents(client("kms"), wanted),
+        *sns_documents(client("sns"), wanted),
+        *sqs_documents(client("sqs"), wanted),
+        *lambda_documents(client("lambda"), wanted),
+    ]
 
 
 def accepted_reason(finding: Finding, known: tuple[Known, ...] = KNOWN) -> str:
@@ -294,12 +329,12 @@ def failing(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if SEVERITIES.index(f.severity) > limit and not f.accepted]
 
 
-def summary(report: dict) -> str:
+def summary(report: JSONObject) -> str:
     """A few lines: the counts, then each failing or stale entry in full."""
     findings = [Finding(**f) for f in report["findings"]]
     limit = SEVERITIES.index(THRESHOLD)
     above = [f for f in findings if SEVERITIES.index(f.severity) > limit]
-    known = {}
+    known: dict[str, int] = {}
     for finding in above:
         if finding.accepted:
             status = finding.accepted.split(":")[0]

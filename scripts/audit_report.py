@@ -30,6 +30,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = Path(__file__).with_name("audit_rules.json")
@@ -70,15 +71,39 @@ class Artefact:
         )
 
 
+#: A JSON object: a finding as audit.json holds it (asdict), Terraform's state.
+JSONObject = dict[str, Any]
+
+
+class StackRow(TypedDict):
+    """One check on one resource of the stack: its worst status over the findings."""
+
+    check: str
+    address: str  # the Terraform address
+    status: str
+    severity: str
+    resource: str
+    detail: str
+
+
+class RegisterRow(TypedDict):
+    """A row of SECURITY.md's Prowler exceptions register."""
+
+    check: str
+    address: str
+    checkov: str
+    reason: str
+
+
 @dataclass
 class Report:
-    stack: list[dict] = field(default_factory=list)
-    account: list[dict] = field(default_factory=list)
-    artefacts: list[dict] = field(default_factory=list)
-    register: list[dict] = field(default_factory=list)
-    unregistered: list[dict] = field(default_factory=list)  # a stack FAIL not in the register
-    stale: list[dict] = field(default_factory=list)  # a register row without its FAIL
-    meta: dict = field(default_factory=dict)
+    stack: list[StackRow] = field(default_factory=list)
+    account: list[JSONObject] = field(default_factory=list)  # findings, asdict
+    artefacts: list[JSONObject] = field(default_factory=list)  # findings, address and reason
+    register: list[RegisterRow] = field(default_factory=list)
+    unregistered: list[StackRow] = field(default_factory=list)  # a stack FAIL not registered
+    stale: list[RegisterRow] = field(default_factory=list)  # a register row without its FAIL
+    meta: JSONObject = field(default_factory=dict)
 
     @property
     def agrees(self) -> bool:
@@ -90,7 +115,7 @@ class Report:
 # --------------------------------------------------------------------------
 
 
-def read_findings(ocsf: list[dict]) -> list[Finding]:
+def read_findings(ocsf: list[JSONObject]) -> list[Finding]:
     """Prowler's json-ocsf output: one Detection Finding per check and resource."""
     findings = []
     for item in ocsf:
@@ -110,13 +135,13 @@ def read_findings(ocsf: list[dict]) -> list[Finding]:
     return findings
 
 
-def _resources(module: dict) -> Iterator[dict]:
+def _resources(module: JSONObject) -> Iterator[JSONObject]:
     yield from module.get("resources", [])
     for child in module.get("child_modules", []):
         yield from _resources(child)
 
 
-def state_index(state: dict) -> dict[str, str]:
+def state_index(state: JSONObject) -> dict[str, str]:
     """Identifier (ARN, name, id) -> Terraform address, from `terraform show -json`.
 
     ARNs are unique. A name or id is shared by a resource and its satellites
@@ -161,13 +186,13 @@ def load_artefacts(path: Path = RULES) -> list[Artefact]:
     ]
 
 
-def read_register(text: str) -> list[dict]:
+def read_register(text: str) -> list[RegisterRow]:
     """The Prowler exceptions register: | `check` | `address` | checkov | reason |."""
     if REGISTER_START not in text:
         return []
     section = text.split(REGISTER_START, 1)[1].split(REGISTER_END, 1)[0]
     return [
-        {"check": check, "address": address, "checkov": checkov.strip(), "reason": reason.strip()}
+        RegisterRow(check=check, address=address, checkov=checkov.strip(), reason=reason.strip())
         for check, address, checkov, reason in REGISTER_ROW.findall(section)
     ]
 
@@ -200,13 +225,13 @@ def classify(findings: list[Finding], index: dict[str, str], artefacts: list[Art
         status = _worst(f.status for f in group)
         first = next(f for f in group if f.status == status)
         report.stack.append(
-            {"check": check, "address": address, "status": status, "severity": first.severity,
-             "resource": first.resource, "detail": first.detail}
+            StackRow(check=check, address=address, status=status, severity=first.severity,
+                     resource=first.resource, detail=first.detail)
         )  # fmt: skip
     return report
 
 
-def compare(report: Report, register: list[dict]) -> Report:
+def compare(report: Report, register: list[RegisterRow]) -> Report:
     failing = {
         (row["check"], row["address"]): row for row in report.stack if row["status"] == "FAIL"
     }
@@ -223,7 +248,9 @@ def compare(report: Report, register: list[dict]) -> Report:
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    escape = lambda cell: str(cell).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    def escape(cell: object) -> str:
+        return str(cell).replace("|", "\\|").replace("\n", " ")
+
     return [
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
@@ -348,12 +375,12 @@ def summary(report: Report) -> str:
             lines.append(f"    {artefact['check']}: {artefact['reason']}")
     for row in report.unregistered:
         lines.append(f"  NOT REGISTERED    {row['check']} on {row['address']}")
-    for row in report.stale:
-        lines.append(f"  STALE REGISTER    {row['check']} on {row['address']} (no FAIL)")
+    for stale in report.stale:
+        lines.append(f"  STALE REGISTER    {stale['check']} on {stale['address']} (no FAIL)")
     return "\n".join(lines)
 
 
-def from_json(data: dict) -> Report:
+def from_json(data: JSONObject) -> Report:
     return Report(
         **{k: data.get(k, [] if k != "meta" else {}) for k in Report.__dataclass_fields__}
     )
@@ -376,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as e:
             parser.error(f"cannot read {path}: {e.strerror}")
 
-    def read_json(path: Path) -> dict:
+    def read_json(path: Path) -> Any:  # any JSON value
         try:
             return json.loads(read(path))
         except json.JSONDecodeError as e:

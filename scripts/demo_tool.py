@@ -13,6 +13,10 @@ import os
 import random
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from types_boto3_sqs import SQSClient
 
 try:
     import boto3
@@ -85,7 +89,8 @@ def subscribe(notifications_arn: str, security_arn: str) -> None:
         print(f"    {name} <- {topic_arn.rsplit(':', 1)[-1]}")
 
 
-def _messages(sqs, name: str) -> list[dict]:
+def _messages(sqs: SQSClient, name: str) -> list[dict[str, Any]]:
+    """The notifications the topic delivered to the queue (each an SNS envelope's Message)."""
     url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
     received = []
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
@@ -113,7 +118,10 @@ def report(bucket: str, table: str, output_dir: Path) -> int:
     print(f"\n  {'UPLOAD':34} {'STATUS':10} {'REASON':22} {'OUTPUT':40} {'SIZE':>11} FORMAT")
     for item in items:
         values = {k: next(iter(v.values())) for k, v in item.items()}
-        get = lambda name, values=values: values.get(name, "")  # noqa: E731
+
+        def get(name: str, values: dict[str, object] = values) -> str:
+            return str(values.get(name, ""))  # the S and N attributes of the record
+
         size = f"{get('output_width')}x{get('output_height')}" if get("output_width") else ""
         print(
             f"  {get('object_key'):34} {get('status'):10} {get('reason'):22} "

@@ -29,13 +29,17 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 # scripts/ is this file's directory, first on sys.path when it runs.
-from local_lambda import LocalContext, invoke_error, load_handler, role_environment
+from local_lambda import Handler, LocalContext, invoke_error, load_handler, role_environment
+
+if TYPE_CHECKING:
+    from types_boto3_lambda.type_defs import FunctionConfigurationResponseTypeDef
 
 SCHEMA_VERSION = "2.0"
 SUCCEEDED, TEMPORARY, PERMANENT = "Succeeded", "TemporaryFailure", "PermanentFailure"
@@ -59,7 +63,9 @@ def manifest_rows(text: str) -> Iterator[tuple[str, str, str | None]]:
         yield row[0], row[1], (row[2] or None) if len(row) == 3 else None
 
 
-def invocation(job_id: str, task_id: str, bucket: str, key: str, version: str | None) -> dict:
+def invocation(
+    job_id: str, task_id: str, bucket: str, key: str, version: str | None
+) -> dict[str, Any]:
     """The request Batch Operations sends for one object (invocation schema 2.0)."""
     return {
         "invocationSchemaVersion": SCHEMA_VERSION,
@@ -69,7 +75,9 @@ def invocation(job_id: str, task_id: str, bucket: str, key: str, version: str | 
     }
 
 
-def run_task(handler: Callable, function: dict, event: dict) -> tuple[str, str]:
+def run_task(
+    handler: Handler, function: FunctionConfigurationResponseTypeDef, event: dict[str, Any]
+) -> tuple[str, str]:
     """The task's result code and string, as the handler answered (or failed)."""
     context = LocalContext(
         memory_limit_in_mb=str(function["MemorySize"]),
@@ -92,11 +100,12 @@ def run_job(
     report_uri: str,
     attempts: int = 3,
     *,
-    load: Callable[[dict[str, str]], Callable] = load_handler,
+    load: Callable[[dict[str, str]], Handler] = load_handler,
 ) -> tuple[str, Counter[str]]:
     """Run every task of the manifest; returns the job id and the count of each result code."""
     session = boto3.Session()
-    lam, s3, kms, sts = (session.client(s) for s in ("lambda", "s3", "kms", "sts"))
+    lam, s3 = session.client("lambda"), session.client("s3")
+    kms, sts = session.client("kms"), session.client("sts")
     function = lam.get_function_configuration(FunctionName=function_name)
     refused = invoke_error(kms, function)
     if refused:

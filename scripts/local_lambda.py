@@ -39,10 +39,18 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from types_boto3_kms import KMSClient
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_lambda.type_defs import FunctionConfigurationResponseTypeDef
+    from types_boto3_sqs import SQSClient
+    from types_boto3_sqs.type_defs import MessageTypeDef, ReceiveMessageRequestTypeDef
+    from types_boto3_sts import STSClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The Lambda API's errors when the function's environment cannot be decrypted
@@ -107,7 +115,7 @@ class Tally:
         )
 
 
-def mappings(lam: Any, sqs: Any, function_arn: str) -> list[Mapping]:
+def mappings(lam: LambdaClient, sqs: SQSClient, function_arn: str) -> list[Mapping]:
     """The function's SQS mappings. (Filtered here by ARN: moto's FunctionName filter
     matches only the name or ARN the mapping was created with, AWS's either.)"""
     found = []
@@ -134,7 +142,7 @@ def mappings(lam: Any, sqs: Any, function_arn: str) -> list[Mapping]:
     return found
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+def sqs_event(messages: list[MessageTypeDef], queue_arn: str, region: str) -> dict[str, Any]:
     """The event Lambda's SQS mapping sends (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)."""
     return {
         "Records": [
@@ -161,7 +169,7 @@ def load_handler(environment: dict[str, str]) -> Handler:
     return handler
 
 
-def invoke_error(kms: Any, function: dict[str, Any]) -> str | None:
+def invoke_error(kms: KMSClient, function: FunctionConfigurationResponseTypeDef) -> str | None:
     """Lambda's error on invoke when the key of the function's environment cannot decrypt."""
     key = function.get("KMSKeyArn")
     if not key:  # Lambda's own key (aws/lambda)
@@ -172,7 +180,9 @@ def invoke_error(kms: Any, function: dict[str, Any]) -> str | None:
     return KMS_DISABLED if state == "Disabled" else f"{KMS_INVALID_STATE} (key state {state})"
 
 
-def role_environment(sts: Any, function: dict[str, Any]) -> dict[str, str]:
+def role_environment(
+    sts: STSClient, function: FunctionConfigurationResponseTypeDef
+) -> dict[str, str]:
     """The credentials Lambda gives the function: a session of its execution role."""
     credentials = sts.assume_role(
         RoleArn=function["Role"], RoleSessionName=function["FunctionName"]
@@ -198,9 +208,10 @@ class Runner:
     ) -> None:
         # The runner's own clients use the caller's credentials; the handler gets the role's.
         session = session or boto3.Session()
-        self.lam, self.sqs, self.kms, self.sts = (
-            session.client(s) for s in ("lambda", "sqs", "kms", "sts")
-        )
+        self.lam = session.client("lambda")
+        self.sqs = session.client("sqs")
+        self.kms = session.client("kms")
+        self.sts = session.client("sts")
         self.region = session.region_name or "us-east-1"
         self.function = self.lam.get_function_configuration(FunctionName=function_name)
         self.visibility_timeout = visibility_timeout
@@ -215,23 +226,19 @@ class Runner:
             self._handler = self._load(environment | role_environment(self.sts, self.function))
         return self._handler
 
-    def receive(self, mapping: Mapping) -> list[dict[str, Any]]:
-        extra = (
-            {}
-            if self.visibility_timeout is None
-            else {"VisibilityTimeout": self.visibility_timeout}
-        )
-        messages: list[dict[str, Any]] = self.sqs.receive_message(
-            QueueUrl=mapping.queue_url,
-            MaxNumberOfMessages=mapping.batch_size,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-            WaitTimeSeconds=0,
-            **extra,
-        ).get("Messages", [])
-        return messages
+    def receive(self, mapping: Mapping) -> list[MessageTypeDef]:
+        request: ReceiveMessageRequestTypeDef = {
+            "QueueUrl": mapping.queue_url,
+            "MaxNumberOfMessages": mapping.batch_size,
+            "AttributeNames": ["All"],
+            "MessageAttributeNames": ["All"],
+            "WaitTimeSeconds": 0,
+        }
+        if self.visibility_timeout is not None:
+            request["VisibilityTimeout"] = self.visibility_timeout
+        return self.sqs.receive_message(**request).get("Messages", [])
 
-    def run_batch(self, mapping: Mapping, messages: list[dict[str, Any]]) -> None:
+    def run_batch(self, mapping: Mapping, messages: list[MessageTypeDef]) -> None:
         """One invocation: the handler's partial batch response decides what is deleted."""
         context = LocalContext(
             memory_limit_in_mb=str(self.function["MemorySize"]),
@@ -278,7 +285,7 @@ class Runner:
                 f"  {len(failed)} message(s) failed: queued again after the visibility timeout"
             )
 
-    def _left_queued(self, messages: list[dict[str, Any]], why: str) -> None:
+    def _left_queued(self, messages: list[MessageTypeDef], why: str) -> None:
         with self.tally.lock:
             self.tally.failed += len(messages)
         self._out(f"  {len(messages)} message(s) left queued: {why}")

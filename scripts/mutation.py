@@ -38,6 +38,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import TypedDict
 
 import defusedxml.ElementTree as ET
 
@@ -89,7 +90,28 @@ def counts_by_file(cache: Path) -> dict[str, dict[str, int]]:
     return counts
 
 
-def score(statuses: dict[str, int]) -> dict[str, float | int | None]:
+class Score(TypedDict):
+    """A file's (or the total's) line of summary.json."""
+
+    killed: int
+    survived: int
+    timeout: int
+    untested: int
+    skipped: int
+    score: float | None  # per cent of the mutants tested
+    interval_95: tuple[float, float] | None
+
+
+class Survivor(TypedDict):
+    """A mutant that survived or timed out, as survivors.md shows it."""
+
+    id: int
+    line: int
+    status: str | None
+    diff: str
+
+
+def score(statuses: dict[str, int]) -> Score:
     killed = sum(statuses.get(s, 0) for s in KILLED)
     timeout, survived = statuses.get("bad_timeout", 0), statuses.get("bad_survived", 0)
     valid = killed + timeout + survived
@@ -227,19 +249,20 @@ def wilson(detected: int, valid: int) -> tuple[float, float] | None:
     return round(100 * (centre - half), 1), round(100 * (centre + half), 1)
 
 
-def write_survivors() -> dict[str, list[dict]]:
+def write_survivors() -> dict[str, list[Survivor]]:
     """The diff of every surviving or timed-out mutant, from `mutmut junitxml`."""
     xml = subprocess.run(  # noqa: S603
         [str(MUTMUT), "junitxml", "--suspicious-policy=ignore", "--untested-policy=ignore"],
         cwd=WORK, check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
-    survivors: dict[str, list[dict]] = defaultdict(list)
+    survivors: dict[str, list[Survivor]] = defaultdict(list)
     for case in ET.fromstring(xml).iter("testcase"):
         for verdict in (*case.iter("failure"), *case.iter("error")):
-            survivors[case.get("file")].append(
+            # mutmut names every case's file, name ("Mutant #<id>") and line.
+            survivors[case.attrib["file"]].append(
                 {
-                    "id": int(case.get("name").removeprefix("Mutant #")),
-                    "line": int(case.get("line")),
+                    "id": int(case.attrib["name"].removeprefix("Mutant #")),
+                    "line": int(case.attrib["line"]),
                     "status": verdict.get("message"),
                     "diff": (verdict.text or "").strip(),
                 }
@@ -278,7 +301,8 @@ def report(files: list[str], started: float) -> None:
         interval = row["interval_95"]
         print(
             f"  {name:<28}"
-            + "".join(f"{row[c]:>10}" for c in columns[:-1])
+            + "".join(f"{n:>10}" for n in (row["killed"], row["survived"], row["timeout"]))
+            + f"{row['untested']:>10}"
             + f"{_percent(row['score']):>10}"
             + (f"  {interval[0]}-{interval[1]}%" if interval else "")
         )

@@ -26,6 +26,7 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 COVERAGE_FILE = ".coverage"
 BASELINE_TESTS = ("tests/unit", "tests/integration")
@@ -101,7 +102,22 @@ def tests_for(filename: str, line: int) -> list[str]:
     return sorted(tests, key=lambda node: (not node.startswith("tests/unit/"), node))
 
 
-def pre_mutation(context) -> None:
+class MutmutConfig(Protocol):
+    """What pre_mutation changes of mutmut 2's Config (a copy for each mutant)."""
+
+    test_command: str
+    baseline_time_elapsed: float
+
+
+class MutmutContext(Protocol):
+    """What pre_mutation reads of mutmut 2's Context."""
+
+    filename: str
+    current_line_index: int  # 0-based
+    config: MutmutConfig
+
+
+def pre_mutation(context: MutmutContext) -> None:
     """mutmut hook: replace the full suite with the tests that reach the mutated line."""
     tests = tests_for(context.filename, context.current_line_index + 1)
     if not tests:

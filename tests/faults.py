@@ -139,4 +139,5 @@ def _error_response(protocol: str, code: str, status: int, url: str) -> AWSRespo
             f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
             f"<Message>{message}</Message><RequestId>fault-injected</RequestId></Error>"
         ).encode()
-    return AWSResponse(url, status, headers, _Body(body))
+    # botocore wraps any mapping of headers in its HeadersDict; its stubs name HTTPHeaders.
+    return AWSResponse(url, status, headers, _Body(body))  # type: ignore[arg-type]

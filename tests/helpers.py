@@ -11,6 +11,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +24,10 @@ def terraform_default(variable: str) -> str:
     """The default of a variable in terraform/variables.tf, as written there."""
     text = (ROOT / "terraform" / "variables.tf").read_text()
     block = re.search(rf'^variable "{variable}" \{{(.*?)^\}}', text, re.M | re.S)
-    return re.search(r"^\s*default\s*=\s*(.+)$", block[1], re.M)[1].strip()
+    default = re.search(r"^\s*default\s*=\s*(.+)$", block[1], re.M) if block else None
+    if default is None:
+        raise LookupError(f"terraform/variables.tf has no default for {variable}")
+    return default[1].strip()
 
 
 #: The environment Terraform gives the function for the limits, at its defaults
@@ -56,10 +61,10 @@ def s3_event(
     version_id: str | None = None,
     etag: str = "d41d8cd98f00b204e9800998ecf8427e",
     event_name: str = "ObjectCreated:Put",
-) -> dict:
+) -> dict[str, Any]:
     """The event S3 sends for one object, built from the JSON fixture."""
     with (EVENTS / "s3_object_created.json").open() as f:
-        event = json.load(f)
+        event: dict[str, Any] = json.load(f)
     record = copy.deepcopy(event["Records"][0])
     record["eventName"] = event_name
     record["s3"]["bucket"]["name"] = bucket
@@ -96,10 +101,10 @@ def scan_result_event(
     version_id: str | None = None,
     etag: str = "d41d8cd98f00b204e9800998ecf8427e",
     time_: str = "2026-07-19T05:10:28Z",
-) -> dict:
+) -> dict[str, Any]:
     """GuardDuty's scan-result event for one object, built from the JSON fixture."""
     with (EVENTS / "guardduty_malware_scan_result.json").open() as f:
-        event = json.load(f)
+        event: dict[str, Any] = json.load(f)
     event["time"] = time_
     details = event["detail"]["s3ObjectDetails"]
     details.update(bucketName=bucket, objectKey=key, eTag=etag)
@@ -120,16 +125,18 @@ def scan_result_event(
     return event
 
 
-def load_script(name: str):
+def load_script(name: str) -> ModuleType:
     """A module of scripts/ (not a package), imported by file name."""
     spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"scripts/{name}.py cannot be loaded")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
 
-def sqs_batch(*events: dict, receive_count: int = 1) -> dict:
+def sqs_batch(*events: dict[str, Any] | str, receive_count: int = 1) -> dict[str, Any]:
     """The event Lambda's SQS event source mapping sends: one message per event
     (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)."""
     return {
@@ -169,7 +176,7 @@ def batch_invocation(
     schema: str = "2.0",
     version_ids: tuple[str | None, ...] = (),
     invocation_id: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """S3 Batch Operations' request to the function, built from AWS's documented example:
     one task per key, each key URL-encoded as in the job's manifest."""
     fixture = (
@@ -178,7 +185,7 @@ def batch_invocation(
         else ("s3_batch_operations_invocation_v2.json")
     )
     with (EVENTS / fixture).open() as f:
-        event = json.load(f)
+        event: dict[str, Any] = json.load(f)
     template = event["tasks"][0]
     tasks = []
     for n, key in enumerate(keys):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
@@ -27,13 +28,13 @@ def gradient(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
     return image
 
 
-def encode(image: Image.Image, fmt: str, **options) -> bytes:
+def encode(image: Image.Image, fmt: str, **options: Any) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
     return buffer.getvalue()
 
 
-def make(fmt: str, size: tuple[int, int] = (300, 200), mode: str = "RGB", **options) -> bytes:
+def make(fmt: str, size: tuple[int, int] = (300, 200), mode: str = "RGB", **options: Any) -> bytes:
     return encode(gradient(size, mode), fmt, **options)
 
 

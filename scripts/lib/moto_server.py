@@ -222,7 +222,7 @@ def _element_matches(patterns: Any, value: str, ignore_case: bool) -> bool:
     return any(_like(p, value, ignore_case) for p in _values(patterns))
 
 
-def _statement_applies(statement: dict, request: RequestContext) -> bool:
+def _statement_applies(statement: dict[str, Any], request: RequestContext) -> bool:
     if "Principal" in statement and not _principal_matches(
         statement["Principal"], request.principal
     ):
@@ -253,7 +253,7 @@ def _statement_applies(statement: dict, request: RequestContext) -> bool:
 _reported: set[tuple[str, str]] = set()
 
 
-def evaluate_policy(policy: dict, request: RequestContext) -> Decision:
+def evaluate_policy(policy: dict[str, Any], request: RequestContext) -> Decision:
     """The bucket policy's decision for one request: an explicit Deny wins."""
     statements = policy.get("Statement", [])
     allowed = None
@@ -425,7 +425,7 @@ def _send_event_as_s3_does(account_id: str, event_name: Any, bucket: Any, key: A
 def _s3_event_with_version_and_sequencer(
     event_name: str, bucket: Any, key: Any, notification_id: str
 ) -> dict[str, Any]:
-    event = _get_s3_event(event_name, bucket, key, notification_id)
+    event: dict[str, Any] = _get_s3_event(event_name, bucket, key, notification_id)
     obj = event["Records"][0]["s3"]["object"]
     obj["key"] = quote_plus(key.name, safe="/")  # S3 keeps the slashes; moto encodes them
     if getattr(bucket, "is_versioned", False):
@@ -446,12 +446,12 @@ notifications._invoke_awslambda = _no_docker_invocation
 # Stored and returned as given (not enforced: SQS's own redrive is not used
 # locally, and moto's ignores it).
 sqs_models.Queue.BASE_ATTRIBUTES = [*sqs_models.Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
-sqs_models.Queue.redrive_allow_policy = None  # type: ignore[attr-defined]
+sqs_models.Queue.redrive_allow_policy = None
 _queue_attributes = sqs_models.Queue.attributes
 
 
 def _attributes_with_redrive_allow_policy(self: sqs_models.Queue) -> dict[str, Any]:
-    attributes: dict[str, Any] = _queue_attributes.fget(self)  # type: ignore[attr-defined]
+    attributes: dict[str, Any] = _queue_attributes.fget(self)
     if not attributes.get("RedriveAllowPolicy"):  # never set, or removed (set to "")
         attributes.pop("RedriveAllowPolicy", None)
     # moto re-serialises RedrivePolicy with spaces; Terraform sends it compact
@@ -461,7 +461,7 @@ def _attributes_with_redrive_allow_policy(self: sqs_models.Queue) -> dict[str, A
     return attributes
 
 
-sqs_models.Queue.attributes = property(_attributes_with_redrive_allow_policy)  # type: ignore[assignment]
+sqs_models.Queue.attributes = property(_attributes_with_redrive_allow_policy)
 # And moto's SetQueueAttributes sets the queue's Policy to the request's even
 # when the request does not name it, so setting RedriveAllowPolicy erased the
 # queue policy (and Terraform, which sets the two in parallel, then waited for
@@ -478,10 +478,10 @@ def _set_attributes_keeping_policy(
         self.policy = policy
 
 
-sqs_models.Queue._set_attributes = _set_attributes_keeping_policy  # type: ignore[method-assign]
+sqs_models.Queue._set_attributes = _set_attributes_keeping_policy
 # A queue mapped to a function: moto would receive and invoke on every
 # SendMessage. The mapping itself stays listed (ListEventSourceMappings).
-sqs_models.Queue.lambda_event_source_mappings = property(  # type: ignore[assignment]
+sqs_models.Queue.lambda_event_source_mappings = property(
     lambda _self: {}, lambda _self, _value: None
 )
 
@@ -527,7 +527,7 @@ def _rotated_key(response: kms_responses.KmsResponse) -> Any:
 
 
 def _enable_key_rotation_with_period(self: kms_responses.KmsResponse) -> str:
-    result = _enable_key_rotation(self)
+    result: str = _enable_key_rotation(self)
     period = self._get_param("RotationPeriodInDays") or _DEFAULT_ROTATION_PERIOD_DAYS
     _rotated_key(self).rotation_period_in_days = int(period)
     return result
@@ -553,28 +553,39 @@ _function_configuration = Function.get_configuration
 _function_update = Function.update_configuration
 
 
-def _logging_config(function: Function, given: dict[str, Any] | None) -> dict[str, Any]:
+def _logging_config(
+    function: lambda_models.LambdaFunction, given: dict[str, Any] | None
+) -> dict[str, Any]:
     config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function.function_name}"}
     return config | (given or {})
 
 
 def _function_init_with_logging(
-    self: Function, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any
+    self: lambda_models.LambdaFunction,
+    account_id: str,
+    spec: dict[str, Any],
+    *args: Any,
+    **kwargs: Any,
 ) -> None:
     _function_init(self, account_id, spec, *args, **kwargs)
     self.logging_config = _logging_config(self, spec.get("LoggingConfig"))
 
 
-def _function_configuration_with_logging(self: Function, *args: Any, **kwargs: Any) -> dict:
-    config = _function_configuration(self, *args, **kwargs)
+def _function_configuration_with_logging(
+    self: lambda_models.LambdaFunction, *args: Any, **kwargs: Any
+) -> dict[str, Any]:
+    config: dict[str, Any] = _function_configuration(self, *args, **kwargs)
     config["LoggingConfig"] = getattr(self, "logging_config", _logging_config(self, None))
     return config
 
 
-def _function_update_with_logging(self: Function, config_updates: dict[str, Any]) -> dict:
+def _function_update_with_logging(
+    self: lambda_models.LambdaFunction, config_updates: dict[str, Any]
+) -> dict[str, Any]:
     if "LoggingConfig" in config_updates:
         self.logging_config = _logging_config(self, config_updates["LoggingConfig"])
-    return _function_update(self, config_updates)
+    updated: dict[str, Any] = _function_update(self, config_updates)
+    return updated
 
 
 Function.__init__ = _function_init_with_logging

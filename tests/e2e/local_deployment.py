@@ -6,10 +6,11 @@ import json
 import os
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -25,7 +26,8 @@ SERVICES = (
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def copy_repo(target: Path) -> Path:
@@ -89,8 +91,10 @@ class LocalDeployment:
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
         }
 
-    def client(self, service: str):
-        return boto3.client(
+    def client(self, service: str) -> Any:
+        """A client of the deployment's local AWS (boto3's stubs type one per service name)."""
+        make: Callable[..., Any] = boto3.client
+        return make(
             service,
             endpoint_url=self.endpoint,
             region_name="us-east-1",
@@ -98,14 +102,16 @@ class LocalDeployment:
             aws_secret_access_key="local",
         )
 
-    def run(self, *args: str | Path, timeout: int = 900, **kwargs) -> subprocess.CompletedProcess:
+    def run(
+        self, *args: str | Path, timeout: int = 900, **kwargs: Any
+    ) -> subprocess.CompletedProcess[str]:
         kwargs.setdefault("env", self.env)
         return subprocess.run(
             [str(a) for a in args], capture_output=True, text=True,
             timeout=timeout, cwd=self.repo, **kwargs,
         )  # fmt: skip
 
-    def script(self, name: str, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    def script(self, name: str, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
         return self.run(self.repo / "scripts" / name, *args, timeout=timeout)
 
     def stop(self) -> None:

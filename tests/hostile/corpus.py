@@ -7,6 +7,7 @@ prints the list.
 
 from __future__ import annotations
 
+import functools
 import random
 import struct
 import zlib
@@ -430,7 +431,7 @@ def build_corpus() -> list[Case]:
             Case(
                 f"exif-orientation-{orientation}",
                 f"uploads/orient{orientation}.jpg",
-                lambda o=orientation: images.with_orientation("JPEG", (1600, 1000), o),
+                functools.partial(images.with_orientation, "JPEG", (1600, 1000), orientation),
                 processed((1024, 640)),  # upright 1600x1000, whatever the stored turn
             )
         )

@@ -12,8 +12,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 import pytest
@@ -43,14 +44,18 @@ class LocalAWS:
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         }
 
-    def client(self, service: str, **credentials: str):
+    def client(self, service: str, **credentials: str) -> Any:
+        """A client of this local AWS (boto3's stubs type one per service name)."""
         credentials = credentials or {
             "aws_access_key_id": "local",
             "aws_secret_access_key": "local",
         }
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, **credentials)
+        make: Callable[..., Any] = boto3.client
+        return make(service, endpoint_url=self.endpoint, region_name=REGION, **credentials)
 
-    def aws(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def aws(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """The real aws CLI against this local AWS."""
         return subprocess.run(
             [str(AWS_CLI), *args],

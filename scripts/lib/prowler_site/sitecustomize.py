@@ -9,11 +9,14 @@ directory on PYTHONPATH for Prowler alone, so nothing else on the machine
 """
 
 import socket
+from typing import Any
 
 _getaddrinfo = socket.getaddrinfo
 
 
-def _getaddrinfo_localhost(host, *args, **kwargs):
+def _getaddrinfo_localhost(
+    host: bytes | str | None, *args: Any, **kwargs: Any
+) -> list[tuple[Any, ...]]:
     if isinstance(host, bytes):
         host = host.decode()
     if isinstance(host, str) and host.endswith(".localhost"):
