@@ -18,6 +18,21 @@ teardown() {
 # quoted_hint TEXT: the command between the last pair of single quotes.
 quoted_hint() { sed -n "s/.*'\([^']*\)'[^']*$/\1/p" <<<"$1" | tail -n 1; }
 
+# gone_bucket_state FILE: a local state holding one bucket (long gone), so
+# that destroy needs the local AWS and runs a real terraform destroy.
+gone_bucket_state() {
+  mkdir -p "$(dirname "$1")"
+  cat >"$1" <<'JSON'
+{"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "bats", "outputs": {},
+ "resources": [{"mode": "managed", "type": "aws_s3_bucket", "name": "gone",
+   "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+   "instances": [{"schema_version": 0, "attributes": {"id": "gone-bucket", "bucket": "gone-bucket"}}]}]}
+JSON
+}
+
+# state_resources FILE: the managed resources a state holds (destroy's own count).
+state_resources() { "$PY" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-state <"$1"; }
+
 @test "deploy --local without a local AWS prints the command that starts one on its port, and that command does" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -38,13 +53,7 @@ quoted_hint() { sed -n "s/.*'\([^']*\)'[^']*$/\1/p" <<<"$1" | tail -n 1; }
   port=$(free_port)
   other=$(free_port)
   LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
-  # A state holding one bucket (long gone), so that destroy needs the local AWS.
-  cat >"$repo/.local-aws/terraform.tfstate" <<'JSON'
-{"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "bats", "outputs": {},
- "resources": [{"mode": "managed", "type": "aws_s3_bucket", "name": "gone",
-   "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
-   "instances": [{"schema_version": 0, "attributes": {"id": "gone-bucket", "bucket": "gone-bucket"}}]}]}
-JSON
+  gone_bucket_state "$repo/.local-aws/terraform.tfstate"
 
   run --separate-stderr env LOCAL_AWS_PORT="$other" "$repo/scripts/destroy.sh" --local --yes
   [ "$status" -eq 1 ]
@@ -89,4 +98,56 @@ JSON
   [ "$status" -eq 0 ] || { echo "$output"; return 1; }
   [[ $output == *"http://127.0.0.1:$port $repo/.local-aws/demo"* ]] || { echo "$output"; return 1; }
   [[ $output == *"local AWS running"*"127.0.0.1:$port"* ]]
+}
+
+@test "a failed terraform destroy says to run destroy again, and that command, as printed, destroys what the state holds" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  gone_bucket_state "$repo/.local-aws/terraform.tfstate"
+  # A terraform whose destroy fails (as an API error halfway does); the rest is the real one.
+  mkdir -p "$BATS_TEST_TMPDIR/bin"
+  # shellcheck disable=SC2016 # the $ are the wrapper's own
+  printf '#!/bin/sh\nfor a; do [ "$a" = destroy ] && { echo "Error: deleting S3 Bucket (gone-bucket): made by the test"; exit 1; }; done\nexec %q "$@"\n' \
+    "$(command -v terraform)" >"$BATS_TEST_TMPDIR/bin/terraform"
+  chmod +x "$BATS_TEST_TMPDIR/bin/terraform"
+
+  run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+  [ "$status" -eq 1 ]
+  [ "$(state_resources "$repo/.local-aws/terraform.tfstate")" -eq 1 ]
+  hint=$(sed -n 's/.*terraform destroy failed; run \(.*\) again (it destroys what the state still holds)$/\1/p' <<<"$stderr")
+  [ "$hint" = "LOCAL_AWS_PORT=$port ./scripts/destroy.sh --local" ] || { echo "$stderr"; return 1; }
+
+  # As printed, in a fresh shell (the real terraform), typing the environment at its prompt.
+  run_in_fresh_shell "$repo" "$hint" "local"
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [[ $output == *"Type the environment name (local)"*"Destroy complete"* ]] || { echo "$output"; return 1; }
+  [ "$(state_resources "$repo/.local-aws/terraform.tfstate")" -eq 0 ]
+}
+
+@test "demo.sh while a kept demo runs names 'scripts/demo.sh --down', and that command, as printed, removes the demo" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  # What 'demo.sh --keep' leaves: the demo's local AWS on a port of its own
+  # (.local-aws/demo/moto.port) and the demo's state.
+  LOCAL_AWS_DIR="$repo/.local-aws/demo" LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  gone_bucket_state "$repo/.local-aws/demo/terraform.tfstate"
+
+  run --separate-stderr "$repo/scripts/demo.sh"
+  [ "$status" -eq 1 ]
+  [[ $output != *"make demo:"* ]] || { echo "$output"; return 1; } # refused before starting anything
+  hint=$(quoted_hint "$stderr")
+  [ "$hint" = "scripts/demo.sh --down" ] || { echo "$stderr"; return 1; }
+
+  run_in_fresh_shell "$repo" "$hint"
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [[ $output == *"Destroy complete"*"local AWS stopped"* ]] || { echo "$output"; return 1; }
+  [ "$(state_resources "$repo/.local-aws/demo/terraform.tfstate")" -eq 0 ]
+  run env LOCAL_AWS_DIR="$repo/.local-aws/demo" LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" status
+  [ "$status" -eq 1 ]
+  # The demo may run again: nothing kept is in its way.
+  run_in_fresh_shell "$repo" "$hint"
+  [[ $output == *"no demo is running (.local-aws/demo)"* ]] || { echo "$output"; return 1; }
 }
