@@ -151,3 +151,92 @@ state_resources() { "$PY" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-s
   run_in_fresh_shell "$repo" "$hint"
   [[ $output == *"no demo is running (.local-aws/demo)"* ]] || { echo "$output"; return 1; }
 }
+
+# fake_terraform FILE STATE-DIR: a terraform for deploy.sh with a deployment
+# of its own, STATE-DIR/state (absent, half or complete): plan adds what is
+# not applied yet, and apply fails while STATE-DIR/cause exists (leaving a
+# half state, as a failed real apply does) or completes it. The scan's calls
+# (fmt, validate) go to the stub scanner; every call is logged, with the
+# endpoint and the Terraform data directory it ran with, in STATE-DIR/calls.
+fake_terraform() {
+  mkdir -p "$2/scanner"
+  ln -sfn "$REPO_ROOT/tests/fixtures/stub_scanner" "$2/scanner/terraform"
+  {
+    printf '#!/usr/bin/env bash\nset -euo pipefail\ndir=%q\n' "$2"
+    cat <<'SH'
+printf '%s\n' "AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL:-} TF_DATA_DIR=${TF_DATA_DIR:-} $*" >>"$dir/calls"
+state=$(cat "$dir/state" 2>/dev/null || echo absent)
+[[ $1 == -chdir=* ]] && shift
+case $1 in
+  version) echo "Terraform v1.11.4" ;;
+  fmt | validate) exec "$dir/scanner/terraform" "$@" ;;
+  init) echo "Terraform has been successfully initialized!" ;;
+  plan)
+    for a; do [[ $a == -out=* ]] && : >"${a#-out=}"; done
+    case $state in
+      complete) echo "No changes. Your infrastructure matches the configuration."; exit 0 ;;
+      half) echo "Plan: 1 to add, 0 to change, 0 to destroy." ;;
+      *) echo "Plan: 2 to add, 0 to change, 0 to destroy." ;;
+    esac
+    exit 2
+    ;;
+  show) echo '{"resource_changes": []}' ;;
+  apply)
+    if [[ -e $dir/cause ]]; then
+      echo half >"$dir/state"
+      echo "Error: creating DynamoDB Table (image-processor-local-uploads): ResourceInUseException (made by the test)" >&2
+      exit 1
+    fi
+    echo complete >"$dir/state"
+    echo "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+    ;;
+  output)
+    [[ $state == complete ]] || { echo "No outputs found"; exit 0; }
+    case ${*: -1} in
+      s3_bucket_name) echo "image-processor-local-images-123456789012" ;;
+      code_signing_config_arn) exit 1 ;;
+      *) echo 's3_bucket_name = "image-processor-local-images-123456789012"' ;;
+    esac
+    ;;
+  *) echo "fake terraform: unexpected call: $*" >&2; exit 2 ;;
+esac
+SH
+  } >"$1"
+  chmod +x "$1"
+}
+
+@test "a failed apply says to run deploy again to finish, and that command, as printed, finishes it on the same local AWS" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  # The project's virtualenv with the scanners stubbed (as in security_scan.bats)
+  # and the fake terraform, which deploy.sh finds first on PATH (.venv/bin).
+  rm "$repo/.venv"
+  mkdir -p "$repo/.venv/bin"
+  for entry in "$REPO_ROOT/.venv"/* "$REPO_ROOT/.venv"/bin/*; do
+    [[ $entry == "$REPO_ROOT/.venv/bin" ]] || ln -s "$entry" "$repo/.venv/${entry#"$REPO_ROOT/.venv/"}"
+  done
+  for tool in bandit pip-audit checkov shellcheck; do ln -sfn "$REPO_ROOT/tests/fixtures/stub_scanner" "$repo/.venv/bin/$tool"; done
+  tf="$BATS_TEST_TMPDIR/terraform"
+  fake_terraform "$repo/.venv/bin/terraform" "$tf"
+  touch "$tf/cause"
+
+  run --separate-stderr env LOCAL_AWS_PORT="$port" SECURITY_SCAN_CACHE_DIR="$BATS_TEST_TMPDIR/scan-cache" \
+    "$repo/scripts/deploy.sh" --local --auto-approve
+  [ "$status" -eq 1 ] || { echo "$output" "$stderr"; return 1; }
+  [ "$(cat "$tf/state")" = half ]
+  hint=$(sed -n 's/.*fix the cause and run \(.*\) again to finish, or .*/\1/p' <<<"$stderr")
+  [ "$hint" = "LOCAL_AWS_PORT=$port ./scripts/deploy.sh --local" ] || { echo "$stderr"; return 1; }
+
+  # The cause fixed, the command as printed, in a fresh shell, answering 'yes' to its plan.
+  rm "$tf/cause"
+  : >"$tf/calls"
+  run_in_fresh_shell "$repo" "$hint" "yes"
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [[ $output == *"Plan: 1 to add"*"Apply complete!"*"Try it:"* ]] || { echo "$output"; return 1; }
+  [ "$(cat "$tf/state")" = complete ]
+  # It finished the same stack: the local AWS on that port, and the local state.
+  applied=$(grep ' apply ' "$tf/calls")
+  [[ $applied == "AWS_ENDPOINT_URL=http://127.0.0.1:$port TF_DATA_DIR=$repo/.local-aws/terraform "* ]] || { echo "$applied"; return 1; }
+}
