@@ -240,3 +240,66 @@ SH
   applied=$(grep ' apply ' "$tf/calls")
   [[ $applied == "AWS_ENDPOINT_URL=http://127.0.0.1:$port TF_DATA_DIR=$repo/.local-aws/terraform "* ]] || { echo "$applied"; return 1; }
 }
+
+# fake_python DIR: a python3.13 (the first one make's setup looks for) whose
+# virtualenvs install without pip: their python is the project's .venv
+# python, and a pip install links the project's .venv tools (aws,
+# moto_server, ...) and logs its arguments in DIR/pip.log.
+fake_python() {
+  mkdir -p "$1"
+  {
+    printf '#!/usr/bin/env bash\nreal=%q log=%q\n' "$REPO_ROOT/.venv" "$1/pip.log"
+    cat <<'SH'
+if [[ ${1:-} == -m && ${2:-} == venv ]]; then
+  mkdir -p "$3/bin"
+  venv=$(cd "$3" && pwd)
+  cat >"$venv/bin/python" <<PY
+#!/usr/bin/env bash
+if [[ \$1 == -m && \$2 == pip ]]; then
+  printf '%s\n' "\$*" >>$log
+  for tool in $real/bin/*; do [[ -e $venv/bin/\${tool##*/} ]] || ln -s "\$tool" $venv/bin/; done
+  exit 0
+fi
+exec $real/bin/python "\$@"
+PY
+  chmod +x "$venv/bin/python"
+  exit 0
+fi
+exec "$real/bin/python" "$@"
+SH
+  } >"$1/python3.13"
+  chmod +x "$1/python3.13"
+}
+
+@test "without the virtualenv, deploy and local_aws.sh say 'make setup', and that command, as printed, gets both past the check" {
+  repo=$(copy_repo)
+  rm "$repo/.venv" # a fresh clone: no .venv (the checkov one is installed, and its stamp up to date)
+  port=$(free_port)
+  other=$(free_port)
+  system="/usr/local/bin:/usr/bin:/bin" # no aws, no moto, no Python 3.13
+
+  run --separate-stderr env PATH="$system" LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" start
+  [ "$status" -eq 1 ]
+  [ "$(quoted_hint "$stderr")" = "make setup" ] || { echo "$stderr"; return 1; }
+  [[ $stderr == *"moto[server] not found in .venv"* ]]
+  run --separate-stderr env PATH="$system" LOCAL_AWS_PORT="$other" "$repo/scripts/deploy.sh" --local --auto-approve
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"'aws' was not found on PATH"* ]] || { echo "$stderr"; return 1; }
+  hint=$(sed -n "s/.*: run '\([^']*\)' (.*/\1/p" <<<"$stderr")
+  [ "$hint" = "make setup" ] || { echo "$stderr"; return 1; }
+
+  # As printed, in a fresh shell (with the fake Python 3.13: pip's minutes of installs
+  # are not the hint's), then the two commands again in it.
+  FRESH_SHELL_STUBS="$BATS_TEST_TMPDIR/stubs"
+  fake_python "$FRESH_SHELL_STUBS"
+  run_in_fresh_shell "$repo" "$hint && LOCAL_AWS_PORT=$port scripts/local_aws.sh start && LOCAL_AWS_PORT=$other scripts/deploy.sh --local --auto-approve"
+
+  [[ $output == *"pip install -r requirements-dev.txt into .venv"* ]] || { echo "$output"; return 1; }
+  [[ $output == *"on http://127.0.0.1:$port"*" ok  local AWS running"* ]] || { echo "$output"; return 1; }
+  # deploy gets past its tools (aws from .venv) to the next check: nothing runs on that port.
+  [[ $output != *"was not found on PATH"* && $output == *"the local AWS is not running at http://127.0.0.1:$other"* ]] || { echo "$output"; return 1; }
+  grep -qx -- "-m pip install --quiet -r requirements-dev.txt" "$FRESH_SHELL_STUBS/pip.log"
+  # What that install brings: the two tools the hints are about, pinned.
+  grep -qE '^awscli==' "$repo/requirements-dev.txt"
+  grep -qE '^moto==' "$repo/requirements-dev.txt"
+}
