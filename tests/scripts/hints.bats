@@ -303,3 +303,43 @@ SH
   grep -qE '^awscli==' "$repo/requirements-dev.txt"
   grep -qE '^moto==' "$repo/requirements-dev.txt"
 }
+
+@test "destroy keeps the security key and prints the command that schedules its deletion; as printed, it does, on the local AWS" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  # The stack's security key and its alias, on the local AWS and in the state.
+  key=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c '
+import boto3
+kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+key = kms.create_key(Description="security")["KeyMetadata"]
+kms.create_alias(AliasName="alias/image-processor-local-security", TargetKeyId=key["KeyId"])
+print(key["KeyId"], key["Arn"])')
+  read -r key arn <<<"$key"
+  cat >"$repo/.local-aws/terraform.tfstate" <<JSON
+{"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "bats", "outputs": {},
+ "resources": [
+  {"module": "module.pipeline", "mode": "managed", "type": "aws_kms_key", "name": "security",
+   "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+   "instances": [{"schema_version": 0, "attributes": {"id": "$key", "key_id": "$key", "arn": "$arn"}}]},
+  {"module": "module.pipeline", "mode": "managed", "type": "aws_kms_alias", "name": "security",
+   "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+   "instances": [{"schema_version": 0, "attributes": {"id": "alias/image-processor-local-security",
+     "name": "alias/image-processor-local-security", "target_key_id": "$key"}}]}]}
+JSON
+
+  run --separate-stderr env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+  [ "$status" -eq 0 ] || { echo "$output" "$stderr"; return 1; }
+  hint=$(sed -n 's/^ *\(.*aws kms schedule-key-deletion .*\)$/\1/p' <<<"$output")
+  [ "$hint" = "eval \"\$(LOCAL_AWS_PORT=$port scripts/local_aws.sh env)\" && .venv/bin/aws kms schedule-key-deletion --region us-east-1 --key-id $key --pending-window-in-days 30" ] ||
+    { echo "$output"; return 1; }
+
+  run_in_fresh_shell "$repo" "$hint"
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  state=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c '
+import sys, boto3
+kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+print(kms.describe_key(KeyId=sys.argv[1])["KeyMetadata"]["KeyState"])' "$key")
+  [ "$state" = PendingDeletion ] || { echo "$state"; return 1; }
+}
