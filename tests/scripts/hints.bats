@@ -343,3 +343,51 @@ kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="local", aw
 print(kms.describe_key(KeyId=sys.argv[1])["KeyMetadata"]["KeyState"])' "$key")
   [ "$state" = PendingDeletion ] || { echo "$state"; return 1; }
 }
+
+# run_without_terminal DIR COMMAND: COMMAND in a new bash in DIR with only HOME
+# and the system's PATH, stdin not a terminal (a pipe, a CI job).
+run_without_terminal() {
+  run env -i HOME="$HOME" PATH="/usr/local/bin:/usr/bin:/bin" NO_COLOR=1 bash -c "cd $(printf '%q' "$1") && $2" </dev/null
+}
+
+@test "without a terminal, deploy and destroy name the option that gets past their question; with it, in a fresh shell, they go on" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  other=$(free_port) # nothing runs there: deploy stops at its next check
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  gone_bucket_state "$repo/.local-aws/terraform.tfstate"
+
+  run --separate-stderr env LOCAL_AWS_PORT="$other" "$repo/scripts/deploy.sh" --local </dev/null
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"stdin is not a terminal, so the plan could not be confirmed: run in a terminal, or pass --auto-approve" ]] || { echo "$stderr"; return 1; }
+  run_without_terminal "$repo" "LOCAL_AWS_PORT=$other ./scripts/deploy.sh --local --auto-approve"
+  [ "$status" -eq 1 ]
+  [[ $output != *"not a terminal"* && $output == *"the local AWS is not running at http://127.0.0.1:$other"* ]] || { echo "$output"; return 1; }
+
+  run --separate-stderr env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local </dev/null
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"refusing to destroy without confirmation: stdin is not a terminal (use --yes)" ]] || { echo "$stderr"; return 1; }
+  run_without_terminal "$repo" "LOCAL_AWS_PORT=$port ./scripts/destroy.sh --local --yes"
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [[ $output == *"Destroy complete"* ]] || { echo "$output"; return 1; }
+  [ "$(state_resources "$repo/.local-aws/terraform.tfstate")" -eq 0 ]
+}
+
+@test "local_aws.sh start on a port something else answers on says to choose another --port; another port, in a fresh shell, starts" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  other=$(free_port)
+  # Something else: a local AWS of another directory on that port.
+  LOCAL_AWS_DIR="$BATS_TEST_TMPDIR/elsewhere" LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+
+  run --separate-stderr env LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" start
+  LOCAL_AWS_DIR="$BATS_TEST_TMPDIR/elsewhere" "$repo/scripts/local_aws.sh" stop >/dev/null
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"something else already answers on http://127.0.0.1:$port; choose another --port" ]] || { echo "$stderr"; return 1; }
+
+  run_in_fresh_shell "$repo" "scripts/local_aws.sh start --port $other"
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  run env LOCAL_AWS_PORT="$other" "$repo/scripts/local_aws.sh" status
+  [ "$status" -eq 0 ]
+}
