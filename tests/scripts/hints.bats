@@ -2,7 +2,11 @@
 # Every command a script prints for the user to type runs as printed, in a
 # fresh shell at the repository root (the scripts' error and success paths;
 # the hints that need a deployed stack are run by tests/e2e/test_recovery.py
-# and tests/e2e/test_demo_loop.py).
+# and tests/e2e/test_demo_loop.py). Where a hint's effect shows without a
+# deployment, a stand-in takes the slow part: a terraform whose destroy or
+# apply fails (the hint then runs with the real one, or with a fake one that
+# keeps a state of its own), a Python 3.13 whose pip links the project's
+# .venv instead of installing it.
 
 load helpers
 bats_require_minimum_version 1.5.0
