@@ -52,6 +52,22 @@ state_resources() { "$PY" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-s
   [ "$status" -eq 0 ]
 }
 
+@test "deploy --local of a stack in a directory of its own names the directory too, and that make local-up starts its local AWS" {
+  repo=$(copy_repo)
+  port=$(free_port)
+
+  run --separate-stderr env LOCAL_AWS_DIR="$repo/.local-aws/mine" LOCAL_AWS_PORT="$port" "$repo/scripts/deploy.sh" --local --auto-approve
+
+  [ "$status" -eq 1 ]
+  hint=$(quoted_hint "$stderr")
+  [ "$hint" = "LOCAL_AWS_DIR=.local-aws/mine LOCAL_AWS_PORT=$port make local-up" ] || { echo "$stderr"; return 1; }
+  run_in_fresh_shell "$repo" "$hint"
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  run env LOCAL_AWS_DIR="$repo/.local-aws/mine" LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" status
+  [ "$status" -eq 0 ]
+  LOCAL_AWS_DIR="$repo/.local-aws/mine" "$repo/scripts/local_aws.sh" stop >/dev/null
+}
+
 @test "a wrong port: destroy and deploy name the stack's port, and the same command with it gets past the check" {
   repo=$(copy_repo)
   port=$(free_port)
