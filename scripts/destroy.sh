@@ -70,10 +70,12 @@ require terraform aws
 # This script as a user types it again (from the repository root), with the
 # port and directory of a local stack that is not the default one.
 again="./scripts/destroy.sh"
+where_env=""
 if [[ $TARGET == local ]]; then
   again+=" --local"
-  [[ $LOCAL_AWS_PORT == 5055 ]] || again="LOCAL_AWS_PORT=$LOCAL_AWS_PORT $again"
-  [[ $LOCAL_AWS_DIR == "$REPO_ROOT/.local-aws" ]] || again="LOCAL_AWS_DIR=${LOCAL_AWS_DIR#"$REPO_ROOT"/} $again"
+  [[ $LOCAL_AWS_DIR == "$REPO_ROOT/.local-aws" ]] || where_env+="LOCAL_AWS_DIR=${LOCAL_AWS_DIR#"$REPO_ROOT"/} "
+  [[ $LOCAL_AWS_PORT == 5055 ]] || where_env+="LOCAL_AWS_PORT=$LOCAL_AWS_PORT "
+  again="$where_env$again"
 fi
 
 step "Reading the deployment ($TARGET)"
@@ -122,6 +124,10 @@ facts = {
     "lock_days": (lock or {}).get("days") or 0,
     "security_alias": next((r["instances"][0]["attributes"].get("name") or "" for r in state.get("resources", [])
                             if r.get("type") == "aws_kms_alias" and r.get("name") == "security" and r.get("instances")), ""),
+    # ScheduleKeyDeletion takes a key ID or ARN, not an alias (the local AWS: the ID only).
+    "security_key": next((r["instances"][0]["attributes"].get("key_id") or r["instances"][0]["attributes"].get("id") or ""
+                          for r in state.get("resources", [])
+                          if r.get("type") == "aws_kms_key" and r.get("name") == "security" and r.get("instances")), ""),
 }
 for key, value in facts.items():
     print(key, value)
@@ -181,7 +187,7 @@ images_bucket=${fact[images]} logs_bucket=${fact[logs]}
 audit_bucket=${fact[audit]} code_bucket=${fact[code]} # empty without enable_cloudtrail / enable_code_signing
 window=${fact[window]:-$(tf_variable kms_deletion_window_days)}
 lock_mode=${fact[lock_mode]} lock_days=${fact[lock_days]}
-security_alias=${fact[security_alias]}
+security_alias=${fact[security_alias]} security_key=${fact[security_key]}
 # Buckets a destroy kept earlier and this state does not hold (a deploy that
 # failed before it adopted them): kept again, or deleted with --delete-audit-logs.
 outside=()
@@ -287,7 +293,14 @@ step "Destroyed"
 if [[ -n $security_alias ]]; then
   info "Kept: the security key ($security_alias): it encrypts the trail's files and the alerts, and only"
   info "the break-glass principal may schedule its deletion, once nothing it protects is needed:"
-  info "  aws kms schedule-key-deletion --key-id $security_alias --pending-window-in-days 30"
+  # As typed in a fresh shell: the key's ID (ScheduleKeyDeletion takes no
+  # alias: https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html),
+  # in the region Terraform deployed to; on the local AWS, after its endpoint
+  # and dummy keys (local_aws.sh env), with the aws of .venv.
+  schedule="aws kms schedule-key-deletion --region $(deploy_region) --key-id ${security_key:-$security_alias} --pending-window-in-days 30"
+  # shellcheck disable=SC2016 # printed for the user to type
+  [[ $TARGET == local ]] && schedule='eval "$('"$where_env"'scripts/local_aws.sh env)" && .venv/bin/'"$schedule"
+  info "  $schedule"
   info "It costs USD 1 a month while it exists (https://aws.amazon.com/kms/pricing/); the next deploy.sh adopts it."
 fi
 if ((!DELETE_AUDIT_LOGS && ${#log_buckets[@]})); then

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
 
@@ -344,3 +345,24 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     again = deployment.script("destroy.sh", "--local", "--yes")
     assert again.returncode == 0
     assert "Nothing to destroy" in again.stdout
+
+
+def test_the_kept_demos_remove_line_removes_it_in_a_fresh_shell(loop):
+    """demo.sh --keep's 'remove it' line, as printed: destroys what the demo's state
+    still holds (in file order, the test above destroyed it) and stops its local AWS."""
+    deployment = loop["deployment"]
+    remove = re.search(r"^ *remove it: +(.+)$", loop["demo"].stdout, flags=re.MULTILINE)
+    assert remove, loop["demo"].stdout
+    assert deployment.script("local_aws.sh", "status").returncode == 0  # still kept
+    fresh = {"HOME": os.environ["HOME"], "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+    typed = subprocess.run(
+        ["bash", "-c", remove[1]], env=fresh, cwd=deployment.repo,
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+
+    assert typed.returncode == 0, typed.stdout + typed.stderr
+    assert "local AWS stopped" in typed.stdout
+    assert deployment.script("local_aws.sh", "status").returncode == 1
+    # The user's own local AWS is untouched.
+    assert loop["user"].script("local_aws.sh", "status").returncode == 0

@@ -6,6 +6,7 @@
 # so that a guard that refuses everything fails too.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 # fake_state FILE LOCK-MODE: a deployed stack of one bucket, environment
 # 'local', with the audit bucket and its Object Lock as outputs.
@@ -121,6 +122,22 @@ destroy() { env PATH="$BATS_FILE_TMPDIR/bin:$PATH" LOCAL_AWS_PORT="$port" "$repo
   [[ $output == *"the audit logs are under COMPLIANCE retention"* ]]
   [[ $output != *"Emptying the buckets"* ]]
   [ "$(objects)" = "uploads/kept.png" ]
+}
+
+@test "under COMPLIANCE retention, the command refused, run as the error says (without --delete-audit-logs), goes on" {
+  deployed COMPLIANCE
+  run --separate-stderr destroy --yes --delete-audit-logs
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"; run without --delete-audit-logs" ]] || { echo "$stderr"; return 1; }
+
+  # The same command without the option, in a fresh shell at the repository root
+  # (with the test's terraform, which skips only 'destroy').
+  run env -i HOME="$HOME" PATH="$BATS_FILE_TMPDIR/bin:/usr/local/bin:/usr/bin:/bin" NO_COLOR=1 \
+    bash -c "cd $(printf '%q' "$repo") && LOCAL_AWS_PORT=$port ./scripts/destroy.sh --local --yes" </dev/null
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [[ $output != *"COMPLIANCE retention: no one"* && $output == *"Emptying the buckets"* ]] || { echo "$output"; return 1; }
+  [ "$(objects)" = "" ]
 }
 
 @test "destroy --delete-audit-logs goes on under GOVERNANCE retention (the control of the test above)" {

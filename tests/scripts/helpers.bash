@@ -72,8 +72,11 @@ PY
 # run_in_fresh_shell DIR COMMAND [ANSWER]: COMMAND as a user types it, in a
 # new bash in DIR with only HOME, PATH, SHELL and TERM set, on a terminal
 # (script(1)), ANSWER typed at its prompt. Sets status and output like run.
+# PATH is the system's /usr/local/bin:/usr/bin:/bin, after FRESH_SHELL_STUBS
+# when a test sets it (a directory of stand-ins, such as a fake python3.13).
 run_in_fresh_shell() {
   local dir=$1 command=$2 answer=${3:-}
-  run env -i HOME="$HOME" PATH="/usr/local/bin:/usr/bin:/bin" SHELL=/bin/bash TERM=dumb NO_COLOR=1 \
+  run env -i HOME="$HOME" PATH="${FRESH_SHELL_STUBS:+$FRESH_SHELL_STUBS:}/usr/local/bin:/usr/bin:/bin" \
+    SHELL=/bin/bash TERM=dumb NO_COLOR=1 \
     script -qec "cd $(printf '%q' "$dir") && $command" /dev/null <<<"$answer"
 }
