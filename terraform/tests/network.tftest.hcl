@@ -484,8 +484,8 @@ run "the_function_runs_in_the_vpc" {
 
   assert {
     condition = length(aws_lambda_function.this.vpc_config) == 1 && (
-      toset(aws_lambda_function.this.vpc_config[0].subnet_ids) == toset(["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"])) && (
-    toset(aws_lambda_function.this.vpc_config[0].security_group_ids) == toset(["sg-0lambda"]))
+      toset(try(aws_lambda_function.this.vpc_config[0].subnet_ids, [])) == toset(["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"])) && (
+    toset(try(aws_lambda_function.this.vpc_config[0].security_group_ids, [])) == toset(["sg-0lambda"]))
     error_message = "With enable_vpc, the function must run in the stack's two subnets, behind the function's security group only."
   }
   assert {
