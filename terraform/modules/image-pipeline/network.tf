@@ -51,14 +51,18 @@ data "aws_availability_zones" "this" {
 
   state = "available"
 
-  # Zones only: Local Zones and Wavelength Zones are opt-in and lack services.
+  # Named zones only (checkov CKV_AWS_394): the region's a, b and c, of which
+  # the first two available ones hold the subnets; a zone AWS adds later
+  # changes nothing.
   filter {
-    name   = "opt-in-status"
-    values = ["opt-in-not-required"]
+    name   = "zone-name"
+    values = [for letter in ["a", "b", "c"] : "${local.region}${letter}"]
   }
 }
 
 resource "aws_vpc" "this" {
+  #checkov:skip=CKV2_AWS_11:No flow log yet: its delivery needs a grant in the security key's policy (kms.tf) or the logs bucket's, and its price per GB is unverified here; the function's only possible connections are HTTPS to the three endpoints (terraform/tests/network.tftest.hcl), and a rejected attempt would be its only record (SECURITY.md, A decoder with no way out).
+  #checkov:skip=CKV2_AWS_12:The VPC's default security group is emptied by aws_default_security_group.this below, which checkov does not link through for_each; terraform/tests/network.tftest.hcl asserts it allows nothing.
   for_each = local.vpc
 
   cidr_block = local.vpc_cidr
@@ -173,6 +177,7 @@ data "aws_iam_policy_document" "endpoint" {
 # ---------------------------------------------------------------------------
 
 resource "aws_security_group" "lambda" {
+  #checkov:skip=CKV2_AWS_5:Attached to the function through its vpc_config (lambda.tf), a dynamic block checkov does not follow; terraform/tests/network.tftest.hcl asserts the attachment.
   for_each = local.vpc
 
   name        = "${var.name}-lambda"
@@ -209,6 +214,7 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_sns" {
 }
 
 resource "aws_security_group" "sns_endpoint" {
+  #checkov:skip=CKV2_AWS_5:Attached to the SNS interface endpoint (aws_vpc_endpoint.sns), which checkov does not link through for_each; terraform/tests/network.tftest.hcl asserts the attachment.
   for_each = local.vpc
 
   name        = "${var.name}-sns-endpoint"
