@@ -27,7 +27,8 @@ locals {
   # range only has to hold the function's and the SNS endpoint's network
   # interfaces, two /25 subnets in two Availability Zones.
   vpc_cidr    = "10.0.0.0/24"
-  vpc_subnets = var.enable_vpc ? { for index, zone in slice(data.aws_availability_zones.this["this"].names, 0, 2) : zone => cidrsubnet(local.vpc_cidr, 1, index) } : {}
+  vpc_zones   = var.enable_vpc ? sort(data.aws_availability_zones.this["this"].names) : []
+  vpc_subnets = { for index, zone in slice(local.vpc_zones, 0, min(2, length(local.vpc_zones))) : zone => cidrsubnet(local.vpc_cidr, 1, index) }
 
   # What the function's code may do through each endpoint: exactly its role's
   # calls (iam.tf), on exactly the stack's resources.
@@ -61,17 +62,24 @@ data "aws_availability_zones" "this" {
 }
 
 resource "aws_vpc" "this" {
-  #checkov:skip=CKV2_AWS_11:No flow log yet: its delivery needs a grant in the security key's policy (kms.tf) or the logs bucket's, and its price per GB is unverified here; the function's only possible connections are HTTPS to the three endpoints (terraform/tests/network.tftest.hcl), and a rejected attempt would be its only record (SECURITY.md, A decoder with no way out).
+  #checkov:skip=CKV2_AWS_11:No flow log yet: its delivery needs a grant in the security key's policy (kms.tf) or the logs bucket's, and its price per GB is unverified here. The function's only possible connections are HTTPS to the three endpoints (terraform/tests/network.tftest.hcl); without a flow log an attempt to connect elsewhere is refused but leaves no record (SECURITY.md, A decoder with no way out).
   #checkov:skip=CKV2_AWS_12:The VPC's default security group is emptied by aws_default_security_group.this below, which checkov does not link through for_each; terraform/tests/network.tftest.hcl asserts it allows nothing.
   for_each = local.vpc
 
   cidr_block = local.vpc_cidr
   # The SNS endpoint's private DNS name needs both
-  # (https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html).
+  # (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/ec2/aws.sdk.kotlin.services.ec2.model/-create-vpc-endpoint-request/private-dns-enabled.html).
   enable_dns_support   = true
   enable_dns_hostnames = true
 
   tags = merge(local.tags, { Name = var.name })
+
+  lifecycle {
+    precondition {
+      condition     = length(local.vpc_zones) >= 2
+      error_message = "enable_vpc needs two available Availability Zones named <region>a, <region>b or <region>c; this region offers ${length(local.vpc_zones)}."
+    }
+  }
 }
 
 # The VPC's default security group, emptied: nothing may use it by accident.
@@ -142,12 +150,13 @@ resource "aws_vpc_endpoint" "sns" {
   tags = merge(local.tags, { Name = "${var.name}-sns" })
 }
 
-# The endpoints' policies: whoever is in the VPC (only the function is) may
-# make the function's calls on the stack's resources and nothing else
-# (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html).
-# The function's role is named as the principal as well, so that the
-# endpoints serve no other identity even if something else were placed in the
-# VPC.
+# The endpoints' policies: the function's calls on the stack's resources and
+# nothing else. Without a policy an endpoint gets AWS's default, which allows
+# every action on every resource; a gateway endpoint's principal must be "*",
+# narrowed with aws:PrincipalArn
+# (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-endpoints-access.html).
+# Only the function's role may use them, even if something else were placed
+# in the VPC.
 data "aws_iam_policy_document" "endpoint" {
   for_each = var.enable_vpc ? local.endpoint_statements : {}
 
