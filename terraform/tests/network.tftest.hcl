@@ -683,3 +683,20 @@ run "off_by_default" {
     error_message = "With enable_vpc off, nothing of the VPC may be built and the function must run outside one."
   }
 }
+
+# A region without two of the named zones: a clear refusal, not an index
+# error.
+run "refuses_a_region_without_two_named_zones" {
+  command = plan
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  override_data {
+    target = data.aws_availability_zones.this["this"]
+    values = { names = ["us-east-1a"] }
+  }
+
+  expect_failures = [aws_vpc.this]
+}

@@ -98,7 +98,7 @@ run "the_root_forwards_enable_vpc" {
   }
 
   assert {
-    condition     = module.pipeline.vpc_id != null
+    condition     = module.pipeline.vpc_id == "vpc-0123456789abcdef0"
     error_message = "enable_vpc at the root must reach the pipeline module (terraform/main.tf)."
   }
 }

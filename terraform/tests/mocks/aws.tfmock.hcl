@@ -52,3 +52,7 @@ mock_resource "aws_lambda_event_source_mapping" {
 mock_data "aws_availability_zones" {
   defaults = { names = ["us-east-1a", "us-east-1b", "us-east-1c"] }
 }
+
+mock_resource "aws_vpc" {
+  defaults = { id = "vpc-0123456789abcdef0" }
+}
