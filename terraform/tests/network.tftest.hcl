@@ -649,6 +649,13 @@ run "network_interfaces_are_lambdas_not_the_codes" {
     ])
     error_message = "CreateNetworkInterface must be limited to the stack's subnets and the function's security group."
   }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.lambda_network["this"].json).Statement :
+      s.Effect == "Allow" && contains(flatten([s.Action]), "ec2:DeleteNetworkInterface") &&
+      flatten([s.Resource]) == ["arn:aws:ec2:us-east-1:123456789012:network-interface/*"]
+    ])
+    error_message = "DeleteNetworkInterface and the IP assignments must be limited to network interfaces of the stack's account and region."
+  }
   # The function's own code (calls that carry lambda:SourceFunctionArn) is
   # denied every EC2 action the policy allows.
   assert {

@@ -251,8 +251,11 @@ resource "aws_vpc_security_group_ingress_rule" "sns_from_lambda" {
 # function to its subnets (the AWS managed AWSLambdaVPCAccessExecutionRole's
 # EC2 actions, https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html),
 # as narrow as the Lambda guide allows: DescribeNetworkInterfaces only on "*",
-# DeleteNetworkInterface on every interface of the account and region
-# (https://github.com/awsdocs/aws-lambda-developer-guide/blob/main/doc_source/configuration-vpc.md).
+# DeleteNetworkInterface on every interface ID, for Lambda names none in
+# advance ("specify a unique resource ID, or include all resource IDs",
+# https://github.com/awsdocs/aws-lambda-developer-guide/blob/main/doc_source/configuration-vpc.md):
+# every network interface of the account and region, the resource type the
+# action acts on (parliament checks the form).
 # Lambda makes these calls outside the function; the function's own code is
 # denied them (lambda:SourceFunctionArn is set only on calls from inside the
 # execution environment, and on logs and X-Ray calls, never on EC2's:
@@ -289,7 +292,7 @@ data "aws_iam_policy_document" "lambda_network" {
       "ec2:AssignPrivateIpAddresses",
       "ec2:UnassignPrivateIpAddresses",
     ]
-    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:*/*"]
+    resources = ["arn:${local.partition}:ec2:${local.region}:${local.account_id}:network-interface/*"]
   }
 
   # Describe* has no resource-level permissions: "*" is the narrowest there is.
