@@ -76,8 +76,8 @@ resource "aws_lambda_function" "this" {
 
   tags = local.tags
 
-  # Lambda checks at creation that the role may create the network
-  # interfaces (network.tf).
+  # Lambda creates the function's network interfaces with the role's
+  # permissions (network.tf): the policy must exist first.
   depends_on = [aws_iam_role_policy.lambda, aws_iam_role_policy.lambda_network]
 }
 
