@@ -54,6 +54,7 @@ module "pipeline" {
   enable_deletion_protection     = var.enable_deletion_protection
   recipes                        = var.recipes
   enable_heic_input              = var.enable_heic_input
+  enable_vpc                     = var.enable_vpc
 
   storage_alarm_threshold_gb = var.storage_alarm_threshold_gb
 

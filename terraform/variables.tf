@@ -489,6 +489,13 @@ variable "enable_heic_input" {
   default     = false
 }
 
+variable "enable_vpc" {
+  description = "Run the function in a VPC of its own without a route out: private subnets in two Availability Zones, no internet gateway, no NAT; gateway endpoints for S3 and DynamoDB (free) and an interface endpoint for SNS, each with a policy naming only this stack's bucket, table or topics; a security group that allows HTTPS to those endpoints only. The SNS endpoint is billed per hour in each of the two zones and per GB (https://aws.amazon.com/privatelink/pricing/; README, Cost): off by default."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "kms_key_administrators" {
   description = "IAM roles or users (ARNs, not role sessions) that administer the security key: describe, tag, rotate and change its policy. They cannot use it to decrypt, disable it, schedule its deletion or grant it (only break_glass_principal_arn can). null names the identity that runs Terraform, which must stay in the list: KMS refuses a key policy that would lock out its caller (https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html)."
   type        = list(string)

@@ -90,6 +90,28 @@ run "queue_outputs_the_runbook_reads" {
   }
 }
 
+run "the_root_forwards_enable_vpc" {
+  command = plan
+
+  variables {
+    enable_vpc = true
+  }
+
+  assert {
+    condition     = module.pipeline.vpc_id == "vpc-0123456789abcdef0"
+    error_message = "enable_vpc at the root must reach the pipeline module (terraform/main.tf)."
+  }
+}
+
+run "no_vpc_by_default" {
+  command = plan
+
+  assert {
+    condition     = module.pipeline.vpc_id == null
+    error_message = "enable_vpc must be off by default: its SNS endpoint is billed by the hour."
+  }
+}
+
 run "code_signing_is_on_by_default" {
   command = plan
 

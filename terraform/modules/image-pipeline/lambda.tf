@@ -4,7 +4,7 @@
 # ---------------------------------------------------------------------------
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_117:Outside a VPC on purpose: inside one it would need a NAT gateway (about USD 32 a month) or VPC endpoints to reach the APIs it calls (free gateway endpoints for S3 and DynamoDB, but interface endpoints billed by the hour for SNS and KMS); it opens no inbound path either way.
+  #checkov:skip=CKV_AWS_117:Inside a VPC without a route out when enable_vpc is on (network.tf); off by default because the SNS interface endpoint it then needs is billed by the hour in each of two Availability Zones (README, Cost); the gateway endpoints for S3 and DynamoDB are free.
   #checkov:skip=CKV_AWS_116:Uploads reach the function from the uploads queue, whose redrive policy moves an event that keeps failing to the failed-events queue (sqs.tf); a dead_letter_config applies only to asynchronous invocations, and the only one left is the sweep, which the next sweep repeats.
   #checkov:skip=CKV_AWS_115:The function's concurrency is capped where uploads enter it, by the event source mapping's maximum concurrency (queue_maximum_concurrency), which reserves nothing; reserved concurrency (lambda_reserved_concurrency) stays optional because Lambda refuses it on accounts with a concurrency quota of 10.
   function_name = local.function_name
@@ -52,6 +52,16 @@ resource "aws_lambda_function" "this" {
     }
   }
 
+  # enable_vpc: private subnets without a route out, HTTPS to the stack's
+  # endpoints only (network.tf).
+  dynamic "vpc_config" {
+    for_each = local.vpc
+    content {
+      subnet_ids         = [for subnet in aws_subnet.this : subnet.id]
+      security_group_ids = [aws_security_group.lambda["this"].id]
+    }
+  }
+
   tracing_config {
     mode = "Active"
   }
@@ -66,7 +76,9 @@ resource "aws_lambda_function" "this" {
 
   tags = local.tags
 
-  depends_on = [aws_iam_role_policy.lambda]
+  # Lambda creates the function's network interfaces with the role's
+  # permissions (network.tf): the policy must exist first.
+  depends_on = [aws_iam_role_policy.lambda, aws_iam_role_policy.lambda_network]
 }
 
 resource "aws_cloudwatch_log_group" "lambda" {

@@ -161,3 +161,8 @@ output "break_glass_principal_arn" {
   description = "The principal that alone may disable or delete the security key and weaken the audit bucket's retention (break_glass_principal_arn, or the account's root user)."
   value       = local.break_glass_principal_arn
 }
+
+output "vpc_id" {
+  description = "The function's VPC (enable_vpc), without a route out: a caller may attach its own flow log to it; null when off."
+  value       = try(aws_vpc.this["this"].id, null)
+}

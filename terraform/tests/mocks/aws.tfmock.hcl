@@ -48,3 +48,11 @@ mock_resource "aws_sqs_queue" {
 mock_resource "aws_lambda_event_source_mapping" {
   defaults = { uuid = "a1b2c3d4-5678-90ab-cdef-111111111111" }
 }
+
+mock_data "aws_availability_zones" {
+  defaults = { names = ["us-east-1a", "us-east-1b", "us-east-1c"] }
+}
+
+mock_resource "aws_vpc" {
+  defaults = { id = "vpc-0123456789abcdef0" }
+}
