@@ -447,6 +447,28 @@ run "batch_operations_role_is_least_privilege" {
   }
 }
 
+run "its_reports_may_be_sse_s3_and_nothing_else_is" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    # Only Batch Operations' reports are SSE-S3 (AWS encrypts them so), and only its role writes them.
+    condition = alltrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == [aws_iam_role.batch_operations.arn]
+      if try(s.Condition.StringNotEquals["s3:x-amz-server-side-encryption"], null) != null
+    ])
+    error_message = "The refusal of other encryptions exempts the Batch Operations role (its reports are SSE-S3) and no one else."
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.batch_operations.policy).Statement :
+      alltrue([for r in flatten([s.Resource]) : endswith(r, "/batch-operations/reports/*")])
+      if contains(flatten([s.Action]), "s3:PutObject")
+    ])
+    error_message = "The Batch Operations role may write only its reports (it is exempt from the bucket's encryption rule)."
+  }
+}
+
 run "only_batch_operations_of_this_account_may_assume_the_role" {
   module {
     source = "./modules/image-pipeline"

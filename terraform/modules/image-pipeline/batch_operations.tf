@@ -11,13 +11,13 @@
 # images bucket, not in the logs bucket: they list the keys of uploads, which
 # are customer content (file names), so they belong under the data key with
 # the images, and they expire with them (buckets.tf). The images bucket's
-# policy denies only writes that name another encryption or key, and writes
-# under processed/ by anyone but the function (buckets.tf); the role writes
-# only under batch-operations/reports/ and never names an encryption, so the
-# bucket default (the data key) applies. Unverified: that Batch Operations
-# writes its report without an encryption header; if it sent one for SSE-S3,
-# DenyOtherEncryption would refuse the report (the tasks still run; the job's
-# status then says the report failed).
+# policy denies writes that name another encryption or key, and writes under
+# processed/ by anyone but the function (buckets.tf). The manifests are under
+# the data key; the completion reports are not: AWS writes them with SSE-S3
+# ("Completion reports are always encrypted with Amazon S3 managed keys
+# (SSE-S3)", https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-examples-reports.html),
+# so DenyOtherEncryption exempts this role, whose policy lets it write only
+# under batch-operations/reports/.
 # ---------------------------------------------------------------------------
 
 locals {

@@ -59,6 +59,17 @@ data "aws_iam_policy_document" "images_bucket" {
       variable = "s3:x-amz-server-side-encryption"
       values   = ["aws:kms"]
     }
+    # S3 Batch Operations writes its completion reports with SSE-S3 whatever
+    # the bucket's default ("Completion reports are always encrypted with
+    # Amazon S3 managed keys (SSE-S3)",
+    # https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-examples-reports.html):
+    # its role may, and its own policy lets it write only under
+    # batch-operations/reports/ (batch_operations.tf).
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [aws_iam_role.batch_operations.arn]
+    }
   }
 
   statement {
