@@ -68,6 +68,7 @@ FUNCTION_TIMEOUT_S = 10  # the smallest lambda_timeout_s: the claims' leases are
 VISIBILITY_TIMEOUT_S = (
     FUNCTION_TIMEOUT_S + 2
 )  # the stack's is 6x; longer than any lease is what matters
+PROGRESS_EVERY_S = 60
 NAME = "load"
 BUCKET, TABLE, INDEX = f"{NAME}-images", f"{NAME}-uploads", "in-progress"
 
@@ -290,7 +291,11 @@ def load(local_aws: LocalAWS) -> dict[str, Any]:
         runner = local_lambda.Runner(
             NAME, load=handlers.load, out=lambda _: None, session=boto3.Session()
         )
-        while queue_counts(sqs, stack["queue"]):
+        reported = uploaded
+        while left := queue_counts(sqs, stack["queue"]):
+            if time.monotonic() - reported >= PROGRESS_EVERY_S:  # make load: progress
+                reported = time.monotonic()
+                print(f"  {reported - uploaded:5.0f} s: {left} uploads in the queue", flush=True)
             runner.run()
             time.sleep(0.5)  # killed batches come back after the visibility timeout
     finally:
