@@ -124,7 +124,14 @@ docs: $(VENV_STAMP) ## Write the Inputs and Outputs tables of terraform/modules/
 	$(BIN)/python scripts/terraform_docs.py
 
 .PHONY: test
-test: $(VENV_STAMP) $(CHECKOV_STAMP) lint test-terraform test-scripts ## Lint, types, unit, integration, fuzz, Terraform and bats tests: no deployments (minutes)
+# The four suites side by side (make's own --jobs); --output-sync prints each
+# suite's output whole when it ends, and make exits non-zero if any failed.
+test: $(VENV_STAMP) $(CHECKOV_STAMP) ## Lint, types, unit, integration, fuzz, Terraform and bats tests side by side: no deployments (minutes)
+	@echo "lint, test-terraform, test-scripts and test-python side by side; each prints its output when it ends"
+	@$(MAKE) --jobs=4 --output-sync=target lint test-terraform test-scripts test-python
+
+.PHONY: test-python
+test-python: $(VENV_STAMP) ## pytest: unit, integration and fuzz, test files in parallel (no deployments)
 	$(BIN)/pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile --ignore=tests/e2e $(PYTEST_ARGS)
 
 .PHONY: test-unit
@@ -145,13 +152,14 @@ breaks: $(VENV_STAMP) $(CHECKOV_STAMP) ## Each deliberate break of tests/breaks.
 # shared stack's run (tests/e2e/conftest.py).
 E2E_DEMO := tests/e2e/test_demo_loop.py tests/e2e/test_recovery.py
 .PHONY: test-e2e
-test-e2e: $(VENV_STAMP) $(CHECKOV_STAMP) ## End-to-end: real deployments to a local AWS (the demo loop, recovery paths, the runbook, parliament)
+test-e2e: $(VENV_STAMP) $(CHECKOV_STAMP) ## End-to-end: real deployments to a local AWS (the demo loop, recovery paths, the runbook, parliament) and the bats tests tagged local-aws
 	$(call need,terraform,$(TERRAFORM_HINT))
 	scripts/security_scan.sh --target local
 	@mkdir -p reports
 	@echo "$(BIN)/pytest $(E2E_DEMO) (beside the run below; output in reports/test-e2e-demo.log)"
 	@$(BIN)/pytest $(E2E_DEMO) $(PYTEST_ARGS) >reports/test-e2e-demo.log 2>&1 & demo=$$!; \
 	  rc=0; $(BIN)/pytest tests/e2e $(addprefix --ignore=,$(E2E_DEMO)) $(PYTEST_ARGS) || rc=$$?; \
+	  $(MAKE) test-scripts-local-aws || rc=$$((rc ? rc : $$?)); \
 	  wait $$demo || rc=$$((rc ? rc : $$?)); \
 	  printf '\n%s\n' "--- $(E2E_DEMO) (reports/test-e2e-demo.log)"; cat reports/test-e2e-demo.log; exit $$rc
 
@@ -197,10 +205,18 @@ test-terraform: ## terraform validate, terraform test (no account) and validate 
 	  { terraform -chdir="$$example" init -backend=false -input=false >/dev/null && terraform -chdir="$$example" validate; } || exit 1; done
 
 .PHONY: test-scripts
-test-scripts: $(VENV_STAMP) $(CHECKOV_STAMP) ## bats tests of the scripts' contracts
+# Tests tagged local-aws run the real terraform against a local AWS (a destroy,
+# an apply that fails, a printed hint run in a fresh shell): 10 to 25 s each,
+# so make test-e2e runs them, beside the deployments.
+test-scripts: $(VENV_STAMP) $(CHECKOV_STAMP) ## bats tests of the scripts' contracts (but those tagged local-aws)
 	$(call need,terraform,$(TERRAFORM_HINT))
 	$(call need,git,install git (https://git-scm.com/downloads))
-	$(BIN)/bats $(BATS_ARGS) tests/scripts
+	$(BIN)/bats --filter-tags '!local-aws' $(BATS_ARGS) tests/scripts
+
+.PHONY: test-scripts-local-aws
+test-scripts-local-aws: $(VENV_STAMP) $(CHECKOV_STAMP) ## bats tests tagged local-aws: the scripts against a local AWS with the real terraform
+	$(call need,terraform,$(TERRAFORM_HINT))
+	$(BIN)/bats --filter-tags local-aws $(BATS_ARGS) tests/scripts
 
 # --------------------------------------------------------------------------
 # The user's loop

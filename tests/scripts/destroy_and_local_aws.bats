@@ -38,6 +38,7 @@ teardown() {
   LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null 2>&1 || true
 }
 
+# bats test_tags=local-aws
 @test "destroy refuses without confirmation when stdin is not a terminal, and counts managed resources only" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -54,6 +55,7 @@ teardown() {
   [ "$(sha256sum "$repo/.local-aws/terraform.tfstate")" = "$before" ]
 }
 
+# bats test_tags=local-aws
 @test "destroy empties the code bucket of a stack with code signing (its packages would block the bucket's deletion)" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -195,6 +197,7 @@ s3 = boto3.client('s3', region_name='us-east-1', aws_access_key_id='local', aws_
 $*"
 }
 
+# bats test_tags=local-aws
 @test "a state without outputs (a deploy stopped mid-apply) is destroyed, in clear lines, not trap lines" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -229,6 +232,7 @@ s3.put_object(Bucket='image-processor-local-images-123456789012', Key='uploads/a
   [ -z "$output" ] || { echo "backups in terraform/: $output"; return 1; }
 }
 
+# bats test_tags=local-aws
 @test "with nothing in the state, destroy names the kept audit-log buckets, and its hint deletes them as printed" {
   repo=$(copy_repo)
   port=$(free_port)

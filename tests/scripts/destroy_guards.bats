@@ -103,6 +103,7 @@ destroy() { env PATH="$BATS_FILE_TMPDIR/bin:$PATH" LOCAL_AWS_PORT="$port" "$repo
   [ "$(sha256sum "$repo/.local-aws/terraform.tfstate")" = "$before" ]
 }
 
+# bats test_tags=local-aws
 @test "destroy goes on when the environment name is typed (the control of the test above)" {
   deployed GOVERNANCE
 
@@ -124,6 +125,7 @@ destroy() { env PATH="$BATS_FILE_TMPDIR/bin:$PATH" LOCAL_AWS_PORT="$port" "$repo
   [ "$(objects)" = "uploads/kept.png" ]
 }
 
+# bats test_tags=local-aws
 @test "under COMPLIANCE retention, the command refused, run as the error says (without --delete-audit-logs), goes on" {
   deployed COMPLIANCE
   run --separate-stderr destroy --yes --delete-audit-logs

@@ -68,6 +68,7 @@ state_resources() { "$PY" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-s
   LOCAL_AWS_DIR="$repo/.local-aws/mine" "$repo/scripts/local_aws.sh" stop >/dev/null
 }
 
+# bats test_tags=local-aws
 @test "a wrong port: destroy and deploy name the stack's port, and the same command with it gets past the check" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -120,6 +121,7 @@ state_resources() { "$PY" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-s
   [[ $output == *"local AWS running"*"127.0.0.1:$port"* ]]
 }
 
+# bats test_tags=local-aws
 @test "a failed terraform destroy says to run destroy again, and that command, as printed, destroys what the state holds" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -146,6 +148,7 @@ state_resources() { "$PY" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-s
   [ "$(state_resources "$repo/.local-aws/terraform.tfstate")" -eq 0 ]
 }
 
+# bats test_tags=local-aws
 @test "demo.sh while a kept demo runs names 'scripts/demo.sh --down', and that command, as printed, removes the demo" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -225,6 +228,7 @@ SH
   chmod +x "$1"
 }
 
+# bats test_tags=local-aws
 @test "deploy's port hint gets it to the apply; a failed apply says to run deploy again to finish, and that command, as printed, finishes it" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -330,6 +334,7 @@ SH
   grep -qE '^moto==' "$repo/requirements-dev.txt"
 }
 
+# bats test_tags=local-aws
 @test "destroy keeps the security key and prints the command that schedules its deletion; as printed, it does, on the local AWS" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -376,6 +381,7 @@ run_without_terminal() {
   run env -i HOME="$HOME" PATH="/usr/local/bin:/usr/bin:/bin" NO_COLOR=1 bash -c "cd $(printf '%q' "$1") && $2" </dev/null
 }
 
+# bats test_tags=local-aws
 @test "without a terminal, deploy and destroy name the option that gets past their question; with it, in a fresh shell, they go on" {
   repo=$(copy_repo)
   port=$(free_port)
@@ -399,6 +405,7 @@ run_without_terminal() {
   [ "$(state_resources "$repo/.local-aws/terraform.tfstate")" -eq 0 ]
 }
 
+# bats test_tags=local-aws
 @test "local_aws.sh start on a port something else answers on says to choose another --port; another port, in a fresh shell, starts" {
   repo=$(copy_repo)
   port=$(free_port)
