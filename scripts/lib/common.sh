@@ -72,7 +72,7 @@ project_python() {
   if [[ -x $REPO_ROOT/.venv/bin/python ]]; then
     printf '%s\n' "$REPO_ROOT/.venv/bin/python"
   else
-    command -v python3 || die "python3 was not found; run 'make setup'"
+    command -v python3 || die "python3 was not found: install Python >= 3.12 (https://www.python.org/downloads/), then run 'make setup'"
   fi
 }
 

@@ -254,7 +254,19 @@ s3.put_object(Bucket='image-processor-local-audit-123456789012', Key='cloudtrail
   hint=$(sed -n 's/^ *To delete them now: \(.*\) (needs .*/\1/p' <<<"$output")
   [ "$hint" = "LOCAL_AWS_PORT=$port ./scripts/destroy.sh --local --delete-audit-logs" ] || { echo "$output"; return 1; }
 
-  # The hint as printed, in a fresh shell in the repository, answering its question.
+  # Without a terminal it refuses and names --yes; the hint with it, in a
+  # fresh shell without a terminal, goes on.
+  run env -i HOME="$HOME" PATH="/usr/local/bin:/usr/bin:/bin" bash -c "cd $(printf '%q' "$repo") && $hint" </dev/null
+  [ "$status" -eq 1 ]
+  [[ $output == *"refusing to delete without confirmation: stdin is not a terminal (use --yes)"* ]] || { echo "$output"; return 1; }
+  run env -i HOME="$HOME" PATH="/usr/local/bin:/usr/bin:/bin" bash -c "cd $(printf '%q' "$repo") && $hint --yes" </dev/null
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [ "$(s3_on "$port" "print(len(s3.list_buckets()['Buckets']))")" -eq 0 ]
+
+  # Kept again: the hint as printed, in a fresh shell at a terminal, answering its question.
+  s3_on "$port" "
+s3.create_bucket(Bucket='image-processor-local-logs-123456789012')
+s3.create_bucket(Bucket='image-processor-local-audit-123456789012', ObjectLockEnabledForBucket=True)"
   run_in_fresh_shell "$repo" "$hint" "delete"
 
   [ "$status" -eq 0 ] || { echo "$output"; return 1; }
