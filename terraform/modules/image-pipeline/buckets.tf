@@ -26,7 +26,12 @@ module "images_bucket" {
   # service write, which S3 checks when logging is configured.
   access_log_target = { bucket = module.logs_bucket.id, prefix = local.access_logs_prefix }
 
-  policy_documents = [data.aws_iam_policy_document.images_bucket.json]
+  # With malware protection on, GuardDuty's tag gates reads and only its role
+  # may set it (malware_protection.tf); with it off, nothing is appended.
+  policy_documents = concat(
+    [data.aws_iam_policy_document.images_bucket.json],
+    [for gating in data.aws_iam_policy_document.malware_gating : gating.json],
+  )
 }
 
 # Uploads without encryption headers get the bucket default (our key), so a
