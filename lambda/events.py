@@ -74,6 +74,20 @@ class Upload:
     #: with ``RecordStore.claim_reprocess``, which keeps the record's sequencer.
     reprocess: bool = False
 
+    @property
+    def pinned_etag(self) -> str | None:
+        """The ETag the object must still have when it is read, or ``None``.
+
+        A scan result's: GuardDuty scanned the object version and ETag its
+        event names (``s3ObjectDetails.versionId`` and ``eTag``,
+        https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html),
+        so the function reads exactly that version, and only while it has that
+        ETag: an object changed after the scan, or an event that names an ETag
+        the object never had, is rejected, never processed. S3's own event
+        pins nothing beyond its version (malware gating off: unchanged).
+        """
+        return self.etag if self.trigger is Trigger.MALWARE_SCAN else None
+
 
 def event_kind(event: Mapping[str, Any]) -> EventKind:
     if "invocationSchemaVersion" in event and isinstance(event.get("tasks"), list):

@@ -58,6 +58,7 @@ class Reason(StrEnum):
     MALWARE = "malware"
     MALWARE_SCAN_UNSUPPORTED = "malware_scan_unsupported"
     MALWARE_SCAN_ACCESS_DENIED = "malware_scan_access_denied"
+    SCANNED_OBJECT_CHANGED = "scanned_object_changed"
 
 
 #: Rejections that look like an attack rather than an accident; the handler

@@ -65,6 +65,7 @@ from notifications import NOTIFICATIONS, SECURITY, Notifier, topics_for
 from storage import (
     MAX_KEY_BYTES,
     ClaimOutcome,
+    ObjectChanged,
     ObjectMissing,
     ObjectStore,
     ObjectTooLarge,
@@ -89,7 +90,12 @@ AWS_CONFIG = Config(
 )
 #: Rejections reported to the security topic besides the image processor's own.
 SECURITY_REASONS = frozenset(
-    {Reason.MALWARE, Reason.MALWARE_SCAN_UNSUPPORTED, Reason.MALWARE_SCAN_ACCESS_DENIED}
+    {
+        Reason.MALWARE,
+        Reason.MALWARE_SCAN_UNSUPPORTED,
+        Reason.MALWARE_SCAN_ACCESS_DENIED,
+        Reason.SCANNED_OBJECT_CHANGED,
+    }
 )
 _SCAN_REJECTIONS: dict[str, Reason] = {
     ScanResult.THREATS_FOUND: Reason.MALWARE,
@@ -377,7 +383,13 @@ class Pipeline:
                     )
             if upload.size is not None:
                 check_size(upload.size, limits)
-            data = self.objects.read(upload.bucket, upload.key, upload.version_id, limits.max_bytes)
+            data = self.objects.read(
+                upload.bucket,
+                upload.key,
+                upload.version_id,
+                limits.max_bytes,
+                if_match=upload.pinned_etag,
+            )
         except ImageRejected as rejected:
             size = {"input_bytes": upload.size} if upload.size is not None else {}
             return self._rejected(rejected, target, size)
@@ -389,6 +401,15 @@ class Pipeline:
             )
         except S3RequestRefused as e:
             return self._rejected(_refused(e), target, {})
+        except ObjectChanged as e:
+            return self._rejected(
+                ImageRejected(
+                    Reason.SCANNED_OBJECT_CHANGED,
+                    f"the object is not the one GuardDuty scanned: {e}",
+                ),
+                target,
+                {},
+            )
 
         facts: dict[str, Any] = {
             "input_bytes": len(data),

@@ -229,6 +229,17 @@ class ObjectTooLarge(Exception):
         self.size_bytes = size_bytes
 
 
+class ObjectChanged(Exception):
+    """The object is not the one the caller pinned: S3 answered ``If-Match`` with 412.
+
+    GetObject's ``If-Match``: "Return the object only if its entity tag (ETag)
+    is the same as the one specified in this header; otherwise, return a 412
+    Precondition Failed error"
+    (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/s3/aws.sdk.kotlin.services.s3.model/-get-object-request/if-match.html,
+    the GetObject reference's text).
+    """
+
+
 class S3RequestRefused(Exception):
     """S3 refused the request for a reason that no retry can change."""
 
@@ -253,6 +264,8 @@ PERMANENT_S3_ERRORS = frozenset(
     }
 )
 _MISSING = frozenset({"NoSuchKey", "NoSuchVersion", "404"})
+#: S3's code for a failed ``If-Match`` (HTTP 412).
+_PRECONDITION_FAILED = frozenset({"PreconditionFailed", "412"})
 
 
 def _s3_error(e: ClientError, operation: str, bucket: str, key: str, version: str | None) -> None:
@@ -265,18 +278,44 @@ def _s3_error(e: ClientError, operation: str, bucket: str, key: str, version: st
         raise S3RequestRefused(code, operation, message) from e
 
 
+def quoted_etag(etag: str) -> str:
+    """An ETag as an HTTP entity tag: in double quotes (RFC 7232), as S3 returns it.
+
+    Events carry it bare (S3's ``eTag``, GuardDuty's ``eTag``).
+    """
+    return etag if etag.startswith('"') else f'"{etag}"'
+
+
 class ObjectStore:
     def __init__(self, client: S3Client) -> None:
         self._s3 = client
 
-    def read(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> bytes:
-        """The object's bytes, never more than ``max_bytes`` (+1 to detect excess)."""
+    def read(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        max_bytes: int,
+        if_match: str | None = None,
+    ) -> bytes:
+        """The object's bytes, never more than ``max_bytes`` (+1 to detect excess).
+
+        With ``if_match`` (an ETag), only if the object still has that ETag;
+        ``ObjectChanged`` otherwise.
+        """
         kwargs: GetObjectRequestTypeDef = {"Bucket": bucket, "Key": key}
         if version_id:
             kwargs["VersionId"] = version_id
+        if if_match:
+            kwargs["IfMatch"] = quoted_etag(if_match)
         try:
             response = self._s3.get_object(**kwargs)
         except ClientError as e:
+            if e.response.get("Error", {}).get("Code", "") in _PRECONDITION_FAILED:
+                raise ObjectChanged(
+                    f"s3://{bucket}/{key} ({version_id or 'latest'}) no longer has "
+                    f"ETag {quoted_etag(if_match or '')}"
+                ) from e
             _s3_error(e, "GetObject", bucket, key, version_id)
             raise
         body = response["Body"]
