@@ -25,9 +25,15 @@ policy itself, as IAM documents it, for each object request:
   aws:userid, and aws:username for IAM users), and the encryption headers
   s3:x-amz-server-side-encryption, s3:x-amz-server-side-encryption-aws-kms-key-id
   and s3:x-amz-server-side-encryption-customer-algorithm when the request
-  sends them. aws:SourceArn, aws:SourceAccount, aws:SourceOwner,
-  aws:SourceVpc and aws:SourceVpce are known to be absent (no service or
-  VPC endpoint calls the local AWS on anyone's behalf).
+  sends them, and the object tags (tagging-and-policies):
+  s3:ExistingObjectTag/<key> from the tags of the object (the version) the
+  request names, for every object request but PutObject and DeleteObject,
+  which S3 does not support it for, and s3:RequestObjectTagKeys from the
+  x-amz-tagging header (PutObject, CreateMultipartUpload, CopyObject; not
+  from PutObjectTagging's body). A key with several values is matched with
+  ForAnyValue: / ForAllValues: only. aws:SourceArn, aws:SourceAccount,
+  aws:SourceOwner, aws:SourceVpc and aws:SourceVpce are known to be absent
+  (no service or VPC endpoint calls the local AWS on anyone's behalf).
 - Fail closed: a statement that uses any other condition key, another
   operator (Numeric, Date, IpAddress, Binary) or a policy variable cannot
   be evaluated. Such a Deny applies and such an Allow does not; the server
@@ -106,10 +112,15 @@ ABSENT_KEYS = frozenset(
 PRINCIPAL_KEYS = frozenset(
     {"aws:principalarn", "aws:principalaccount", "aws:userid", "aws:username"}
 )
+#: Object tags in conditions
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html).
+EXISTING_TAG_PREFIX = "s3:existingobjecttag/"
+REQUEST_TAG_KEYS = "s3:requestobjecttagkeys"
 KNOWN_KEYS = (
     frozenset({"aws:securetransport"} | {f"s3:{h}" for h in SSE_HEADERS})
     | ABSENT_KEYS
     | PRINCIPAL_KEYS
+    | {REQUEST_TAG_KEYS}
 )
 NEGATED = frozenset(
     {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike"}
@@ -141,7 +152,8 @@ class RequestContext:
     action: str
     resource: str
     principal: Principal
-    keys: dict[str, str] = field(default_factory=dict)  # condition keys, lower-case names
+    #: Condition keys, lower-case names; a tuple for a key with several values.
+    keys: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,7 +184,9 @@ def _matches(operator: str, expected: str, actual: str) -> bool:
     return _like(expected, actual)
 
 
-def evaluate_condition(operator: str, key: str, expected: Any, keys: dict[str, str]) -> bool:
+def evaluate_condition(
+    operator: str, key: str, expected: Any, keys: dict[str, str | tuple[str, ...]]
+) -> bool:
     """One key under one operator, against the request's condition keys."""
     qualifier, _, base = operator.rpartition(":")
     if_exists = base.endswith("IfExists") and base != "Null"
@@ -180,7 +194,7 @@ def evaluate_condition(operator: str, key: str, expected: Any, keys: dict[str, s
     name = key.lower()
     if base not in OPERATORS or qualifier not in ("", "ForAnyValue", "ForAllValues"):
         raise CannotEvaluate(f"operator {operator}")
-    if name not in KNOWN_KEYS:
+    if name not in KNOWN_KEYS and not name.startswith(EXISTING_TAG_PREFIX):
         raise CannotEvaluate(f"condition key {key}")
     values = _values(expected)
     if any("${" in v for v in values):
@@ -193,6 +207,11 @@ def evaluate_condition(operator: str, key: str, expected: Any, keys: dict[str, s
             return True
         return base in NEGATED and qualifier != "ForAnyValue"
     positive = base.replace("Not", "", 1) if base in NEGATED else base
+    if isinstance(actual, tuple):  # several values: each one is matched
+        if not qualifier:
+            raise CannotEvaluate(f"{key} has several values; only ForAnyValue/ForAllValues")
+        hits = [any(_matches(positive, v, a) for v in values) != (base in NEGATED) for a in actual]
+        return any(hits) if qualifier == "ForAnyValue" else all(hits)
     matched = any(_matches(positive, v, actual) for v in values)
     return not matched if base in NEGATED else matched
 
@@ -319,10 +338,10 @@ def _action(moto_action: str, method: str, query: dict[str, list[str]]) -> str:
         return "s3:AbortMultipartUpload"
     if "tagging" in query:
         verb = {"PUT": "Put", "DELETE": "Delete"}.get(method, "Get")
-        return f"s3:{verb}ObjectTagging" + ("Version" if versioned else "")
+        return f"s3:{verb}Object{'Version' if versioned else ''}Tagging"
     if "acl" in query:
         verb = "Put" if method == "PUT" else "Get"
-        return f"s3:{verb}ObjectAcl" + ("Version" if versioned else "")
+        return f"s3:{verb}Object{'Version' if versioned else ''}Acl"
     if method == "POST" and "delete" in query:  # DeleteObjects: authorized per key as a delete
         return "s3:DeleteObject"
     if method in ("PUT", "POST"):  # PutObject, UploadPart, Copy, Create/CompleteMultipartUpload
@@ -340,10 +359,17 @@ def request_context(bucket: Any, moto_action: str, resource: str) -> RequestCont
         return None
     request, full_url = current
     query = parse_qs(urlparse(full_url).query, keep_blank_values=True)
-    keys = {"aws:securetransport": "true"}
+    keys: dict[str, str | tuple[str, ...]] = {"aws:securetransport": "true"}
     for header in SSE_HEADERS:
         if request.headers.get(header) is not None:
             keys[f"s3:{header}"] = request.headers[header]
+    action = _action(moto_action, request.method, query)
+    if action not in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+        for tag, value in _existing_tags(bucket, resource, query).items():
+            keys[f"{EXISTING_TAG_PREFIX}{tag.lower()}"] = value
+    tagging = request.headers.get("x-amz-tagging")
+    if tagging is not None:
+        keys[REQUEST_TAG_KEYS] = tuple(parse_qs(tagging, keep_blank_values=True))
     principal = principal_for(_access_key(request, query), bucket.account_id, bucket.partition)
     if principal is not ANONYMOUS:
         keys["aws:principalarn"] = principal.principal_arn
@@ -351,7 +377,22 @@ def request_context(bucket: Any, moto_action: str, resource: str) -> RequestCont
         keys["aws:userid"] = principal.userid
         if principal.username:
             keys["aws:username"] = principal.username
-    return RequestContext(_action(moto_action, request.method, query), resource, principal, keys)
+    return RequestContext(action, resource, principal, keys)
+
+
+def _existing_tags(bucket: Any, resource: str, query: dict[str, list[str]]) -> dict[str, str]:
+    """The tags of the object version a request names; none for an object that is not there."""
+    key_name = resource.split(":::", 1)[-1].partition("/")[2]
+    backend = s3_models.s3_backends[bucket.account_id][bucket.partition]
+    try:
+        key = backend.get_object(
+            bucket.name, key_name, version_id=query.get("versionId", [None])[0]
+        )
+    except Exception:  # noqa: BLE001 - a delete marker or a bad version: moto answers the request
+        return {}
+    if key is None:
+        return {}
+    return dict(backend.tagger.get_tag_dict_for_resource(key.arn))
 
 
 def _get_permission(self: s3_models.FakeBucket, action: str, resource: str) -> Any:
