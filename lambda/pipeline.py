@@ -188,7 +188,10 @@ class Pipeline:
         """
         failures: list[dict[str, str]] = []
         outcomes: list[dict[str, Any]] = []
-        for raw in messages:
+        # The most-delivered first: a message left for lack of time is first
+        # in its next batch, so the time limit never defers one upload again
+        # and again until the queue's receive limit dead-letters it unclaimed.
+        for raw in sorted(messages, key=_receive_count, reverse=True):
             message_id = str(raw.get("messageId", "")) if isinstance(raw, Mapping) else ""
             try:
                 message = parse_queue_message(raw)
@@ -677,3 +680,11 @@ def _summary(record: UploadRecord) -> dict[str, Any]:
         "reason": record.reason,
         "output_key": record.output_key,
     }
+
+
+def _receive_count(raw: Mapping[str, Any]) -> int:
+    """How often SQS has delivered a message (its ApproximateReceiveCount; 1 if unreadable)."""
+    try:
+        return int(raw.get("attributes", {}).get("ApproximateReceiveCount", 1))
+    except (AttributeError, TypeError, ValueError):
+        return 1

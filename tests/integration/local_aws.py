@@ -82,4 +82,8 @@ def local_aws_fixture() -> Iterator[LocalAWS]:
         yield LocalAWS(endpoint)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # busy with a long queue (make load): stop it
+            server.kill()
+            server.wait()

@@ -100,6 +100,24 @@ def test_uploads_left_when_time_runs_out_are_reported_for_redelivery(pipeline, s
     assert stack.record("uploads/t0.png") is None  # nothing claimed: the next delivery starts clean
 
 
+def test_the_most_delivered_message_goes_first_so_time_never_defers_it_again(pipeline, stack):
+    events = [stack.put(f"uploads/o{n}.png", images.make("PNG")) for n in range(3)]
+    batch = sqs_batch(*events)
+    batch["Records"][2]["attributes"]["ApproximateReceiveCount"] = "4"  # deferred 3 times
+
+    class TimeForOneUpload(FakeLambdaContext):
+        """Time runs out once the first upload of the batch is decided."""
+
+        def get_remaining_time_in_millis(self) -> int:
+            decided = any(r["status"]["S"] != "PROCESSING" for r in stack.records())
+            return 1_000 if decided else 20_000
+
+    result = pipeline.handle(batch, TimeForOneUpload())
+
+    assert status(stack, "uploads/o2.png") == "PROCESSED"
+    assert result["batchItemFailures"] == [{"itemIdentifier": "msg-0"}, {"itemIdentifier": "msg-1"}]
+
+
 def test_a_redelivered_message_of_a_processed_upload_changes_nothing(
     pipeline, stack, lambda_context
 ):
