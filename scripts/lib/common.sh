@@ -52,7 +52,7 @@ require() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null 2>&1 && continue
     case $tool in
-      terraform) hint="install Terraform >= 1.7, >= 1.11 for terraform test (https://developer.hashicorp.com/terraform/install)" ;;
+      terraform) hint="install Terraform >= 1.9, >= 1.11 for terraform test (https://developer.hashicorp.com/terraform/install)" ;;
       python3) hint="install Python >= 3.12" ;;
       git) hint="install git (https://git-scm.com/downloads)" ;;
       *) hint="run 'make setup' (it installs the project's tools into .venv)" ;;
