@@ -294,3 +294,12 @@ def test_every_make_command_in_the_documents_is_a_makefile_target(document):
     named = set(re.findall(r"(?:`|^)make ([a-z][\w-]*)", text, flags=re.MULTILINE))
     missing = named - _make_targets()
     assert not missing, f"{document} names make targets that do not exist: {sorted(missing)}"
+
+
+def test_the_terraform_minimum_is_the_same_in_the_root_the_scripts_and_the_readme():
+    root = re.search(r'required_version = ">= ([\d.]+)"', (TERRAFORM / "providers.tf").read_text())
+    hint = re.search(r"install Terraform >= ([\d.]+)", (ROOT / "scripts/lib/common.sh").read_text())
+    assert root
+    assert hint
+    assert hint[1] == root[1]
+    assert f"Terraform ≥ {root[1]} (≥ 1.11 to run" in README
