@@ -1485,3 +1485,135 @@ run "code_signing_is_off_by_default_in_the_module" {
     error_message = "Off (the module's default): the package file is deployed as it is, and nothing of Signer is created."
   }
 }
+
+# ---------------------------------------------------------------------------
+# Malware gating in the bucket, not the message (issue 20, item 3): with
+# enable_malware_protection, nobody but GuardDuty's plan role reads an upload
+# GuardDuty has not tagged NO_THREATS_FOUND, and nobody but that role sets,
+# changes or removes the tag; with it off, the policy is what it was.
+# ---------------------------------------------------------------------------
+
+run "gating_off_leaves_the_images_bucket_policy_as_it_was" {
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # The bucket's policy is the pipeline's own statements and the hardened
+  # bucket's TLS-only Deny, in that order, and nothing else: nothing of the
+  # gating is rendered, so the policy sent to AWS is unchanged.
+  assert {
+    condition     = length(data.aws_iam_policy_document.malware_gating) == 0
+    error_message = "With malware protection off, no gating statement may be rendered."
+  }
+  assert {
+    condition = jsondecode(module.images_bucket.policy).Statement == concat(
+      jsondecode(data.aws_iam_policy_document.images_bucket.json).Statement,
+      [for s in jsondecode(module.images_bucket.policy).Statement : s if s.Sid == "DenyInsecureTransport"],
+    )
+    error_message = "With malware protection off, the images bucket's policy must be the pipeline's statements and the TLS-only Deny only."
+  }
+  assert {
+    condition     = !strcontains(module.images_bucket.policy, "GuardDutyMalwareScanStatus") && !strcontains(module.images_bucket.policy, "Tagging")
+    error_message = "With malware protection off, the images bucket's policy must not mention GuardDuty's tag or object tagging."
+  }
+}
+
+run "gating_on_reads_only_what_guardduty_tagged_clean" {
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    enable_malware_protection = true
+  }
+
+  # Reads: denied to everyone but the plan's role unless the object's tag
+  # says NO_THREATS_FOUND (an untagged object has no such key: denied).
+  assert {
+    condition = [for s in jsondecode(module.images_bucket.policy).Statement : {
+      effect    = s.Effect, principal = s.Principal, actions = toset(flatten([s.Action])),
+      resources = flatten([s.Resource]), conditions = s.Condition
+      } if s.Sid == "DenyReadingUploadsNotScannedClean"] == [{
+      effect    = "Deny"
+      principal = "*"
+      actions   = toset(["s3:GetObject", "s3:GetObjectVersion"])
+      resources = ["${module.images_bucket.arn}/uploads/*"]
+      conditions = {
+        StringNotEquals = { "s3:ExistingObjectTag/GuardDutyMalwareScanStatus" = "NO_THREATS_FOUND" }
+        ArnNotEquals    = { "aws:PrincipalArn" = aws_guardduty_malware_protection_plan.this["this"].role }
+      }
+    }]
+    error_message = "Reading an upload (any version) must be denied to all but GuardDuty's plan role unless GuardDuty tagged it NO_THREATS_FOUND."
+  }
+
+  # The tag: only the plan's role may put or delete tags on uploads.
+  assert {
+    condition = [for s in jsondecode(module.images_bucket.policy).Statement : {
+      effect    = s.Effect, principal = s.Principal, actions = toset(flatten([s.Action])),
+      resources = flatten([s.Resource]), conditions = s.Condition
+      } if s.Sid == "DenyTaggingUploadsExceptGuardDuty"] == [{
+      effect     = "Deny"
+      principal  = "*"
+      actions    = toset(["s3:PutObjectTagging", "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"])
+      resources  = ["${module.images_bucket.arn}/uploads/*"]
+      conditions = { ArnNotEquals = { "aws:PrincipalArn" = aws_guardduty_malware_protection_plan.this["this"].role } }
+    }]
+    error_message = "Only GuardDuty's plan role may tag or untag uploads."
+  }
+
+  # Nor may an upload arrive with the tag already set.
+  assert {
+    condition = [for s in jsondecode(module.images_bucket.policy).Statement : {
+      effect    = s.Effect, principal = s.Principal, actions = flatten([s.Action]),
+      resources = flatten([s.Resource]), conditions = s.Condition
+      } if s.Sid == "DenyUploadingWithTheScanTag"] == [{
+      effect     = "Deny"
+      principal  = "*"
+      actions    = ["s3:PutObject"]
+      resources  = ["${module.images_bucket.arn}/uploads/*"]
+      conditions = { "ForAnyValue:StringEquals" = { "s3:RequestObjectTagKeys" = "GuardDutyMalwareScanStatus" } }
+    }]
+    error_message = "An upload must not be able to carry GuardDuty's scan tag (x-amz-tagging)."
+  }
+
+  # The statements the local AWS is tested with
+  # (tests/integration/test_local_aws_malware_gating.py) are these.
+  assert {
+    condition = [for s in jsondecode(module.images_bucket.policy).Statement : {
+      sid       = s.Sid, effect = s.Effect, principal = s.Principal, actions = toset(flatten([s.Action])),
+      resources = flatten([s.Resource]), conditions = s.Condition
+      } if startswith(s.Sid, "DenyReadingUploads") || startswith(s.Sid, "DenyTaggingUploads") || startswith(s.Sid, "DenyUploadingWith")] == [
+      for s in jsondecode(templatefile("../tests/fixtures/policies/images_bucket_malware_gating.json", {
+        bucket_arn       = module.images_bucket.arn
+        scanner_role_arn = aws_iam_role.malware_protection["this"].arn
+        })).Statement : {
+        sid       = s.Sid, effect = s.Effect, principal = s.Principal, actions = toset(flatten([s.Action])),
+        resources = flatten([s.Resource]), conditions = s.Condition
+      }
+    ]
+    error_message = "The gating statements must be the ones the local AWS test enforces (tests/fixtures/policies/images_bucket_malware_gating.json)."
+  }
+
+  # The exempt role is the one the plan scans and tags with, and that role
+  # can do both (its policy grants the reads and the tag writes on uploads/).
+  assert {
+    condition = aws_guardduty_malware_protection_plan.this["this"].role == aws_iam_role.malware_protection["this"].arn && anytrue([
+      for s in jsondecode(aws_iam_role_policy.malware_protection["this"].policy).Statement :
+      s.Effect == "Allow" && flatten([s.Resource]) == ["${module.images_bucket.arn}/uploads/*"] &&
+      length(setsubtract(["s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"], flatten([s.Action]))) == 0
+    ])
+    error_message = "The role exempt from the gate must be the plan's role, which reads and tags uploads."
+  }
+
+  # The pipeline's own statements stay first and unchanged; the gating is
+  # added after them, the TLS-only Deny last.
+  assert {
+    condition = slice(jsondecode(module.images_bucket.policy).Statement, 0, length(jsondecode(data.aws_iam_policy_document.images_bucket.json).Statement)) == jsondecode(data.aws_iam_policy_document.images_bucket.json).Statement && [
+      for s in jsondecode(module.images_bucket.policy).Statement : s.Sid
+      if !contains([for b in jsondecode(data.aws_iam_policy_document.images_bucket.json).Statement : b.Sid], s.Sid)
+    ] == ["DenyReadingUploadsNotScannedClean", "DenyTaggingUploadsExceptGuardDuty", "DenyUploadingWithTheScanTag", "DenyInsecureTransport"]
+    error_message = "With malware protection on, the policy must be the pipeline's statements, the three gating statements and the TLS-only Deny."
+  }
+}
