@@ -2,7 +2,7 @@
 # VPC without a route out, reaching only the stack's bucket, table and topics
 # through endpoints whose policies name them, behind a security group that
 # allows HTTPS to those endpoints only. Asserted on what the real AWS provider
-# renders, as in security.tftest.hcl (every managed resource overridden, the
+# renders, as in pipeline.tftest.hcl (every managed resource overridden, the
 # policy documents rendered locally); a resource added to the module needs an
 # override_resource here too.
 provider "aws" {

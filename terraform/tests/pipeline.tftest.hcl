@@ -9,6 +9,13 @@
 # them; AWS-assigned ARNs are given below). The only data source that would
 # call AWS, the caller identity, is overridden too. Run: terraform test
 # (or `make test-terraform`).
+#
+# Every run that needs these overrides lives in this file (the pipeline, the
+# security key and its alerts, audit evidence, the Batch Operations role;
+# network.tftest.hcl adds the VPC's). Terraform 1.11 cannot share override
+# blocks between test files except through a mock data file, and those apply
+# only to what a mock_provider creates: the policy documents would then be
+# mock strings, not what the AWS provider renders.
 
 provider "aws" {
   region                      = "us-east-1"
@@ -1179,7 +1186,7 @@ run "alert_path_does_not_depend_on_the_data_key" {
   # The grants, as rendered: only the security key lets alarms and rules use
   # it, and the data key grants no service that the alert path needs, but
   # EventBridge for the two rules about the keys (their second path,
-  # key_alerts.tf; security.tftest.hcl checks it).
+  # key_alerts.tf; the_security_keys_alerts_do_not_depend_on_it below checks it).
   assert {
     condition = length([for s in jsondecode(aws_kms_key.this.policy).Statement : s
       if s.Effect == "Allow" && can(regex("cloudwatch|events|logs|cloudtrail", jsonencode(try(s.Principal.Service, "")))) &&
@@ -1615,5 +1622,409 @@ run "gating_on_reads_only_what_guardduty_tagged_clean" {
       if !contains([for b in jsondecode(data.aws_iam_policy_document.images_bucket.json).Statement : b.Sid], s.Sid)
     ] == ["DenyReadingUploadsNotScannedClean", "DenyTaggingUploadsExceptGuardDuty", "DenyUploadingWithTheScanTag", "DenyInsecureTransport"]
     error_message = "With malware protection on, the policy must be the pipeline's statements, the three gating statements and the TLS-only Deny."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# The security key (issue 20): separation of duties and a break-glass principal
+# ---------------------------------------------------------------------------
+
+run "security_key_refuses_destruction_except_to_break_glass" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # Every call that destroys the key, makes its data unreadable or hands its
+  # use away is denied to every principal but the break-glass one (by
+  # default the account's root user).
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] &&
+      length(setsubtract(["kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:CreateGrant", "kms:DisableKeyRotation", "kms:DeleteImportedKeyMaterial"], flatten([s.Action]))) == 0 &&
+      keys(try(s.Condition, {})) == ["ArnNotEquals"] &&
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:root"]
+    ])
+    error_message = "The security key must deny ScheduleKeyDeletion, DisableKey, CreateGrant, DisableKeyRotation and DeleteImportedKeyMaterial to everyone but the break-glass principal (default: the account's root user)."
+  }
+  # Changing the policy (the way around every Deny) is for the key
+  # administrators (by default the identity that runs Terraform) and
+  # break-glass only.
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] && contains(flatten([s.Action]), "kms:PutKeyPolicy") &&
+      toset(flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])])) == toset(["arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:root"])
+    ])
+    error_message = "The security key must deny PutKeyPolicy to everyone but the key administrators (default: the deployer) and the break-glass principal."
+  }
+  # KMS's lockout check: the caller must be able to call PutKeyPolicy again,
+  # which it can through its IAM policy only if the account statement
+  # delegates it.
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      s.Effect == "Allow" && flatten([try(s.Principal.AWS, [])]) == ["arn:aws:iam::123456789012:root"] && contains(flatten([s.Action]), "kms:Put*")
+    ])
+    error_message = "The account statement must delegate PutKeyPolicy to IAM, or KMS refuses the policy (lockout safety check)."
+  }
+}
+
+run "security_key_grants_no_use_through_iam" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # The account (root) statement delegates administration only: no "kms:*"
+  # and no cryptographic operation for any AWS-account principal but those
+  # named with the service they use the key through.
+  assert {
+    condition = alltrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      !contains(flatten([s.Action]), "kms:*") if s.Effect == "Allow"
+    ])
+    error_message = "No statement of the security key may allow kms:*."
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      can(s.Condition.StringEquals["kms:ViaService"])
+      if s.Effect == "Allow" && can(s.Principal.AWS) && anytrue([for a in flatten([s.Action]) :
+      can(regex("^kms:(Decrypt|Encrypt|GenerateDataKey|ReEncrypt|\\*)", a))])
+    ])
+    error_message = "Every AWS-account principal allowed to use the security key must be bound to a service (kms:ViaService)."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] && contains(flatten([s.Action]), "kms:Decrypt") &&
+      toset(flatten([try(s.Condition.StringNotEquals["kms:ViaService"], [])])) == toset(["sns.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com", "s3.us-east-1.amazonaws.com", "logs.us-east-1.amazonaws.com"]) &&
+      flatten([try(s.Condition.Bool["aws:PrincipalIsAWSService"], [])]) == ["false"]
+    ])
+    error_message = "The security key must deny its use outside SNS, SQS, S3 and CloudWatch Logs to every principal that is not an AWS service."
+  }
+}
+
+run "security_key_names_the_given_administrators_users_and_break_glass" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    kms_key_administrators    = ["arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:role/key-admin"]
+    break_glass_principal_arn = "arn:aws:iam::123456789012:role/break-glass"
+    kms_key_users             = ["arn:aws:iam::123456789012:role/auditor"]
+  }
+
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "kms:ScheduleKeyDeletion") &&
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:role/break-glass"]
+    ])
+    error_message = "break_glass_principal_arn must be the only principal exempt from the destruction Deny."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      s.Effect == "Allow" && flatten([try(s.Principal.AWS, [])]) == ["arn:aws:iam::123456789012:role/auditor"] &&
+      flatten([s.Action]) == ["kms:Decrypt"] && toset(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])])) == toset(["s3.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"])
+    ])
+    error_message = "kms_key_users may only decrypt, through S3 and SQS."
+  }
+}
+
+run "security_key_refuses_to_lock_out_the_deployer" {
+  command = plan
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    kms_key_administrators = ["arn:aws:iam::123456789012:role/someone-else"]
+  }
+
+  expect_failures = [aws_kms_key.security]
+}
+
+# ---------------------------------------------------------------------------
+# Alerts for the changes that matter, and a path the security key cannot
+# silence
+# ---------------------------------------------------------------------------
+
+run "the_changes_that_matter_page_the_security_topic" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # Each API call that changes the evidence, a resource policy, the function
+  # or a detector is matched by a rule whose target is the security topic.
+  assert {
+    condition = alltrue([for call in [
+      "cloudtrail.amazonaws.com:StopLogging", "cloudtrail.amazonaws.com:DeleteTrail", "cloudtrail.amazonaws.com:UpdateTrail", "cloudtrail.amazonaws.com:PutEventSelectors",
+      "s3.amazonaws.com:PutBucketPolicy", "s3.amazonaws.com:DeleteBucketPolicy", "s3.amazonaws.com:PutBucketObjectLockConfiguration",
+      "kms.amazonaws.com:PutKeyPolicy", "kms.amazonaws.com:CreateGrant", "kms.amazonaws.com:DisableKey", "kms.amazonaws.com:ScheduleKeyDeletion",
+      "sqs.amazonaws.com:SetQueueAttributes", "sns.amazonaws.com:SetTopicAttributes",
+      "guardduty.amazonaws.com:DeleteDetector", "config.amazonaws.com:StopConfigurationRecorder", "securityhub.amazonaws.com:DisableSecurityHub",
+      ] : anytrue([for name, rule in aws_cloudwatch_event_rule.this :
+        contains([for v in try(jsondecode(rule.event_pattern).detail.eventSource, []) : jsonencode(v)], jsonencode(split(":", call)[0])) &&
+        contains([for v in try(jsondecode(rule.event_pattern).detail.eventName, []) : jsonencode(v)], jsonencode(split(":", call)[1])) &&
+        aws_cloudwatch_event_target.this[name].arn == aws_sns_topic.this["security_alerts"].arn
+    ])])
+    error_message = "Every trail, bucket/key/queue/topic policy, GuardDuty/Config/Security Hub change must match a rule that pages the security topic."
+  }
+  # Lambda's event names carry a version suffix: matched by prefix.
+  assert {
+    condition = alltrue([for action in ["UpdateFunctionCode", "UpdateFunctionConfiguration", "PutFunctionConcurrency", "DeleteFunctionConcurrency", "UpdateEventSourceMapping", "DeleteEventSourceMapping"] :
+      contains([for v in jsondecode(aws_cloudwatch_event_rule.this["function-changed"].event_pattern).detail.eventName : jsonencode(v)], jsonencode({ prefix = action }))
+    ])
+    error_message = "The function rule must match code, configuration, concurrency and event source mapping changes (by prefix: UpdateFunctionCode20150331v2)."
+  }
+  # The bucket rule watches the stack's own buckets, by the names the
+  # buckets are created with.
+  assert {
+    condition = toset(jsondecode(aws_cloudwatch_event_rule.this["bucket-changed"].event_pattern).detail.requestParameters.bucketName) == toset(concat(
+    [module.images_bucket.bucket, module.logs_bucket.bucket, module.audit_bucket["this"].bucket], ["test-prod-code-123456789012"]))
+    error_message = "The bucket rule must name the stack's buckets."
+  }
+  # The rules' names, known before they exist, are the ones the topic and
+  # key policies let publish.
+  assert {
+    condition     = toset([for rule in aws_cloudwatch_event_rule.this : rule.name]) == toset([for arn in local.rule_arns : split("/", arn)[1]])
+    error_message = "local.rule_names must list exactly the alert rules (the topic and key policies name them)."
+  }
+  assert {
+    condition = alltrue([for rule in aws_cloudwatch_event_rule.this :
+    can(regex("Runbook: INCIDENT_RESPONSE.md#[a-z-]+$", rule.description))])
+    error_message = "Every alert rule must link its runbook section."
+  }
+}
+
+run "the_security_keys_alerts_do_not_depend_on_it" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # The rules about the keys also page a topic on the DATA key.
+  assert {
+    condition = alltrue([for name in ["kms-key-state", "key-policy-changed"] :
+      contains(jsondecode(aws_cloudwatch_event_rule.this[name].event_pattern).detail.resources.ARN, aws_kms_key.security.arn) &&
+    aws_cloudwatch_event_target.key_alerts[name].arn == aws_sns_topic.key_alerts.arn])
+    error_message = "The rules about the security key must also target the key-alerts topic."
+  }
+  assert {
+    condition     = aws_sns_topic.key_alerts.kms_master_key_id == aws_kms_key.this.arn && aws_kms_key.this.arn != aws_kms_key.security.arn
+    error_message = "The key-alerts topic must be encrypted with the data key, not the security key."
+  }
+  # The grants that path needs, as rendered, on the data key and the topic.
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Allow" && try(s.Principal.Service, "") == "events.amazonaws.com" &&
+      contains(flatten([s.Action]), "kms:GenerateDataKey*") && contains(flatten([s.Action]), "kms:Decrypt") &&
+      toset(flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])) == toset([for name in ["kms-key-state", "key-policy-changed"] : "arn:aws:events:us-east-1:123456789012:rule/test-prod-${name}"])
+    ])
+    error_message = "The data key must let exactly the two key rules encrypt for the key-alerts topic."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.key_alerts.json).Statement :
+      s.Effect == "Allow" && try(s.Principal.Service, "") == "events.amazonaws.com" && s.Action == "sns:Publish" &&
+      toset(flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])) == toset([for name in ["kms-key-state", "key-policy-changed"] : "arn:aws:events:us-east-1:123456789012:rule/test-prod-${name}"])
+    ])
+    error_message = "The key-alerts topic must let the two key rules publish, by ARN."
+  }
+}
+
+run "undelivered_events_raise_an_alarm" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.this["undelivered-events"].dimensions.QueueName == aws_sqs_queue.rule_dead_letter.name &&
+      aws_cloudwatch_metric_alarm.this["undelivered-events"].metric_name == "ApproximateNumberOfMessagesVisible" &&
+      aws_cloudwatch_metric_alarm.this["undelivered-events"].threshold == 0 &&
+    aws_cloudwatch_metric_alarm.this["undelivered-events"].comparison_operator == "GreaterThanThreshold")
+    error_message = "An alarm must fire when a message waits in the undelivered-events queue (its name, as the queue is created)."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Audit evidence
+# ---------------------------------------------------------------------------
+
+run "audit_evidence_is_kept_from_everyone_but_break_glass" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.audit_bucket["this"].json).Statement :
+      s.Effect == "Deny" && try(s.Principal, "") == "*" &&
+      length(setsubtract(["s3:BypassGovernanceRetention", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:PutBucketObjectLockConfiguration"], flatten([s.Action]))) == 0 &&
+      toset(flatten([s.Resource])) == toset(["arn:aws:s3:::test-prod-audit-123456789012", "arn:aws:s3:::test-prod-audit-123456789012/*"]) &&
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:root"]
+    ])
+    error_message = "The audit bucket must refuse retention bypass, version deletion, retention and legal-hold changes and Object Lock changes to everyone but the break-glass principal."
+  }
+  # The function's logs are kept as long as the trail's files by default.
+  assert {
+    condition     = aws_cloudwatch_log_group.lambda.retention_in_days == 365
+    error_message = "The function's log group must keep its logs 365 days by default (CKV_AWS_338)."
+  }
+}
+
+run "audit_replication_may_decrypt_the_trails_files_through_s3" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    enable_audit_replication = true
+  }
+
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
+      s.Effect == "Allow" && flatten([s.Action]) == ["kms:Decrypt"] &&
+      flatten([try(s.Condition.ArnEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:role/test-prod-audit-replication"] &&
+      flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]) == ["s3.us-east-1.amazonaws.com"]
+    ])
+    error_message = "With enable_audit_replication, the security key must let the replication role decrypt through S3 only."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# The role S3 Batch Operations assumes to reprocess images
+# (batch_operations.tf): least privilege per action and resource
+# ---------------------------------------------------------------------------
+
+run "batch_operations_role_is_least_privilege" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # Every grant, as "action resource": exactly these, nothing more.
+  assert {
+    condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.batch_operations.policy).Statement : [
+      for a in flatten([s.Action]) : [for r in flatten([s.Resource]) : "${a} ${r}"]
+      ]])) == toset([
+      "lambda:InvokeFunction ${aws_lambda_function.this.arn}",
+      "s3:GetObject ${module.images_bucket.arn}/batch-operations/manifests/*",
+      "s3:GetObjectVersion ${module.images_bucket.arn}/batch-operations/manifests/*",
+      "s3:PutObject ${module.images_bucket.arn}/batch-operations/reports/*",
+      "s3:GetBucketLocation ${module.images_bucket.arn}",
+      "kms:Decrypt ${aws_kms_key.this.arn}",
+      "kms:GenerateDataKey ${aws_kms_key.this.arn}",
+    ])
+    error_message = "The Batch Operations role may invoke exactly the function, read manifests and write reports under batch-operations/ of the images bucket, and use the data key: nothing else."
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.batch_operations.policy).Statement :
+      s.Effect == "Allow" && !anytrue([for a in flatten([s.Action]) : strcontains(a, "*")]) &&
+      !contains(flatten([s.Resource]), "*")
+    ])
+    error_message = "The Batch Operations role must use no wildcard action and no '*' resource."
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.batch_operations.policy).Statement :
+      flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]) == ["s3.us-east-1.amazonaws.com"]
+    if anytrue([for a in flatten([s.Action]) : startswith(a, "kms:")])])
+    error_message = "The Batch Operations role may use the data key only through S3 (the manifest and the report)."
+  }
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.batch_operations.policy, aws_kms_key.security.arn)
+    error_message = "The Batch Operations role must not touch the security key."
+  }
+  assert {
+    condition     = aws_iam_role_policy.batch_operations.role == aws_iam_role.batch_operations.id
+    error_message = "The policy must be attached to the Batch Operations role."
+  }
+  assert {
+    condition     = output.batch_operations_role_arn == aws_iam_role.batch_operations.arn && output.batch_operations_prefix == "batch-operations/"
+    error_message = "The module must output the role's ARN and the prefix that scripts/reprocess.sh uses."
+  }
+}
+
+run "its_reports_may_be_sse_s3_and_nothing_else_is" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    # Only Batch Operations' reports are SSE-S3 (AWS encrypts them so), and only its role writes them.
+    condition = alltrue([for s in jsondecode(module.images_bucket.policy).Statement :
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == [aws_iam_role.batch_operations.arn]
+      if try(s.Condition.StringNotEquals["s3:x-amz-server-side-encryption"], null) != null
+    ])
+    error_message = "The refusal of other encryptions exempts the Batch Operations role (its reports are SSE-S3) and no one else."
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.batch_operations.policy).Statement :
+      alltrue([for r in flatten([s.Resource]) : endswith(r, "/batch-operations/reports/*")])
+      if contains(flatten([s.Action]), "s3:PutObject")
+    ])
+    error_message = "The Batch Operations role may write only its reports (it is exempt from the bucket's encryption rule)."
+  }
+}
+
+run "only_batch_operations_of_this_account_may_assume_the_role" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_iam_role.batch_operations.assume_role_policy).Statement : {
+      effect    = s.Effect
+      action    = s.Action
+      principal = s.Principal
+      accounts  = flatten([s.Condition.StringEquals["aws:SourceAccount"]])
+      }] == [{
+      effect    = "Allow"
+      action    = "sts:AssumeRole"
+      principal = { Service = "batchoperations.s3.amazonaws.com" }
+      accounts  = ["123456789012"]
+    }]
+    error_message = "Only S3 Batch Operations (batchoperations.s3.amazonaws.com) of this account may assume the role."
+  }
+}
+
+# The function can be given a reprocess at all: it reads the record first.
+run "the_function_reads_a_record_before_a_reprocess" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = anytrue([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement :
+      contains(flatten([s.Action]), "dynamodb:GetItem") && flatten([s.Resource]) == [aws_dynamodb_table.this.arn]
+    ])
+    error_message = "The function needs dynamodb:GetItem on the table (and only the table) to plan a reprocess."
+  }
+}
+
+# Manifests and reports list upload keys: they expire like the uploads, and
+# they are outside uploads/ and processed/, so they never reach the function
+# and the function never overwrites them.
+run "manifests_and_reports_expire_and_stay_out_of_the_pipelines_prefixes" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition     = contains(module.images_bucket.expiring_prefixes, "batch-operations/")
+    error_message = "Batch Operations manifests and reports must expire (upload_retention_days)."
+  }
+  assert {
+    condition = alltrue([for p in [local.input_prefix, local.output_prefix] :
+    !startswith("batch-operations/", p) && !startswith(p, "batch-operations/")])
+    error_message = "batch-operations/ must not overlap the input or output prefix."
+  }
+}
+
+# The longest name the module accepts still gives a role name IAM takes (64).
+run "the_role_name_fits_iam_for_the_longest_name" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    name = "a23456789-123456789-123456789-123456789-123"
+  }
+
+  assert {
+    condition     = length(var.name) == 43 && length(aws_iam_role.batch_operations.name) <= 64
+    error_message = "The Batch Operations role's name must fit IAM's 64 characters for every name the module accepts."
   }
 }

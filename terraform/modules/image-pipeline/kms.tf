@@ -277,7 +277,7 @@ data "aws_iam_policy_document" "security_key" {
 
   # With enable_audit_replication, S3 replicates the trail's files with the
   # role the audit-replica module creates (its name is derived the same way
-  # there; security.tftest.hcl checks the seam). Named by aws:PrincipalArn,
+  # there; pipeline.tftest.hcl checks the seam). Named by aws:PrincipalArn,
   # not as the principal: KMS refuses a principal that does not exist yet.
   dynamic "statement" {
     for_each = var.enable_audit_replication ? [1] : []
