@@ -1,6 +1,6 @@
 """A decoder with no way out (enable_vpc): what no plan may contain.
 
-terraform/tests/network.tftest.hcl checks the rendered network (the route
+terraform/tests/pipeline.tftest.hcl checks the rendered network (the route
 table has no route, the function's egress names no address range, the
 endpoint policies name only the stack's resources). What it cannot see is a
 resource added beside them: an internet or NAT gateway, a route of its own,

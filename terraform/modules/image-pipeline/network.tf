@@ -62,8 +62,8 @@ data "aws_availability_zones" "this" {
 }
 
 resource "aws_vpc" "this" {
-  #checkov:skip=CKV2_AWS_11:No flow log yet: its delivery needs a grant in the security key's policy (kms.tf) or the logs bucket's, and its price per GB is unverified here. The function's only possible connections are HTTPS to the three endpoints (terraform/tests/network.tftest.hcl); without a flow log an attempt to connect elsewhere is refused but leaves no record (SECURITY.md, A decoder with no way out).
-  #checkov:skip=CKV2_AWS_12:The VPC's default security group is emptied by aws_default_security_group.this below, which checkov does not link through for_each; terraform/tests/network.tftest.hcl asserts it allows nothing.
+  #checkov:skip=CKV2_AWS_11:No flow log yet: its delivery needs a grant in the security key's policy (kms.tf) or the logs bucket's, and its price per GB is unverified here. The function's only possible connections are HTTPS to the three endpoints (terraform/tests/pipeline.tftest.hcl); without a flow log an attempt to connect elsewhere is refused but leaves no record (SECURITY.md, A decoder with no way out).
+  #checkov:skip=CKV2_AWS_12:The VPC's default security group is emptied by aws_default_security_group.this below, which checkov does not link through for_each; terraform/tests/pipeline.tftest.hcl asserts it allows nothing.
   for_each = local.vpc
 
   cidr_block = local.vpc_cidr
@@ -186,7 +186,7 @@ data "aws_iam_policy_document" "endpoint" {
 # ---------------------------------------------------------------------------
 
 resource "aws_security_group" "lambda" {
-  #checkov:skip=CKV2_AWS_5:Attached to the function through its vpc_config (lambda.tf), a dynamic block checkov does not follow; terraform/tests/network.tftest.hcl asserts the attachment.
+  #checkov:skip=CKV2_AWS_5:Attached to the function through its vpc_config (lambda.tf), a dynamic block checkov does not follow; terraform/tests/pipeline.tftest.hcl asserts the attachment.
   for_each = local.vpc
 
   name        = "${var.name}-lambda"
@@ -223,7 +223,7 @@ resource "aws_vpc_security_group_egress_rule" "lambda_to_sns" {
 }
 
 resource "aws_security_group" "sns_endpoint" {
-  #checkov:skip=CKV2_AWS_5:Attached to the SNS interface endpoint (aws_vpc_endpoint.sns), which checkov does not link through for_each; terraform/tests/network.tftest.hcl asserts the attachment.
+  #checkov:skip=CKV2_AWS_5:Attached to the SNS interface endpoint (aws_vpc_endpoint.sns), which checkov does not link through for_each; terraform/tests/pipeline.tftest.hcl asserts the attachment.
   for_each = local.vpc
 
   name        = "${var.name}-sns-endpoint"
