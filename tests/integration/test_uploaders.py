@@ -148,4 +148,3 @@ def test_a_reprocess_of_an_object_never_recorded_names_the_tenant_only(
     record = stored(stack, "uploads/acme/old.png")
     assert record.status == "PROCESSED"
     assert (record.uploaded_by, record.tenant) == (None, "acme")
-
