@@ -1627,7 +1627,6 @@ run "gating_on_reads_only_what_guardduty_tagged_clean" {
 # ---------------------------------------------------------------------------
 
 run "uploader_isolation_off_leaves_the_images_bucket_policy_as_it_was" {
-  command = plan
 
   module {
     source = "./modules/image-pipeline"
