@@ -43,8 +43,8 @@ policy itself, as IAM documents it, for each object request:
 - Policy variables in Resource and NotResource (reference_policies_variables:
   "You can use a policy variable in the Resource element"): ${aws:PrincipalTag/<key>}
   and the other keys above are replaced by the request's value, matched as
-  literal text. A statement whose conditions hold but whose variable has no
-  value cannot be evaluated (below).
+  literal text. A statement whose conditions hold and whose resource only
+  a variable without a value could decide cannot be evaluated (below).
 - Fail closed: a statement that uses any other condition key, another
   operator (Numeric, Date, IpAddress, Binary), a policy variable in a
   condition, or a variable without a value cannot be evaluated. Such a
@@ -263,21 +263,29 @@ def _element_matches(patterns: Any, value: str, ignore_case: bool) -> bool:
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
-def _resource_matches(patterns: Any, value: str, keys: dict[str, str | tuple[str, ...]]) -> bool:
-    """Resource or NotResource: wildcards as IAM's, policy variables replaced by literal values."""
+def _resource_matches(
+    patterns: Any, value: str, keys: dict[str, str | tuple[str, ...]]
+) -> bool | None:
+    """Resource or NotResource: wildcards as IAM's, policy variables replaced by literal values.
+
+    ``None`` when only a variable without a value could decide (the literal
+    parts match whatever the variable's value would be).
+    """
+    undecided = False
     for pattern in _values(patterns):
-        regex = []
+        regex, unresolved = [], False
         for position, part in enumerate(_VARIABLE.split(pattern)):
             if position % 2:  # a variable's name
                 actual = keys.get(part.lower())
-                if not isinstance(actual, str):
-                    raise CannotEvaluate(f"policy variable ${{{part}}} has no value")
-                regex.append(re.escape(actual))
+                unresolved = unresolved or not isinstance(actual, str)
+                regex.append(re.escape(actual) if isinstance(actual, str) else ".*")
             else:
                 regex.extend(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in part)
         if re.fullmatch("".join(regex), value) is not None:
-            return True
-    return False
+            if not unresolved:
+                return True
+            undecided = True
+    return None if undecided else False
 
 
 def _statement_applies(statement: dict[str, Any], request: RequestContext) -> bool:
@@ -293,22 +301,25 @@ def _statement_applies(statement: dict[str, Any], request: RequestContext) -> bo
         return False
     if "NotAction" in statement and _element_matches(statement["NotAction"], request.action, True):
         return False
-    # The conditions first: a Null guard on a principal tag decides before the
-    # tag's variable in the Resource is needed.
+    # A resource that names a variable without a value is decided after the
+    # conditions: a Null guard on a principal tag settles the statement first.
+    undecided = False
+    for element, applies_when in (("Resource", True), ("NotResource", False)):
+        if element in statement:
+            matched = _resource_matches(statement[element], request.resource, request.keys)
+            if matched is None:
+                undecided = True
+            elif matched is not applies_when:
+                return False
     if not all(
         evaluate_condition(operator, key, expected, request.keys)
         for operator, pairs in statement.get("Condition", {}).items()
         for key, expected in pairs.items()
     ):
         return False
-    if "Resource" in statement and not _resource_matches(
-        statement["Resource"], request.resource, request.keys
-    ):
-        return False
-    return not (
-        "NotResource" in statement
-        and _resource_matches(statement["NotResource"], request.resource, request.keys)
-    )
+    if undecided:
+        raise CannotEvaluate("a policy variable without a value in its resource")
+    return True
 
 
 _reported: set[tuple[str, str]] = set()

@@ -280,3 +280,44 @@ def test_the_event_names_the_uploader(local_aws, tenants):
     records = [r for m in messages for r in json.loads(m["Body"]).get("Records", [])]
     [record] = [r for r in records if r["s3"]["object"]["key"] == "uploads/acme/evented.png"]
     assert record["userIdentity"] == {"principalId": f"{role_id}:uploader"}
+
+
+# --------------------------------------------------------------------------
+# The wrapper's policy variables: decided where the statement applies, closed otherwise
+# --------------------------------------------------------------------------
+
+
+def test_a_variable_without_a_value_fails_closed_and_other_resources_are_unaffected(tenants):
+    admin, bucket = tenants["s3"]["admin"], "image-processor-test-variables"
+    admin.create_bucket(Bucket=bucket)
+    admin.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyUnderAnAbsentTag",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/tagged/${{aws:PrincipalTag/absent}}/*",
+                    },
+                    {
+                        "Sid": "DenyOtherPrefixOutsideTheOffice",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:PutObject",
+                        "Resource": f"arn:aws:s3:::{bucket}/other/*",
+                        "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
+                    },
+                ],
+            }
+        ),
+    )
+
+    denied(admin.put_object, Bucket=bucket, Key="tagged/x/a.png", Body=b"x")
+    denied(admin.put_object, Bucket=bucket, Key="other/a.png", Body=b"x")
+    admin.put_object(Bucket=bucket, Key="elsewhere/a.png", Body=b"x")
+
+    assert body(admin, "elsewhere/a.png", bucket) == b"x"
