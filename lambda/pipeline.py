@@ -672,6 +672,8 @@ def _log_fields(record: UploadRecord) -> dict[str, Any]:
         "input_bytes": record.input_bytes,
         "output_bytes": record.output_bytes,
         "duration_ms": record.duration_ms,
+        "uploaded_by": record.uploaded_by,
+        "tenant": record.tenant,
     }
 
 

@@ -11,6 +11,8 @@ known and never stop the decision.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import images
@@ -44,6 +46,14 @@ def test_the_record_and_the_notification_name_the_uploader_and_the_tenant(
     [message] = stack.messages("notifications")
     assert message["body"]["uploaded_by"] == PRINCIPAL
     assert message["body"]["tenant"] == "acme"
+
+
+def test_the_decision_log_names_them(capsys, isolated, stack, lambda_context):
+    isolated.handle(stack.put("uploads/acme/logged.png", images.make("PNG")), lambda_context)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    [decided] = [line for line in lines if line["message"] == "upload decided"]
+    assert (decided["uploaded_by"], decided["tenant"]) == (PRINCIPAL, "acme")
 
 
 def test_a_rejection_names_them_too(isolated, stack, lambda_context):
