@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from config import Settings
-from events import BatchInvocation, BatchTask, Upload, ignored_because
+from events import BatchInvocation, BatchTask, Upload, ignored_because, tenant_of
 from image_processor import Reason
 from storage import (
     REPROCESS_FLOOR_SEQUENCER,
@@ -124,6 +124,7 @@ def plan(task: BatchTask, record: UploadRecord | None, settings: Settings) -> Up
             etag=None,
             trigger=Trigger.S3_EVENT,
             reprocess=True,
+            tenant=tenant_of(task.key, settings),
         )
     return Upload(
         bucket=record.bucket,
@@ -133,6 +134,9 @@ def plan(task: BatchTask, record: UploadRecord | None, settings: Settings) -> Up
         etag=record.etag,
         trigger=record.trigger,
         reprocess=True,
+        # A reprocess rewrites the record: who uploaded stays as first recorded.
+        uploaded_by=record.uploaded_by,
+        tenant=tenant_of(record.object_key, settings),
     )
 
 

@@ -67,6 +67,9 @@ class Settings:
     recipes: tuple[Recipe, ...] | None = None
     #: HEIC/HEIF uploads are decoded (pillow-heif); off, they are rejected as before.
     heic_input: bool = False
+    #: Uploaders are kept apart by tenant (enable_uploader_isolation): each writes
+    #: only under ``<input_prefix><tenant>/``, and the record names the tenant.
+    uploader_isolation: bool = False
 
     @property
     def recipe_digest(self) -> str:
@@ -260,4 +263,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         processing_index=env.get("PROCESSING_INDEX", "").strip() or None,
         recipes=_recipes(env),
         heic_input=_switch(env, "HEIC_INPUT"),
+        uploader_isolation=_switch(env, "UPLOADER_ISOLATION"),
     )

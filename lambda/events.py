@@ -73,6 +73,12 @@ class Upload:
     #: A reprocess of an object already stored (S3 Batch Operations): claimed
     #: with ``RecordStore.claim_reprocess``, which keeps the record's sequencer.
     reprocess: bool = False
+    #: Who uploaded: S3's ``userIdentity.principalId``. Only S3's event says;
+    #: a scan result, a reprocess of an object without a record and the sweep
+    #: do not, and ``None`` is recorded then.
+    uploaded_by: str | None = None
+    #: With uploader isolation, the tenant whose prefix the key is under.
+    tenant: str | None = None
 
     @property
     def pinned_etag(self) -> str | None:
@@ -117,6 +123,33 @@ def ignored_because(key: str, settings: Settings) -> str | None:
     return None
 
 
+def tenant_of(key: str, settings: Settings) -> str | None:
+    """The tenant an upload belongs to: its key's first segment below the input prefix.
+
+    Only with uploader isolation, where the images bucket's policy lets a
+    principal write only under ``<input_prefix><its tenant>/``
+    (terraform/modules/image-pipeline/uploaders.tf). S3 keys are literal, so
+    ``uploads/acme/../globex/x.png`` is acme's. A key with no segment
+    (``uploads/x.png``) or an empty one (``uploads//x.png``) has no tenant.
+    """
+    if not settings.uploader_isolation or not key.startswith(settings.input_prefix):
+        return None
+    segment, slash, _ = key[len(settings.input_prefix) :].partition("/")
+    return segment if slash and segment else None
+
+
+def uploader_of(raw: Mapping[str, Any]) -> str | None:
+    """S3's ``userIdentity.principalId``: "The unique ID of the IAM resource that caused
+    the event" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+
+    ``None`` when the record has none or an unreadable one: who uploaded is
+    recorded when known, and never stops the upload's decision.
+    """
+    identity = raw.get("userIdentity")
+    principal = identity.get("principalId") if isinstance(identity, Mapping) else None
+    return principal if isinstance(principal, str) and principal else None
+
+
 def parse_s3_record(raw: Mapping[str, Any], settings: Settings) -> Upload | str:
     """The upload an S3 event record describes, or why it is ignored."""
     try:
@@ -146,6 +179,8 @@ def parse_s3_record(raw: Mapping[str, Any], settings: Settings) -> Upload | str:
         sequencer=sequencer,
         etag=s3["object"].get("eTag"),
         trigger=Trigger.S3_EVENT,
+        uploaded_by=uploader_of(raw),
+        tenant=tenant_of(key, settings),
     )
 
 
@@ -181,6 +216,7 @@ def parse_scan_result(event: Mapping[str, Any], settings: Settings) -> Upload | 
         trigger=Trigger.MALWARE_SCAN,
         scan_result=str(result),
         threats=threats,
+        tenant=tenant_of(key, settings),
     )
 
 

@@ -41,6 +41,9 @@ MESSAGE_FIELDS: tuple[str, ...] = (
     "output_bytes",
     "processed_at",
     "request_id",
+    # Who uploaded (S3's principal id) and, with uploader isolation, the tenant.
+    "uploaded_by",
+    "tenant",
     # Every output of the upload (one per recipe: recipe, key, format, width,
     # height, bytes), the recipe set's digest, and what a reprocess replaced.
     "outputs",

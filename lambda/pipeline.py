@@ -541,6 +541,8 @@ class Pipeline:
             received_at=now.isoformat(timespec="seconds"),
             expires_at=int((now + timedelta(days=self.settings.record_ttl_days)).timestamp()),
             recipe_digest=self.settings.recipe_digest,
+            uploaded_by=upload.uploaded_by,
+            tenant=upload.tenant,
         )
 
     def _stamp(self, claimed: UploadRecord, decision: Decision, started: float) -> UploadRecord:
@@ -670,6 +672,8 @@ def _log_fields(record: UploadRecord) -> dict[str, Any]:
         "input_bytes": record.input_bytes,
         "output_bytes": record.output_bytes,
         "duration_ms": record.duration_ms,
+        "uploaded_by": record.uploaded_by,
+        "tenant": record.tenant,
     }
 
 

@@ -90,6 +90,11 @@ class UploadRecord:
     lease_until: int | None = None
     #: The recipe set this claim processes with (``image_processor.recipe_digest``).
     recipe_digest: str | None = None
+    #: Who uploaded (S3's ``userIdentity.principalId``) and, with uploader
+    #: isolation, the tenant whose prefix the key is under; ``None`` when the
+    #: event that started the processing does not say (``events.Upload``).
+    uploaded_by: str | None = None
+    tenant: str | None = None
     # What was decided (written by finish)
     reason: str | None = None
     reason_message: str | None = None
@@ -133,6 +138,8 @@ class UploadRecord:
             "expires_at",
             "lease_until",
             "recipe_digest",
+            "uploaded_by",
+            "tenant",
         }
     )
     #: What each entry of ``outputs`` holds.

@@ -49,6 +49,8 @@ module "pipeline" {
   enable_dynamodb_autoscaling    = var.enable_dynamodb_autoscaling
   enable_point_in_time_recovery  = var.enable_point_in_time_recovery
   enable_malware_protection      = var.enable_malware_protection
+  enable_uploader_isolation      = var.enable_uploader_isolation
+  uploader_tenant_tag_key        = var.uploader_tenant_tag_key
   enable_code_signing            = var.enable_code_signing
   code_signature_validity_months = var.code_signature_validity_months
   enable_deletion_protection     = var.enable_deletion_protection

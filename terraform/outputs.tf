@@ -117,6 +117,11 @@ output "upload_command" {
   value       = "aws s3 cp image.png s3://${module.pipeline.images_bucket_name}/${module.pipeline.input_prefix}"
 }
 
+output "max_upload_bytes" {
+  description = "The largest upload the function accepts, in bytes: scripts/upload_url.py puts it in each presigned POST policy's content-length-range."
+  value       = module.pipeline.max_upload_bytes
+}
+
 output "environment" {
   description = "Environment name; destroy.sh asks the user to type it."
   value       = var.environment

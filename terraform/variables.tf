@@ -333,6 +333,25 @@ variable "enable_malware_protection" {
   default     = false
 }
 
+variable "enable_uploader_isolation" {
+  description = "Keep uploaders apart: a principal writes only under uploads/<tenant>/, its tenant being the value of its principal tag uploader_tenant_tag_key; it cannot overwrite or delete another tenant's upload, and a principal without the tag uploads nothing (the stack's own roles are exempt). The record and the notification name the tenant. Free. Off by default, so that a plain `aws s3 cp` into uploads/ keeps working."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "uploader_tenant_tag_key" {
+  description = "The principal tag whose value is an uploader's tenant (enable_uploader_isolation): an IAM tag key, not starting with aws:."
+  type        = string
+  default     = "image-processor:tenant"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", var.uploader_tenant_tag_key)) && !startswith(lower(var.uploader_tenant_tag_key), "aws:")
+    error_message = "uploader_tenant_tag_key must be an IAM tag key: 1 to 128 letters, digits, spaces and _.:/=+-@, not starting with aws:."
+  }
+}
+
 variable "enable_code_signing" {
   description = "Deploy only packages signed by this stack's AWS Signer profile: deploy.sh's apply uploads the package to a versioned code bucket, AWS Signer signs it, and Lambda (code signing configuration, Enforce) refuses anything else. No extra charge for Signer or code signing (https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html). Off in the local profile: the local AWS has no Signer."
   type        = bool

@@ -34,10 +34,22 @@ policy itself, as IAM documents it, for each object request:
   ForAnyValue: / ForAllValues: only. aws:SourceArn, aws:SourceAccount,
   aws:SourceOwner, aws:SourceVpc and aws:SourceVpce are known to be absent
   (no service or VPC endpoint calls the local AWS on anyone's behalf).
+- The caller's principal tags (aws:PrincipalTag/<key>): the tags of its IAM
+  user, or of the role it assumed overridden by the session tags it passed
+  to AssumeRole ("session tags override a role tag with the same key",
+  https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html;
+  tag keys compared without case). moto keeps no session tags; the wrapper
+  records them. The role's trust policy (sts:TagSession) is not checked.
+- Policy variables in Resource and NotResource (reference_policies_variables:
+  "You can use a policy variable in the Resource element"): ${aws:PrincipalTag/<key>}
+  and the other keys above are replaced by the request's value, matched as
+  literal text. A statement whose conditions hold and whose resource only
+  a variable without a value could decide cannot be evaluated (below).
 - Fail closed: a statement that uses any other condition key, another
-  operator (Numeric, Date, IpAddress, Binary) or a policy variable cannot
-  be evaluated. Such a Deny applies and such an Allow does not; the server
-  log says which statement and why, once.
+  operator (Numeric, Date, IpAddress, Binary), a policy variable in a
+  condition, or a variable without a value cannot be evaluated. Such a
+  Deny applies and such an Allow does not; the server log says which
+  statement and why, once.
 - The action is the one AWS authorizes: CreateMultipartUpload,
   UploadPart, CompleteMultipartUpload and CopyObject are s3:PutObject;
   HeadObject is s3:GetObject; a request for a version is s3:*ObjectVersion.
@@ -50,8 +62,11 @@ conditions.
 
 2. S3 event notifications into SQS. moto sends the uploads queue the event S3
 would (Put, Copy, CompleteMultipartUpload) but leaves out the object's
-versionId and sequencer, which the handler orders uploads by; the wrapper
-adds both (the sequencer grows with each event, as S3's does for one key),
+versionId and sequencer, which the handler orders uploads by, and who caused
+it (userIdentity.principalId, "The unique ID of the IAM resource that caused
+the event", notification-content-structure); the wrapper adds the three (the
+sequencer grows with each event, as S3's does for one key; the principal is
+the caller's aws:userid: S3's exact format of principalId is unverified),
 and URL-encodes the key as S3 does, slashes kept. For
 a multipart upload moto also sends a Put before the CompleteMultipartUpload;
 S3 sends only the last, so the wrapper drops that Put. And moto would invoke
@@ -94,6 +109,7 @@ from moto.s3.responses import S3Response
 from moto.server import main
 from moto.sqs import models as sqs_models
 from moto.sts.models import sts_backends
+from moto.sts.responses import TokenResponse
 
 log = logging.getLogger("local_aws")
 
@@ -115,6 +131,7 @@ PRINCIPAL_KEYS = frozenset(
 #: Object tags in conditions
 #: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/tagging-and-policies.html).
 EXISTING_TAG_PREFIX = "s3:existingobjecttag/"
+PRINCIPAL_TAG_PREFIX = "aws:principaltag/"
 REQUEST_TAG_KEYS = "s3:requestobjecttagkeys"
 KNOWN_KEYS = (
     frozenset({"aws:securetransport"} | {f"s3:{h}" for h in SSE_HEADERS})
@@ -142,6 +159,8 @@ class Principal:
     account: str
     userid: str
     username: str | None = None  # IAM users only
+    #: aws:PrincipalTag: tag key (lower case: keys are not case sensitive) -> value.
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 ANONYMOUS = Principal(arn="*", principal_arn="", account="", userid="anonymous")
@@ -194,7 +213,7 @@ def evaluate_condition(
     name = key.lower()
     if base not in OPERATORS or qualifier not in ("", "ForAnyValue", "ForAllValues"):
         raise CannotEvaluate(f"operator {operator}")
-    if name not in KNOWN_KEYS and not name.startswith(EXISTING_TAG_PREFIX):
+    if name not in KNOWN_KEYS and not name.startswith((EXISTING_TAG_PREFIX, PRINCIPAL_TAG_PREFIX)):
         raise CannotEvaluate(f"condition key {key}")
     values = _values(expected)
     if any("${" in v for v in values):
@@ -241,6 +260,34 @@ def _element_matches(patterns: Any, value: str, ignore_case: bool) -> bool:
     return any(_like(p, value, ignore_case) for p in _values(patterns))
 
 
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _resource_matches(
+    patterns: Any, value: str, keys: dict[str, str | tuple[str, ...]]
+) -> bool | None:
+    """Resource or NotResource: wildcards as IAM's, policy variables replaced by literal values.
+
+    ``None`` when only a variable without a value could decide (the literal
+    parts match whatever the variable's value would be).
+    """
+    undecided = False
+    for pattern in _values(patterns):
+        regex, unresolved = [], False
+        for position, part in enumerate(_VARIABLE.split(pattern)):
+            if position % 2:  # a variable's name
+                actual = keys.get(part.lower())
+                unresolved = unresolved or not isinstance(actual, str)
+                regex.append(re.escape(actual) if isinstance(actual, str) else ".*")
+            else:
+                regex.extend(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in part)
+        if re.fullmatch("".join(regex), value) is not None:
+            if not unresolved:
+                return True
+            undecided = True
+    return None if undecided else False
+
+
 def _statement_applies(statement: dict[str, Any], request: RequestContext) -> bool:
     if "Principal" in statement and not _principal_matches(
         statement["Principal"], request.principal
@@ -254,19 +301,25 @@ def _statement_applies(statement: dict[str, Any], request: RequestContext) -> bo
         return False
     if "NotAction" in statement and _element_matches(statement["NotAction"], request.action, True):
         return False
-    if "Resource" in statement and not _element_matches(
-        statement["Resource"], request.resource, False
-    ):
-        return False
-    if "NotResource" in statement and _element_matches(
-        statement["NotResource"], request.resource, False
-    ):
-        return False
-    return all(
+    # A resource that names a variable without a value is decided after the
+    # conditions: a Null guard on a principal tag settles the statement first.
+    undecided = False
+    for element, applies_when in (("Resource", True), ("NotResource", False)):
+        if element in statement:
+            matched = _resource_matches(statement[element], request.resource, request.keys)
+            if matched is None:
+                undecided = True
+            elif matched is not applies_when:
+                return False
+    if not all(
         evaluate_condition(operator, key, expected, request.keys)
         for operator, pairs in statement.get("Condition", {}).items()
         for key, expected in pairs.items()
-    )
+    ):
+        return False
+    if undecided:
+        raise CannotEvaluate("a policy variable without a value in its resource")
+    return True
 
 
 _reported: set[tuple[str, str]] = set()
@@ -304,7 +357,17 @@ _denied: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
 )
 
 
+#: A browser's POST upload signs its form, not its headers: the form's
+#: x-amz-credential, while _post_object serves it.
+_form_credential: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "local_aws_form_credential", default=None
+)
+
+
 def _access_key(request: Any, query: dict[str, list[str]]) -> str | None:
+    form_credential = _form_credential.get()
+    if form_credential:
+        return form_credential.split("/", 1)[0]
     header = request.headers.get("Authorization", "")
     credential = re.search(r"Credential=([^/,\s]+)/", header)
     if credential:
@@ -319,14 +382,30 @@ def principal_for(access_key_id: str | None, account_id: str, partition: str) ->
     if not access_key_id:
         return ANONYMOUS
     sts = sts_backends[account_id][partition]
+    iam = iam_backends[account_id][partition]
     role = sts.get_assumed_role_from_access_key(access_key_id)
     if role:
-        return Principal(role.arn, role.role_arn, role.account_id, role.user_id)
-    user = iam_backends[account_id][partition].get_user_from_access_key_id(access_key_id)
+        try:
+            role_tags = iam.get_role_by_arn(role.role_arn).tags
+        except Exception:  # noqa: BLE001 - a role of another account, or deleted: no tags
+            role_tags = []
+        tags = _tag_map(role_tags) | _tag_map(getattr(role, "session_tags", []))
+        return Principal(
+            role.arn, role.role_arn, role.account_id, role.user_id, tags=tuple(tags.items())
+        )
+    user = iam.get_user_from_access_key_id(access_key_id)
     if user:
-        return Principal(user.arn, user.arn, user.account_id, user.id, user.name)
+        tags = _tag_map(iam.tagger.list_tags_for_resource(user.arn)["Tags"])
+        return Principal(
+            user.arn, user.arn, user.account_id, user.id, user.name, tags=tuple(tags.items())
+        )
     userid, arn, account = sts.get_caller_identity(access_key_id, "us-east-1")
     return Principal(arn, arn, account, userid)
+
+
+def _tag_map(tags: Any) -> dict[str, str]:
+    """IAM or STS tags ([{"Key", "Value"}]) by lower-case key: tag keys are not case sensitive."""
+    return {str(t["Key"]).lower(): str(t["Value"]) for t in tags or [] if "Key" in t}
 
 
 def _action(moto_action: str, method: str, query: dict[str, list[str]]) -> str:
@@ -377,6 +456,8 @@ def request_context(bucket: Any, moto_action: str, resource: str) -> RequestCont
         keys["aws:userid"] = principal.userid
         if principal.username:
             keys["aws:username"] = principal.username
+        for tag, value in principal.tags:
+            keys[f"{PRINCIPAL_TAG_PREFIX}{tag}"] = value
     return RequestContext(action, resource, principal, keys)
 
 
@@ -444,8 +525,53 @@ def _serving(method: Any) -> Any:
 
 _moto_get_permission = s3_models.FakeBucket.get_permission
 s3_models.FakeBucket.get_permission = _get_permission
+
+# Session tags: moto's AssumeRole drops its Tags; they are kept on the
+# session, where principal_for reads them.
+_assume_role = TokenResponse.assume_role
+
+
+def _assume_role_keeping_session_tags(self: TokenResponse) -> Any:
+    result = _assume_role(self)
+    session = result.result["Credentials"]
+    session.session_tags = list(self._get_params().get("Tags") or [])
+    return result
+
+
+TokenResponse.assume_role = _assume_role_keeping_session_tags
 S3Response._key_response = _serving(S3Response._key_response)
 S3Response._bucket_response = _serving(S3Response._bucket_response)
+
+# A POST upload (a browser form, a presigned POST policy): moto stores it
+# without consulting the bucket policy. S3 authorizes it as s3:PutObject on
+# the form's key by the form's signer (unverified beyond the POST Object
+# reference's "s3:PutObject"); the wrapper does so. The POST policy's own
+# conditions (content-length-range, exact fields, starts-with, expiration)
+# and its signature are not checked (README, "Where the local AWS differs").
+_bucket_response_post = S3Response._bucket_response_post
+
+
+def _post_object(self: S3Response, request: Any, bucket_name: str) -> Any:
+    key = (self.querystring.get("key") or [None])[0]
+    if self.is_delete_keys() or not key:
+        return _bucket_response_post(self, request, bucket_name)
+    credential = (self.querystring.get("x-amz-credential") or [None])[0]
+    token = _form_credential.set(credential)
+    try:
+        bucket = self.backend.get_bucket(bucket_name)
+        if bucket.policy is not None:
+            resource = f"arn:{bucket.partition}:s3:::{bucket_name}/{key}"
+            request_ = request_context(bucket, "s3:PutObject", resource)
+            if request_ is not None:
+                decision = evaluate_policy(json.loads(bucket.policy), request_)
+                if decision.effect == "Deny":
+                    return access_denied(request_)
+        return _bucket_response_post(self, request, bucket_name)
+    finally:
+        _form_credential.reset(token)
+
+
+S3Response._bucket_response_post = _post_object
 
 # ---------------------------------------------------------------------------
 # 2. S3 event notifications into SQS, for the local event source mapping
@@ -472,7 +598,21 @@ def _s3_event_with_version_and_sequencer(
     if getattr(bucket, "is_versioned", False):
         obj["versionId"] = key.version_id
     obj["sequencer"] = f"{time.time_ns() // 1000:014X}{next(_event_sequence):06X}"
+    uploader = _uploader(bucket)
+    if uploader:
+        event["Records"][0]["userIdentity"] = {"principalId": uploader}
     return event
+
+
+def _uploader(bucket: Any) -> str | None:
+    """Who caused the event: the served request's caller (its aws:userid), if known."""
+    current = _current.get()
+    if current is None:
+        return None
+    request, full_url = current
+    query = parse_qs(urlparse(full_url).query, keep_blank_values=True)
+    principal = principal_for(_access_key(request, query), bucket.account_id, bucket.partition)
+    return None if principal is ANONYMOUS else principal.userid
 
 
 def _no_docker_invocation(*_args: Any) -> None:

@@ -886,7 +886,7 @@ run "function_is_hardened_and_reads_its_limits_from_terraform" {
     condition = keys(aws_lambda_function.this.environment[0].variables) == sort([
       "TABLE_NAME", "NOTIFICATIONS_TOPIC_ARN", "SECURITY_TOPIC_ARN", "INPUT_PREFIX", "OUTPUT_PREFIX",
       "MAX_UPLOAD_BYTES", "MAX_DIMENSION", "RECORD_TTL_DAYS", "LOG_LEVEL", "MALWARE_PROTECTION",
-      "STUCK_AFTER_S", "PROCESSING_INDEX", "RECIPES", "HEIC_INPUT",
+      "STUCK_AFTER_S", "PROCESSING_INDEX", "RECIPES", "HEIC_INPUT", "UPLOADER_ISOLATION",
     ])
     error_message = "The environment must be exactly the handler's contract (lambda/config.py)."
   }
@@ -2371,4 +2371,113 @@ run "refuses_a_region_without_two_named_zones" {
   }
 
   expect_failures = [aws_vpc.this]
+}
+
+# ---------------------------------------------------------------------------
+# Uploaders kept apart (issue 20, item 4): with enable_uploader_isolation, a
+# principal tagged with a tenant writes nothing but uploads/<tenant>/, and a
+# principal without one (or with an empty tenant or one containing "/")
+# uploads nothing; the stack's own roles are exempt. With it off, the policy
+# is what it was.
+# ---------------------------------------------------------------------------
+
+run "uploader_isolation_off_leaves_the_images_bucket_policy_as_it_was" {
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition     = length(data.aws_iam_policy_document.uploader_isolation) == 0
+    error_message = "With uploader isolation off, no isolation statement may be rendered."
+  }
+  assert {
+    condition = jsondecode(module.images_bucket.policy).Statement == concat(
+      jsondecode(data.aws_iam_policy_document.images_bucket.json).Statement,
+      [for s in jsondecode(module.images_bucket.policy).Statement : s if s.Sid == "DenyInsecureTransport"],
+    )
+    error_message = "With uploader isolation off, the images bucket's policy must be the pipeline's statements and the TLS-only Deny only."
+  }
+  assert {
+    condition     = !strcontains(module.images_bucket.policy, "PrincipalTag") && !strcontains(module.images_bucket.policy, "NotResource")
+    error_message = "With uploader isolation off, the images bucket's policy must not mention principal tags."
+  }
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.UPLOADER_ISOLATION == "off"
+    error_message = "The handler must know that isolation is off (lambda/config.py UPLOADER_ISOLATION): no tenant is recorded."
+  }
+}
+
+run "uploader_isolation_on_keeps_each_tenant_under_its_prefix" {
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    enable_uploader_isolation = true
+    enable_malware_protection = true
+  }
+
+  # The statements are exactly the ones the local AWS enforces against two
+  # tenants (tests/integration/test_local_aws_uploaders.py), with the stack's
+  # three roles exempt (GuardDuty's plan role exists while malware
+  # protection is on).
+  assert {
+    condition = [for s in jsondecode(module.images_bucket.policy).Statement : {
+      sid        = s.Sid, effect = s.Effect, principal = s.Principal, actions = toset(flatten([s.Action])),
+      resource   = try(s.Resource, null), not_resource = try(s.NotResource, null)
+      conditions = { for op, pairs in s.Condition : op => { for k, v in pairs : k => toset(flatten([v])) } }
+      } if contains(["DenyTenantWritesOutsideItsPrefix", "DenyUploadsWithoutTenant", "DenyUploadsWithMalformedTenant"], s.Sid)] == [
+      for s in jsondecode(templatefile("../tests/fixtures/policies/images_bucket_uploader_isolation.json", {
+        bucket_arn       = module.images_bucket.arn
+        tag_key          = "image-processor:tenant"
+        exempt_role_arns = [aws_iam_role.lambda.arn, aws_iam_role.batch_operations.arn, aws_iam_role.malware_protection["this"].arn]
+        })).Statement : {
+        sid        = s.Sid, effect = s.Effect, principal = s.Principal, actions = toset(flatten([s.Action])),
+        resource   = try(s.Resource, null), not_resource = try(s.NotResource, null)
+        conditions = { for op, pairs in s.Condition : op => { for k, v in pairs : k => toset(flatten([v])) } }
+      }
+    ]
+    error_message = "The isolation statements must be the ones the local AWS test enforces (tests/fixtures/policies/images_bucket_uploader_isolation.json)."
+  }
+
+  # The tenant's prefix is the policy variable of its tag, in the resource
+  # part of the ARN (a tagged principal writes nothing else).
+  assert {
+    condition = one([for s in jsondecode(module.images_bucket.policy).Statement : s.NotResource
+    if s.Sid == "DenyTenantWritesOutsideItsPrefix"]) == "${module.images_bucket.arn}/uploads/$${aws:PrincipalTag/image-processor:tenant}/*"
+    error_message = "A tagged principal may write only under uploads/$${aws:PrincipalTag/<key>}/."
+  }
+
+  # The pipeline's statements first and unchanged, the gating, the
+  # isolation, the TLS-only Deny last.
+  assert {
+    condition = slice(jsondecode(module.images_bucket.policy).Statement, 0, length(jsondecode(data.aws_iam_policy_document.images_bucket.json).Statement)) == jsondecode(data.aws_iam_policy_document.images_bucket.json).Statement && [
+      for s in jsondecode(module.images_bucket.policy).Statement : s.Sid
+      if !contains([for b in jsondecode(data.aws_iam_policy_document.images_bucket.json).Statement : b.Sid], s.Sid)
+      ] == ["DenyReadingUploadsNotScannedClean", "DenyTaggingUploadsExceptGuardDuty", "DenyUploadingWithTheScanTag",
+    "DenyTenantWritesOutsideItsPrefix", "DenyUploadsWithoutTenant", "DenyUploadsWithMalformedTenant", "DenyInsecureTransport"]
+    error_message = "With isolation on, the policy must be the pipeline's statements, the gating, the three isolation statements and the TLS-only Deny."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables.UPLOADER_ISOLATION == "on"
+    error_message = "The handler must know that isolation is on (lambda/config.py UPLOADER_ISOLATION): it records the tenant."
+  }
+}
+
+run "uploader_tenant_tag_key_is_an_iam_tag_key" {
+  command = plan
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    enable_uploader_isolation = true
+    uploader_tenant_tag_key   = "aws:tenant"
+  }
+
+  expect_failures = [var.uploader_tenant_tag_key]
 }

@@ -98,6 +98,8 @@ run "rejects_bad_values_2" {
     lambda_reserved_concurrency = 1001
     # rejects a recipe name with a slash
     recipes = [{ name = "a/b" }]
+    # rejects a tenant tag key in IAM's reserved aws: prefix
+    uploader_tenant_tag_key = "aws:tenant"
   }
   expect_failures = [
     var.lambda_memory_mb,
@@ -108,6 +110,7 @@ run "rejects_bad_values_2" {
     var.dynamodb_billing_mode,
     var.lambda_reserved_concurrency,
     var.recipes,
+    var.uploader_tenant_tag_key,
   ]
 }
 

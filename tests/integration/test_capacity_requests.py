@@ -8,6 +8,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 import images
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,18 +63,30 @@ def test_one_upload_makes_the_requests_the_capacity_model_counts(stack, pipeline
     assert capacity.INDEX_WRITES_PER_UPLOAD == 2
 
 
-def test_the_record_fits_one_write_unit(stack, pipeline, lambda_context):
-    # A key of 90 bytes, longer than most: the decided record, as stored, is
-    # under 1 KB as DynamoDB counts it (the key is in it three times: the
-    # record's, the output key and the outputs list). README, Capacity and scale.
-    key = "uploads/" + "k" * 78 + ".jpg"
+#: An assumed role's principal id: AWS:, a role id of 21 characters, a
+#: session name of 21 (S3's exact format, and real ids' lengths, unverified).
+ROLE_PRINCIPAL = "AWS:AROAEXAMPLEID12345678:acme-uploader-session"
+
+
+@pytest.mark.parametrize(("key_bytes", "fits"), [(72, True), (77, False)])
+def test_the_record_fits_one_write_unit_up_to_a_72_byte_key(
+    stack, pipeline, lambda_context, key_bytes, fits
+):
+    # The decided record, as stored, is under 1 KB as DynamoDB counts it up
+    # to a key of 72 bytes (the key is in it three times: the record's, the
+    # output key and the outputs list; and the uploader's principal id once).
+    # README, Capacity and scale.
+    key = "uploads/" + "k" * (key_bytes - 12) + ".jpg"
     event = stack.put(key, images.make("JPEG", (1200, 800)))
+    event["Records"][0]["userIdentity"]["principalId"] = ROLE_PRINCIPAL
 
     pipeline.handle(event, lambda_context)
 
     item = stack.record(key)
     assert item["status"]["S"] == "PROCESSED"
-    assert capacity.item_size(item) <= capacity.DDB_WRITE_UNIT_BYTES
+    assert item["uploaded_by"]["S"] == ROLE_PRINCIPAL
+    assert len(ROLE_PRINCIPAL) == 47
+    assert (capacity.item_size(item) <= capacity.DDB_WRITE_UNIT_BYTES) is fits
 
 
 def test_a_longer_key_makes_the_record_two_write_units(stack, pipeline, lambda_context):

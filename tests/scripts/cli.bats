@@ -6,7 +6,8 @@ bats_require_minimum_version 1.5.0
 
 SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh reprocess.sh)
 PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.py
-  audit_policies.py audit_report.py mutation.py local_batch_operations.py terraform_docs.py)
+  audit_policies.py audit_report.py mutation.py local_batch_operations.py terraform_docs.py
+  upload_url.py)
 
 @test "every script prints its usage with --help and -h" {
   for script in "${SCRIPTS[@]}"; do

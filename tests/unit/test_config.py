@@ -51,6 +51,7 @@ def test_every_variable_is_read():
         "MALWARE_PROTECTION": "ON",
         "STUCK_AFTER_S": "120",
         "PROCESSING_INDEX": "in-progress",
+        "UPLOADER_ISOLATION": "on",
     }
 
     settings = load_settings(env)
@@ -60,6 +61,7 @@ def test_every_variable_is_read():
     assert (settings.record_ttl_days, settings.log_level) == (7, "DEBUG")
     assert settings.malware_protection is True
     assert (settings.stuck_after_s, settings.processing_index) == (120, "in-progress")
+    assert settings.uploader_isolation is True
 
 
 @pytest.mark.parametrize("name", sorted(VALID))
@@ -83,6 +85,7 @@ def test_a_missing_required_variable_is_named(name):
         ("OUTPUT_PREFIX", "/processed/"),
         ("LOG_LEVEL", "LOUD"),
         ("MALWARE_PROTECTION", "yes"),
+        ("UPLOADER_ISOLATION", "true"),
         ("STUCK_AFTER_S", "59"),
     ],
 )
@@ -105,6 +108,11 @@ def test_overlapping_prefixes_are_refused(input_prefix, output_prefix):
 @pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("", False)])
 def test_malware_gating_is_off_unless_switched_on(value, expected):
     assert load_settings(VALID | {"MALWARE_PROTECTION": value}).malware_protection is expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("", False)])
+def test_uploader_isolation_is_off_unless_switched_on(value, expected):
+    assert load_settings(VALID | {"UPLOADER_ISOLATION": value}).uploader_isolation is expected
 
 
 def test_the_domain_defaults_are_terraforms():

@@ -27,10 +27,13 @@ module "images_bucket" {
   access_log_target = { bucket = module.logs_bucket.id, prefix = local.access_logs_prefix }
 
   # With malware protection on, GuardDuty's tag gates reads and only its role
-  # may set it (malware_protection.tf); with it off, nothing is appended.
+  # may set it (malware_protection.tf); with uploader isolation on, each
+  # tenant writes only under its own prefix (uploaders.tf); with them off,
+  # nothing is appended.
   policy_documents = concat(
     [data.aws_iam_policy_document.images_bucket.json],
     [for gating in data.aws_iam_policy_document.malware_gating : gating.json],
+    [for isolation in data.aws_iam_policy_document.uploader_isolation : isolation.json],
   )
 }
 

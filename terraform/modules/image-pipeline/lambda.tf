@@ -45,6 +45,7 @@ resource "aws_lambda_function" "this" {
       RECORD_TTL_DAYS         = tostring(var.record_ttl_days)
       LOG_LEVEL               = var.lambda_log_level
       MALWARE_PROTECTION      = var.enable_malware_protection ? "on" : "off"
+      UPLOADER_ISOLATION      = var.enable_uploader_isolation ? "on" : "off"
       STUCK_AFTER_S           = tostring(var.stuck_after_s)
       PROCESSING_INDEX        = local.processing_index
       RECIPES                 = var.recipes == null ? "" : jsonencode(var.recipes)

@@ -33,6 +33,11 @@ output "input_prefix" {
   value       = local.input_prefix
 }
 
+output "max_upload_bytes" {
+  description = "The largest upload the function accepts, in bytes (max_upload_mb): the one source of the limit for the function and for presigned POST policies (scripts/upload_url.py)."
+  value       = local.max_upload_bytes
+}
+
 output "lambda_function_name" {
   description = "Name of the image-processing function."
   value       = try(aws_lambda_function.this.function_name, null)

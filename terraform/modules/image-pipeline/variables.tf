@@ -374,6 +374,25 @@ variable "enable_malware_protection" {
   default     = false
 }
 
+variable "enable_uploader_isolation" {
+  description = "Keep uploaders apart: the images bucket's policy lets a principal write only under uploads/<tenant>/, where <tenant> is the value of its principal tag uploader_tenant_tag_key (a tag on its IAM role or user, or a session tag); it cannot overwrite or delete another tenant's upload, and a principal without the tag (or with an empty tenant or one containing '/') uploads nothing. The stack's own roles are exempt. The record and the notification name the tenant. Free. Off by default, so that `aws s3 cp photo.jpg s3://<bucket>/uploads/` keeps working."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "uploader_tenant_tag_key" {
+  description = "The principal tag (aws:PrincipalTag/<key>) whose value is an uploader's tenant, with enable_uploader_isolation. An IAM tag key: 1 to 128 letters, digits, spaces and _.:/=+-@, not starting with aws: (https://docs.aws.amazon.com/IAM/latest/APIReference/API_Tag.html)."
+  type        = string
+  default     = "image-processor:tenant"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+@-]{1,128}$", var.uploader_tenant_tag_key)) && !startswith(lower(var.uploader_tenant_tag_key), "aws:")
+    error_message = "uploader_tenant_tag_key must be an IAM tag key: 1 to 128 letters, digits, spaces and _.:/=+-@, not starting with aws:."
+  }
+}
+
 variable "enable_code_signing" {
   description = "Deploy only code that AWS Signer signed with this stack's signing profile: Terraform uploads the package to a versioned code bucket (<name>-code-<account>), a signing job signs it, and a code signing configuration in Enforce mode makes Lambda refuse any other package. No extra charge for Signer or code signing (https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html); the bucket costs its storage. The local AWS has no Signer, so the local profile keeps it off."
   type        = bool
