@@ -579,19 +579,22 @@ run "data_key_gives_the_account_administration_not_use" {
     error_message = "The data key must deny its cryptographic use outside S3, DynamoDB, SNS and Lambda to every principal that is not an AWS service."
   }
   # The seam: each role that uses the data key through a service (the
-  # function's, Batch Operations') is allowed that use by the key policy too,
-  # action by action; otherwise it works in IAM and fails in KMS.
+  # function's, Batch Operations', GuardDuty's malware scan) is allowed that
+  # use by the key policy too, action by action; otherwise it works in IAM
+  # and fails in KMS.
   assert {
-    condition = alltrue(flatten([for policy in [data.aws_iam_policy_document.lambda.json, data.aws_iam_policy_document.batch_operations.json] : [
+    condition = alltrue(flatten([for policy in [
+      data.aws_iam_policy_document.lambda.json, data.aws_iam_policy_document.batch_operations.json, data.aws_iam_policy_document.malware_protection.json,
+      ] : [
       for r in jsondecode(policy).Statement : [
-        for pair in setproduct(flatten([r.Action]), flatten([try(r.Condition.StringEquals["kms:ViaService"], [])])) :
+        for pair in setproduct(flatten([r.Action]), flatten([try(r.Condition.StringEquals["kms:ViaService"], r.Condition.StringLike["kms:ViaService"], [])])) :
         anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
           s.Effect == "Allow" && contains(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]), pair[1]) &&
           anytrue([for a in flatten([s.Action]) : can(regex("^${replace(a, "*", ".*")}$", pair[0]))])
         ])
       ] if contains(flatten([r.Resource]), aws_kms_key.this.arn)
     ]]))
-    error_message = "A role's use of the data key through a service (iam.tf, batch_operations.tf) must also be allowed, for that service, by the key policy."
+    error_message = "A role's use of the data key through a service (iam.tf, batch_operations.tf, malware_protection.tf) must also be allowed, for that service, by the key policy."
   }
 }
 
