@@ -618,9 +618,10 @@ run "data_key_refuses_destruction_and_grants_except_to_break_glass" {
     condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
       s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] && contains(flatten([s.Action]), "kms:CreateGrant") &&
       flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:root"] &&
-      toset(flatten([try(s.Condition.StringNotEquals["kms:ViaService"], [])])) == toset(["dynamodb.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"])
+      toset(flatten([try(s.Condition.StringNotEquals["kms:ViaService"], [])])) == toset(["dynamodb.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"]) &&
+      flatten([try(s.Condition.Bool["aws:PrincipalIsAWSService"], ["false"])]) == ["false"]
     ])
-    error_message = "The data key must deny CreateGrant to everyone but the break-glass principal, outside DynamoDB and Lambda."
+    error_message = "The data key must deny CreateGrant to everyone but the break-glass principal (and AWS services), outside DynamoDB and Lambda."
   }
   # No Allow hands a break-glass call (read through wildcards) to anyone but
   # the break-glass principal; CreateGrant also to DynamoDB and Lambda acting

@@ -349,6 +349,8 @@ data "aws_iam_policy_document" "kms" {
   # their own service (a missing kms:ViaService, a direct call, is denied:
   # a negated operator is true when its key is absent,
   # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+  # AWS services are left to the grants they already hold (DynamoDB's for
+  # its background maintenance), as in the Deny on use below.
   statement {
     sid       = "DenyGrantsExceptBreakGlassAndTheStacksServices"
     effect    = "Deny"
@@ -367,6 +369,11 @@ data "aws_iam_policy_document" "kms" {
       test     = "StringNotEquals"
       variable = "kms:ViaService"
       values   = local.data_key_grant_services
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
     }
   }
 
