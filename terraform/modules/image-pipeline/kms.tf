@@ -200,7 +200,7 @@ data "aws_iam_policy_document" "kms" {
 
   # S3: the images bucket (uploaders, the function, GuardDuty's malware
   # protection role, Batch Operations' manifests) and, with code signing,
-  # the code bucket (the deployer, AWS Signer and Lambda on its behalf).
+  # the code bucket (the package the deployer uploads, signs and deploys).
   # Writing an SSE-KMS object needs GenerateDataKey, reading it (and
   # finishing a multipart upload) Decrypt
   # (https://repost.aws/knowledge-center/s3-large-file-encryption-kms-key).
