@@ -98,6 +98,8 @@ class Known:
     source: str = "*"  # glob on the document's source
     detail: str = "*"  # glob on parliament's detail
     statement: JSONObject = field(default_factory=dict)  # globs on statement fields
+    # globs that must NOT match the statement (any one matching rules the entry out)
+    unless: tuple[JSONObject, ...] = ()
 
     def matches(self, finding: Finding) -> bool:
         return (
@@ -106,6 +108,7 @@ class Known:
             and fnmatch.fnmatchcase(finding.source, self.source)
             and fnmatch.fnmatchcase(finding.detail, self.detail)
             and _subset(self.statement, finding.statement or {})
+            and not any(_subset(other, finding.statement or {}) for other in self.unless)
         )
 
 
@@ -118,6 +121,10 @@ def _subset(pattern: object, value: object) -> bool:
 
 
 KEY_POLICIES = "https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html"
+LOCKOUT = "https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html"
+GRANTS = "https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html"
+#: A statement that grants every KMS action ("kms:*" or "*", read literally): never accepted.
+EVERY_KMS_ACTION = ({"Action": "kms:[*]"}, {"Action": "[*]"})
 LOGS_MANAGED = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchLogsAPIKeyAccess.html"
 
 # Every finding above LOW that does not fail, with its reason. Keep them narrow.
@@ -135,13 +142,45 @@ KNOWN = (
         status="false positive",
         source="kms key policy: *",
         statement={
+            "Sid": "AccountAdministration",
             "Effect": "Allow",
             "Principal": {"AWS": "arn:aws*:iam::*:root"},
-            "Action": "kms:*",
         },
-        reason="AWS's default key-policy statement: the account (root) gets kms:*, which "
-        "delegates the key's use to IAM policies; without it the key becomes unmanageable "
-        f"({KEY_POLICIES}).",
+        unless=EVERY_KMS_ACTION,
+        reason="The account (root) statement delegates the key's administration, not its use, "
+        "to IAM: KMS refuses a key policy that would not let its caller call PutKeyPolicy again "
+        f"({LOCKOUT}), and AWS's default statement keeps a key manageable when a named "
+        f"administrator is deleted ({KEY_POLICIES}). Denies in the same policy keep grants "
+        "(and, on the data and security keys, PutKeyPolicy) from everyone else (kms.tf).",
+    ),
+    Known(
+        issue="PERMISSIONS_MANAGEMENT_ACTIONS",
+        status="false positive",
+        source="kms key policy: *",
+        statement={
+            "Sid": "BreakGlassOnly",
+            "Effect": "Allow",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws*:iam::*"}},
+        },
+        unless=EVERY_KMS_ACTION,
+        reason="The data key's break-glass statement: CreateGrant (with disabling and deletion) "
+        "for the one principal named by aws:PrincipalArn (break_glass_principal_arn), which the "
+        "issue asks for; a Deny refuses the same calls to everyone else (kms.tf).",
+    ),
+    Known(
+        issue="PERMISSIONS_MANAGEMENT_ACTIONS",
+        status="false positive",
+        source="kms key policy: *",
+        statement={
+            "Sid": "DynamoDBAndLambdaCreateTheirGrants",
+            "Effect": "Allow",
+            "Action": "kms:CreateGrant",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        unless=EVERY_KMS_ACTION,
+        reason="CreateGrant only when DynamoDB or Lambda makes the request for a principal of the "
+        f"account (kms:ViaService, kms:GrantIsForAWSResource, {GRANTS}): DynamoDB needs it to "
+        "encrypt a table with a customer managed key, Lambda to encrypt a function's environment.",
     ),
     Known(
         issue="MISMATCHED_TYPE",

@@ -148,6 +148,6 @@ output "code_bucket_name" {
 }
 
 output "break_glass_principal_arn" {
-  description = "The only principal that may disable or delete the security key and weaken the audit bucket's retention (scripts/destroy.sh --delete-audit-logs must run as it)."
+  description = "The only principal that may disable or delete either key (data and security) and weaken the audit bucket's retention (scripts/destroy.sh --delete-audit-logs must run as it)."
   value       = module.pipeline.break_glass_principal_arn
 }

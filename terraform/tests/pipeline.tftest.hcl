@@ -1806,7 +1806,7 @@ run "security_key_names_the_given_administrators_users_and_break_glass" {
   }
 }
 
-run "security_key_refuses_to_lock_out_the_deployer" {
+run "keys_refuse_to_lock_out_the_deployer" {
   command = plan
 
   module {
@@ -1817,7 +1817,191 @@ run "security_key_refuses_to_lock_out_the_deployer" {
     kms_key_administrators = ["arn:aws:iam::123456789012:role/someone-else"]
   }
 
-  expect_failures = [aws_kms_key.security]
+  expect_failures = [aws_kms_key.security, aws_kms_key.this]
+}
+
+# ---------------------------------------------------------------------------
+# The data key: the same separation of duties (issue 20, item 6)
+# ---------------------------------------------------------------------------
+
+run "data_key_gives_the_account_administration_not_use" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  # Root is not granted kms:* (nor "*") by any statement.
+  assert {
+    condition = alltrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      length(setintersection(toset(flatten([s.Action])), toset(["kms:*", "*"]))) == 0 if s.Effect == "Allow"
+    ])
+    error_message = "No statement of the data key may allow kms:* (or *)."
+  }
+  # The account's unconditional statement administers: none of its actions,
+  # read as the wildcards they may be, reaches a cryptographic operation or
+  # a break-glass call. It does delegate PutKeyPolicy (KMS's lockout check).
+  assert {
+    condition = alltrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      alltrue([for a in flatten([s.Action]) : !anytrue([for x in [
+        "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:GenerateDataKeyPair",
+        "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:Sign", "kms:GenerateMac",
+        "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation", "kms:CreateGrant",
+        "kms:DeleteImportedKeyMaterial", "kms:ImportKeyMaterial", "kms:ReplicateKey", "kms:UpdatePrimaryRegion",
+      ] : can(regex("^${replace(a, "*", ".*")}$", x))])])
+      if s.Effect == "Allow" && can(s.Principal.AWS) && !can(s.Condition)
+    ])
+    error_message = "The data key's unconditional account statement may not grant a cryptographic operation or a break-glass call (CreateGrant, DisableKey, ScheduleKeyDeletion, ...), not even through a wildcard."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Allow" && flatten([try(s.Principal.AWS, [])]) == ["arn:aws:iam::123456789012:root"] && !can(s.Condition) &&
+      contains(flatten([s.Action]), "kms:PutKeyPolicy")
+    ])
+    error_message = "The data key's account statement must delegate PutKeyPolicy to IAM, or KMS refuses the policy (lockout safety check)."
+  }
+  # Every cryptographic grant to a principal of an AWS account is bound to
+  # one of the services that hold data under the key, and to this account.
+  assert {
+    condition = alltrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      length(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])])) > 0 &&
+      length(setsubtract(toset(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])])),
+      toset(["s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"]))) == 0 &&
+      flatten([try(s.Condition.StringEquals["kms:CallerAccount"], [])]) == ["123456789012"]
+      if s.Effect == "Allow" && can(s.Principal.AWS) && anytrue([for a in flatten([s.Action]) : anytrue([for x in [
+        "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
+      ] : can(regex("^${replace(a, "*", ".*")}$", x))])])
+    ])
+    error_message = "Every statement that lets principals of an account use the data key must bind them to S3, DynamoDB, SNS or Lambda (kms:ViaService) and to this account (kms:CallerAccount)."
+  }
+  # And whatever an Allow says, no principal that is not an AWS service uses
+  # the key outside those four services.
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] &&
+      length(setsubtract(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], flatten([s.Action]))) == 0 &&
+      toset(flatten([try(s.Condition.StringNotEquals["kms:ViaService"], [])])) == toset(["s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"]) &&
+      flatten([try(s.Condition.Bool["aws:PrincipalIsAWSService"], [])]) == ["false"]
+    ])
+    error_message = "The data key must deny its cryptographic use outside S3, DynamoDB, SNS and Lambda to every principal that is not an AWS service."
+  }
+  # The seam: each role that uses the data key through a service (the
+  # function's, Batch Operations', GuardDuty's malware scan) is allowed that
+  # use by the key policy too, action by action; otherwise it works in IAM
+  # and fails in KMS.
+  assert {
+    condition = alltrue(flatten([for policy in [
+      data.aws_iam_policy_document.lambda.json, data.aws_iam_policy_document.batch_operations.json, data.aws_iam_policy_document.malware_protection.json,
+      ] : [
+      for r in jsondecode(policy).Statement : [
+        for pair in setproduct(flatten([r.Action]), flatten([try(r.Condition.StringEquals["kms:ViaService"], r.Condition.StringLike["kms:ViaService"], [])])) :
+        anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+          s.Effect == "Allow" && contains(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]), pair[1]) &&
+          anytrue([for a in flatten([s.Action]) : can(regex("^${replace(a, "*", ".*")}$", pair[0]))])
+        ])
+      ] if contains(flatten([r.Resource]), aws_kms_key.this.arn)
+    ]]))
+    error_message = "A role's use of the data key through a service (iam.tf, batch_operations.tf, malware_protection.tf) must also be allowed, for that service, by the key policy."
+  }
+}
+
+run "data_key_refuses_destruction_and_grants_except_to_break_glass" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] &&
+      length(setsubtract(["kms:DisableKey", "kms:DisableKeyRotation", "kms:DeleteImportedKeyMaterial", "kms:ImportKeyMaterial", "kms:ReplicateKey", "kms:UpdatePrimaryRegion"], flatten([s.Action]))) == 0 &&
+      keys(try(s.Condition, {})) == ["ArnNotEquals"] &&
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:root"]
+    ])
+    error_message = "The data key must deny disabling, rotation off, key material and replication to everyone but the break-glass principal (default: the account's root user)."
+  }
+  # Deletion: the key administrators too (destroy.sh runs as one), no one else.
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] && flatten([s.Action]) == ["kms:ScheduleKeyDeletion"] &&
+      keys(try(s.Condition, {})) == ["ArnNotEquals"] &&
+      toset(flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])])) == toset(["arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:root"])
+    ])
+    error_message = "The data key must deny ScheduleKeyDeletion to everyone but the key administrators (default: the deployer) and the break-glass principal."
+  }
+  # Grants: break-glass only, but for those DynamoDB and Lambda make through
+  # their own service.
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] && contains(flatten([s.Action]), "kms:CreateGrant") &&
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:root"] &&
+      toset(flatten([try(s.Condition.StringNotEquals["kms:ViaService"], [])])) == toset(["dynamodb.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"]) &&
+      flatten([try(s.Condition.Bool["aws:PrincipalIsAWSService"], ["false"])]) == ["false"]
+    ])
+    error_message = "The data key must deny CreateGrant to everyone but the break-glass principal (and AWS services), outside DynamoDB and Lambda."
+  }
+  # No Allow hands a break-glass call (read through wildcards) to anyone but
+  # the break-glass principal; CreateGrant also to DynamoDB and Lambda acting
+  # for the account (kms:GrantIsForAWSResource).
+  assert {
+    condition = alltrue(flatten([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement : [
+      for pair in setproduct(flatten([s.Action]), [
+        "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:DisableKeyRotation", "kms:CreateGrant",
+        "kms:DeleteImportedKeyMaterial", "kms:ImportKeyMaterial", "kms:ReplicateKey", "kms:UpdatePrimaryRegion",
+      ]) :
+      flatten([try(s.Condition.ArnEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:root"] ||
+      (pair[1] == "kms:ScheduleKeyDeletion" && toset(flatten([try(s.Condition.ArnEquals["aws:PrincipalArn"], [])])) == toset(["arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:root"])) ||
+      (pair[1] == "kms:CreateGrant" && flatten([try(s.Condition.Bool["kms:GrantIsForAWSResource"], [])]) == ["true"] &&
+        length(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])])) > 0 &&
+      length(setsubtract(toset(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])])), toset(["dynamodb.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"]))) == 0)
+      if can(regex("^${replace(pair[0], "*", ".*")}$", pair[1]))
+    ] if s.Effect == "Allow"]))
+    error_message = "Only the break-glass principal may be allowed a break-glass call on the data key (ScheduleKeyDeletion also the key administrators; CreateGrant also DynamoDB and Lambda acting for the account)."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] && contains(flatten([s.Action]), "kms:PutKeyPolicy") &&
+      toset(flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])])) == toset(["arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:root"])
+    ])
+    error_message = "The data key must deny PutKeyPolicy to everyone but the key administrators (default: the deployer) and the break-glass principal."
+  }
+}
+
+run "data_key_names_the_given_administrators_and_break_glass" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    kms_key_administrators    = ["arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:role/key-admin"]
+    break_glass_principal_arn = "arn:aws:iam::123456789012:role/break-glass"
+  }
+
+  assert {
+    condition = alltrue([for sid in ["DenyDestructionExceptBreakGlass", "DenyGrantsExceptBreakGlassAndTheStacksServices"] :
+      anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+        s.Sid == sid && s.Effect == "Deny" && flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:role/break-glass"]
+    ])])
+    error_message = "break_glass_principal_arn must be the only principal exempt from the data key's destruction and grant Denies."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Allow" && contains(flatten([s.Action]), "kms:DisableKey") &&
+      flatten([try(s.Condition.ArnEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:role/break-glass"]
+    ])
+    error_message = "The data key's break-glass statement must name break_glass_principal_arn."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "kms:PutKeyPolicy") &&
+      toset(flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])])) == toset(["arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:role/key-admin", "arn:aws:iam::123456789012:role/break-glass"])
+    ])
+    error_message = "kms_key_administrators and the break-glass principal must be the only principals exempt from the data key's PutKeyPolicy Deny."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
+      s.Sid == "DenyDeletionExceptAdministrators" && s.Effect == "Deny" &&
+      toset(flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])])) == toset(["arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:role/key-admin", "arn:aws:iam::123456789012:role/break-glass"])
+    ])
+    error_message = "kms_key_administrators and the break-glass principal must be the only principals that may schedule the data key's deletion."
+  }
 }
 
 # ---------------------------------------------------------------------------

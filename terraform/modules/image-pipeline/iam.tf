@@ -78,7 +78,9 @@ data "aws_iam_policy_document" "lambda" {
   }
 
   # The data key, only as used through the services that hold data encrypted
-  # with it.
+  # with it: images (S3), notifications (SNS) and records (DynamoDB); and the
+  # function's environment variables (Lambda), which it only reads. The key
+  # policy allows no more (kms.tf; pipeline.tftest.hcl checks the seam).
   statement {
     sid       = "UseDataKeyThroughStackServices"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -86,8 +88,19 @@ data "aws_iam_policy_document" "lambda" {
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values = [for service in ["s3", "sns", "dynamodb", "lambda"] :
+      values = [for service in ["s3", "sns", "dynamodb"] :
       "${service}.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "ReadEnvironmentWithDataKey"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["lambda.${local.region}.amazonaws.com"]
     }
   }
 

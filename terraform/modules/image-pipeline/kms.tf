@@ -12,7 +12,8 @@
 # cannot suppress its own alert (SECURITY.md, "Keys").
 # ---------------------------------------------------------------------------
 
-# Separation of duties on the security key (SECURITY.md, "Keys"):
+# Separation of duties on both keys (SECURITY.md, "Keys"); the data key's
+# differences are listed above its policy. On the security key:
 #   - the account (root) statement delegates ADMINISTRATION to IAM, not use:
 #     no IAM policy can let a principal decrypt audit logs or alerts;
 #   - only the key administrators (kms_key_administrators; by default the
@@ -27,7 +28,7 @@
 # must allow the principal that is making the PutKeyPolicy request to make a
 # subsequent PutKeyPolicy request", unless BypassPolicyLockoutSafetyCheck:
 # https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html);
-# the precondition below says it before KMS does.
+# the precondition on each key says it before KMS does.
 data "aws_iam_session_context" "deployer" {
   arn = data.aws_caller_identity.current.arn
 }
@@ -39,6 +40,8 @@ locals {
 
   kms_key_administrators    = var.kms_key_administrators == null ? [local.deployer_arn] : var.kms_key_administrators
   break_glass_principal_arn = coalesce(var.break_glass_principal_arn, "arn:${local.partition}:iam::${local.account_id}:root")
+  # Who may schedule the DATA key's deletion (the security key: break-glass only).
+  data_key_deletion_principals = distinct(concat(local.kms_key_administrators, [local.break_glass_principal_arn]))
 
   # What the account delegates to IAM: the AWS console's key-administrator
   # statement (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators),
@@ -81,6 +84,39 @@ locals {
     "kms:ReEncrypt*",
   ]
 
+  # The data key's account statement: administration, each action by name
+  # (no wildcard that could reach a cryptographic or break-glass action),
+  # from the same console statement without its break-glass calls.
+  kms_data_key_administration_actions = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+  ]
+
+  # The services that hold data under the data key, and through which
+  # principals of the account may use it: S3 (the images bucket; the code
+  # bucket with enable_code_signing), DynamoDB (the table), SNS (the
+  # notifications and key-alerts topics) and Lambda (the function's
+  # environment variables). Of those, DynamoDB and Lambda create grants.
+  data_key_services       = [for service in ["s3", "dynamodb", "sns", "lambda"] : "${service}.${local.region}.amazonaws.com"]
+  data_key_grant_services = [for service in ["dynamodb", "lambda"] : "${service}.${local.region}.amazonaws.com"]
+
   # The services that hold data under the security key, and through which
   # principals of the account may use it: SNS (the security-alerts topic),
   # SQS (the undelivered-events and uploads queues), S3 (the trail's files)
@@ -98,6 +134,13 @@ resource "aws_kms_key" "this" {
   deletion_window_in_days = var.kms_deletion_window_days
   policy                  = data.aws_iam_policy_document.kms.json
   tags                    = local.tags
+
+  lifecycle {
+    precondition {
+      condition     = contains(local.kms_key_administrators, local.deployer_arn) || local.break_glass_principal_arn == local.deployer_arn
+      error_message = "kms_key_administrators must include the identity that runs Terraform (or it must be the break-glass principal): KMS refuses a key policy that locks out its caller."
+    }
+  }
 }
 
 resource "aws_kms_alias" "this" {
@@ -105,19 +148,312 @@ resource "aws_kms_alias" "this" {
   target_key_id = aws_kms_key.this.key_id
 }
 
+# Separation of duties on the data key (SECURITY.md, "Keys"), in the style
+# of the security key's below, with the same administrators and break-glass
+# principal:
+#   - the account (root) statement delegates ADMINISTRATION to IAM, and only
+#     administration: no cryptographic operation and none of the break-glass
+#     calls (kms_data_key_administration_actions lists each action, no
+#     wildcard that could reach one of them);
+#   - only the key administrators and the break-glass principal may change
+#     the policy or schedule the key's deletion (destroy.sh; see below);
+#     only the break-glass principal may disable the key, grant it, import
+#     or replicate it;
+#   - principals of the account use the key only through the services that
+#     hold data under it (kms:ViaService, kms:CallerAccount), each with the
+#     operations that service documents; an IAM policy still has to allow
+#     it (the function's, iam.tf; Batch Operations', batch_operations.tf;
+#     GuardDuty's, malware_protection.tf; an uploader's, the deployer's).
 data "aws_iam_policy_document" "kms" {
-  #checkov:skip=CKV_AWS_111:This is a key policy: its "*" resource means this one key, and write access is limited to the account and to services with source conditions.
+  #checkov:skip=CKV_AWS_111:This is a key policy: its "*" resource means this one key; write access is the account's administration (no cryptographic use, no disabling, deletion or grants), the break-glass principal's, the stack's services' on behalf of principals of the account (kms:ViaService, kms:CallerAccount) and the two key rules' (aws:SourceArn).
   #checkov:skip=CKV_AWS_356:This is a key policy: "*" as its resource means this one key (AWS requires that form).
-  #checkov:skip=CKV_AWS_109:This is a key policy: the account root statement delegates key permissions to IAM, as AWS's default key policy does; without it the key becomes unmanageable.
-  # The account administers the key; IAM policies then decide which
-  # principals of the account may use it (the function role's policy, iam.tf).
+  #checkov:skip=CKV_AWS_109:This is a key policy: the account root statement delegates key administration (no cryptographic use, none of the break-glass calls) to IAM, as AWS's default key policy does for all operations; without it the key becomes unmanageable when its administrators are deleted.
+
+  # The account may administer the key through IAM policies (AWS's default
+  # statement, https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam,
+  # keeps the key manageable when a named administrator is deleted), but
+  # neither use it nor destroy it: those are granted below, with conditions.
   statement {
     sid       = "AccountAdministration"
-    actions   = ["kms:*"]
+    actions   = local.kms_data_key_administration_actions
     resources = ["*"] # in a key policy, "*" means this key
     principals {
       type        = "AWS"
       identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  # The break-glass calls, for the break-glass principal only (named by
+  # aws:PrincipalArn, not as the principal: KMS refuses a principal that does
+  # not exist, and the default, the account's root user, is the account).
+  # Scheduling the data key's deletion is the one exception (next statement).
+  statement {
+    sid       = "BreakGlassOnly"
+    actions   = setsubtract(local.kms_break_glass_actions, ["kms:ScheduleKeyDeletion"])
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:PrincipalArn"
+      values   = [local.break_glass_principal_arn]
+    }
+  }
+
+  # Unlike the security key, nothing the stack keeps after a destroy is
+  # under the data key (the kept audit buckets are under the security key or
+  # SSE-S3), so the key administrators (by default the identity that runs
+  # Terraform) may schedule its deletion: destroy.sh does. The deletion waits
+  # kms_deletion_window_days, pages on-call (events.tf) and can be cancelled.
+  statement {
+    sid       = "AdministratorsScheduleDeletion"
+    actions   = ["kms:ScheduleKeyDeletion"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:PrincipalArn"
+      values   = local.data_key_deletion_principals
+    }
+  }
+
+  # S3: the images bucket (uploaders, the function, GuardDuty's malware
+  # protection role, Batch Operations' manifests) and, with code signing,
+  # the code bucket (the package the deployer uploads, signs and deploys).
+  # Writing an SSE-KMS object needs GenerateDataKey, reading it (and
+  # finishing a multipart upload) Decrypt
+  # (https://repost.aws/knowledge-center/s3-large-file-encryption-kms-key).
+  statement {
+    sid       = "AccountUsesTheKeyThroughS3"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  # DynamoDB: the upload records. "At a minimum, DynamoDB requires" these on
+  # a customer managed key, CreateGrant included: DynamoDB creates a grant
+  # per table on behalf of whoever creates it, for its background
+  # maintenance (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+  statement {
+    sid = "AccountUsesTheKeyThroughDynamoDB"
+    actions = [
+      "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
+      "kms:GenerateDataKey*", "kms:ReEncrypt*",
+    ]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  # SNS: the notifications and key-alerts topics. A publisher needs
+  # GenerateDataKey and Decrypt (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
+  statement {
+    sid       = "AccountUsesTheKeyThroughSns"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  # Lambda: the function's environment variables. Whoever configures the key
+  # on the function needs CreateGrant and Encrypt ("Lambda uses your
+  # permissions to create a grant on the key"), and Decrypt to read the
+  # variables back (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html):
+  # without it Terraform could not read the function's configuration.
+  statement {
+    sid       = "AccountUsesTheKeyThroughLambda"
+    actions   = ["kms:Decrypt", "kms:Encrypt"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["lambda.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  # The grants DynamoDB and Lambda create for themselves (above), and no
+  # other: only when that service makes the request for a principal of the
+  # account (kms:GrantIsForAWSResource, https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html).
+  statement {
+    sid       = "DynamoDBAndLambdaCreateTheirGrants"
+    actions   = ["kms:CreateGrant"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = local.data_key_grant_services
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+    condition {
+      test     = "Bool"
+      variable = "kms:GrantIsForAWSResource"
+      values   = ["true"]
+    }
+  }
+
+  # The Denies hold whatever an Allow above or a later edit says: an IAM
+  # Allow cannot override them.
+  statement {
+    sid       = "DenyDestructionExceptBreakGlass"
+    effect    = "Deny"
+    actions   = setsubtract(local.kms_break_glass_actions, ["kms:CreateGrant", "kms:ScheduleKeyDeletion"])
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [local.break_glass_principal_arn]
+    }
+  }
+
+  statement {
+    sid       = "DenyDeletionExceptAdministrators"
+    effect    = "Deny"
+    actions   = ["kms:ScheduleKeyDeletion"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = local.data_key_deletion_principals
+    }
+  }
+
+  # A grant hands the key's use to a principal the policy does not name:
+  # break-glass only, but for the grants DynamoDB and Lambda create through
+  # their own service (a missing kms:ViaService, a direct call, is denied:
+  # a negated operator is true when its key is absent,
+  # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+  # AWS services are left to the grants they already hold (DynamoDB's for
+  # its background maintenance), as in the Deny on use below.
+  statement {
+    sid       = "DenyGrantsExceptBreakGlassAndTheStacksServices"
+    effect    = "Deny"
+    actions   = ["kms:CreateGrant"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [local.break_glass_principal_arn]
+    }
+    condition {
+      test     = "StringNotEquals"
+      variable = "kms:ViaService"
+      values   = local.data_key_grant_services
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "DenyPolicyChangesExceptAdministrators"
+    effect    = "Deny"
+    actions   = ["kms:PutKeyPolicy"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = distinct(concat(local.kms_key_administrators, [local.break_glass_principal_arn]))
+    }
+  }
+
+  # A principal of the account uses the key only through the services that
+  # hold data under it; AWS service principals (the key rules below, by ARN)
+  # are not bound here.
+  statement {
+    sid       = "DenyUseOutsideTheStacksServices"
+    effect    = "Deny"
+    actions   = local.kms_cryptographic_actions
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "StringNotEquals"
+      variable = "kms:ViaService"
+      values   = local.data_key_services
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
     }
   }
 

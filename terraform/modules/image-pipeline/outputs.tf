@@ -163,7 +163,7 @@ output "evidence_bucket_arns" {
 }
 
 output "break_glass_principal_arn" {
-  description = "The principal that alone may disable or delete the security key and weaken the audit bucket's retention (break_glass_principal_arn, or the account's root user)."
+  description = "The principal that alone may disable or delete either key (data and security) and weaken the audit bucket's retention (break_glass_principal_arn, or the account's root user)."
   value       = local.break_glass_principal_arn
 }
 
