@@ -374,11 +374,6 @@ def test_the_replay_refuses_forged_events_and_replays_a_valid_one(stack):
     replayed = sqs.receive_message(QueueUrl=uploads, MaxNumberOfMessages=10).get("Messages", [])
     left = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=0)
     sqs.purge_queue(QueueUrl=dlq)
-    for message in replayed:
-        sqs.change_message_visibility(
-            QueueUrl=uploads, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-        )
-    process(deployment, names)
 
     refusals = [line for line in first.stdout.splitlines() if line.startswith("refused ")]
     assert "replayed 1 event(s), refused 5" in first.stdout
@@ -393,6 +388,11 @@ def test_the_replay_refuses_forged_events_and_replays_a_valid_one(stack):
     assert sorted(m["Body"] for m in left.get("Messages", [])) == sorted(
         json.dumps(event) for event in forged.values()
     )  # visible again, unchanged, where the alarm sees them
+    for message in replayed:
+        sqs.change_message_visibility(
+            QueueUrl=uploads, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    process(deployment, names)
     assert record_of(deployment, names, "uploads/replay-valid.png")["status"]["S"] == "PROCESSED"
     assert record_of(deployment, names, "uploads/infected.png") is None
 
