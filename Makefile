@@ -204,6 +204,15 @@ test-terraform: ## terraform validate, terraform test (no account) and validate 
 	for example in terraform/examples/*/; do \
 	  { terraform -chdir="$$example" init -backend=false -input=false >/dev/null && terraform -chdir="$$example" validate; } || exit 1; done
 
+.PHONY: policy-fixtures
+# The local AWS tests load tests/fixtures/policies/*.json; pipeline.tftest.hcl
+# fails until each is the policy Terraform renders, and its message carries
+# that policy, which tests/policy_fixtures.py writes.
+policy-fixtures: $(VENV_STAMP) ## Rewrite tests/fixtures/policies/*.json from the bucket policies Terraform renders (terraform test; minutes)
+	$(call need,terraform,$(TERRAFORM_HINT))
+	cd terraform && terraform init -backend=false -input=false >/dev/null && \
+	  { terraform test -json -filter=tests/pipeline.tftest.hcl || true; } | ../$(BIN)/python ../tests/policy_fixtures.py
+
 .PHONY: test-scripts
 # Tests tagged local-aws run the real terraform against a local AWS (a destroy,
 # an apply that fails, a printed hint run in a fresh shell): 10 to 25 s each,

@@ -132,6 +132,15 @@ BREAKS = (
           "terraform/examples/with-organisation-baseline/main.tf",
           "enable_config_delivery = false", "enable_config_delivery = true",
           pytest("tests/unit/test_seams.py", "-k", "readme_calls")),
+    Break("failed-events queue: anyone may send to it (and the replay replays it)",
+          "terraform/modules/image-pipeline/sqs.tf",
+          '"DenyEverySender"\n    effect    = "Deny"\n    actions   = ["sqs:SendMessage"]',
+          '"DenyEverySender"\n    effect    = "Deny"\n    actions   = ["sqs:PurgeQueue"]',
+          terraform_test("pipeline.tftest.hcl")),
+    Break("local AWS: enforces a bucket policy that is not the one Terraform renders",
+          "terraform/modules/image-pipeline/buckets.tf",
+          'sid       = "DenyCustomerProvidedKeys"', 'sid       = "DenySseC"',
+          terraform_test("pipeline.tftest.hcl")),
 )  # fmt: skip
 
 

@@ -1006,6 +1006,31 @@ run "failed_uploads_redrive_to_the_failed_events_queue" {
   }
 }
 
+# Only SQS's own redrive from the uploads queue fills the failed-events
+# queue, which the runbook replays (issue 20, item 3): its policy denies
+# sqs:SendMessage (and with it SendMessageBatch) to every principal, with no
+# exception, and allows nothing. A forged event sent there would otherwise
+# be replayed into the uploads queue.
+run "nobody_sends_to_the_failed_events_queue" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition = aws_sqs_queue_policy.dead_letter.queue_url == aws_sqs_queue.dead_letter.id && [
+      for s in jsondecode(aws_sqs_queue_policy.dead_letter.policy).Statement : {
+        effect = s.Effect, principal = s.Principal, actions = flatten([s.Action]), resources = flatten([s.Resource]), conditions = try(s.Condition, {})
+        } if contains(flatten([s.Action]), "sqs:SendMessage")] == [{
+        effect = "Deny", principal = "*", actions = ["sqs:SendMessage"], resources = [aws_sqs_queue.dead_letter.arn], conditions = {}
+    }]
+    error_message = "The failed-events queue's policy must deny sqs:SendMessage to every principal, without a condition or an exemption."
+  }
+  assert {
+    condition     = alltrue([for s in jsondecode(aws_sqs_queue_policy.dead_letter.policy).Statement : s.Effect == "Deny"])
+    error_message = "The failed-events queue's policy must allow nothing: only SQS's redrive from the uploads queue fills it."
+  }
+}
+
 # Reserved concurrency is optional: Lambda refuses a reservation that leaves
 # the account less than its minimum unreserved concurrency, which a new
 # account's quota of 10 cannot give (issue 18). The cap is the mapping's.
@@ -1604,6 +1629,21 @@ run "gating_off_leaves_the_images_bucket_policy_as_it_was" {
     condition     = !strcontains(module.images_bucket.policy, "GuardDutyMalwareScanStatus") && !strcontains(module.images_bucket.policy, "Tagging")
     error_message = "With malware protection off, the images bucket's policy must not mention GuardDuty's tag or object tagging."
   }
+
+  # The local AWS enforces exactly this policy
+  # (tests/integration/test_local_aws_bucket_policy.py): its fixture is the
+  # rendered policy with the ARNs as placeholders, never a hand copy. After a
+  # change to the policy, `make policy-fixtures` rewrites the fixture from
+  # this message.
+  assert {
+    condition = jsondecode(module.images_bucket.policy) == jsondecode(templatefile("../tests/fixtures/policies/images_bucket_denies.json", {
+      bucket_arn                = module.images_bucket.arn
+      key_arn                   = aws_kms_key.this.arn
+      function_role_arn         = aws_iam_role.lambda.arn
+      batch_operations_role_arn = aws_iam_role.batch_operations.arn
+    }))
+    error_message = "The images bucket's policy is not tests/fixtures/policies/images_bucket_denies.json, which the local AWS enforces; `make policy-fixtures` rewrites it as rendered:\npolicy-fixture: images_bucket_denies.json\n${replace(replace(replace(replace(module.images_bucket.policy, module.images_bucket.arn, "$${bucket_arn}"), aws_kms_key.this.arn, "$${key_arn}"), aws_iam_role.lambda.arn, "$${function_role_arn}"), aws_iam_role.batch_operations.arn, "$${batch_operations_role_arn}")}"
+  }
 }
 
 run "gating_on_reads_only_what_guardduty_tagged_clean" {
@@ -1665,22 +1705,19 @@ run "gating_on_reads_only_what_guardduty_tagged_clean" {
     error_message = "An upload must not be able to carry GuardDuty's scan tag (x-amz-tagging)."
   }
 
-  # The statements the local AWS is tested with
-  # (tests/integration/test_local_aws_malware_gating.py) are these.
+  # The local AWS enforces exactly this policy
+  # (tests/integration/test_local_aws_malware_gating.py): its fixture is the
+  # rendered policy with the ARNs as placeholders, never a hand copy; `make
+  # policy-fixtures` rewrites it from this message.
   assert {
-    condition = [for s in jsondecode(module.images_bucket.policy).Statement : {
-      sid       = s.Sid, effect = s.Effect, principal = s.Principal, actions = toset(flatten([s.Action])),
-      resources = flatten([s.Resource]), conditions = s.Condition
-      } if startswith(s.Sid, "DenyReadingUploads") || startswith(s.Sid, "DenyTaggingUploads") || startswith(s.Sid, "DenyUploadingWith")] == [
-      for s in jsondecode(templatefile("../tests/fixtures/policies/images_bucket_malware_gating.json", {
-        bucket_arn       = module.images_bucket.arn
-        scanner_role_arn = aws_iam_role.malware_protection["this"].arn
-        })).Statement : {
-        sid       = s.Sid, effect = s.Effect, principal = s.Principal, actions = toset(flatten([s.Action])),
-        resources = flatten([s.Resource]), conditions = s.Condition
-      }
-    ]
-    error_message = "The gating statements must be the ones the local AWS test enforces (tests/fixtures/policies/images_bucket_malware_gating.json)."
+    condition = jsondecode(module.images_bucket.policy) == jsondecode(templatefile("../tests/fixtures/policies/images_bucket_malware_gating.json", {
+      bucket_arn                = module.images_bucket.arn
+      key_arn                   = aws_kms_key.this.arn
+      function_role_arn         = aws_iam_role.lambda.arn
+      batch_operations_role_arn = aws_iam_role.batch_operations.arn
+      scanner_role_arn          = aws_iam_role.malware_protection["this"].arn
+    }))
+    error_message = "With malware protection on, the images bucket's policy is not tests/fixtures/policies/images_bucket_malware_gating.json, which the local AWS enforces; `make policy-fixtures` rewrites it as rendered:\npolicy-fixture: images_bucket_malware_gating.json\n${replace(replace(replace(replace(replace(module.images_bucket.policy, module.images_bucket.arn, "$${bucket_arn}"), aws_kms_key.this.arn, "$${key_arn}"), aws_iam_role.lambda.arn, "$${function_role_arn}"), aws_iam_role.batch_operations.arn, "$${batch_operations_role_arn}"), aws_iam_role.malware_protection["this"].arn, "$${scanner_role_arn}")}"
   }
 
   # The exempt role is the one the plan scans and tags with, and that role

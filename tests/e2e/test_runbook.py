@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 import images
 from e2e.local_deployment import LocalDeployment
-from helpers import ROOT, s3_event
+from helpers import ROOT, s3_event, scan_result_event
 
 pytestmark = pytest.mark.slow
 
@@ -341,28 +341,60 @@ def test_replay_while_processing_is_stopped_moves_the_event_to_wait_in_the_uploa
     assert record_of(deployment, names, "uploads/replay-stopped.png")["status"]["S"] == "PROCESSED"
 
 
-def test_a_replayed_event_the_function_cannot_parse_comes_back_not_lost(stack):
+def test_the_replay_refuses_forged_events_and_replays_a_valid_one(stack):
+    """Issue 20, item 3: a message planted in the failed-events queue is not replayed.
+
+    The planting is what the queue's policy denies on AWS (DenyEverySender,
+    terraform/tests/pipeline.tftest.hcl); the local AWS does not evaluate queue
+    policies, so the replay's own check is what is tested here.
+    """
     deployment, names = stack
-    sqs = deployment.client("sqs")
-    sqs.send_message(
-        QueueUrl=names["dead_letter_queue_url"], MessageBody=json.dumps({"not": "an event"})
-    )
+    sqs, bucket = deployment.client("sqs"), names["s3_bucket_name"]
+    dlq, uploads = names["dead_letter_queue_url"], names["uploads_queue_url"]
+    forged = {
+        # The attack: a clean verdict for an upload nobody scanned (malware gating is off here).
+        "a GuardDuty scan result, but malware gating is off": scan_result_event(
+            bucket, "uploads/infected.png"
+        ),
+        "an object of bucket another-bucket": s3_event(
+            "another-bucket", "uploads/x.png", size=1, sequencer="0A"
+        ),
+        "the key processed/thumb.png is outside uploads/": s3_event(
+            bucket, "processed/thumb.png", size=1, sequencer="0B"
+        ),
+        "neither an S3 event nor a GuardDuty scan result": {"not": "an event"},
+        "the body is not a JSON object": ["not", "an", "object"],
+    }
+    for event in forged.values():
+        sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(event))
+    send_failed_event(deployment, names, "uploads/replay-valid.png")
 
-    run_block(deployment, "replay-failed-events")
-    subprocess.run(
-        [ROOT / ".venv" / "bin" / "python", "scripts/local_lambda.py", "--once",
-         "--function", names["lambda_function_name"], "--visibility-timeout", "0"],
-        env=deployment.aws_env, cwd=deployment.repo, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    bodies = [
-        json.loads(m["Body"])
-        for m in sqs.receive_message(
-            QueueUrl=names["dead_letter_queue_url"], MaxNumberOfMessages=10
-        ).get("Messages", [])
+    first = run_block(deployment, "replay-failed-events")
+    second = run_block(deployment, "replay-failed-events")  # the 3 a.m. double run
+    replayed = sqs.receive_message(QueueUrl=uploads, MaxNumberOfMessages=10).get("Messages", [])
+    left = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    sqs.purge_queue(QueueUrl=dlq)
+
+    refusals = [line for line in first.stdout.splitlines() if line.startswith("refused ")]
+    assert "replayed 1 event(s), refused 5" in first.stdout
+    assert "replayed 0 event(s), refused 5" in second.stdout
+    assert len(refusals) == 5
+    for reason in forged:
+        assert len([line for line in refusals if f": {reason}" in line]) == 1, reason
+    assert all(line.endswith("; left in the failed-events queue") for line in refusals)
+    assert [json.loads(m["Body"])["Records"][0]["s3"]["object"]["key"] for m in replayed] == [
+        "uploads/replay-valid.png"
     ]
-    sqs.purge_queue(QueueUrl=names["dead_letter_queue_url"])
-
-    assert {"not": "an event"} in bodies  # its deliveries ran out: back where the alarm sees it
+    assert sorted(m["Body"] for m in left.get("Messages", [])) == sorted(
+        json.dumps(event) for event in forged.values()
+    )  # visible again, unchanged, where the alarm sees them
+    for message in replayed:
+        sqs.change_message_visibility(
+            QueueUrl=uploads, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    process(deployment, names)
+    assert record_of(deployment, names, "uploads/replay-valid.png")["status"]["S"] == "PROCESSED"
+    assert record_of(deployment, names, "uploads/infected.png") is None
 
 
 def test_dlq_depth_is_reported(stack):

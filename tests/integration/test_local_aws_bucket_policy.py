@@ -1,10 +1,11 @@
 """The local AWS enforces the images bucket's conditional denies, through the real aws CLI.
 
-The policy is tests/fixtures/policies/images_bucket_denies.json: the target
-design of the stack's bucket policy (issue 10, item 3). Each denied upload
-fails with S3's AccessDenied error and leaves nothing behind; the upload a
-user normally makes (no encryption options: the bucket default, the stack's
-key) succeeds.
+The policy is tests/fixtures/policies/images_bucket_denies.json: the images
+bucket's policy as Terraform renders it by default, its ARNs as placeholders
+(terraform/tests/pipeline.tftest.hcl fails until it is; `make policy-fixtures`
+rewrites it). Each denied upload fails with S3's AccessDenied error and leaves
+nothing behind; the upload a user normally makes (no encryption options: the
+bucket default, the stack's key) succeeds.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from string import Template
 
 import pytest
 from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
@@ -25,13 +27,9 @@ SSE_C = ["--sse-c", "AES256", "--sse-c-key", "0123456789abcdef0123456789abcdef"]
 OTHER_KEY = ["--sse", "aws:kms", "--sse-kms-key-id", "{other_key}"]
 
 
-def bucket_policy(bucket_arn: str, key_arn: str, function_role_arn: str) -> str:
-    return (
-        POLICY.read_text()
-        .replace("${bucket_arn}", bucket_arn)
-        .replace("${key_arn}", key_arn)
-        .replace("${function_role_arn}", function_role_arn)
-    )
+def bucket_policy(**arns: str) -> str:
+    """Every placeholder filled, as Terraform's templatefile does (a missing one raises)."""
+    return Template(POLICY.read_text()).substitute(arns)
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +68,28 @@ def stack(local_aws: LocalAWS, tmp_path_factory) -> dict:
         },
     )
     s3.put_object(Bucket=BUCKET, Key="uploads/existing.png", Body=b"kept")
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=bucket_policy(f"arn:aws:s3:::{BUCKET}", key, role))
+    batch = iam.create_role(
+        RoleName="image-processor-test-batch-operations",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    policy = bucket_policy(
+        bucket_arn=f"arn:aws:s3:::{BUCKET}",
+        key_arn=key,
+        function_role_arn=role,
+        batch_operations_role_arn=batch,
+    )
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy)
     files = tmp_path_factory.mktemp("files")
     (files / "small.png").write_bytes(os.urandom(1000))
     (files / "large.png").write_bytes(os.urandom(9 * 1024 * 1024))  # multipart: over 8 MB
-    return {"key": key, "other_key": other_key, "role": role, "files": files}
+    return {"key": key, "other_key": other_key, "role": role, "batch": batch, "files": files}
 
 
 def versions(local_aws: LocalAWS, key: str) -> list[dict]:
@@ -111,6 +126,7 @@ def test_naming_the_stack_key_is_allowed(local_aws, stack):
     [
         ("SSE-S3", "small.png", "uploads/sse-s3.png", ["--sse", "AES256"]),
         ("SSE-S3, multipart", "large.png", "uploads/sse-s3-large.png", ["--sse", "AES256"]),
+        ("the AWS managed key", "small.png", "uploads/aws-managed.png", ["--sse", "aws:kms"]),
         ("another KMS key", "small.png", "uploads/other-key.png", OTHER_KEY),
         ("SSE-C", "small.png", "uploads/sse-c.png", SSE_C),
         ("SSE-C, multipart", "large.png", "uploads/sse-c-large.png", SSE_C),
@@ -163,6 +179,30 @@ def test_the_function_role_writes_the_output_prefix(local_aws, stack):
     assert len(versions(local_aws, "processed/by-role.png")) == 1
     assert denied.returncode != 0  # the role is bound by the encryption denies too
     assert "assumed-role/image-processor-test-function/image-processor-test" in denied.stderr
+
+
+def test_only_the_batch_operations_role_writes_sse_s3(local_aws, stack):
+    """Batch Operations writes its completion reports with SSE-S3 whatever the bucket's default
+    (buckets.tf): its role is exempt from DenyOtherEncryption, and no one else is."""
+    credentials = local_aws.client("sts").assume_role(
+        RoleArn=stack["batch"], RoleSessionName="image-processor-test"
+    )["Credentials"]
+    batch_env = local_aws.env | {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+    key = "batch-operations/reports/job-1/report.csv"
+
+    report = cp(local_aws, stack["files"] / "small.png", key, "--sse", "AES256", env=batch_env)
+    other = cp(local_aws, stack["files"] / "small.png", f"{key}.other", "--sse", "AES256")
+
+    assert report.returncode == 0, report.stderr
+    assert local_aws.client("s3").head_object(Bucket=BUCKET, Key=key)["ServerSideEncryption"] == (
+        "AES256"
+    )
+    assert other.returncode != 0
+    assert EXPLICIT_DENY in other.stderr
 
 
 def test_downloads_and_deletes_are_not_affected(local_aws, stack, tmp_path):

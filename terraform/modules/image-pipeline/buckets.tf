@@ -101,6 +101,11 @@ data "aws_iam_policy_document" "images_bucket" {
     }
   }
 
+  # A KMS upload (aws:kms, or DSSE's aws:kms:dsse) that names no key, and only
+  # that: without the StringEquals this statement also refused every SSE-S3
+  # write, the Batch Operations role's reports included, which
+  # DenyOtherEncryption exempts (seen with the rendered policy on the local
+  # AWS: tests/integration/test_local_aws_bucket_policy.py).
   statement {
     sid       = "DenyAwsManagedKey"
     effect    = "Deny"
@@ -114,6 +119,11 @@ data "aws_iam_policy_document" "images_bucket" {
       test     = "Null"
       variable = "s3:x-amz-server-side-encryption"
       values   = ["false"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "s3:x-amz-server-side-encryption"
+      values   = ["aws:kms", "aws:kms:dsse"]
     }
     condition {
       test     = "Null"

@@ -153,4 +153,34 @@ data "aws_iam_policy_document" "dead_letter" {
       values   = ["false"]
     }
   }
+
+  # Nobody sends to the failed-events queue, so nothing but a failed upload
+  # event can wait there for the replay (INCIDENT_RESPONSE.md): SQS itself
+  # moves an event here from the uploads queue after queue_max_receive_count
+  # deliveries, and only from that queue (the redrive-allow policy above).
+  # That move is SQS's own, not a sender's SendMessage: "if a message is sent
+  # to a dead-letter queue as a result of a failed processing attempt, it
+  # isn't captured by [the NumberOfMessagesSent] metric", unlike one sent to
+  # it manually
+  # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html,
+  # "Troubleshooting"), and which source queues may use it is the
+  # redrive-allow policy's to say. (That an explicit Deny of SendMessage
+  # leaves the move alone is not written in those words: unverified on AWS;
+  # the local AWS does not evaluate queue policies.) The function sends to no
+  # queue (its role has no sqs:SendMessage: pipeline.tftest.hcl), so no
+  # principal is exempt, not even the function's role, nor the key users who
+  # replay: they send to the uploads queue. SendMessageBatch is authorized as
+  # SendMessage ("setting permissions for SendMessage ... sets permissions for
+  # the corresponding batch versions of the actions",
+  # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-batch-api.html).
+  statement {
+    sid       = "DenyEverySender"
+    effect    = "Deny"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.dead_letter.arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+  }
 }
