@@ -516,7 +516,7 @@ variable "enable_vpc" {
 }
 
 variable "kms_key_administrators" {
-  description = "IAM roles or users (ARNs, not role sessions) that administer both keys, data and security: describe, tag, rotate and change their policies. They cannot use a key to decrypt outside its services, disable it, schedule its deletion or grant it (only break_glass_principal_arn can). null names the identity that runs Terraform, which must stay in the list: KMS refuses a key policy that would lock out its caller (https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html)."
+  description = "IAM roles or users (ARNs, not role sessions) that administer both keys, data and security: describe, tag, rotate and change their policies. They cannot use a key to decrypt outside its services, disable it, schedule the security key's deletion or grant it (only break_glass_principal_arn can); they may schedule the data key's deletion, which destroy.sh does. null names the identity that runs Terraform, which must stay in the list: KMS refuses a key policy that would lock out its caller (https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html)."
   type        = list(string)
   default     = null
 
@@ -527,7 +527,7 @@ variable "kms_key_administrators" {
 }
 
 variable "break_glass_principal_arn" {
-  description = "The one principal (ARN) that may disable either key (data and security), schedule its deletion, create grants on it (but those DynamoDB and Lambda create for the data key), turn its rotation off, import key material or replicate it. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else on AWS cannot delete either key (SECURITY.md, Keys)."
+  description = "The one principal (ARN) that may disable either key (data and security), schedule the security key's deletion (the data key's: also kms_key_administrators), create grants on it (but those DynamoDB and Lambda create for the data key), turn its rotation off, import key material or replicate it. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else keeps the security key (destroy.sh leaves it out; SECURITY.md, Keys)."
   type        = string
   default     = null
 
