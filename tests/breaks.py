@@ -99,6 +99,20 @@ BREAKS = (
           "terraform/examples/with-organisation-baseline/main.tf",
           "enable_config_delivery = false", "enable_config_delivery = true",
           pytest("tests/unit/test_seams.py", "-k", "readme_calls")),
+    Break("guardduty: RDS Protection left out of the workload plans",
+          "terraform/modules/account-baseline/variables.tf",
+          '"RDS_LOGIN_EVENTS", "RUNTIME_MONITORING"]\n', '"RUNTIME_MONITORING"]\n',
+          terraform_test("account_baseline.tftest.hcl")),
+    Break("guardduty: Runtime Monitoring without its automated agents",
+          "terraform/modules/account-baseline/guardduty.tf",
+          '["EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT"]',
+          "[]",
+          terraform_test("account_baseline.tftest.hcl")),
+    Break("local AWS: GuardDuty dataSources not filled from the features",
+          "scripts/lib/moto_server.py",
+          "guardduty_models.Detector.to_json = _detector_to_json_with_feature_data_sources",
+          "pass",
+          pytest("tests/integration/test_local_aws_guardduty.py")),
 )  # fmt: skip
 
 
