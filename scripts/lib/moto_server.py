@@ -552,7 +552,10 @@ cloudtrail_models.CloudTrailBackend.delete_trail = _delete_trail_by_name_or_arn
 #    LogFormat Text into /aws/lambda/<function name>):
 #    https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html
 #    moto returns none; the provider then plans to add logging_config on every
-#    run.
+#    run. Likewise its DeadLetterConfig, the queue that keeps the events of
+#    failed asynchronous invocations
+#    (https://docs.aws.amazon.com/lambda/latest/api/API_DeadLetterConfig.html):
+#    moto drops it on create and update, so GetFunction never showed it.
 # ---------------------------------------------------------------------------
 
 from moto.awslambda import models as lambda_models  # noqa: E402
@@ -611,6 +614,7 @@ def _function_init_with_logging(
 ) -> None:
     _function_init(self, account_id, spec, *args, **kwargs)
     self.logging_config = _logging_config(self, spec.get("LoggingConfig"))
+    self.dead_letter_config = spec.get("DeadLetterConfig") or {}
 
 
 def _function_configuration_with_logging(
@@ -618,6 +622,8 @@ def _function_configuration_with_logging(
 ) -> dict[str, Any]:
     config: dict[str, Any] = _function_configuration(self, *args, **kwargs)
     config["LoggingConfig"] = getattr(self, "logging_config", _logging_config(self, None))
+    if getattr(self, "dead_letter_config", {}).get("TargetArn"):
+        config["DeadLetterConfig"] = self.dead_letter_config
     return config
 
 
@@ -626,6 +632,8 @@ def _function_update_with_logging(
 ) -> dict[str, Any]:
     if "LoggingConfig" in config_updates:
         self.logging_config = _logging_config(self, config_updates["LoggingConfig"])
+    if "DeadLetterConfig" in config_updates:
+        self.dead_letter_config = config_updates["DeadLetterConfig"] or {}
     updated: dict[str, Any] = _function_update(self, config_updates)
     return updated
 
