@@ -163,6 +163,15 @@ override_resource {
 }
 
 override_resource {
+  target = aws_sqs_queue.failed_sweeps
+  values = { arn = "arn:aws:sqs:us-east-1:123456789012:test-prod-failed-sweeps", url = "https://sqs.us-east-1.amazonaws.com/123456789012/test-prod-failed-sweeps" }
+}
+
+override_resource {
+  target = aws_sqs_queue_policy.failed_sweeps
+}
+
+override_resource {
   target = aws_lambda_function.this
   values = { arn = "arn:aws:lambda:us-east-1:123456789012:function:test-prod" }
 }
