@@ -37,7 +37,8 @@ the audit logs are: only the break-glass principal may schedule its deletion
 
 Options:
   --local     destroy the deployment on the local AWS (see deploy.sh --local;
-              its port: \$LOCAL_AWS_PORT, default 5055)
+              its port: \$LOCAL_AWS_PORT, default 5055); the table's deletion
+              protection, on there as everywhere, is turned off first
   --yes       do not ask for confirmation
   --delete-audit-logs
               also delete the audit logs and their buckets (GOVERNANCE mode only)
@@ -124,6 +125,11 @@ facts = {
     "lock_days": (lock or {}).get("days") or 0,
     "security_alias": next((r["instances"][0]["attributes"].get("name") or "" for r in state.get("resources", [])
                             if r.get("type") == "aws_kms_alias" and r.get("name") == "security" and r.get("instances")), ""),
+    # The table, when its deletion protection is on (a local stack's: see below).
+    "protected_table": next((i["attributes"].get("name") or "" for r in state.get("resources", [])
+                             if r.get("mode") == "managed" and r.get("type") == "aws_dynamodb_table"
+                             for i in r.get("instances", [])
+                             if (i.get("attributes") or {}).get("deletion_protection_enabled")), ""),
     # ScheduleKeyDeletion takes a key ID or ARN, not an alias (the local AWS: the ID only).
     "security_key": next((r["instances"][0]["attributes"].get("key_id") or r["instances"][0]["attributes"].get("id") or ""
                           for r in state.get("resources", [])
@@ -188,6 +194,7 @@ audit_bucket=${fact[audit]} code_bucket=${fact[code]} # empty without enable_clo
 window=${fact[window]:-$(tf_variable kms_deletion_window_days)}
 lock_mode=${fact[lock_mode]} lock_days=${fact[lock_days]}
 security_alias=${fact[security_alias]} security_key=${fact[security_key]}
+protected_table=${fact[protected_table]}
 # Buckets a destroy kept earlier and this state does not hold (a deploy that
 # failed before it adopted them): kept again, or deleted with --delete-audit-logs.
 outside=()
@@ -262,6 +269,16 @@ if [[ -n $security_alias ]]; then
     { grep -E '^module\.pipeline\.aws_kms_(key|alias)\.security$' || true; } |
     xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm "${backup_args[@]}" >/dev/null
   resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
+fi
+
+# The local profile keeps the table's deletion protection on, as every other
+# profile does; a local stack is the one destroy turns it off for, on the local
+# AWS only. Against AWS that stays a decision made in Terraform
+# (enable_deletion_protection = false, then apply), never this script's.
+if [[ $TARGET == local && -n $protected_table ]]; then
+  aws dynamodb update-table --table-name "$protected_table" --no-deletion-protection-enabled >/dev/null ||
+    die "could not turn off the deletion protection of the local table $protected_table"
+  info "table $protected_table: deletion protection turned off (local AWS only)"
 fi
 
 step "terraform destroy ($resources resources)"

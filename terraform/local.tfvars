@@ -15,10 +15,10 @@ enable_dynamodb_autoscaling = false
 
 force_destroy = true
 
-# Quick teardown of a local stack: the shortest KMS deletion window, and a
-# table that `destroy` may delete.
-kms_deletion_window_days   = 7
-enable_deletion_protection = false
+# Quick teardown of a local stack: the shortest KMS deletion window. The
+# table keeps its deletion protection, as in every profile; `destroy.sh --local`
+# turns it off on the local AWS before it destroys.
+kms_deletion_window_days = 7
 
 # moto has no GuardDuty Malware Protection (CreateMalwareProtectionPlan): the
 # scan-result trigger is proven at plan time (terraform/tests/pipeline.tftest.hcl).

@@ -72,11 +72,12 @@ module "account_baseline" {
 
   name = local.name
 
-  enable_guardduty        = var.enable_guardduty
-  enable_security_hub     = var.enable_security_hub
-  enable_config           = var.enable_config
-  enable_cloudtrail       = var.enable_cloudtrail
-  securityhub_cis_version = var.securityhub_cis_version
+  enable_guardduty            = var.enable_guardduty
+  guardduty_workload_features = var.guardduty_workload_features
+  enable_security_hub         = var.enable_security_hub
+  enable_config               = var.enable_config
+  enable_cloudtrail           = var.enable_cloudtrail
+  securityhub_cis_version     = var.securityhub_cis_version
 
   logs_bucket_name                           = module.pipeline.logs_bucket_name
   cloudtrail_bucket_name                     = module.pipeline.audit_bucket_name

@@ -391,6 +391,17 @@ variable "enable_guardduty" {
   default     = true
 }
 
+variable "guardduty_workload_features" {
+  description = "With enable_guardduty: the GuardDuty protection plans for workloads this stack does not run, on so that an EC2 instance, EKS cluster, ECS task or Aurora database created later in the account is watched from the start (EKS_AUDIT_LOGS, EBS_MALWARE_PROTECTION, RDS_LOGIN_EVENTS, RUNTIME_MONITORING with automated agent configuration). ACCOUNT-WIDE. Each is billed by what it analyses or scans, so nothing in an account without such workloads (README, Cost). Empty: none."
+  type        = list(string)
+  default     = ["EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS", "RUNTIME_MONITORING"]
+
+  validation {
+    condition     = alltrue([for f in var.guardduty_workload_features : contains(["EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS", "RUNTIME_MONITORING"], f)])
+    error_message = "guardduty_workload_features may hold EKS_AUDIT_LOGS, EBS_MALWARE_PROTECTION, RDS_LOGIN_EVENTS and RUNTIME_MONITORING only."
+  }
+}
+
 variable "enable_security_hub" {
   description = "Enable Security Hub with the CIS AWS Foundations and AWS Foundational Security Best Practices standards. ACCOUNT-WIDE (turn off if the account already has it). Paid after a 30-day trial, per security check (typically a few USD a month for a small account)."
   type        = bool

@@ -82,8 +82,9 @@ is what Terraform sends, so a destroyed trail stayed listed.
 
 4. and 5. KMS key rotation periods and Lambda logging configs, which moto
 does not return, and 6. its state dump, which fails once a function exists
-(see the sections at the end), and 7. GuardDuty feature updates, which
-moto applies as a replacement of all features.
+(see the sections at the end), 7. GuardDuty feature updates, which
+moto applies as a replacement of all features, and 8. the detector's
+dataSources, which moto never derives from its features.
 """
 
 from __future__ import annotations
@@ -691,7 +692,10 @@ cloudtrail_models.CloudTrailBackend.delete_trail = _delete_trail_by_name_or_arn
 #    LogFormat Text into /aws/lambda/<function name>):
 #    https://docs.aws.amazon.com/lambda/latest/api/API_LoggingConfig.html
 #    moto returns none; the provider then plans to add logging_config on every
-#    run.
+#    run. Likewise its DeadLetterConfig, the queue that keeps the events of
+#    failed asynchronous invocations
+#    (https://docs.aws.amazon.com/lambda/latest/api/API_DeadLetterConfig.html):
+#    moto drops it on create and update, so GetFunction never showed it.
 # ---------------------------------------------------------------------------
 
 from moto.awslambda import models as lambda_models  # noqa: E402
@@ -750,6 +754,7 @@ def _function_init_with_logging(
 ) -> None:
     _function_init(self, account_id, spec, *args, **kwargs)
     self.logging_config = _logging_config(self, spec.get("LoggingConfig"))
+    self.dead_letter_config = spec.get("DeadLetterConfig") or {}
 
 
 def _function_configuration_with_logging(
@@ -757,6 +762,8 @@ def _function_configuration_with_logging(
 ) -> dict[str, Any]:
     config: dict[str, Any] = _function_configuration(self, *args, **kwargs)
     config["LoggingConfig"] = getattr(self, "logging_config", _logging_config(self, None))
+    if getattr(self, "dead_letter_config", {}).get("TargetArn"):
+        config["DeadLetterConfig"] = self.dead_letter_config
     return config
 
 
@@ -765,6 +772,8 @@ def _function_update_with_logging(
 ) -> dict[str, Any]:
     if "LoggingConfig" in config_updates:
         self.logging_config = _logging_config(self, config_updates["LoggingConfig"])
+    if "DeadLetterConfig" in config_updates:
+        self.dead_letter_config = config_updates["DeadLetterConfig"] or {}
     updated: dict[str, Any] = _function_update(self, config_updates)
     return updated
 
@@ -834,6 +843,53 @@ def _detector_update_merging_features(
 
 
 guardduty_models.Detector.update = _detector_update_merging_features
+
+
+# ---------------------------------------------------------------------------
+# 8. GetDetector reports a protection plan launched before March 2023 in both
+# of its forms: "The GuardDuty APIs will continue to return a dataSources
+# object as applicable", with a features object holding the same information
+# (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty-feature-object-api-changes-march2023.html;
+# "Mapping dataSources to features" there). moto 5.2.5 builds dataSources from
+# the (deprecated) dataSources request field only, so a plan enabled as a
+# feature, as aws_guardduty_detector_feature does, read as DISABLED there, and
+# Prowler, which reads dataSources for S3 Protection, EKS Audit Log Monitoring
+# and Malware Protection for EC2, reported it off. The wrapper sets those three
+# from the features of the same names; a feature that is absent leaves moto's
+# answer as it was.
+# ---------------------------------------------------------------------------
+
+_detector_to_json = guardduty_models.Detector.to_json
+
+
+def _data_source_status(features: list[dict[str, Any]], feature_name: str) -> str | None:
+    for feature in features:
+        if feature.get("name", feature.get("Name")) == feature_name:
+            status = feature.get("status", feature.get("Status"))
+            return str(status).upper() if status else None
+    return None
+
+
+def _detector_to_json_with_feature_data_sources(
+    self: guardduty_models.Detector,
+) -> dict[str, Any]:
+    data: dict[str, Any] = _detector_to_json(self)
+    sources = data["dataSources"]
+    status = _data_source_status(self.features, "S3_DATA_EVENTS")
+    if status:
+        sources["s3Logs"] = {"status": status}
+    status = _data_source_status(self.features, "EKS_AUDIT_LOGS")
+    if status:
+        sources["kubernetes"] = {"auditLogs": {"status": status}}
+    status = _data_source_status(self.features, "EBS_MALWARE_PROTECTION")
+    if status:
+        sources["malwareProtection"] = {
+            "scanEc2InstanceWithFindings": {"ebsVolumes": {"status": status}},
+        }
+    return data
+
+
+guardduty_models.Detector.to_json = _detector_to_json_with_feature_data_sources
 
 
 if __name__ == "__main__":

@@ -39,6 +39,67 @@ run "guardduty_and_security_hub_apply_without_the_application_module" {
   }
 }
 
+# The plans for workloads the stack does not run are on by default: an EC2
+# instance, EKS cluster, ECS task or Aurora database someone creates later is
+# watched from the start (Prowler's guardduty_ec2_malware_protection_enabled,
+# guardduty_eks_audit_log_enabled, guardduty_eks_runtime_monitoring_enabled and
+# guardduty_rds_protection_enabled), and Runtime Monitoring deploys its agent itself.
+run "guardduty_watches_workloads_the_stack_does_not_run" {
+  command = plan
+
+  module {
+    source = "./modules/account-baseline"
+  }
+
+  assert {
+    condition = {
+      for name, f in aws_guardduty_detector_feature.workloads : name => f.status
+      } == {
+      EKS_AUDIT_LOGS = "ENABLED", EBS_MALWARE_PROTECTION = "ENABLED", RDS_LOGIN_EVENTS = "ENABLED", RUNTIME_MONITORING = "ENABLED"
+    }
+    error_message = "EKS Protection, Malware Protection for EC2, RDS Protection and Runtime Monitoring must be enabled by default."
+  }
+  assert {
+    condition = {
+      for c in aws_guardduty_detector_feature.workloads["RUNTIME_MONITORING"].additional_configuration : c.name => c.status
+      } == {
+      EKS_ADDON_MANAGEMENT = "ENABLED", ECS_FARGATE_AGENT_MANAGEMENT = "ENABLED", EC2_AGENT_MANAGEMENT = "ENABLED"
+    }
+    error_message = "Runtime Monitoring must deploy its agent to EKS, Fargate and EC2 itself (automated agent configuration), or it watches nothing."
+  }
+}
+
+run "guardduty_workload_features_can_be_turned_off_and_only_to_known_plans" {
+  command = plan
+
+  module {
+    source = "./modules/account-baseline"
+  }
+
+  variables {
+    guardduty_workload_features = []
+  }
+
+  assert {
+    condition     = length(aws_guardduty_detector_feature.workloads) == 0 && aws_guardduty_detector_feature.s3[0].status == "ENABLED"
+    error_message = "An empty guardduty_workload_features must enable no workload plan, and leave S3 protection on."
+  }
+}
+
+run "an_unknown_guardduty_feature_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/account-baseline"
+  }
+
+  variables {
+    guardduty_workload_features = ["EKS_RUNTIME_MONITORING"]
+  }
+
+  expect_failures = [var.guardduty_workload_features]
+}
+
 run "the_trail_without_a_bucket_and_key_is_refused_at_plan" {
   command = plan
 

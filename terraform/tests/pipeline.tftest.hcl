@@ -160,6 +160,15 @@ override_resource {
 }
 
 override_resource {
+  target = aws_sqs_queue.failed_sweeps
+  values = { arn = "arn:aws:sqs:us-east-1:123456789012:test-prod-failed-sweeps", url = "https://sqs.us-east-1.amazonaws.com/123456789012/test-prod-failed-sweeps" }
+}
+
+override_resource {
+  target = aws_sqs_queue_policy.failed_sweeps
+}
+
+override_resource {
   target = aws_lambda_function.this
   values = { arn = "arn:aws:lambda:us-east-1:123456789012:function:test-prod" }
 }
@@ -813,16 +822,61 @@ run "role_is_least_privilege" {
     error_message = "The function may use the security key only through SNS (to publish alerts) and, to decrypt only, through SQS (to read the uploads queue)."
   }
   # Exactly what the event source mapping does with the role, on the uploads
-  # queue only: the function sends to no queue (the failed-events queue is
-  # the uploads queue's redrive target, filled by SQS itself).
+  # queue only, and what Lambda does with it for a failed sweep: send to the
+  # failed-sweeps queue. The function sends to no other queue (the
+  # failed-events queue is the uploads queue's redrive target, filled by SQS
+  # itself).
   assert {
     condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : [
       for a in flatten([s.Action]) : [for r in flatten([s.Resource]) : "${a} ${r}"]
-      ] if anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:")])])) == toset([
+      ] if anytrue([for a in flatten([s.Action]) : startswith(a, "sqs:")])])) == toset(concat([
       for a in ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"] :
       "${a} ${aws_sqs_queue.uploads.arn}"
+    ], ["sqs:SendMessage ${aws_sqs_queue.failed_sweeps.arn}"]))
+    error_message = "The function's SQS access must be exactly ReceiveMessage, DeleteMessage, GetQueueAttributes and ChangeMessageVisibility on the uploads queue, and SendMessage on the failed-sweeps queue only."
+  }
+}
+
+# A sweep that failed, or that Lambda dropped before it ran, is kept with why
+# (the function's dead-letter queue, Prowler's awslambda_function_no_dead_letter_queue)
+# and pages on-call; the queue is on the data key and the function's role
+# reaches it, and that key through SQS, for nothing else.
+run "failed_sweeps_are_kept_and_page" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.dead_letter_config[0].target_arn == aws_sqs_queue.failed_sweeps.arn
+    error_message = "The function's dead-letter queue must be the failed-sweeps queue."
+  }
+  assert {
+    condition     = aws_sqs_queue.failed_sweeps.kms_master_key_id == aws_kms_key.this.arn && aws_sqs_queue.failed_sweeps.message_retention_seconds == 1209600
+    error_message = "The failed-sweeps queue must be on the data key (not the security key, whose alert path the decoder must not reach) and keep its messages 14 days."
+  }
+  assert {
+    condition = (aws_cloudwatch_metric_alarm.this["failed-sweeps"].dimensions.QueueName == aws_sqs_queue.failed_sweeps.name &&
+      aws_cloudwatch_metric_alarm.this["failed-sweeps"].metric_name == "ApproximateNumberOfMessagesVisible" &&
+    aws_cloudwatch_metric_alarm.this["failed-sweeps"].threshold == 0)
+    error_message = "An event in the failed-sweeps queue must raise the failed-sweeps alarm."
+  }
+  assert {
+    condition = toset(flatten([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement : flatten([s.Action])
+      if contains(flatten([s.Resource]), aws_kms_key.this.arn) && flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]) == ["sqs.us-east-1.amazonaws.com"]
+    ])) == toset(["kms:Decrypt", "kms:GenerateDataKey"])
+    error_message = "The function may use the data key through SQS (for the failed-sweeps queue) in a statement of its own: Decrypt and GenerateDataKey."
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.lambda.policy).Statement :
+      flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]) == ["sqs.us-east-1.amazonaws.com"]
+      if contains(flatten([s.Resource]), aws_kms_key.this.arn) && contains(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]), "sqs.us-east-1.amazonaws.com")
     ])
-    error_message = "The function's SQS access must be exactly ReceiveMessage, DeleteMessage, GetQueueAttributes and ChangeMessageVisibility on the uploads queue (no SendMessage, no other queue)."
+    error_message = "SQS must not join the data key's other services in one statement."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.failed_sweeps.json).Statement :
+    s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"])
+    error_message = "The failed-sweeps queue must refuse requests without TLS, as the stack's other queues do."
   }
 }
 
@@ -1332,8 +1386,8 @@ run "alarms_stay_inside_the_free_ten" {
   # inside CloudWatch's free 10. Exact, so that a new alarm is a decision
   # that updates the budget (alarms.tf, README: Cost).
   assert {
-    condition     = output.cloudwatch_alarm_count <= 10 && output.cloudwatch_alarm_count == 8
-    error_message = "By default the stack causes exactly 8 alarms, inside CloudWatch's free 10 (alarms.tf, README: Cost)."
+    condition     = output.cloudwatch_alarm_count <= 10 && output.cloudwatch_alarm_count == 9
+    error_message = "By default the stack causes exactly 9 alarms, inside CloudWatch's free 10 (alarms.tf, README: Cost)."
   }
 }
 
@@ -1352,8 +1406,8 @@ run "provisioned_autoscaling_alarms_are_counted" {
   assert {
     condition = (length(aws_appautoscaling_policy.write) == 2 &&
       output.cloudwatch_alarm_count == length(aws_cloudwatch_metric_alarm.this) + 4 * 2 &&
-    output.cloudwatch_alarm_count == 16)
-    error_message = "With PROVISIONED and autoscaling the stack causes 16 alarms: its 8 and 4 for each of the 2 target-tracking policies (6 beyond the free 10; alarms.tf, README: Cost)."
+    output.cloudwatch_alarm_count == 17)
+    error_message = "With PROVISIONED and autoscaling the stack causes 17 alarms: its 9 and 4 for each of the 2 target-tracking policies (7 beyond the free 10; alarms.tf, README: Cost)."
   }
 }
 
@@ -1368,8 +1422,8 @@ run "provisioned_without_autoscaling_adds_no_alarm" {
   }
 
   assert {
-    condition     = length(aws_appautoscaling_target.write) == 0 && output.cloudwatch_alarm_count == 8
-    error_message = "With PROVISIONED and autoscaling off, nothing scales and the stack causes its 8 alarms."
+    condition     = length(aws_appautoscaling_target.write) == 0 && output.cloudwatch_alarm_count == 9
+    error_message = "With PROVISIONED and autoscaling off, nothing scales and the stack causes its 9 alarms."
   }
 }
 
@@ -1402,8 +1456,8 @@ run "queue_alarms_watch_the_queues_terraform_creates" {
   }
   assert {
     condition = toset([for a in aws_cloudwatch_metric_alarm.this : try(a.dimensions.QueueName, "(none)") if a.namespace == "AWS/SQS"]) == toset([
-    aws_sqs_queue.uploads.name, aws_sqs_queue.dead_letter.name, aws_sqs_queue.rule_dead_letter.name])
-    error_message = "Every SQS alarm must name a queue this module creates, and the two upload queues and the undelivered-events queue must be watched."
+    aws_sqs_queue.uploads.name, aws_sqs_queue.dead_letter.name, aws_sqs_queue.rule_dead_letter.name, aws_sqs_queue.failed_sweeps.name])
+    error_message = "Every SQS alarm must name a queue this module creates, and the two upload queues, the undelivered-events queue and the failed-sweeps queue must be watched."
   }
   assert {
     condition     = !contains([for a in aws_cloudwatch_metric_alarm.this : a.metric_name], "AsyncEventsDropped")
@@ -1901,13 +1955,13 @@ run "data_key_gives_the_account_administration_not_use" {
     condition = alltrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
       length(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])])) > 0 &&
       length(setsubtract(toset(flatten([try(s.Condition.StringEquals["kms:ViaService"], [])])),
-      toset(["s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"]))) == 0 &&
+      toset(["s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"]))) == 0 &&
       flatten([try(s.Condition.StringEquals["kms:CallerAccount"], [])]) == ["123456789012"]
       if s.Effect == "Allow" && can(s.Principal.AWS) && anytrue([for a in flatten([s.Action]) : anytrue([for x in [
         "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
       ] : can(regex("^${replace(a, "*", ".*")}$", x))])])
     ])
-    error_message = "Every statement that lets principals of an account use the data key must bind them to S3, DynamoDB, SNS or Lambda (kms:ViaService) and to this account (kms:CallerAccount)."
+    error_message = "Every statement that lets principals of an account use the data key must bind them to S3, DynamoDB, SNS, Lambda or SQS (kms:ViaService) and to this account (kms:CallerAccount)."
   }
   # And whatever an Allow says, no principal that is not an AWS service uses
   # the key outside those four services.
@@ -1915,10 +1969,10 @@ run "data_key_gives_the_account_administration_not_use" {
     condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.kms.json).Statement :
       s.Effect == "Deny" && flatten([try(s.Principal.AWS, [])]) == ["*"] &&
       length(setsubtract(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"], flatten([s.Action]))) == 0 &&
-      toset(flatten([try(s.Condition.StringNotEquals["kms:ViaService"], [])])) == toset(["s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com"]) &&
+      toset(flatten([try(s.Condition.StringNotEquals["kms:ViaService"], [])])) == toset(["s3.us-east-1.amazonaws.com", "dynamodb.us-east-1.amazonaws.com", "sns.us-east-1.amazonaws.com", "lambda.us-east-1.amazonaws.com", "sqs.us-east-1.amazonaws.com"]) &&
       flatten([try(s.Condition.Bool["aws:PrincipalIsAWSService"], [])]) == ["false"]
     ])
-    error_message = "The data key must deny its cryptographic use outside S3, DynamoDB, SNS and Lambda to every principal that is not an AWS service."
+    error_message = "The data key must deny its cryptographic use outside S3, DynamoDB, SNS, Lambda and SQS to every principal that is not an AWS service."
   }
   # The seam: each role that uses the data key through a service (the
   # function's, Batch Operations', GuardDuty's malware scan) is allowed that

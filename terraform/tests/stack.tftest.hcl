@@ -44,8 +44,8 @@ run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
     error_message = "GuardDuty, Config and Security Hub must be on by default (the seed asks for them)."
   }
   assert {
-    condition     = module.pipeline.cloudwatch_alarm_count == 8
-    error_message = "The default stack (on-demand table, nothing autoscaled) causes 8 alarms, inside CloudWatch's free 10 (README, Cost)."
+    condition     = module.pipeline.cloudwatch_alarm_count == 9
+    error_message = "The default stack (on-demand table, nothing autoscaled) causes 9 alarms, inside CloudWatch's free 10 (README, Cost)."
   }
   # A test cannot list the plan's resources by type, so cloudwatch_alarm_count
   # sees only the resources it names. Those must be the only ones in the whole
@@ -74,8 +74,8 @@ run "provisioned_autoscaling_alarms_reach_the_root_count" {
   }
 
   assert {
-    condition     = module.pipeline.cloudwatch_alarm_count == 16
-    error_message = "With PROVISIONED and autoscaling the stack causes 16 alarms (8 + 2 policies x 4), 6 beyond the free 10 (README, Cost)."
+    condition     = module.pipeline.cloudwatch_alarm_count == 17
+    error_message = "With PROVISIONED and autoscaling the stack causes 17 alarms (9 + 2 policies x 4), 7 beyond the free 10 (README, Cost)."
   }
 }
 

@@ -426,6 +426,28 @@ def test_undelivered_alerts_are_shown_and_left_in_the_queue(stack):
     assert empty.stdout.split("\n", 1)[1].strip() == "null"
 
 
+def test_failed_sweeps_are_shown_with_why_and_left_in_the_queue(stack):
+    deployment, _ = stack
+    sqs = deployment.client("sqs")
+    queue = sqs.get_queue_url(QueueName="image-processor-local-failed-sweeps")["QueueUrl"]
+    # What Lambda sends to a dead-letter queue: the event, and why in its attributes
+    # (https://docs.aws.amazon.com/lambda/latest/dg/dlq.html).
+    why = "Task timed out after 60.00 seconds"
+    sqs.send_message(
+        QueueUrl=queue,
+        MessageBody=json.dumps({"source": "aws.events", "detail-type": "Scheduled Event"}),
+        MessageAttributes={"ErrorMessage": {"DataType": "String", "StringValue": why}},
+    )
+    try:
+        shown = run_block(deployment, "failed-sweeps")
+        left = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    finally:
+        sqs.purge_queue(QueueUrl=queue)
+
+    assert json.loads(shown.stdout.split("\n", 1)[1]) == [why]
+    assert len(left) == 1  # read, not removed
+
+
 def test_the_key_state_block_reads_the_security_key_too(stack):
     deployment, names = stack
     kms = deployment.client("kms")

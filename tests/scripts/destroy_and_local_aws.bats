@@ -93,6 +93,52 @@ PY
   [ "$left" -eq 0 ]
 }
 
+# bats test_tags=local-aws
+@test "destroy turns off the deletion protection of a local stack's table, which the local profile keeps on, and deletes it" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  fake_state "$repo/.local-aws/terraform.tfstate"
+  table=image-processor-local-uploads
+  # The state holds the table, protected, as deploy.sh --local leaves it.
+  "$PY" - "$repo/.local-aws/terraform.tfstate" "$table" <<'PY'
+import json, sys
+path, table = sys.argv[1:]
+state = json.load(open(path))
+state["resources"].append({
+    "module": "module.pipeline", "mode": "managed", "type": "aws_dynamodb_table", "name": "this",
+    "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+    "instances": [{"schema_version": 1, "attributes": {
+        "id": table, "name": table, "hash_key": "object_key", "billing_mode": "PAY_PER_REQUEST",
+        "deletion_protection_enabled": True,
+        "arn": f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}"}}],
+})
+json.dump(state, open(path, "w"))
+PY
+  AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" - "$table" <<'PY'
+import sys
+import boto3
+s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+for bucket in ("image-processor-local-images-123456789012", "image-processor-local-logs-123456789012"):
+    s3.create_bucket(Bucket=bucket)
+boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local").create_table(
+    TableName=sys.argv[1], BillingMode="PAY_PER_REQUEST", DeletionProtectionEnabled=True,
+    AttributeDefinitions=[{"AttributeName": "object_key", "AttributeType": "S"}],
+    KeySchema=[{"AttributeName": "object_key", "KeyType": "HASH"}])
+PY
+
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [[ $output == *"table $table: deletion protection turned off (local AWS only)"* ]]
+  left=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" - <<'PY'
+import boto3
+print(len(boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local").list_tables()["TableNames"]))
+PY
+)
+  [ "$left" -eq 0 ]
+}
+
 @test "destroy with nothing deployed says so and succeeds (safe to run twice)" {
   repo=$(copy_repo)
 

@@ -102,6 +102,7 @@ ROOT_ONLY = {  # the account-wide toggles and the names the root composes `name`
     "aws_region", "project_name", "environment", "enable_cloudtrail",
     "enable_cloudtrail_lambda_data_events", "enable_cloudtrail_s3_data_events",
     "enable_config", "enable_guardduty", "enable_security_hub", "securityhub_cis_version",
+    "guardduty_workload_features",
     "audit_replica_region",  # the replica's provider (providers.tf), not the pipeline's
 }  # fmt: skip
 MODULE_ONLY = {

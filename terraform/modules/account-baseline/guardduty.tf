@@ -32,3 +32,36 @@ resource "aws_guardduty_detector_feature" "lambda" {
   name        = "LAMBDA_NETWORK_LOGS"
   status      = "ENABLED"
 }
+
+# The protection plans for workloads this stack does not run (EC2, EKS, ECS,
+# Aurora): on, so that whatever is later created in the account is watched
+# from its first minute, by whoever created it. Each is billed by what it
+# analyses or scans ("GuardDuty prices are based on the volume of service
+# logs, events, workloads or data analysed": https://aws.amazon.com/guardduty/pricing/;
+# the usage each one is metered by: https://docs.aws.amazon.com/guardduty/latest/ug/monitoring_costs.html),
+# so in an account without those workloads they analyse nothing.
+# Runtime Monitoring needs GuardDuty's security agent on each workload: with
+# automated agent configuration GuardDuty deploys it (and the VPC endpoint it
+# reports through, at no additional cost for that connectivity:
+# https://docs.aws.amazon.com/guardduty/latest/ug/runtime-monitoring-agent-connectivity.html)
+# to EKS clusters, Fargate tasks and EC2 instances as they appear
+# (https://docs.aws.amazon.com/guardduty/latest/ug/how-does-runtime-monitoring-work.html).
+locals {
+  guardduty_runtime_agent_management = ["EKS_ADDON_MANAGEMENT", "ECS_FARGATE_AGENT_MANAGEMENT", "EC2_AGENT_MANAGEMENT"]
+}
+
+resource "aws_guardduty_detector_feature" "workloads" {
+  for_each = var.enable_guardduty ? toset(var.guardduty_workload_features) : toset([])
+
+  detector_id = aws_guardduty_detector.this[0].id
+  name        = each.key
+  status      = "ENABLED"
+
+  dynamic "additional_configuration" {
+    for_each = each.key == "RUNTIME_MONITORING" ? local.guardduty_runtime_agent_management : []
+    content {
+      name   = additional_configuration.value
+      status = "ENABLED"
+    }
+  }
+}

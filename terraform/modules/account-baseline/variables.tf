@@ -25,6 +25,17 @@ variable "enable_guardduty" {
   default     = true
 }
 
+variable "guardduty_workload_features" {
+  description = "GuardDuty protection plans for workloads this stack does not run, enabled with the detector so that an EC2 instance, EKS cluster, ECS task or Aurora database created later in the account is watched from the start: EKS_AUDIT_LOGS (EKS Protection), EBS_MALWARE_PROTECTION (Malware Protection for EC2), RDS_LOGIN_EVENTS (RDS Protection) and RUNTIME_MONITORING (with automated agent configuration for EKS, Fargate and EC2). Each is billed by what it analyses or scans, so nothing in an account without such workloads (https://aws.amazon.com/guardduty/pricing/). Empty: none."
+  type        = list(string)
+  default     = ["EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS", "RUNTIME_MONITORING"]
+
+  validation {
+    condition     = alltrue([for f in var.guardduty_workload_features : contains(["EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION", "RDS_LOGIN_EVENTS", "RUNTIME_MONITORING"], f)])
+    error_message = "guardduty_workload_features may hold EKS_AUDIT_LOGS, EBS_MALWARE_PROTECTION, RDS_LOGIN_EVENTS and RUNTIME_MONITORING only."
+  }
+}
+
 variable "enable_security_hub" {
   description = "Enable Security Hub with the CIS AWS Foundations and AWS Foundational Security Best Practices standards. ACCOUNT-WIDE."
   type        = bool

@@ -1,10 +1,10 @@
 # ---------------------------------------------------------------------------
 # Alarms: every one pages the security-alerts topic.
 #
-# CloudWatch gives 10 alarms free. This stack causes 8 of its own (below),
+# CloudWatch gives 10 alarms free. This stack causes 9 of its own (below),
 # plus, only with dynamodb_billing_mode PROVISIONED and autoscaling on, 4 per
 # target-tracking policy that Application Auto Scaling creates (dynamodb.tf:
-# one for the table's writes, one for the index's): 8 + 8 = 16. The
+# one for the table's writes, one for the index's): 9 + 8 = 17. The
 # cloudwatch_alarm_count output says the number for a configuration, and
 # terraform/tests checks the default stays within the free 10.
 # ---------------------------------------------------------------------------
@@ -54,6 +54,17 @@ locals {
       namespace   = "AWS/SQS"
       metric      = "ApproximateNumberOfMessagesVisible"
       dimensions  = { QueueName = local.dead_letter_queue_name }
+      statistic   = "Maximum"
+      period      = 300
+      threshold   = 0
+      comparison  = "GreaterThanThreshold"
+      notify_ok   = true
+    }
+    failed-sweeps = {
+      description = "A sweep failed, or Lambda dropped it before it ran; its event waits in the failed-sweeps queue, and claims whose invocation died stay PROCESSING until a sweep succeeds. Runbook: INCIDENT_RESPONSE.md#failed-sweeps"
+      namespace   = "AWS/SQS"
+      metric      = "ApproximateNumberOfMessagesVisible"
+      dimensions  = { QueueName = local.failed_sweeps_queue_name }
       statistic   = "Maximum"
       period      = 300
       threshold   = 0

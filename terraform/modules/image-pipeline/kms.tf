@@ -114,7 +114,7 @@ locals {
   # bucket with enable_code_signing), DynamoDB (the table), SNS (the
   # notifications and key-alerts topics) and Lambda (the function's
   # environment variables). Of those, DynamoDB and Lambda create grants.
-  data_key_services       = [for service in ["s3", "dynamodb", "sns", "lambda"] : "${service}.${local.region}.amazonaws.com"]
+  data_key_services       = [for service in ["s3", "dynamodb", "sns", "lambda", "sqs"] : "${service}.${local.region}.amazonaws.com"]
   data_key_grant_services = [for service in ["dynamodb", "lambda"] : "${service}.${local.region}.amazonaws.com"]
 
   # The services that hold data under the security key, and through which
@@ -289,6 +289,28 @@ data "aws_iam_policy_document" "kms" {
       test     = "StringEquals"
       variable = "kms:ViaService"
       values   = ["sns.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  # SQS: the function's dead-letter queue, where Lambda puts the sweep's
+  # failed invocations with the function's role (lambda.tf, failed_sweeps).
+  statement {
+    sid       = "AccountUsesTheKeyThroughSqs"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sqs.${local.region}.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"

@@ -5,7 +5,6 @@
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:Inside a VPC without a route out when enable_vpc is on (network.tf); off by default because the SNS interface endpoint it then needs is billed by the hour in each of two Availability Zones (README, Cost); the gateway endpoints for S3 and DynamoDB are free.
-  #checkov:skip=CKV_AWS_116:Uploads reach the function from the uploads queue, whose redrive policy moves an event that keeps failing to the failed-events queue (sqs.tf); a dead_letter_config applies only to asynchronous invocations, and the only one left is the sweep, which the next sweep repeats.
   #checkov:skip=CKV_AWS_115:The function's concurrency is capped where uploads enter it, by the event source mapping's maximum concurrency (queue_maximum_concurrency), which reserves nothing; reserved concurrency (lambda_reserved_concurrency) stays optional because Lambda refuses it on accounts with a concurrency quota of 10.
   function_name = local.function_name
   description   = "Resizes, thumbnails or greyscales images uploaded under ${local.input_prefix}"
@@ -63,6 +62,12 @@ resource "aws_lambda_function" "this" {
     }
   }
 
+  # The events of failed or dropped asynchronous invocations: the sweep's
+  # (below). Uploads have their own, the failed-events queue (sqs.tf).
+  dead_letter_config {
+    target_arn = aws_sqs_queue.failed_sweeps.arn
+  }
+
   tracing_config {
     mode = "Active"
   }
@@ -112,9 +117,56 @@ resource "aws_lambda_event_source_mapping" "uploads" {
 }
 
 # The sweep (events.tf) is the only asynchronous invocation left: a failed one
-# is repeated by the next, 15 minutes later, so it is neither retried nor kept.
+# is repeated by the next, 15 minutes later, so it is not retried.
 resource "aws_lambda_function_event_invoke_config" "this" {
   function_name                = aws_lambda_function.this.function_name
   maximum_retry_attempts       = 0
   maximum_event_age_in_seconds = 900
+}
+
+# But it is kept, with why it failed: Lambda sends the event of an invocation
+# that failed, or that waited in its asynchronous queue longer than the
+# maximum age, to the function's dead-letter queue ("When an event fails all
+# processing attempts or stays in the asynchronous invocation queue for too
+# long, Lambda discards it. To retain discarded events, configure a
+# dead-letter queue":
+# https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html),
+# with the function's role (https://docs.aws.amazon.com/lambda/latest/dg/dlq.html),
+# and the failed-sweeps alarm (alarms.tf) pages on-call. A queue of its own, on
+# the data key: the undelivered-events queue is on the security key and feeds
+# the security on-call, and the decoder's role must not be able to write into
+# that path (nor encrypt with that key).
+locals {
+  failed_sweeps_queue_name = "${var.name}-failed-sweeps"
+}
+
+resource "aws_sqs_queue" "failed_sweeps" {
+  name                              = local.failed_sweeps_queue_name
+  kms_master_key_id                 = aws_kms_key.this.arn
+  kms_data_key_reuse_period_seconds = 300
+  message_retention_seconds         = local.queue_retention_s
+  tags                              = local.tags
+}
+
+resource "aws_sqs_queue_policy" "failed_sweeps" {
+  queue_url = aws_sqs_queue.failed_sweeps.id
+  policy    = data.aws_iam_policy_document.failed_sweeps.json
+}
+
+data "aws_iam_policy_document" "failed_sweeps" {
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [aws_sqs_queue.failed_sweeps.arn]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
 }
