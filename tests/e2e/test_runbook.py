@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -298,11 +299,47 @@ def send_failed_event(deployment: LocalDeployment, names: dict, key: str) -> Non
     version = s3.put_object(Bucket=bucket, Key=key, Body=body)["VersionId"]
     sqs = deployment.client("sqs")
     # S3 queued its own event for the upload: take it out, as the failed deliveries would.
-    sqs.purge_queue(QueueUrl=names["uploads_queue_url"])
+    take_s3_event(sqs, names["uploads_queue_url"], key)
     event = s3_event(
         bucket, key, size=len(body), version_id=version, sequencer=f"{time.time_ns() // 1000:016X}"
     )
     sqs.send_message(QueueUrl=names["dead_letter_queue_url"], MessageBody=json.dumps(event))
+
+
+def take_s3_event(sqs: Any, queue: str, key: str) -> None:
+    """Delete S3's event for `key` from `queue`, leaving every other message as it was.
+
+    (Not PurgeQueue: SQS allows one a minute per queue, and the tests share the stack.)
+    """
+    held: list[str] = []
+    try:
+        for _ in range(20):
+            messages = sqs.receive_message(
+                QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=60
+            ).get("Messages", [])
+            for message in messages:
+                records = json.loads(message["Body"]).get("Records") or [{}]
+                if records[0].get("s3", {}).get("object", {}).get("key") == key:
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+                    return
+                held.append(message["ReceiptHandle"])
+            if not messages:
+                break
+        raise AssertionError(f"S3's event for {key} never reached {queue}")
+    finally:
+        for handle in held:
+            sqs.change_message_visibility(QueueUrl=queue, ReceiptHandle=handle, VisibilityTimeout=0)
+
+
+def purge(sqs: Any, queue: str) -> None:
+    """PurgeQueue, waiting out SQS's one purge a minute per queue."""
+    for _ in range(14):
+        try:
+            sqs.purge_queue(QueueUrl=queue)
+            return
+        except sqs.exceptions.PurgeQueueInProgress:
+            time.sleep(5)
+    sqs.purge_queue(QueueUrl=queue)
 
 
 def queue_depth(deployment: LocalDeployment, names: dict) -> int:
@@ -365,15 +402,17 @@ def test_the_replay_refuses_forged_events_and_replays_a_valid_one(stack):
         "neither an S3 event nor a GuardDuty scan result": {"not": "an event"},
         "the body is not a JSON object": ["not", "an", "object"],
     }
-    for event in forged.values():
-        sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(event))
-    send_failed_event(deployment, names, "uploads/replay-valid.png")
+    try:
+        for event in forged.values():
+            sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps(event))
+        send_failed_event(deployment, names, "uploads/replay-valid.png")
 
-    first = run_block(deployment, "replay-failed-events")
-    second = run_block(deployment, "replay-failed-events")  # the 3 a.m. double run
-    replayed = sqs.receive_message(QueueUrl=uploads, MaxNumberOfMessages=10).get("Messages", [])
-    left = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=0)
-    sqs.purge_queue(QueueUrl=dlq)
+        first = run_block(deployment, "replay-failed-events")
+        second = run_block(deployment, "replay-failed-events")  # the 3 a.m. double run
+        replayed = sqs.receive_message(QueueUrl=uploads, MaxNumberOfMessages=10).get("Messages", [])
+        left = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    finally:
+        purge(sqs, dlq)  # the forged events must not outlive the test
 
     refusals = [line for line in first.stdout.splitlines() if line.startswith("refused ")]
     assert "replayed 1 event(s), refused 5" in first.stdout
@@ -418,7 +457,7 @@ def test_undelivered_alerts_are_shown_and_left_in_the_queue(stack):
         shown = run_block(deployment, "undelivered-events")
         left = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     finally:
-        sqs.purge_queue(QueueUrl=queue)
+        purge(sqs, queue)
     empty = run_block(deployment, "undelivered-events")
 
     assert json.loads(shown.stdout.split("\n", 1)[1]) == [alert]
@@ -442,7 +481,7 @@ def test_failed_sweeps_are_shown_with_why_and_left_in_the_queue(stack):
         shown = run_block(deployment, "failed-sweeps")
         left = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
     finally:
-        sqs.purge_queue(QueueUrl=queue)
+        purge(sqs, queue)
 
     assert json.loads(shown.stdout.split("\n", 1)[1]) == [why]
     assert len(left) == 1  # read, not removed
