@@ -1,70 +1,70 @@
 # ---------------------------------------------------------------------------
 # The stack users deploy: the pipeline, and the account-wide security services
-# the seed asks for (one variable each turns them off for an account or an
-# organisation that already runs them).
+# the seed asks for. A thin caller, as terraform-aws-modules' examples/complete
+# are: each module input is declared once, in its module (the modules' READMEs
+# list them with their defaults), and this file gives the values this stack
+# chooses, literally. Edit them here; an input not named below keeps its
+# module's default. The root's own variables (variables.tf) are its concerns
+# only: region, replica region, naming, the package built outside Terraform,
+# and local_aws, the local profile (deploy.sh --local, make demo).
+# tests/unit/test_variables_declared_once.py fails when a name is declared in
+# this root and in a module it calls.
 # ---------------------------------------------------------------------------
 
 locals {
   name       = "${var.project_name}-${var.environment}"
   trail_name = "${local.name}-trail"
+
+  # Read by more than one module below: one switch each.
+  enable_guardduty         = true # ACCOUNT-WIDE: false if the account already has a detector
+  enable_config            = true # ACCOUNT-WIDE: false if the account already has a recorder
+  enable_cloudtrail        = true # false if an organisation trail already covers the account
+  enable_audit_replication = false
+  # The local profile keeps its teardown quick: the shortest KMS deletion
+  # window (7 days; 30, the longest, gives on-call the most time to cancel,
+  # https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html)
+  # and buckets Terraform may delete with their objects (on AWS, destroy.sh
+  # empties them itself after asking).
+  kms_deletion_window_days = var.local_aws ? 7 : 30
+  force_destroy            = var.local_aws
 }
 
 module "pipeline" {
   source = "./modules/image-pipeline"
 
-  name        = local.name
-  alert_email = var.alert_email
+  name                = local.name
+  lambda_package_path = var.lambda_package_path
 
-  lambda_package_path             = var.lambda_package_path
-  lambda_architecture             = var.lambda_architecture
-  lambda_runtime                  = var.lambda_runtime
-  lambda_memory_mb                = var.lambda_memory_mb
-  lambda_timeout_s                = var.lambda_timeout_s
-  lambda_reserved_concurrency     = var.lambda_reserved_concurrency
-  queue_maximum_concurrency       = var.queue_maximum_concurrency
-  queue_batch_size                = var.queue_batch_size
-  queue_max_receive_count         = var.queue_max_receive_count
-  queue_age_alarm_s               = var.queue_age_alarm_s
-  lambda_log_level                = var.lambda_log_level
-  lambda_permissions_boundary_arn = var.lambda_permissions_boundary_arn
+  # Subscribe an address to both topics (AWS sends a confirmation e-mail first),
+  # e.g. "oncall@example.com". Empty: no subscription.
+  alert_email = ""
 
-  max_upload_mb = var.max_upload_mb
-  max_dimension = var.max_dimension
+  force_destroy            = local.force_destroy
+  kms_deletion_window_days = local.kms_deletion_window_days
 
-  upload_retention_days      = var.upload_retention_days
-  record_ttl_days            = var.record_ttl_days
-  log_retention_days         = var.log_retention_days
-  access_log_retention_days  = var.access_log_retention_days
-  audit_log_object_lock_mode = var.audit_log_object_lock_mode
+  # Deploy only packages this stack's AWS Signer profile signed. moto has no
+  # Signer signing jobs and no CreateCodeSigningConfig: off locally, and proven
+  # at plan time (terraform/tests/pipeline.tftest.hcl).
+  enable_code_signing = !var.local_aws
 
-  force_destroy                  = var.force_destroy
-  kms_deletion_window_days       = var.kms_deletion_window_days
-  dynamodb_billing_mode          = var.dynamodb_billing_mode
-  kms_key_administrators         = var.kms_key_administrators
-  break_glass_principal_arn      = var.break_glass_principal_arn
-  kms_key_users                  = var.kms_key_users
-  enable_audit_replication       = var.enable_audit_replication && var.enable_cloudtrail
-  dynamodb_read_capacity         = var.dynamodb_read_capacity
-  dynamodb_write_capacity        = var.dynamodb_write_capacity
-  enable_dynamodb_autoscaling    = var.enable_dynamodb_autoscaling
-  enable_point_in_time_recovery  = var.enable_point_in_time_recovery
-  enable_malware_protection      = var.enable_malware_protection
-  enable_uploader_isolation      = var.enable_uploader_isolation
-  uploader_tenant_tag_key        = var.uploader_tenant_tag_key
-  enable_code_signing            = var.enable_code_signing
-  code_signature_validity_months = var.code_signature_validity_months
-  enable_deletion_protection     = var.enable_deletion_protection
-  recipes                        = var.recipes
-  enable_heic_input              = var.enable_heic_input
-  enable_vpc                     = var.enable_vpc
+  # GuardDuty Malware Protection for S3 scans each upload before it is
+  # processed (paid; README, Cost): replace false with true to turn it on.
+  # moto has no CreateMalwareProtectionPlan: off locally whatever this says
+  # (proven at plan time, terraform/tests/pipeline.tftest.hcl).
+  enable_malware_protection = !var.local_aws && false
 
-  storage_alarm_threshold_gb = var.storage_alarm_threshold_gb
+  # Applies with dynamodb_billing_mode = "PROVISIONED" only. moto does not
+  # implement Application Auto Scaling's ListTagsForResource, which the
+  # provider calls after registering a scalable target: off locally.
+  enable_dynamodb_autoscaling = !var.local_aws
+
+  enable_audit_replication = local.enable_audit_replication && local.enable_cloudtrail
 
   # What the account baseline below delivers into the pipeline's logs and
   # audit buckets and key, and the findings the pipeline pages on-call for.
-  cloudtrail_name                = var.enable_cloudtrail ? local.trail_name : null
-  enable_config_delivery         = var.enable_config
-  enable_guardduty_findings_rule = var.enable_guardduty
+  cloudtrail_name                = local.enable_cloudtrail ? local.trail_name : null
+  enable_config_delivery         = local.enable_config
+  enable_guardduty_findings_rule = local.enable_guardduty
 }
 
 module "account_baseline" {
@@ -72,29 +72,34 @@ module "account_baseline" {
 
   name = local.name
 
-  enable_guardduty            = var.enable_guardduty
-  guardduty_workload_features = var.guardduty_workload_features
-  enable_security_hub         = var.enable_security_hub
-  enable_config               = var.enable_config
-  enable_cloudtrail           = var.enable_cloudtrail
-  securityhub_cis_version     = var.securityhub_cis_version
+  enable_guardduty  = local.enable_guardduty
+  enable_config     = local.enable_config
+  enable_cloudtrail = local.enable_cloudtrail
 
-  logs_bucket_name                           = module.pipeline.logs_bucket_name
-  cloudtrail_bucket_name                     = module.pipeline.audit_bucket_name
-  cloudtrail_name                            = local.trail_name
-  cloudtrail_s3_key_prefix                   = module.pipeline.cloudtrail_s3_key_prefix
-  cloudtrail_kms_key_arn                     = module.pipeline.security_kms_key_arn
-  cloudtrail_s3_data_event_bucket_arns       = var.enable_cloudtrail_s3_data_events ? [module.pipeline.images_bucket_arn] : []
-  cloudtrail_lambda_data_event_function_arns = var.enable_cloudtrail_lambda_data_events ? [module.pipeline.lambda_function_arn] : []
+  # ACCOUNT-WIDE: false if the account already has Security Hub. moto does not
+  # implement UpdateSecurityHubConfiguration (aws_securityhub_account would
+  # wait until its timeout): off locally.
+  enable_security_hub = !var.local_aws
+
+  logs_bucket_name         = module.pipeline.logs_bucket_name
+  cloudtrail_bucket_name   = module.pipeline.audit_bucket_name
+  cloudtrail_name          = local.trail_name
+  cloudtrail_s3_key_prefix = module.pipeline.cloudtrail_s3_key_prefix
+  cloudtrail_kms_key_arn   = module.pipeline.security_kms_key_arn
+  # Data events in the trail, USD 0.10 per 100,000 (https://aws.amazon.com/cloudtrail/pricing/):
+  # object-level S3 calls on the images bucket (who read or wrote which
+  # object), and every invocation of the function. [] records none.
+  cloudtrail_s3_data_event_bucket_arns       = [module.pipeline.images_bucket_arn]
+  cloudtrail_lambda_data_event_function_arns = [module.pipeline.lambda_function_arn]
   cloudtrail_evidence_bucket_arns            = module.pipeline.evidence_bucket_arns
   config_s3_key_prefix                       = module.pipeline.config_s3_key_prefix
 }
 
 # A copy of the trail's files in a second region, under the same retention
-# (enable_audit_replication; SECURITY.md, "Audit logs").
+# (enable_audit_replication above; SECURITY.md, "Audit logs").
 module "audit_replica" {
   source = "./modules/audit-replica"
-  count  = var.enable_audit_replication && var.enable_cloudtrail ? 1 : 0
+  count  = local.enable_audit_replication && local.enable_cloudtrail ? 1 : 0
 
   providers = {
     aws         = aws
@@ -104,8 +109,8 @@ module "audit_replica" {
   name                      = local.name
   source_bucket_name        = module.pipeline.audit_bucket_name
   source_kms_key_arn        = module.pipeline.security_kms_key_arn
-  object_lock               = { mode = var.audit_log_object_lock_mode, days = var.access_log_retention_days }
+  object_lock               = { mode = module.pipeline.audit_log_retention.audit.object_lock.mode, days = module.pipeline.audit_log_retention.audit.object_lock.days }
   break_glass_principal_arn = module.pipeline.break_glass_principal_arn
-  force_destroy             = var.force_destroy
-  kms_deletion_window_days  = var.kms_deletion_window_days
+  force_destroy             = local.force_destroy
+  kms_deletion_window_days  = local.kms_deletion_window_days
 }

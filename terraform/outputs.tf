@@ -129,7 +129,7 @@ output "environment" {
 
 output "kms_deletion_window_days" {
   description = "Days the key waits after destroy before it is deleted (and can still be recovered)."
-  value       = var.kms_deletion_window_days
+  value       = local.kms_deletion_window_days
 }
 
 output "audit_log_object_lock" {
