@@ -6,7 +6,8 @@
 # so the logs bucket keeps them versioned, deleted versions as long as the
 # logs; it also receives the audit bucket's own access logs (CloudTrail.7).
 # Values come from the configuration, so a mocked provider at plan time shows
-# what AWS would get.
+# what AWS would get. The first two runs are the stack's (terraform/main.tf),
+# the last two the image-pipeline module's, whose inputs set the retention.
 
 mock_provider "aws" {
   source          = "./tests/mocks"
@@ -26,17 +27,13 @@ variables {
 run "trail_files_are_locked_for_the_log_retention" {
   command = plan
 
-  # The property, not the defaults: locked, in the mode asked for, every
-  # version for as long as the logs are kept.
+  # The property, not the defaults: locked, in GOVERNANCE mode, every version
+  # for as long as the logs are kept.
   assert {
     condition = (try(output.audit_log_object_lock.enabled, false) &&
-      try(output.audit_log_object_lock.mode, null) == var.audit_log_object_lock_mode &&
-    try(output.audit_log_object_lock.days >= var.access_log_retention_days, false))
-    error_message = "The audit bucket must have Object Lock in audit_log_object_lock_mode, retaining every version for at least access_log_retention_days."
-  }
-  assert {
-    condition     = var.audit_log_object_lock_mode == "GOVERNANCE"
-    error_message = "GOVERNANCE by default: scripts/destroy.sh --delete-audit-logs relies on the bypass (COMPLIANCE must be asked for)."
+      try(output.audit_log_object_lock.mode, null) == "GOVERNANCE" &&
+    try(output.audit_log_object_lock.days >= module.pipeline.audit_log_retention.audit.noncurrent_version_expiration_days, false))
+    error_message = "The audit bucket must have Object Lock, GOVERNANCE by default (scripts/destroy.sh --delete-audit-logs relies on the bypass; COMPLIANCE must be asked for), retaining every version as long as the logs are kept."
   }
   assert {
     condition     = module.account_baseline.cloudtrail_bucket_name == output.audit_bucket_name && output.audit_bucket_name != output.logs_bucket_name
@@ -44,7 +41,7 @@ run "trail_files_are_locked_for_the_log_retention" {
   }
   assert {
     condition = alltrue([for bucket in values(module.pipeline.audit_log_retention) :
-    try(bucket.noncurrent_version_expiration_days >= var.access_log_retention_days, false)])
+    try(bucket.noncurrent_version_expiration_days >= output.audit_log_object_lock.days, false)])
     error_message = "In both buckets a deleted or overwritten log version must be kept as long as the logs (not 7 days)."
   }
 }
@@ -65,17 +62,23 @@ run "access_logs_and_config_go_where_s3_and_config_can_deliver" {
 run "compliance_mode_and_retention_follow_the_variables" {
   command = plan
 
+  module {
+    source = "./modules/image-pipeline"
+  }
+
   variables {
+    name                       = "image-processor-prod"
+    cloudtrail_name            = "image-processor-prod-trail"
     audit_log_object_lock_mode = "COMPLIANCE"
     access_log_retention_days  = 400
   }
 
   assert {
-    condition     = output.audit_log_object_lock == { enabled = true, mode = "COMPLIANCE", days = 400 }
+    condition     = output.audit_log_retention.audit.object_lock == { enabled = true, mode = "COMPLIANCE", days = 400 }
     error_message = "audit_log_object_lock_mode and access_log_retention_days must set the audit bucket's Object Lock."
   }
   assert {
-    condition = alltrue([for bucket in values(module.pipeline.audit_log_retention) :
+    condition = alltrue([for bucket in values(output.audit_log_retention) :
     bucket.noncurrent_version_expiration_days == 400])
     error_message = "Deleted log versions must be kept for access_log_retention_days."
   }
@@ -83,8 +86,15 @@ run "compliance_mode_and_retention_follow_the_variables" {
 
 run "rejects_an_object_lock_mode_s3_does_not_have" {
   command = plan
+
+  module {
+    source = "./modules/image-pipeline"
+  }
+
   variables {
+    name                       = "image-processor-prod"
     audit_log_object_lock_mode = "governance"
   }
+
   expect_failures = [var.audit_log_object_lock_mode]
 }

@@ -50,10 +50,6 @@ run "the_trail_records_object_calls_on_the_evidence_buckets" {
 run "the_stack_passes_its_evidence_buckets_to_the_trail" {
   command = plan
 
-  variables {
-    enable_cloudtrail_s3_data_events = false
-  }
-
   assert {
     condition     = length(module.pipeline.evidence_bucket_arns) == 2
     error_message = "The stack must hand the logs and audit buckets to the trail as evidence buckets."

@@ -63,18 +63,23 @@ run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
   }
 }
 
-# The free-tier DynamoDB profile, through the root: 4 alarms for each of the
-# two target-tracking policies (the table's writes and the index's).
-run "provisioned_autoscaling_alarms_reach_the_root_count" {
+# The free-tier DynamoDB profile, in the module: 4 alarms for each of the two
+# target-tracking policies (the table's writes and the index's).
+run "provisioned_autoscaling_alarms_reach_the_module_count" {
   command = plan
 
+  module {
+    source = "./modules/image-pipeline"
+  }
+
   variables {
+    name                        = "image-processor-prod"
     dynamodb_billing_mode       = "PROVISIONED"
     enable_dynamodb_autoscaling = true
   }
 
   assert {
-    condition     = module.pipeline.cloudwatch_alarm_count == 17
+    condition     = output.cloudwatch_alarm_count == 17
     error_message = "With PROVISIONED and autoscaling the stack causes 17 alarms (9 + 2 policies x 4), 7 beyond the free 10 (README, Cost)."
   }
 }
@@ -90,16 +95,21 @@ run "queue_outputs_the_runbook_reads" {
   }
 }
 
-run "the_root_forwards_enable_vpc" {
+run "enable_vpc_gives_the_function_a_vpc" {
   command = plan
 
+  module {
+    source = "./modules/image-pipeline"
+  }
+
   variables {
+    name       = "image-processor-prod"
     enable_vpc = true
   }
 
   assert {
-    condition     = module.pipeline.vpc_id == "vpc-0123456789abcdef0"
-    error_message = "enable_vpc at the root must reach the pipeline module (terraform/main.tf)."
+    condition     = output.vpc_id == "vpc-0123456789abcdef0"
+    error_message = "enable_vpc must give the module a VPC (its vpc_id output)."
   }
 }
 
@@ -119,22 +129,33 @@ run "code_signing_is_on_by_default" {
     condition     = output.code_signing_config_arn != null
     error_message = "Outside the local profile the function must enforce code signing by default (AWS charges nothing for it)."
   }
+  assert {
+    condition     = output.kms_deletion_window_days == 30
+    error_message = "Outside the local profile a key scheduled for deletion must wait 30 days, the longest KMS allows."
+  }
 }
 
-run "toggles_off_remove_every_account_wide_resource" {
+# The local profile (local.tfvars: deploy.sh --local, make demo): what the
+# local AWS cannot run is off, teardown is quick, and nothing else changes.
+run "the_local_profile_turns_off_what_the_local_aws_cannot_run" {
   command = plan
 
   variables {
-    enable_guardduty    = false
-    enable_security_hub = false
-    enable_config       = false
-    enable_cloudtrail   = false
+    environment = "local"
+    local_aws   = true
   }
 
   assert {
-    condition = (output.guardduty_detector_id == null && output.cloudtrail_arn == null &&
-    output.config_recorder_name == null && output.security_hub_enabled == false)
-    error_message = "Turning the toggles off must remove the account-wide services, and their outputs must be null, not errors."
+    condition     = output.security_hub_enabled == false && output.code_signing_config_arn == null && output.code_bucket_name == null
+    error_message = "The local profile must turn Security Hub and code signing off (moto has neither UpdateSecurityHubConfiguration nor CreateCodeSigningConfig)."
+  }
+  assert {
+    condition     = length(module.pipeline.evidence_bucket_arns) == 2 && output.kms_deletion_window_days == 7 && output.guardduty_detector_id != null && output.config_recorder_name == "image-processor-local-recorder" && output.audit_bucket_name != null
+    error_message = "The local profile must keep the trail (its audit bucket), GuardDuty, Config and both evidence buckets, with the shortest KMS deletion window (7 days)."
+  }
+  assert {
+    condition     = output.lambda_function_name == "image-processor-local" && output.s3_bucket_name == "image-processor-local-images-123456789012"
+    error_message = "The local profile's names must carry environment local (local.tfvars)."
   }
 }
 
@@ -207,6 +228,10 @@ run "baseline_creates_nothing_when_off" {
       length(aws_securityhub_standards_subscription.this) + length(aws_config_configuration_recorder.this) +
     length(aws_config_config_rule.this) + length(aws_iam_role.config) + length(aws_cloudtrail.this)) == 0
     error_message = "With every toggle off the baseline must create nothing (an organisation runs these)."
+  }
+  assert {
+    condition     = output.guardduty_detector_id == null && output.cloudtrail_arn == null && output.config_recorder_name == null && output.security_hub_enabled == false
+    error_message = "Turning the toggles off must remove the account-wide services, and their outputs must be null, not errors."
   }
 }
 

@@ -15,8 +15,9 @@ variables {
   lambda_package_path = "tests/fixtures/placeholder.zip"
 }
 
-# Every validation of the root's variables, with a value it must refuse. Each
-# run sets one bad value per variable (Terraform validates each on its own and
+# Every validation of the image-pipeline module's variables, with a value it
+# must refuse (the root and the account baseline's own follow). Each run sets
+# one bad value per variable (Terraform validates each on its own and
 # expect_failures requires every listed one to fail, so a validation removed
 # fails its run); the comment above each value names the case. (A plan per
 # case cost about 2.5 s of CPU each: 35 plans became 13, as many as the most
@@ -24,7 +25,11 @@ variables {
 
 run "rejects_bad_values_1" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects a malformed email
     alert_email = "not-an-email"
     # rejects memory below 128
@@ -35,10 +40,6 @@ run "rejects_bad_values_1" {
     lambda_architecture = "riscv"
     # rejects a missing package with build instructions
     lambda_package_path = "does/not/exist.zip"
-    # rejects a project name unfit for buckets
-    project_name = "Image_Processor"
-    # rejects a cis version security hub does not offer
-    securityhub_cis_version = "4.0.0"
     # rejects a short kms window
     kms_deletion_window_days = 3
     # The uploads queue's event source mapping: MaximumConcurrency is 2 to 1000
@@ -66,8 +67,6 @@ run "rejects_bad_values_1" {
     var.log_retention_days,
     var.lambda_architecture,
     var.lambda_package_path,
-    var.project_name,
-    var.securityhub_cis_version,
     var.kms_deletion_window_days,
     var.queue_maximum_concurrency,
     var.queue_batch_size,
@@ -81,11 +80,13 @@ run "rejects_bad_values_1" {
 
 run "rejects_bad_values_2" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects memory above 10240
     lambda_memory_mb = 20480
-    # rejects a project name too long for bucket names
-    project_name = "abcdefghijklmnopqrstuvwxyza"
     # rejects a queue concurrency of 1001
     queue_maximum_concurrency = 1001
     # rejects a batch of 11
@@ -103,7 +104,6 @@ run "rejects_bad_values_2" {
   }
   expect_failures = [
     var.lambda_memory_mb,
-    var.project_name,
     var.queue_maximum_concurrency,
     var.queue_batch_size,
     var.queue_max_receive_count,
@@ -116,7 +116,11 @@ run "rejects_bad_values_2" {
 
 run "rejects_bad_values_3" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects a fractional queue concurrency
     queue_maximum_concurrency = 2.5
     # rejects an unknown output format
@@ -130,7 +134,11 @@ run "rejects_bad_values_3" {
 
 run "rejects_bad_values_4" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects max edge with a box
     recipes = [{ name = "a", max_edge = 100, width = 100, height = 50 }]
   }
@@ -141,7 +149,11 @@ run "rejects_bad_values_4" {
 
 run "rejects_bad_values_5" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects a box without its height
     recipes = [{ name = "a", width = 100 }]
   }
@@ -152,7 +164,11 @@ run "rejects_bad_values_5" {
 
 run "rejects_bad_values_6" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects an edge of zero
     recipes = [{ name = "a", max_edge = 0 }]
   }
@@ -163,7 +179,11 @@ run "rejects_bad_values_6" {
 
 run "rejects_bad_values_7" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects a quality for png
     recipes = [{ name = "a", format = "png", quality = 80 }]
   }
@@ -174,7 +194,11 @@ run "rejects_bad_values_7" {
 
 run "rejects_bad_values_8" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects lossless avif
     recipes = [{ name = "a", format = "avif", lossless = true }]
   }
@@ -185,7 +209,11 @@ run "rejects_bad_values_8" {
 
 run "rejects_bad_values_9" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects a key without the path
     recipes = [{ name = "a", key = "{recipe}/all.{ext}" }]
   }
@@ -196,7 +224,11 @@ run "rejects_bad_values_9" {
 
 run "rejects_bad_values_10" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects a key with an unknown placeholder
     recipes = [{ name = "a", key = "{recipe}/{path}.{format}" }]
   }
@@ -207,7 +239,11 @@ run "rejects_bad_values_10" {
 
 run "rejects_bad_values_11" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects a key that climbs out of the prefix
     recipes = [{ name = "a", key = "../{path}.{ext}" }]
   }
@@ -218,7 +254,11 @@ run "rejects_bad_values_11" {
 
 run "rejects_bad_values_12" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects two recipes writing the same key
     recipes = [{ name = "a", max_edge = 10, key = "{path}.{ext}" }, { name = "b", max_edge = 20, key = "{path}.{ext}" }]
   }
@@ -229,7 +269,11 @@ run "rejects_bad_values_12" {
 
 run "rejects_bad_values_13" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     # rejects eleven recipes
     recipes = [for i in range(11) : { name = "r${i}" }]
   }
@@ -250,87 +294,79 @@ run "accepts_the_longest_project_and_environment" {
 
 run "accepts_a_queue_concurrency_of_2" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name                      = "image-processor-prod"
     queue_maximum_concurrency = 2
   }
 }
 
 run "accepts_a_queue_concurrency_of_1000" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name                      = "image-processor-prod"
     queue_maximum_concurrency = 1000
   }
 }
 
 run "accepts_a_batch_of_1" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name             = "image-processor-prod"
     queue_batch_size = 1
   }
 }
 
 run "accepts_a_batch_of_10" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name             = "image-processor-prod"
     queue_batch_size = 10
   }
 }
 
 run "accepts_a_receive_count_of_2" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name                    = "image-processor-prod"
     queue_max_receive_count = 2
   }
 }
 
 run "accepts_provisioned_billing" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name                  = "image-processor-prod"
     dynamodb_billing_mode = "PROVISIONED"
   }
 }
 
 run "accepts_no_reserved_concurrency" {
   command = plan
-  variables {
-    lambda_reserved_concurrency = null
-  }
-}
-
-run "module_rejects_a_queue_concurrency_of_1" {
-  command = plan
-  module {
-    source = "./modules/image-pipeline"
-  }
-  variables {
-    name                      = "image-processor-prod"
-    queue_maximum_concurrency = 1
-  }
-  expect_failures = [var.queue_maximum_concurrency]
-}
-
-run "module_rejects_a_reserved_concurrency_of_0" {
-  command = plan
   module {
     source = "./modules/image-pipeline"
   }
   variables {
     name                        = "image-processor-prod"
-    lambda_reserved_concurrency = 0
+    lambda_reserved_concurrency = null
   }
-  expect_failures = [var.lambda_reserved_concurrency]
-}
-
-run "module_rejects_a_billing_mode_dynamodb_does_not_have" {
-  command = plan
-  module {
-    source = "./modules/image-pipeline"
-  }
-  variables {
-    name                  = "image-processor-prod"
-    dynamodb_billing_mode = "ON_DEMAND"
-  }
-  expect_failures = [var.dynamodb_billing_mode]
 }
 
 run "module_rejects_a_name_unfit_for_buckets" {
@@ -358,7 +394,11 @@ run "bucket_module_refuses_a_bucket_that_keeps_data_forever" {
 
 run "accepts_the_default_recipes_and_a_valid_set" {
   command = plan
+  module {
+    source = "./modules/image-pipeline"
+  }
   variables {
+    name = "image-processor-prod"
     recipes = [
       { name = "display", max_edge = 1024, format = "jpeg", quality = 85 },
       { name = "thumb", max_edge = 200, format = "webp" },
@@ -368,4 +408,48 @@ run "accepts_the_default_recipes_and_a_valid_set" {
     ]
     enable_heic_input = true
   }
+}
+
+# The root's own variables (terraform/variables.tf).
+run "rejects_bad_root_values_1" {
+  command = plan
+  variables {
+    # rejects a project name unfit for buckets
+    project_name = "Image_Processor"
+    # rejects an environment with an upper-case letter
+    environment = "Prod"
+    # rejects a region name with underscores
+    aws_region = "us_east_1"
+  }
+  expect_failures = [
+    var.project_name,
+    var.environment,
+    var.aws_region,
+  ]
+}
+
+run "rejects_bad_root_values_2" {
+  command = plan
+  variables {
+    # rejects a project name too long for bucket names
+    project_name = "abcdefghijklmnopqrstuvwxyza"
+  }
+  expect_failures = [
+    var.project_name,
+  ]
+}
+
+run "baseline_rejects_a_cis_version_security_hub_does_not_offer" {
+  command = plan
+  module {
+    source = "./modules/account-baseline"
+  }
+  variables {
+    name                    = "image-processor-prod"
+    enable_guardduty        = false
+    enable_config           = false
+    enable_cloudtrail       = false
+    securityhub_cis_version = "4.0.0"
+  }
+  expect_failures = [var.securityhub_cis_version]
 }
