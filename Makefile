@@ -173,8 +173,8 @@ bench: $(BENCH_STAMP) ## Benchmark: processor vs naive Pillow vs pyvips, memory 
 	$(BIN)/python bench/run.py
 
 .PHONY: capacity
-capacity: $(VENV_STAMP) ## Capacity model: uploads/s per stage, ceiling, cost per million (VARS=x.tfvars, ACCOUNT_CONCURRENCY=10)
-	$(BIN)/python bench/capacity.py $(if $(VARS),--vars $(VARS)) $(if $(ACCOUNT_CONCURRENCY),--account-concurrency $(ACCOUNT_CONCURRENCY))
+capacity: $(VENV_STAMP) ## Capacity model: uploads/s per stage, ceiling, cost per million (STACK=terraform/examples/scale, VARS=x.tfvars, ACCOUNT_CONCURRENCY=10)
+	$(BIN)/python bench/capacity.py $(if $(STACK),--stack $(STACK)) $(if $(VARS),--vars $(VARS)) $(if $(ACCOUNT_CONCURRENCY),--account-concurrency $(ACCOUNT_CONCURRENCY))
 
 MUTATION_STAMP := $(VENV)/.mutation-installed
 $(MUTATION_STAMP): $(VENV_STAMP) requirements-mutation.txt

@@ -1,13 +1,14 @@
 """`make capacity`: the uploads/s each stage allows, the ceiling, and the cost per million.
 
-Reads the Terraform variables of a configuration (the defaults in
-terraform/variables.tf, then an optional tfvars file) with python-hcl2 and
+Reads the configuration of a stack with python-hcl2 (the defaults of its
+variables and of the image-pipeline module's, then the values its
+`module "pipeline"` block sets literally, then an optional tfvars file) and
 prints, per stage of the pipeline (S3 → SQS → event source mapping → Lambda →
 DynamoDB, KMS, SNS), the uploads per second it allows, the limit that sets it
 and the source of each quota; then the ceiling (the smallest), the cost per
 million images at list prices, and how long a backfill takes.
 
-    python bench/capacity.py [--vars terraform/examples/scale/terraform.tfvars]
+    python bench/capacity.py [--stack terraform/examples/scale] [--vars x.tfvars]
                              [--account-concurrency 1000] [--images 10000000]
 
 A paper model: AWS's documented quotas and list prices, and the function's
@@ -33,8 +34,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import prices  # noqa: E402
 
-VARIABLES_TF = ROOT / "terraform" / "variables.tf"
-DYNAMODB_TF = ROOT / "terraform" / "modules" / "image-pipeline" / "dynamodb.tf"
+#: The stack deploy.sh deploys: a thin caller of the modules, whose main.tf sets
+#: the pipeline's inputs literally (each declared once, in the module).
+STACK = ROOT / "terraform"
+PIPELINE = STACK / "modules" / "image-pipeline"
+VARIABLES_TF = (STACK / "variables.tf", PIPELINE / "variables.tf")
+DYNAMODB_TF = PIPELINE / "dynamodb.tf"
 
 # --------------------------------------------------------------------------
 # Sources
@@ -359,15 +364,37 @@ _HCL = hcl2.SerializationOptions(
 )
 
 
-def variable_defaults(path: Path = VARIABLES_TF) -> dict[str, Any]:
-    """Each variable's default in a Terraform file (None when it has none)."""
+def _load(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as f:
         document: dict[str, Any] = hcl2.load(f, serialization_options=_HCL)
+    return document
+
+
+def variable_defaults(paths: Sequence[Path] = VARIABLES_TF) -> dict[str, Any]:
+    """Each variable's default in Terraform files (None when it has none)."""
     defaults: dict[str, Any] = {}
-    for block in document.get("variable", []):
-        for name, body in block.items():
-            defaults[name] = body.get("default")
+    for path in paths:
+        for block in _load(path).get("variable", []):
+            for name, body in block.items():
+                defaults[name] = body.get("default")
     return defaults
+
+
+def pipeline_arguments(stack: Path = STACK) -> dict[str, Any]:
+    """The values a stack's `module "pipeline"` block sets literally; an
+    expression (var.local_aws, ...) is left to the module's default."""
+    found: dict[str, Any] = {}
+    for path in sorted(stack.glob("*.tf")):
+        for block in _load(path).get("module", []):
+            body = block.get("pipeline", {})
+            found.update(
+                {
+                    name: value
+                    for name, value in body.items()
+                    if not (isinstance(value, str) and value.startswith("${"))
+                }
+            )
+    return found
 
 
 def tfvars(path: Path) -> dict[str, Any]:
@@ -405,12 +432,15 @@ def _strings(node: Any) -> list[str]:
 
 def load_config(
     vars_file: Path | None = None,
-    variables_tf: Path = VARIABLES_TF,
+    stack: Path = STACK,
     dynamodb_tf: Path = DYNAMODB_TF,
 ) -> Config:
-    """The configuration: variables.tf's defaults, then the tfvars file's values,
-    and the table design of the module's dynamodb.tf."""
+    """The configuration: the defaults of the stack's variables and of the
+    module's, the values the stack's module block sets, then the tfvars
+    file's values, and the table design of the module's dynamodb.tf."""
+    variables_tf = [*sorted(stack.glob("*.tf")), PIPELINE / "variables.tf"]
     values = variable_defaults(variables_tf)
+    values.update(pipeline_arguments(stack))
     assumed: list[str] = []
     if any(name not in values for name in PENDING_DEFAULTS):
         # The queue change has not landed: all it changes is read as it will be
@@ -425,7 +455,7 @@ def load_config(
         unknown = sorted(set(overrides) - set(values))
         if unknown:
             raise ValueError(
-                f"{vars_file}: not variables of {variables_tf.name}: {', '.join(unknown)}"
+                f"{vars_file}: not variables of {stack} or the pipeline module: {', '.join(unknown)}"
             )
         values.update(overrides)
         assumed = [name for name in assumed if name not in overrides]
@@ -862,7 +892,13 @@ def _figure(value: float) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument(
-        "--vars", type=Path, help="a .tfvars file applied over terraform/variables.tf's defaults"
+        "--stack",
+        type=Path,
+        default=STACK,
+        help="the stack's directory (default terraform/; terraform/examples/scale: the scale profile)",
+    )
+    parser.add_argument(
+        "--vars", type=Path, help="a .tfvars file applied over the stack's values (what-ifs)"
     )
     parser.add_argument(
         "--account-concurrency",
@@ -884,7 +920,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.vars)
+        config = load_config(args.vars, args.stack)
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

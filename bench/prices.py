@@ -24,10 +24,11 @@ LAMBDA_ARM_USD_PER_GB_S = 0.0000133334
 S3_STANDARD_USD_PER_GB_MONTH = 0.023
 
 #: Days a processed image is kept: the lifecycle rule's default
-#: (terraform/variables.tf, upload_retention_days).
+#: (terraform/modules/image-pipeline/variables.tf, upload_retention_days).
 RETENTION_DAYS = 30
 
-#: The function's default memory (terraform/variables.tf, lambda_memory_mb)
+#: The function's default memory (terraform/modules/image-pipeline/variables.tf,
+#: lambda_memory_mb)
 #: and the size at which Lambda gives one full vCPU
 #: (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
 MEMORY_MB = 1024

@@ -20,18 +20,23 @@ EVENTS = Path(__file__).parent / "fixtures" / "events"
 REGION = "us-east-1"
 
 
-def terraform_default(variable: str) -> str:
-    """The default of a variable in terraform/variables.tf, as written there."""
-    text = (ROOT / "terraform" / "variables.tf").read_text()
+#: Where the function's settings are declared: the image-pipeline module's
+#: variables (the root, terraform/main.tf, sets none of the limits).
+PIPELINE_VARIABLES = ROOT / "terraform" / "modules" / "image-pipeline" / "variables.tf"
+
+
+def terraform_default(variable: str, path: Path = PIPELINE_VARIABLES) -> str:
+    """The default of a variable in a variables.tf (the pipeline module's), as written there."""
+    text = path.read_text()
     block = re.search(rf'^variable "{variable}" \{{(.*?)^\}}', text, re.M | re.S)
     default = re.search(r"^\s*default\s*=\s*(.+)$", block[1], re.M) if block else None
     if default is None:
-        raise LookupError(f"terraform/variables.tf has no default for {variable}")
+        raise LookupError(f"{path.relative_to(ROOT)} has no default for {variable}")
     return default[1].strip()
 
 
 #: The environment Terraform gives the function for the limits, at its defaults
-#: (terraform/variables.tf is their one source).
+#: (the module's variables.tf is their one source).
 LIMITS_ENV = {
     "MAX_UPLOAD_BYTES": str(int(terraform_default("max_upload_mb")) * 1024 * 1024),
     "MAX_DIMENSION": terraform_default("max_dimension"),

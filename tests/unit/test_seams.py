@@ -91,76 +91,44 @@ def test_every_alarm_the_runbook_opens_a_section_with_exists():
 
 
 # ---------------------------------------------------------------------------
-# The root's variables and the pipeline module's: README, "Calling the
-# pipeline module from another stack", says the module's inputs are the
-# root's (same names, defaults and checks) without the account-wide toggles,
-# plus the module's own. The root forwards each one, so a default or a check
-# changed on one side only would differ between `deploy.sh` and a caller.
+# The pipeline module and its callers: README, "Calling the pipeline module
+# from another stack", names the inputs that say which account-wide services
+# deliver into the module, and the default terraform/main.tf (the stack
+# deploy.sh runs) changes. Each input is declared once, in the module
+# (tests/unit/test_variables_declared_once.py).
 # ---------------------------------------------------------------------------
 
-ROOT_ONLY = {  # the account-wide toggles and the names the root composes `name` from
-    "aws_region", "project_name", "environment", "enable_cloudtrail",
-    "enable_cloudtrail_lambda_data_events", "enable_cloudtrail_s3_data_events",
-    "enable_config", "enable_guardduty", "enable_security_hub", "securityhub_cis_version",
-    "guardduty_workload_features",
-    "audit_replica_region",  # the replica's provider (providers.tf), not the pipeline's
-}  # fmt: skip
-MODULE_ONLY = {
-    "name", "tags", "stuck_after_s",
-    "cloudtrail_name", "enable_config_delivery", "enable_guardduty_findings_rule",
-}  # fmt: skip
-# Defaults that differ on purpose, as README says.
-DIFFERENT_DEFAULTS = {
-    "lambda_package_path": "the module has no build of its own to point at: required",
-    "enable_code_signing": "the root (deploy.sh) signs; a caller opts in",
-}
+DELIVERY_INPUTS = ("enable_guardduty_findings_rule", "cloudtrail_name", "enable_config_delivery")
 
 
-def variables(path) -> dict[str, dict[str, object]]:
-    """Variable name -> its default line and its validation conditions, as written."""
-    found: dict[str, dict[str, object]] = {}
-    text = path.read_text()
-    for name, body in re.findall(r'^variable "([a-z0-9_]+)" \{(.*?)\n\}', text, re.S | re.M):
-        default = re.search(r"^  default\s*=\s*(.+)$", body, flags=re.MULTILINE)
-        found[name] = {
-            "default": default[1].strip() if default else "(required)",
-            "conditions": re.findall(r"^\s+condition\s*=\s*(.+)$", body, flags=re.MULTILINE),
-        }
-    return found
+def module_variables() -> set[str]:
+    return set(re.findall(r'^variable "([a-z0-9_]+)"', (PIPELINE / "variables.tf").read_text(), re.M))
 
 
-ROOT_VARIABLES = variables(ROOT / "terraform" / "variables.tf")
-MODULE_VARIABLES = variables(PIPELINE / "variables.tf")
-
-
-def test_the_module_takes_the_roots_variables_but_the_account_wide_ones():
-    assert set(ROOT_VARIABLES) - ROOT_ONLY == set(MODULE_VARIABLES) - MODULE_ONLY
-    assert set(ROOT_VARIABLES) >= ROOT_ONLY
-    assert set(MODULE_VARIABLES) >= MODULE_ONLY
-
-
-@pytest.mark.parametrize("name", sorted(set(ROOT_VARIABLES) & set(MODULE_VARIABLES)))
-def test_a_forwarded_variable_has_the_same_default_and_checks_on_both_sides(name):
-    root, module = ROOT_VARIABLES[name], MODULE_VARIABLES[name]
-
-    if name not in DIFFERENT_DEFAULTS:
-        assert root["default"] == module["default"], f"{name}: root and module defaults differ"
-    assert root["conditions"] == module["conditions"], f"{name}: root and module checks differ"
-
-
-def test_the_readme_names_the_modules_own_inputs_and_the_defaults_that_differ():
+def test_the_readme_names_the_delivery_inputs_and_the_default_the_stack_changes():
     section = README.split("## Calling the pipeline module from another stack")[1].split("\n## ")[0]
-
     prose = re.sub(r"```.*?```", "", section, flags=re.DOTALL)  # the example is not the prose
 
-    for name in MODULE_ONLY | set(DIFFERENT_DEFAULTS):
+    for name in (*DELIVERY_INPUTS, "enable_code_signing"):
         assert f"`{name}`" in prose, f"README's prose does not name {name}"
-    assert "same names, defaults and checks" in " ".join(prose.split())
+        assert name in module_variables(), f"{name} is not an input of the module"
+    # "enable_code_signing is false; terraform/main.tf turns it on": both sides.
+    default = re.search(
+        r'^variable "enable_code_signing" \{.*?^  default\s*=\s*(\w+)',
+        (PIPELINE / "variables.tf").read_text(),
+        re.M | re.S,
+    )
+    assert default and default[1] == "false"
+    assert "`enable_code_signing` is `false`" in " ".join(prose.split())
+    stack = module_arguments((ROOT / "terraform" / "main.tf").read_text(), 'module "pipeline" {')
+    assert stack["enable_code_signing"] == "!var.local_aws"
+    for name in DELIVERY_INPUTS:
+        assert name in stack, f"terraform/main.tf does not set {name}"
 
 
-def module_arguments(hcl: str) -> dict[str, str]:
+def module_arguments(hcl: str, opening: str = 'module "image_pipeline" {') -> dict[str, str]:
     """`name = value` of a module block, comments dropped (one argument a line)."""
-    block = hcl.split('module "image_pipeline" {')[1].split("\n}")[0]
+    block = hcl.split(opening)[1].split("\n}")[0]
     found = {}
     for line in block.splitlines():
         line = line.split("#")[0].strip()

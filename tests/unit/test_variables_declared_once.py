@@ -1,0 +1,116 @@
+"""One source of truth per variable: no name declared both in a root
+configuration (terraform/, terraform/examples/*) and in a module it calls,
+directly or through another module, read with python-hcl2.
+
+The root sets module inputs literally in its module blocks (terraform/main.tf);
+a root variable of the same name as a module input would be a second
+declaration of it (a second description, default and validation that can
+drift), forwarded one by one. Modules may share a name among themselves only
+where it is each module's own setting, listed below with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import hcl2
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TERRAFORM = ROOT / "terraform"
+# Names and strings without their quotes (as scripts/terraform_docs.py reads them).
+HCL = hcl2.SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
+ROOTS = [TERRAFORM, *sorted(p for p in (TERRAFORM / "examples").iterdir() if list(p.glob("*.tf")))]
+
+#: Names a root declares although a module it calls declares them too.
+ROOT_EXCEPTIONS = {
+    "lambda_package_path": "the package is built outside Terraform and its path is relative to "
+    "the directory Terraform runs in, which only the caller knows; deploy.sh builds it, destroy.sh "
+    "and terraform test pass a placeholder. The root declares it without a validation: the "
+    "module's checks that the file exists.",
+}
+
+#: Names more than one module declares, each as its own setting (not a copy of
+#: another module's variable): what terraform-aws-modules' modules all take, and
+#: the settings of the shared bucket skeleton and of the replica that the caller
+#: gives each module on its own.
+SHARED_BETWEEN_MODULES = {
+    "name": "every module's name prefix (terraform-aws-modules convention)",
+    "tags": "every module's tags (terraform-aws-modules convention)",
+    "force_destroy": "each module's buckets: image-pipeline's, audit-replica's, hardened-bucket's own",
+    "kms_deletion_window_days": "each module's own key (image-pipeline's two, audit-replica's one)",
+    "object_lock": "hardened-bucket's Object Lock and audit-replica's retention, each its own bucket's",
+    "break_glass_principal_arn": "who may bypass each module's key and bucket protections",
+    "cloudtrail_name": "the trail the baseline creates and the one the pipeline grants delivery to",
+}
+
+
+@functools.cache
+def blocks(directory: Path, kind: str) -> dict[str, dict]:
+    """The blocks of one kind (variable, module) of a configuration directory."""
+    found: dict[str, dict] = {}
+    for path in sorted(directory.glob("*.tf")):
+        with path.open(encoding="utf-8") as f:
+            document = hcl2.load(f, serialization_options=HCL)
+        for block in document.get(kind, []):
+            found.update(block)
+    return found
+
+
+def called_modules(directory: Path) -> list[Path]:
+    """Every local module a configuration calls, directly or through another."""
+    called: list[Path] = []
+    for body in blocks(directory, "module").values():
+        source = body["source"]
+        if source.startswith("."):
+            module = (directory / source).resolve()
+            called += [module, *called_modules(module)]
+    return list(dict.fromkeys(called))
+
+
+def test_the_modules_are_found():
+    called = {p.name for p in called_modules(TERRAFORM)}
+    assert called == {"image-pipeline", "account-baseline", "audit-replica", "hardened-bucket"}
+
+
+@pytest.mark.parametrize("root", ROOTS, ids=lambda p: p.relative_to(TERRAFORM).as_posix())
+def test_no_root_variable_is_a_module_input_too(root):
+    declared = set(blocks(root, "variable"))
+    for module in called_modules(root):
+        twice = declared & set(blocks(module, "variable")) - set(ROOT_EXCEPTIONS)
+        assert not twice, (
+            f"{root.relative_to(ROOT)} declares {sorted(twice)}, which "
+            f"{module.relative_to(ROOT)} declares too: set the module input in the module "
+            "block instead (one source of truth per variable)"
+        )
+
+
+def test_modules_share_only_the_names_listed_with_a_reason():
+    seen: dict[str, list[str]] = {}
+    for module in called_modules(TERRAFORM):
+        for name in blocks(module, "variable"):
+            seen.setdefault(name, []).append(module.name)
+    shared = {name for name, modules in seen.items() if len(modules) > 1}
+    assert shared <= set(SHARED_BETWEEN_MODULES), {n: seen[n] for n in shared}
+
+
+def test_every_exception_is_still_needed():
+    root_variables = set(blocks(TERRAFORM, "variable"))
+    module_variables = {n for m in called_modules(TERRAFORM) for n in blocks(m, "variable")}
+    assert set(ROOT_EXCEPTIONS) <= root_variables & module_variables
+    for name in SHARED_BETWEEN_MODULES:
+        assert sum(name in blocks(m, "variable") for m in called_modules(TERRAFORM)) > 1, name
+
+
+def test_the_root_declares_only_its_own_concerns():
+    # Where and under which name the stack is deployed, the package, and the
+    # local profile: README's Configuration table lists them.
+    assert set(blocks(TERRAFORM, "variable")) == {
+        "aws_region",
+        "audit_replica_region",
+        "project_name",
+        "environment",
+        "lambda_package_path",
+        "local_aws",
+    }
