@@ -191,7 +191,7 @@ while read -r key value; do fact[$key]=$value; done < <(state_facts)
 environment=${fact[environment]:-$(tf_variable environment)}
 images_bucket=${fact[images]} logs_bucket=${fact[logs]}
 audit_bucket=${fact[audit]} code_bucket=${fact[code]} # empty without enable_cloudtrail / enable_code_signing
-window=${fact[window]:-$(tf_variable kms_deletion_window_days)}
+window=${fact[window]} # empty without a key in the state: none was scheduled
 lock_mode=${fact[lock_mode]} lock_days=${fact[lock_days]}
 security_alias=${fact[security_alias]} security_key=${fact[security_key]}
 protected_table=${fact[protected_table]}

@@ -31,8 +31,8 @@ bats_require_minimum_version 1.5.0
 }
 
 @test "the script's defaults agree with the Terraform variables" {
-  arch=$(sed -n '/variable "lambda_architecture"/,/^}/p' "$REPO_ROOT/terraform/variables.tf" | sed -n 's/.*default *= *"\(.*\)"/\1/p')
-  runtime=$(sed -n '/variable "lambda_runtime"/,/^}/p' "$REPO_ROOT/terraform/variables.tf" | sed -n 's/.*default *= *"\(.*\)"/\1/p')
+  arch=$(sed -n '/variable "lambda_architecture"/,/^}/p' "$REPO_ROOT/terraform/modules/image-pipeline/variables.tf" | sed -n 's/.*default *= *"\(.*\)"/\1/p')
+  runtime=$(sed -n '/variable "lambda_runtime"/,/^}/p' "$REPO_ROOT/terraform/modules/image-pipeline/variables.tf" | sed -n 's/.*default *= *"\(.*\)"/\1/p')
   grep -q "ARCH=\${LAMBDA_ARCHITECTURE:-$arch}" "$REPO_ROOT/scripts/build_lambda.sh"
   grep -q "RUNTIME=\${LAMBDA_RUNTIME:-$runtime}" "$REPO_ROOT/scripts/build_lambda.sh"
 }

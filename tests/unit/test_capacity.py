@@ -190,7 +190,10 @@ def test_the_stack_s_module_block_sets_the_values(tmp_path):
     # What terraform/main.tf sets literally wins over the module's default; an
     # expression (var.local_aws) leaves the default.
     (tmp_path / "main.tf").write_text(
-        'module "pipeline" {\n  lambda_memory_mb = 2048\n  enable_dynamodb_autoscaling = !var.x\n}\n'
+        'module "pipeline" {\n'
+        "  lambda_memory_mb = 2048\n"
+        "  enable_dynamodb_autoscaling = !var.x\n"
+        "}\n"
     )
     (tmp_path / "variables.tf").write_text('variable "aws_region" {\n  default = "eu-west-3"\n}\n')
     loaded = capacity.load_config(stack=tmp_path)

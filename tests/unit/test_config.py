@@ -211,9 +211,7 @@ def test_heic_input_is_on_or_off():
         load_settings(VALID | {"HEIC_INPUT": "yes"})
 
 
-@pytest.mark.parametrize(
-    "path", ["terraform/variables.tf", "terraform/modules/image-pipeline/variables.tf"]
-)
+@pytest.mark.parametrize("path", ["terraform/modules/image-pipeline/variables.tf"])
 def test_the_recipe_defaults_are_the_same_on_both_sides(path):
     # The optional attributes' defaults in var.recipes, and the same rules'
     # bounds, as config.py and image_processor.Recipe hold them.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
@@ -60,15 +61,16 @@ def test_every_skip_has_a_real_reason():
         assert len(reason.split()) >= 8, f"{check} on {resource} needs a real reason"
 
 
-def terraform_variables() -> dict[str, str]:
-    """Variable name -> default, read by the modules' README generator
-    (scripts/terraform_docs.py, python-hcl2) and written as HCL writes it.
+def terraform_variables(directory: Path = TERRAFORM) -> dict[str, str]:
+    """Variable name -> default of the root (or of a module's directory), read
+    by the modules' README generator (scripts/terraform_docs.py, python-hcl2)
+    and written as HCL writes it.
 
     Only the names and defaults: the README's descriptions are shorter than
     variables.tf's and cite their sources, so the table is not generated."""
     return {
         v.name: terraform_docs.render_default(v.default) if v.has_default else "(required)"
-        for v in terraform_docs.variables(TERRAFORM)
+        for v in terraform_docs.variables(directory)
     }
 
 
@@ -126,11 +128,11 @@ def test_the_cost_section_names_every_paid_toggle():
     cost = README.split("## Cost, honestly")[1].split("\n## ")[0]
     for toggle in ("enable_guardduty", "enable_security_hub", "enable_config", "enable_cloudtrail"):
         assert toggle in cost
-        assert toggle in terraform_variables()
+        assert toggle in terraform_variables(TERRAFORM / "modules" / "account-baseline")
 
 
 def test_the_readme_states_the_limits_terraform_sets():
-    variables = terraform_variables()
+    variables = terraform_variables(TERRAFORM / "modules" / "image-pipeline")
 
     assert (
         f"Limits: {variables['max_upload_mb']} MiB (`max_upload_mb`), "

@@ -102,7 +102,9 @@ DELIVERY_INPUTS = ("enable_guardduty_findings_rule", "cloudtrail_name", "enable_
 
 
 def module_variables() -> set[str]:
-    return set(re.findall(r'^variable "([a-z0-9_]+)"', (PIPELINE / "variables.tf").read_text(), re.M))
+    return set(
+        re.findall(r'^variable "([a-z0-9_]+)"', (PIPELINE / "variables.tf").read_text(), re.M)
+    )
 
 
 def test_the_readme_names_the_delivery_inputs_and_the_default_the_stack_changes():
@@ -118,7 +120,8 @@ def test_the_readme_names_the_delivery_inputs_and_the_default_the_stack_changes(
         (PIPELINE / "variables.tf").read_text(),
         re.M | re.S,
     )
-    assert default and default[1] == "false"
+    assert default
+    assert default[1] == "false"
     assert "`enable_code_signing` is `false`" in " ".join(prose.split())
     stack = module_arguments((ROOT / "terraform" / "main.tf").read_text(), 'module "pipeline" {')
     assert stack["enable_code_signing"] == "!var.local_aws"

@@ -20,7 +20,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
 # Names and strings without their quotes (as scripts/terraform_docs.py reads them).
-HCL = hcl2.SerializationOptions(with_comments=False, explicit_blocks=False, strip_string_quotes=True)
+HCL = hcl2.SerializationOptions(
+    with_comments=False, explicit_blocks=False, strip_string_quotes=True
+)
 ROOTS = [TERRAFORM, *sorted(p for p in (TERRAFORM / "examples").iterdir() if list(p.glob("*.tf")))]
 
 #: Names a root declares although a module it calls declares them too.
@@ -38,9 +40,9 @@ ROOT_EXCEPTIONS = {
 SHARED_BETWEEN_MODULES = {
     "name": "every module's name prefix (terraform-aws-modules convention)",
     "tags": "every module's tags (terraform-aws-modules convention)",
-    "force_destroy": "each module's buckets: image-pipeline's, audit-replica's, hardened-bucket's own",
+    "force_destroy": "each module's own buckets (image-pipeline, audit-replica, hardened-bucket)",
     "kms_deletion_window_days": "each module's own key (image-pipeline's two, audit-replica's one)",
-    "object_lock": "hardened-bucket's Object Lock and audit-replica's retention, each its own bucket's",
+    "object_lock": "hardened-bucket's and audit-replica's retention, each of its own bucket",
     "break_glass_principal_arn": "who may bypass each module's key and bucket protections",
     "cloudtrail_name": "the trail the baseline creates and the one the pipeline grants delivery to",
 }
