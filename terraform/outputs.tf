@@ -1,5 +1,10 @@
 # ---------------------------------------------------------------------------
-# Outputs (the scripts and the runbook read these by name)
+# Outputs: what the scripts, the runbook, the README's commands and the
+# end-to-end tests read, by the names they read (`terraform output -raw
+# s3_bucket_name`). Not a copy of the modules' outputs: each one here has a
+# reader outside terraform/ (tests/unit/test_variables_declared_once.py); the
+# rest of a module's outputs are in its README, and `terraform console` reads
+# them from the state (module.pipeline.kms_key_alias, ...).
 # ---------------------------------------------------------------------------
 
 output "s3_bucket_name" {
@@ -42,11 +47,6 @@ output "kms_key_arn" {
   value       = module.pipeline.kms_key_arn
 }
 
-output "kms_key_alias" {
-  description = "Alias of the customer-managed key."
-  value       = module.pipeline.kms_key_alias
-}
-
 output "security_kms_key_arn" {
   description = "ARN of the security key: security-alerts topic, undelivered-events queue, CloudTrail and the function's logs."
   value       = module.pipeline.security_kms_key_arn
@@ -77,11 +77,6 @@ output "event_source_mapping_uuid" {
   value       = module.pipeline.event_source_mapping_uuid
 }
 
-output "lambda_role_arn" {
-  description = "ARN of the function's execution role."
-  value       = module.pipeline.lambda_role_arn
-}
-
 output "lambda_function_arn" {
   description = "ARN of the image-processing function (the one a reprocessing job invokes)."
   value       = module.pipeline.lambda_function_arn
@@ -90,31 +85,6 @@ output "lambda_function_arn" {
 output "batch_operations_role_arn" {
   description = "ARN of the role S3 Batch Operations assumes to reprocess images (scripts/reprocess.sh)."
   value       = module.pipeline.batch_operations_role_arn
-}
-
-output "guardduty_detector_id" {
-  description = "GuardDuty detector id, or null when enable_guardduty is false."
-  value       = module.account_baseline.guardduty_detector_id
-}
-
-output "cloudtrail_arn" {
-  description = "CloudTrail trail ARN, or null when enable_cloudtrail is false."
-  value       = module.account_baseline.cloudtrail_arn
-}
-
-output "config_recorder_name" {
-  description = "AWS Config recorder name, or null when enable_config is false."
-  value       = module.account_baseline.config_recorder_name
-}
-
-output "security_hub_enabled" {
-  description = "Whether this stack enabled Security Hub."
-  value       = module.account_baseline.security_hub_enabled
-}
-
-output "upload_command" {
-  description = "The command to try the pipeline."
-  value       = "aws s3 cp image.png s3://${module.pipeline.images_bucket_name}/${module.pipeline.input_prefix}"
 }
 
 output "max_upload_bytes" {

@@ -12,6 +12,7 @@ where it is each module's own setting, listed below with the reason.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import hcl2
@@ -116,3 +117,24 @@ def test_the_root_declares_only_its_own_concerns():
         "lambda_package_path",
         "local_aws",
     }
+
+
+#: Where a reader of the root's outputs may be: the scripts, the documents'
+#: commands, the Makefile and the tests that run the deployed stack.
+READERS = [
+    *ROOT.glob("scripts/**/*.sh"),
+    *ROOT.glob("scripts/**/*.py"),
+    *(ROOT / name for name in ("README.md", "SECURITY.md", "INCIDENT_RESPONSE.md", "Makefile")),
+    *ROOT.glob("tests/e2e/*.py"),
+    *ROOT.glob("tests/scripts/*.bats"),
+    *ROOT.glob("tests/integration/*.py"),
+    *ROOT.glob("bench/*.py"),
+]
+
+
+def test_every_root_output_has_a_reader_outside_terraform():
+    # The root's outputs are the stack's interface to its users, not a copy of
+    # the modules' outputs one by one: each is read by name somewhere.
+    text = "\n".join(path.read_text(encoding="utf-8") for path in READERS)
+    unread = [name for name in blocks(TERRAFORM, "output") if not re.search(rf"\b{name}\b", text)]
+    assert not unread, f"terraform/outputs.tf outputs what nothing reads: {unread}"
