@@ -1,4 +1,4 @@
-"""make audit: SECURITY.md's register rendered into Prowler's mutelist, and Prowler's run held to it.
+"""make audit: Prowler's mutelist rendered from SECURITY.md's register, and the run held to it.
 
 The fixtures (tests/fixtures/audit) are trimmed from a real Prowler 5.46 run
 against the deployed stack; their statuses are those Prowler gives with the
@@ -85,7 +85,8 @@ def test_a_resource_owns_its_arn_even_where_another_names_it():
     function = {"address": "aws_lambda_function.this", "mode": "managed",
                 "values": {"arn": fn, "function_name": "f"}}  # fmt: skip
     data = {"address": "data.aws_iam_policy_document.x", "mode": "data", "values": {"id": "1"}}
-    index = audit_report.state_index({"values": {"root_module": {"resources": [mapping, function, data]}}})
+    state = {"values": {"root_module": {"resources": [mapping, function, data]}}}
+    index = audit_report.state_index(state)
 
     assert index[fn] == "aws_lambda_function.this"
     assert "1" not in index
@@ -118,7 +119,8 @@ def test_a_resource_pattern_covers_the_ids_prowler_builds_around_a_name():
 
     assert re.search(queue, "http://localhost:5055/123456789012/q.1")  # an SQS queue's URL
     assert re.search(role, "role/inline-policy")  # an IAM inline policy
-    assert not re.search(queue, "qx1") and not re.search(role, "roles/p")
+    assert not re.search(queue, "qx1")
+    assert not re.search(role, "roles/p")
 
 
 def test_rows_of_one_check_share_its_entry_and_an_undeployed_row_mutes_nothing(index):
@@ -127,7 +129,8 @@ def test_rows_of_one_check_share_its_entry_and_an_undeployed_row_mutes_nothing(i
 
     entry = entries(register, index)["^s3_bucket_no_mfa_delete$"]
 
-    assert mutes(entry, IMAGES) and mutes(entry, "d8b38690-6823-4c3a-babf-2cc05ad80f2c")
+    assert mutes(entry, IMAGES)
+    assert mutes(entry, "d8b38690-6823-4c3a-babf-2cc05ad80f2c")
     assert "aws_s3_bucket.gone" not in entry["Description"]
 
 
