@@ -75,6 +75,7 @@ class Artefact(TypedDict, total=False):
 
     check: str
     reason: str
+    resources: list[str]  # Prowler's resource patterns (regexes on its resource id); ["*"]
     outside_stack: bool  # muted on every resource but the stack's own
 
 
@@ -106,6 +107,9 @@ def read_register(text: str) -> list[RegisterRow]:
 
 def load_artefacts(path: Path = RULES) -> list[Artefact]:
     artefacts: list[Artefact] = json.loads(path.read_text())["artefacts"]
+    for rule in artefacts:
+        if unknown := rule.keys() - Artefact.__optional_keys__:
+            raise ValueError(f"{path.name}: {rule.get('check')}: unknown {sorted(unknown)}")
     return artefacts
 
 
@@ -168,7 +172,10 @@ def mutelist(
         if rule["check"] in checks:
             raise ValueError(f"{rule['check']}: in the register and an artefact rule; Prowler's "
                              "mutelist holds one entry per check")  # fmt: skip
-        entry = checks[rule["check"]] = {"Regions": ["*"], "Resources": ["*"]}
+        entry = checks[rule["check"]] = {
+            "Regions": ["*"],
+            "Resources": rule.get("resources", ["*"]),
+        }
         entry["Description"] = rule["reason"]
         if rule.get("outside_stack"):
             entry["Exceptions"] = {"Resources": [resource_pattern(name) for name in index]}
@@ -343,27 +350,26 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{path} is not JSON: {e}")
 
     register = read_register(read(args.security))
-    if args.compare_only:
-        report = recompare(read_json(args.compare_only), register)
-    elif args.state and (args.mutelist or args.findings):
-        index = state_index(read_json(args.state))
-        if args.mutelist:
-            try:
-                rendered = mutelist(register, load_artefacts(), index)
-            except ValueError as e:
-                parser.error(str(e))
+    try:
+        if args.compare_only:
+            report = recompare(read_json(args.compare_only), register)
+        elif args.state and args.mutelist:
+            rendered = mutelist(register, load_artefacts(), state_index(read_json(args.state)))
             args.mutelist.write_text(json.dumps(rendered, indent=2) + "\n")
             return 0
-        report = sort(read_findings(read_json(args.findings), index), register, load_artefacts())
-        try:
+        elif args.state and args.findings:
+            index = state_index(read_json(args.state))
+            report = sort(
+                read_findings(read_json(args.findings), index), register, load_artefacts()
+            )
             report.meta = json.loads(args.meta)
-        except json.JSONDecodeError as e:
-            parser.error(f"--meta is not a JSON object: {e}")
-        args.out_dir.mkdir(parents=True, exist_ok=True)
-        (args.out_dir / "audit.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
-        (args.out_dir / "audit.md").write_text(markdown(report))
-    else:
-        parser.error("--state with --mutelist or --findings is required (or --compare-only)")
+            args.out_dir.mkdir(parents=True, exist_ok=True)
+            (args.out_dir / "audit.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
+            (args.out_dir / "audit.md").write_text(markdown(report))
+        else:
+            parser.error("--state with --mutelist or --findings is required (or --compare-only)")
+    except ValueError as e:  # an artefact rule or --meta
+        parser.error(str(e))
     print(summary(report))
     return 0 if report.agrees else 1
 

@@ -144,6 +144,16 @@ def test_an_artefact_outside_the_stack_is_muted_everywhere_but_on_the_stacks_res
     assert not [e for e in entry["Exceptions"]["Resources"] if re.search(e, MOTO_KEY)]
 
 
+def test_an_artefact_rule_names_resources_as_prowler_does_and_nothing_else(tmp_path, index):
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"artefacts": [{"check": "c", "reason": "r", "resource": "a*"}]}))
+    narrow = {"check": "c", "reason": "r", "resources": ["^default$"]}
+
+    with pytest.raises(ValueError, match=r"unknown \['resource'\]"):
+        audit_report.load_artefacts(rules)
+    assert entries([], index, [narrow])["^c$"]["Resources"] == ["^default$"]
+
+
 def test_an_artefact_on_a_registered_check_is_refused(index):
     clash = [{"check": "s3_bucket_no_mfa_delete", "reason": "r"}]
 
