@@ -112,7 +112,9 @@ DEPLOYED=1
 timed "deploy the stack (scan, build, apply)" "$REPO_ROOT/scripts/deploy.sh" --local --auto-approve
 
 read_state() {
-  terraform -chdir="$REPO_ROOT/terraform" show -json "$LOCAL_AWS_DIR/terraform.tfstate" >"$OUT_DIR/state.json"
+  # deploy.sh --local's data directory: its modules are installed there, not in terraform/.
+  TF_DATA_DIR="$LOCAL_AWS_DIR/terraform" terraform -chdir="$REPO_ROOT/terraform" \
+    show -json "$LOCAL_AWS_DIR/terraform.tfstate" >"$OUT_DIR/state.json"
 }
 timed "read the deployed state" read_state
 timed "render Prowler's mutelist (SECURITY.md)" \
