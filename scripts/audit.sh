@@ -7,9 +7,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Prowler's service names; what issue 10's review covered. The run is scoped by
 # service and region only: --resource-arn/--resource-tag would run just the checks
-# of the ARNs' services and sub-services, without the account-level checks the report
-# keeps apart, nor the Config recorder (no ARN or tags in the state), whose FAIL is
-# registered (prowler 5.46.0, providers/aws/aws_provider.py, get_checks_from_input_arn).
+# of the ARNs' services and sub-services, so not the password policy and CIS metric
+# filter checks the report keeps apart as account-level, nor the Config recorder's (it
+# has no ARN in the state, nor tags), one of them registered (prowler 5.46.0,
+# providers/aws/aws_provider.py, get_checks_from_input_arn).
 SERVICES=(s3 kms sns sqs dynamodb awslambda iam cloudwatch cloudtrail config guardduty eventbridge)
 OUT_DIR="$REPO_ROOT/reports/audit"
 LOG_FILE="$OUT_DIR/audit.log"
