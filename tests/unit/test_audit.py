@@ -182,6 +182,7 @@ def test_prowlers_own_mutelist_code_mutes_what_the_fixture_says(tmp_path, index)
         "for check, resource in json.load(sys.stdin):\n"
         "    print(mutelist.is_muted('123456789012', check, 'us-east-1', resource, ''))\n"
     )
+    # An AWS finding's OCSF resource name is its resource_id, which the mutelist matches.
     pairs = [[f["metadata"]["event_code"], f["resources"][0]["name"]] for f in ocsf]
 
     out = subprocess.run([PROWLER_PYTHON, "-c", judge, mutelist], input=json.dumps(pairs),
