@@ -33,8 +33,8 @@ Usage: $(basename "$0") [--keep] [--compare-only]
      with that mutelist
   5. runs parliament over every policy document of the deployment
   6. destroys the deployment and stops the local AWS (also on failure)
-  7. prints PASS/FAIL per check on the stack's own resources, then the
-     account-level findings and the muted local-AWS artefacts as separate groups
+  7. prints the FAILs per check on the stack's own resources (muted or not), then
+     the account-level findings and the muted local-AWS artefacts as separate groups
 
 Exits 1 when a FAIL on the stack is not muted by its register row, or a register
 row mutes no FAIL, or when parliament finds anything above LOW that
