@@ -48,6 +48,7 @@ def terraform_test(file: str) -> tuple[str, ...]:
 
 
 SCAN = "scripts/security_scan.sh"
+AUDIT = "scripts/audit_report.py"
 BREAKS = (
     Break("scan: a bandit finding recorded as PASS", SCAN,
           'record bandit FAIL "$(json_count', 'record bandit PASS "$(json_count',
@@ -74,6 +75,16 @@ BREAKS = (
           "if ((FAILED)); then\n  printf",
           'keep_pass "$KEY" "$WORK/summary.txt"\nif ((FAILED)); then\n  printf',
           bats("security_scan.bats", "a pass is reused only")),
+    Break("audit: a register row mutes every resource whose id contains its name", AUDIT,
+          'return f"(^|/){re.escape(identifier)}(/|$)"', "return re.escape(identifier)",
+          pytest("tests/unit/test_audit.py", "-k", "mutes_its_check_on_its_resource")),
+    Break("audit: an artefact rule mutes the stack's own resources too", AUDIT,
+          'if rule.get("outside_stack"):', "if False:",
+          pytest("tests/unit/test_audit.py", "-k", "outside_the_stack")),
+    Break("audit: a registered FAIL passes though Prowler did not mute it", AUDIT,
+          'if not (row["muted"] and (row["check"], row["address"]) in registered)',
+          'if (row["check"], row["address"]) not in registered',
+          pytest("tests/unit/test_audit.py", "-k", "did_not_mute")),
     Break("destroy: any typed answer confirms", "scripts/destroy.sh",
           '[[ $answer == "$environment" ]]', '[[ -n $answer ]]',
           bats("destroy_guards.bats", "wrongly typed")),
