@@ -24,7 +24,7 @@ from image_processor import (
 )
 
 _LOG_LEVELS = frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
-#: The same rules as terraform/variables.tf's ``recipes`` validation.
+#: The same rules as terraform/modules/image-pipeline/variables.tf's ``recipes`` validation.
 MAX_RECIPES = 10
 MAX_EDGE = 16384
 _RECIPE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")

@@ -73,7 +73,7 @@ def test_readme_default_ceiling_is_the_models():
     )
     binding = capacity.ceiling(capacity.stages(capacity.load_config()))
     assert round(binding.uploads_per_s, 1) == stated, (
-        f"terraform/variables.tf's defaults give {binding.uploads_per_s:,.1f} uploads/s "
+        f"terraform/main.tf's configuration gives {binding.uploads_per_s:,.1f} uploads/s "
         f"({binding.name}); README says {stated:,.1f}: run make capacity and update README"
     )
     assert binding.name in " ".join(readme_section().split())

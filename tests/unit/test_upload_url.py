@@ -19,7 +19,7 @@ from helpers import LIMITS_ENV, ROOT, load_script
 
 upload_url = load_script("upload_url")
 
-MAX_BYTES = int(LIMITS_ENV["MAX_UPLOAD_BYTES"])  # terraform/variables.tf's max_upload_mb
+MAX_BYTES = int(LIMITS_ENV["MAX_UPLOAD_BYTES"])  # the pipeline module's max_upload_mb
 
 
 @pytest.fixture
