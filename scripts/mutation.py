@@ -99,8 +99,12 @@ def main(argv: list[str] | None = None) -> int:
             print("mutation: no function in those files, so nothing for mutmut 3 to mutate")
             return 0
         prepare()
-        command = [str(MUTMUT), "run", *(chosen if args.files else [])]
-        if subprocess.run(command, cwd=WORK, check=False).returncode != 0:  # noqa: S603
+        process = subprocess.Popen([MUTMUT, "run", *(chosen if args.files else [])], cwd=WORK)  # noqa: S603
+        try:
+            code = process.wait()
+        except KeyboardInterrupt:  # mutmut stops on the same Ctrl-C, keeping what it tested
+            code = process.wait()
+        if code != 0:
             print("mutation: mutmut run failed (its output is above)", file=sys.stderr)
             return 1
     results = subprocess.run(  # noqa: S603 (our own virtualenv's mutmut)
