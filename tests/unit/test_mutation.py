@@ -23,8 +23,8 @@ RESULTS = """\
     config.x_load_settings__mutmut_1: no tests
     config.x_load_settings__mutmut_2: suspicious
     config.x_load_settings__mutmut_3: segfault
-    storage.xǁS3Storageǁput__mutmut_1: killed
-    storage.xǁS3Storageǁput__mutmut_2: survived
+    storage.xǁRecordStoreǁclaim__mutmut_1: killed
+    storage.xǁRecordStoreǁclaim__mutmut_2: survived
     events.x_event_kind__mutmut_1: survived
 """
 
