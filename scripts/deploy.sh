@@ -20,7 +20,10 @@ Usage: $(basename "$0") [--local] [--auto-approve] [--quiet] [--log FILE] [--no-
   2. scripts/security_scan.sh: any failure stops here, before anything is built
   3. scripts/build_lambda.sh: dist/lambda.zip
   4. terraform init, plan -out, confirmation, apply of exactly that plan
-     (audit-log buckets a destroy kept are adopted: import blocks in the plan)
+     (audit-log buckets a destroy kept are adopted: import blocks in the plan;
+     so are the kept security key and its alias, or the alias alone when its
+     key is not Enabled, e.g. scheduled for deletion: the apply points it at
+     a new key)
   5. the outputs, and the command to upload a first image
 
 There is no option to skip the security scan. Without --auto-approve the
@@ -228,7 +231,7 @@ for module in kept:
 # adopted is adopted alone ("# retarget ALIAS KEYSTATE KEYID"), and the apply
 # moves it to the stack's key: after destroy's printed break-glass command the
 # kept key is PendingDeletion, and KMS deletes a key's aliases only when the
-# waiting period ends (https://docs.aws.amazon.com/goto/SdkForKotlin/kms-2014-11-01/ScheduleKeyDeletion),
+# waiting period ends (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html),
 # so creating the alias again fails with AlreadyExistsException; so does one
 # created outside the state (an apply stopped by a second Ctrl-C).
 creates = {c["address"]: c["change"]["after"] for c in plan.get("resource_changes", [])
@@ -266,7 +269,7 @@ if ((plan_rc == 2)) && adopt=$(kept_bucket_imports) && [[ -n $adopt ]]; then
   adopted=$(sed -n 's/^# adopt //p' "$ADOPT_FILE" | paste -sd ' ')
   [[ -z $adopted ]] || info "adopting what the last destroy kept: ${adopted// /, }"
   while read -r alias state key_id; do
-    info "adopting $alias, which names key $key_id ($state): the apply moves it to the stack's key"
+    info "adopting $alias, which names key $key_id ($state): the apply points it at the stack's key"
   done < <(sed -n 's/^# retarget //p' "$ADOPT_FILE")
   plan_rc=0
   plan_start=$SECONDS

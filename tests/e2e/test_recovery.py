@@ -241,8 +241,8 @@ def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_
 ):
     """destroy's printed break-glass command schedules the kept key's deletion (hints.bats), and
     KMS deletes a key's aliases only when the waiting period ends: the next deploy adopts the
-    alias alone and moves it to a new security key (was: the apply created the key, then failed
-    on the alias with AlreadyExistsException, and the tests after it on what it left)."""
+    alias alone and points it at a new security key (was: the apply created the key, then failed
+    on the alias with AlreadyExistsException, and so did every deploy after it)."""
     assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT])}
     kms = stack.client("kms")
     security_alias = "alias/image-processor-local-security"
@@ -258,6 +258,19 @@ def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_
     assert new["KeyState"] == "Enabled"
     assert stack.outputs()["security_kms_key_arn"] == new["Arn"]
     assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+    # An alias outside the state (a second Ctrl-C stops an apply whose CreateAlias then
+    # completes): the next deploy adopts it as it is, on the stack's key.
+    forget = stack.run(
+        "terraform", "-chdir=terraform", "state", "rm", "module.pipeline.aws_kms_alias.security",
+        env=stack.aws_env,
+    )  # fmt: skip
+    assert forget.returncode == 0, forget.stderr
+    again = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert f"adopting {security_alias}, which names key {new['KeyId']} (Enabled)" in again.stdout
+    assert kms.describe_key(KeyId=security_alias)["KeyMetadata"]["KeyId"] == new["KeyId"]
+    assert "module.pipeline.aws_kms_alias.security" in state_resources(stack)
 
     destroy = stack.script("destroy.sh", "--local", "--yes")
 
