@@ -95,6 +95,14 @@ lock: ## Re-resolve requirements-dev.in into the pinned requirements-dev.txt
 	  .venv-lock/bin/python -m pip freeze --exclude-editable; } > requirements-dev.txt
 	@rm -rf .venv-lock
 
+.PHONY: lock-mutation
+lock-mutation: ## Re-resolve requirements-mutation.in into the hash-pinned requirements-mutation.txt (pip-tools)
+	@rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet pip-tools==7.7.0
+	.venv-lock/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --output-file=requirements-mutation.txt requirements-mutation.in
+	@rm -rf .venv-lock
+
 # --------------------------------------------------------------------------
 # Quality
 # --------------------------------------------------------------------------
@@ -182,8 +190,8 @@ $(MUTATION_STAMP): $(VENV_STAMP) requirements-mutation.txt
 	@touch $@
 
 .PHONY: mutation
-mutation: $(MUTATION_STAMP) ## Mutation score of lambda/ per file (hours; FILES=lambda/storage.py for one file, SAMPLE=70 for 70 random mutants a file)
-	$(BIN)/python scripts/mutation.py $(if $(FILES),--files $(FILES)) $(if $(SAMPLE),--sample $(SAMPLE))
+mutation: $(MUTATION_STAMP) ## Mutation score of lambda/ per file, mutmut 3 (FILES=lambda/storage.py for one file)
+	$(BIN)/python scripts/mutation.py $(if $(FILES),--files $(FILES))
 
 .PHONY: fuzz
 fuzz: $(VENV_STAMP) ## Long fuzzing run of the decoder path (5,000 examples per property)

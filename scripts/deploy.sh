@@ -20,7 +20,10 @@ Usage: $(basename "$0") [--local] [--auto-approve] [--quiet] [--log FILE] [--no-
   2. scripts/security_scan.sh: any failure stops here, before anything is built
   3. scripts/build_lambda.sh: dist/lambda.zip
   4. terraform init, plan -out, confirmation, apply of exactly that plan
-     (audit-log buckets a destroy kept are adopted: import blocks in the plan)
+     (audit-log buckets a destroy kept are adopted: import blocks in the plan;
+     so are the kept security key and its alias, or the alias alone when its
+     key is not Enabled, e.g. scheduled for deletion: the apply points it at
+     a new key)
   5. the outputs, and the command to upload a first image
 
 There is no option to skip the security scan. Without --auto-approve the
@@ -198,7 +201,7 @@ run_plan() {
 
 # kept_bucket_imports: import blocks for the kept audit-log buckets the plan
 # would create although they exist in this account (a comment "# adopt NAME"
-# for each); nothing when there are none.
+# for each), and for the key aliases (below); nothing when there are none.
 kept_bucket_imports() {
   terraform -chdir="$TF_DIR" show -json "$PLAN_FILE" >"$WORK/plan.json" || return 1
   "$(project_python)" - "$WORK/plan.json" "$ACCOUNT" <<'PY'
@@ -224,19 +227,33 @@ for module in kept:
         if change["module_address"] == module:  # every resource of the module is read by bucket name
             print(f'import {{\n  to = {change["address"]}\n  id = "{names[0]}"\n}}')
 # The security key a destroy kept (it never deletes it): adopted with its alias.
-key_changes = {c["address"]: c for c in plan.get("resource_changes", [])
-               if c["address"] in ("module.pipeline.aws_kms_key.security", "module.pipeline.aws_kms_alias.security")
-               and c["change"]["actions"] == ["create"]}
-alias = (key_changes.get("module.pipeline.aws_kms_alias.security") or {}).get("change", {}).get("after", {}).get("name")
-if alias and len(key_changes) == 2:
+# An alias the plan would create that exists already with a key that is not
+# adopted is adopted alone ("# retarget ALIAS KEYSTATE KEYID"), and the apply
+# moves it to the stack's key: after destroy's printed break-glass command the
+# kept key is PendingDeletion, and KMS deletes a key's aliases only when the
+# waiting period ends (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html),
+# so creating the alias again fails with AlreadyExistsException; so does one
+# created outside the state (an apply stopped by a second Ctrl-C).
+creates = {c["address"]: c["change"]["after"] for c in plan.get("resource_changes", [])
+           if c["change"]["actions"] == ["create"]}
+kms = boto3.client("kms")
+for alias_address, key_address in (("module.pipeline.aws_kms_alias.security", "module.pipeline.aws_kms_key.security"),
+                                   ("module.pipeline.aws_kms_alias.this", None)):
+    alias = (creates.get(alias_address) or {}).get("name")
+    if not alias:
+        continue
     try:
-        key = boto3.client("kms").describe_key(KeyId=alias)["KeyMetadata"]
+        key = kms.describe_key(KeyId=alias)["KeyMetadata"]
     except ClientError:
-        key = None  # absent: created as usual
-    if key and key.get("AWSAccountId") == account and key.get("KeyState") == "Enabled":
+        continue  # absent: created as usual
+    if key.get("AWSAccountId") != account:
+        continue
+    if key_address in creates and key.get("KeyState") == "Enabled":
         print(f"# adopt {alias}")
-        print(f'import {{\n  to = module.pipeline.aws_kms_key.security\n  id = "{key["KeyId"]}"\n}}')
-        print(f'import {{\n  to = module.pipeline.aws_kms_alias.security\n  id = "{alias}"\n}}')
+        print(f'import {{\n  to = {key_address}\n  id = "{key["KeyId"]}"\n}}')
+    else:
+        print(f"# retarget {alias} {key.get('KeyState')} {key['KeyId']}")
+    print(f'import {{\n  to = {alias_address}\n  id = "{alias}"\n}}')
 PY
 }
 
@@ -250,7 +267,10 @@ run_plan
 if ((plan_rc == 2)) && adopt=$(kept_bucket_imports) && [[ -n $adopt ]]; then
   printf '%s\n' "$adopt" >"$ADOPT_FILE"
   adopted=$(sed -n 's/^# adopt //p' "$ADOPT_FILE" | paste -sd ' ')
-  info "adopting what the last destroy kept: ${adopted// /, }"
+  [[ -z $adopted ]] || info "adopting what the last destroy kept: ${adopted// /, }"
+  while read -r alias state key_id; do
+    info "adopting $alias, which names key $key_id ($state): the apply points it at the stack's key"
+  done < <(sed -n 's/^# retarget //p' "$ADOPT_FILE")
   plan_rc=0
   plan_start=$SECONDS
   run_plan

@@ -54,6 +54,24 @@ running_port() {
   if [[ -f $PORT_FILE ]]; then cat "$PORT_FILE"; else printf '%s\n' "$LOCAL_AWS_PORT"; fi
 }
 
+# listens_on_port PID: true when process PID holds the socket listening on
+# LOCAL_AWS_PORT (/proc/net/tcp: local address 0100007F:PORT in hex, state 0A
+# = LISTEN, inode in field 10). An answer on the port is not enough: two
+# starts on one port at once (a free port is free for everyone until a
+# server binds it) both find it free, one server binds it and the other
+# exits with "Address already in use", and its start would take the
+# winner's answers for its own, sending a second stack to the same AWS.
+listens_on_port() {
+  local inode fd hex
+  hex=$(printf ':%04X' "$LOCAL_AWS_PORT")
+  while read -r inode; do
+    for fd in /proc/"$1"/fd/*; do
+      [[ $(readlink "$fd" 2>/dev/null) == "socket:[$inode]" ]] && return 0
+    done
+  done < <(awk -v port="$hex" '$4 == "0A" && substr($2, length($2) - 4) == port { print $10 }' /proc/net/tcp)
+  return 1
+}
+
 start() {
   local pid port
   if pid=$(running_pid); then
@@ -83,7 +101,7 @@ start() {
   echo $! >"$PID_FILE"
   printf '%s\n' "$LOCAL_AWS_PORT" >"$PORT_FILE"
   local waited=0
-  until local_aws_answers; do
+  until listens_on_port "$(<"$PID_FILE")" && local_aws_answers; do
     if ! running_pid >/dev/null; then
       tail -n 20 "$LOG_FILE" >&2 || true
       rm -f "$PID_FILE" "$PORT_FILE"

@@ -212,6 +212,22 @@ BREAKS = (
           "guardduty_models.Detector.to_json = _detector_to_json_with_feature_data_sources",
           "pass",
           pytest("tests/integration/test_local_aws_guardduty.py")),
+    Break("mutation: pytest imports lambda/ itself, not mutmut's mutants", "scripts/mutation.py",
+          '(mutants / "lambda", Path("src"))', '(mutants / "lambda", ROOT / "lambda")',
+          pytest("tests/unit/test_mutation.py")),
+    Break("mutation: a mutant no test runs left out of the score", "scripts/mutation.py",
+          '("survived", "no tests")', '("survived",)',
+          pytest("tests/unit/test_mutation.py")),
+    Break("local AWS: start takes another server's answers on its port for its own",
+          "scripts/local_aws.sh",
+          'until listens_on_port "$(<"$PID_FILE")" && local_aws_answers; do',
+          "until local_aws_answers; do",
+          bats("destroy_and_local_aws.bats", "two starts on one port")),
+    Break("deploy: an existing key alias whose key is not adopted is created again",
+          "scripts/deploy.sh",
+          'print(f"# retarget {alias} {key.get(\'KeyState\')} {key[\'KeyId\']}")',
+          "continue",
+          pytest("tests/e2e/test_recovery.py", "-k", "ctrl_c or kept_key")),
 )  # fmt: skip
 
 

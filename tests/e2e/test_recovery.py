@@ -7,6 +7,8 @@ audit-log buckets every destroy keeps. Then destroy -> deploy -> destroy,
 twice in a row: each deploy after a destroy adopts the kept buckets
 (Terraform import blocks in its plan) with their logs, instead of failing
 with BucketAlreadyExists; deploy's printed commands run in a fresh shell.
+Then the kept security key scheduled for deletion, as destroy's printed
+command does: the next deploy moves its alias, which KMS keeps, to a new key.
 Last, a deploy that fails mid-apply (a table of its name exists already) is
 removed by the destroy command it prints, run as printed, and the kept
 buckets by the command destroy prints for them: nothing is left.
@@ -232,6 +234,49 @@ def run_the_printed_hints(stack: LocalDeployment, printed: str, tmp_path) -> Non
     stack.client("s3").head_object(Bucket=images, Key="uploads/image.png")  # aws s3 cp
     table = stack.client("dynamodb").scan(TableName=stack.outputs()["dynamodb_table_name"])
     assert table["Count"] >= 1, typed.stdout[-4000:]  # make local-process delivered it
+
+
+def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_moves_it(
+    stack, interrupted
+):
+    """destroy's printed break-glass command schedules the kept key's deletion (hints.bats), and
+    KMS deletes a key's aliases only when the waiting period ends: the next deploy adopts the
+    alias alone and points it at a new security key (was: the apply created the key, then failed
+    on the alias with AlreadyExistsException, and so did every deploy after it)."""
+    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT])}
+    kms = stack.client("kms")
+    security_alias = "alias/image-processor-local-security"
+    kept = kms.describe_key(KeyId=security_alias)["KeyMetadata"]["KeyId"]
+    kms.schedule_key_deletion(KeyId=kept, PendingWindowInDays=30)
+
+    deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+
+    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+    assert f"adopting {security_alias}, which names key {kept} (PendingDeletion)" in deploy.stdout
+    new = kms.describe_key(KeyId=security_alias)["KeyMetadata"]
+    assert new["KeyId"] != kept
+    assert new["KeyState"] == "Enabled"
+    assert stack.outputs()["security_kms_key_arn"] == new["Arn"]
+    assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+    # An alias outside the state (a second Ctrl-C stops an apply whose CreateAlias then
+    # completes): the next deploy adopts it as it is, on the stack's key.
+    forget = stack.run(
+        "terraform", "-chdir=terraform", "state", "rm", "module.pipeline.aws_kms_alias.security",
+        env=stack.aws_env,
+    )  # fmt: skip
+    assert forget.returncode == 0, forget.stderr
+    again = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert f"adopting {security_alias}, which names key {new['KeyId']} (Enabled)" in again.stdout
+    assert kms.describe_key(KeyId=security_alias)["KeyMetadata"]["KeyId"] == new["KeyId"]
+    assert "module.pipeline.aws_kms_alias.security" in state_resources(stack)
+
+    destroy = stack.script("destroy.sh", "--local", "--yes")
+
+    assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
+    assert state_resources(stack) == []
+    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT])}
 
 
 def test_a_deploy_that_fails_mid_apply_is_removed_by_the_destroy_it_prints(stack, interrupted):

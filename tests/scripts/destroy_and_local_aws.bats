@@ -36,6 +36,7 @@ teardown() {
   # Stop a local AWS a test started, whatever happened in the test.
   [[ -n ${repo:-} && -n ${port:-} ]] || return 0
   LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null 2>&1 || true
+  LOCAL_AWS_DIR="$repo/.local-aws/other" LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null 2>&1 || true
 }
 
 # bats test_tags=local-aws
@@ -167,6 +168,34 @@ PY
   [ ! -e "$repo/.local-aws/moto.pid" ]
   run env LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" status
   [ "$status" -eq 1 ]
+}
+
+@test "two starts on one port at once: one server binds it, and the other start fails instead of taking that server's answers for its own" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  # Both find the port free (a server takes a second to bind it); one server
+  # binds it, the other exits. Taken for its own, the winner's answers sent a
+  # second stack to the same AWS (CI: a kept alias made a deploy fail).
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >"$BATS_TEST_TMPDIR/one.out" 2>&1 &
+  one=$!
+  LOCAL_AWS_DIR="$repo/.local-aws/other" LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >"$BATS_TEST_TMPDIR/other.out" 2>&1 &
+  other=$!
+  one_rc=0 other_rc=0
+  wait "$one" || one_rc=$?
+  wait "$other" || other_rc=$?
+
+  if ((one_rc == 0)); then
+    winner=$repo/.local-aws loser=other loser_rc=$other_rc
+  else
+    winner=$repo/.local-aws/other loser=one loser_rc=$one_rc
+  fi
+  [ "$loser_rc" -eq 1 ] || { cat "$BATS_TEST_TMPDIR"/*.out; return 1; }
+  grep -q "error: the local AWS exited during start-up" "$BATS_TEST_TMPDIR/$loser.out"
+  grep -q "Address already in use" "$BATS_TEST_TMPDIR/$loser.out"
+  # What answers on the port is the winner's server: stopped, nothing answers.
+  LOCAL_AWS_DIR="$winner" LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null
+  run "$PY" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)' "$port"
+  [ "$status" -ne 0 ]
 }
 
 @test "the local AWS still counts as running once a Lambda function exists" {
