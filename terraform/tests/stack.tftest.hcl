@@ -12,6 +12,11 @@ mock_provider "aws" {
   alias           = "replica"
   source          = "./tests/mocks"
   override_during = plan
+
+  # A replica (the audit-replica module) must be in another region.
+  mock_data "aws_region" {
+    defaults = { name = "us-west-2" }
+  }
 }
 
 variables {
