@@ -28,3 +28,21 @@ enable_malware_protection = false
 # (CreateCodeSigningConfig): code signing is proven at plan time
 # (terraform/tests/pipeline.tftest.hcl, stack.tftest.hcl).
 enable_code_signing = false
+
+# The priced protections the local AWS can deploy are on here, so that
+# `make audit` and the end-to-end tests measure them deployed (nothing is
+# billed locally); the default profile keeps them off (README, Cost;
+# SECURITY.md, "Prowler findings on the stack's own resources").
+# The decoder in a VPC without a route out (moto creates the VPC, subnets,
+# endpoints, security groups and the function's vpc_config; the wrapper
+# reads security-group rules back as AWS does, scripts/lib/moto_server.py).
+enable_vpc = true
+
+# The audit and logs buckets replicated to a second region of the same
+# local AWS. moto stores the replication configurations but copies no
+# object (README, "Where the local AWS differs").
+enable_audit_replication = true
+audit_replica_region     = "us-west-2"
+
+# CloudTrail Insights on the trail (moto stores the insight selectors).
+enable_cloudtrail_insights = true

@@ -77,6 +77,7 @@ module "account_baseline" {
   enable_security_hub         = var.enable_security_hub
   enable_config               = var.enable_config
   enable_cloudtrail           = var.enable_cloudtrail
+  enable_cloudtrail_insights  = var.enable_cloudtrail_insights
   securityhub_cis_version     = var.securityhub_cis_version
 
   logs_bucket_name                           = module.pipeline.logs_bucket_name
@@ -90,7 +91,8 @@ module "account_baseline" {
   config_s3_key_prefix                       = module.pipeline.config_s3_key_prefix
 }
 
-# A copy of the trail's files in a second region, under the same retention
+# A copy of the trail's files, and of the logs bucket's access logs and
+# Config files, in a second region under the same retention
 # (enable_audit_replication; SECURITY.md, "Audit logs").
 module "audit_replica" {
   source = "./modules/audit-replica"
@@ -104,6 +106,8 @@ module "audit_replica" {
   name                      = local.name
   source_bucket_name        = module.pipeline.audit_bucket_name
   source_kms_key_arn        = module.pipeline.security_kms_key_arn
+  replicate_logs_bucket     = true
+  logs_source_bucket_name   = module.pipeline.logs_bucket_name
   object_lock               = { mode = var.audit_log_object_lock_mode, days = var.access_log_retention_days }
   break_glass_principal_arn = module.pipeline.break_glass_principal_arn
   force_destroy             = var.force_destroy

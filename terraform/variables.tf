@@ -420,6 +420,12 @@ variable "enable_cloudtrail" {
   default     = true
 }
 
+variable "enable_cloudtrail_insights" {
+  description = "CloudTrail Insights on the trail (enable_cloudtrail): Insights events when the rate of write calls or of errors departs from the account's baseline (an insider's burst of changes, a stolen credential probing with AccessDenied). Charged per management event analysed, write events twice with both types (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/insights-events-costs.html); the rate is on https://aws.amazon.com/cloudtrail/pricing/ (unverified here: README, Cost). Off by default."
+  type        = bool
+  default     = false
+}
+
 variable "enable_cloudtrail_lambda_data_events" {
   description = "Record every invocation of the function (Lambda Invoke data events) in the trail: who or what invoked it. USD 0.10 per 100,000 events (https://aws.amazon.com/cloudtrail/pricing/)."
   type        = bool
@@ -560,7 +566,7 @@ variable "kms_key_users" {
 }
 
 variable "enable_audit_replication" {
-  description = "Replicate every version of the audit bucket (the trail's files) to a bucket in audit_replica_region under the same Object Lock retention, encrypted with a key of its own there. About USD 1 a month for the replica's key plus the replica's storage and requests (README, Cost). Needs enable_cloudtrail."
+  description = "Replicate every new version of the audit bucket (the trail's files) and of the logs bucket (S3 access logs, Config files) to two buckets in audit_replica_region under the same Object Lock retention; the trail's copy encrypted with a key of its own there, the logs' copy SSE-S3 as its source. About USD 1 a month for the replica's key plus the replicas' storage, requests and inter-region transfer (README, Cost). Needs enable_cloudtrail."
   type        = bool
   default     = false
 }
