@@ -934,8 +934,8 @@ def _security_group_rule_description(self: ec2_security_groups.SecurityGroupRule
     )
 
 
-ec2_security_groups.SecurityGroupRule.__init__ = _security_group_rule_init_keeping_description  # type: ignore[method-assign]
-ec2_security_groups.SecurityGroupRule.description = property(_security_group_rule_description)  # type: ignore[assignment,method-assign]
+ec2_security_groups.SecurityGroupRule.__init__ = _security_group_rule_init_keeping_description
+ec2_security_groups.SecurityGroupRule.description = property(_security_group_rule_description)
 
 
 def _get_bucket_replication_with_selection_criteria(self: S3Response) -> Any:
@@ -961,7 +961,7 @@ def _get_bucket_replication_with_selection_criteria(self: S3Response) -> Any:
     )
 
 
-S3Response.get_bucket_replication = _get_bucket_replication_with_selection_criteria  # type: ignore[method-assign]
+S3Response.get_bucket_replication = _get_bucket_replication_with_selection_criteria
 
 
 if __name__ == "__main__":
