@@ -193,7 +193,7 @@ module "logs_replica_bucket" {
   kms_key_arn   = null # SSE-S3, as its source's objects are (above)
   tags          = var.tags
 
-  object_lock = var.object_lock
+  object_lock = var.object_lock # the same retention as the trail's replica
 
   lifecycle_rules = [
     {
