@@ -48,6 +48,7 @@ def terraform_test(file: str) -> tuple[str, ...]:
 
 
 SCAN = "scripts/security_scan.sh"
+AUDIT = "scripts/audit_report.py"
 BREAKS = (
     Break("scan: a bandit finding recorded as PASS", SCAN,
           'record bandit FAIL "$(json_count', 'record bandit PASS "$(json_count',
@@ -74,6 +75,16 @@ BREAKS = (
           "if ((FAILED)); then\n  printf",
           'keep_pass "$KEY" "$WORK/summary.txt"\nif ((FAILED)); then\n  printf',
           bats("security_scan.bats", "a pass is reused only")),
+    Break("audit: a register row mutes every resource whose id contains its name", AUDIT,
+          'return f"(^|/){re.escape(identifier)}(/|$)"', "return re.escape(identifier)",
+          pytest("tests/unit/test_audit.py", "-k", "mutes_its_check_on_its_resource")),
+    Break("audit: an artefact rule mutes the stack's own resources too", AUDIT,
+          'if rule.get("outside_stack"):', "if False:",
+          pytest("tests/unit/test_audit.py", "-k", "outside_the_stack")),
+    Break("audit: a registered FAIL passes though Prowler did not mute it", AUDIT,
+          'if not (row["muted"] and (row["check"], row["address"]) in registered)',
+          'if (row["check"], row["address"]) not in registered',
+          pytest("tests/unit/test_audit.py", "-k", "did_not_mute")),
     Break("destroy: any typed answer confirms", "scripts/destroy.sh",
           '[[ $answer == "$environment" ]]', '[[ -n $answer ]]',
           bats("destroy_guards.bats", "wrongly typed")),
@@ -116,12 +127,23 @@ BREAKS = (
           "    actions   = local.kms_data_key_administration_actions",
           '    actions   = ["kms:*"]',
           terraform_test("pipeline.tftest.hcl")),
-    Break("data key: its use no longer bound to the stack's services",
-          "terraform/modules/image-pipeline/kms.tf",
-          '  # are not bound here.\n  statement {\n'
+    Break("keys: their use no longer bound to the stack's services",
+          "terraform/modules/image-pipeline/key_guards.tf",
           '    sid       = "DenyUseOutsideTheStacksServices"\n    effect    = "Deny"',
-          '  # are not bound here.\n  statement {\n'
           '    sid       = "DenyUseOutsideTheStacksServices"\n    effect    = "Allow"',
+          terraform_test("pipeline.tftest.hcl")),
+    Break("security key: its policy loses the shared Denies",
+          "terraform/modules/image-pipeline/kms.tf",
+          '  source_policy_documents = [data.aws_iam_policy_document.key_guards["security"].json]',
+          "", terraform_test("pipeline.tftest.hcl")),
+    Break("data key: anyone may schedule its deletion",
+          "terraform/modules/image-pipeline/key_guards.tf",
+          "      deletion_principals = local.data_key_deletion_principals",
+          "      deletion_principals = []",
+          terraform_test("pipeline.tftest.hcl")),
+    Break("queues: the TLS-only Deny on every queue names no queue",
+          "terraform/modules/image-pipeline/sqs.tf",
+          "    resources = [each.value]", '    resources = ["arn:aws:sqs:::elsewhere"]',
           terraform_test("pipeline.tftest.hcl")),
     Break("data key: anyone may grant it",
           "terraform/modules/image-pipeline/kms.tf",

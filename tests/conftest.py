@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import botocore.loaders
+import botocore.session
 import pytest
 
 from helpers import REGION, FakeLambdaContext
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """Every botocore session of the run reads the service models through one loader.
+
+    moto's mock_aws sets boto3's default session aside, so each test's
+    clients come from a new session, which parsed every service's model JSON
+    again (about a third of a CPU second per test of the local AWS). The
+    loader only reads botocore's own data files and caches what it read; the
+    clients, credentials and configuration stay each session's own.
+    """
+    loader = botocore.loaders.create_loader()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            botocore.session.Session,
+            "_register_data_loader",
+            lambda self: self._components.register_component("data_loader", loader),
+        )
+        yield
 
 
 @pytest.fixture

@@ -874,9 +874,17 @@ run "failed_sweeps_are_kept_and_page" {
     error_message = "SQS must not join the data key's other services in one statement."
   }
   assert {
-    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.failed_sweeps.json).Statement :
-    s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"])
-    error_message = "The failed-sweeps queue must refuse requests without TLS, as the stack's other queues do."
+    condition = alltrue([for pair in [
+      [aws_sqs_queue_policy.uploads, aws_sqs_queue.uploads],
+      [aws_sqs_queue_policy.dead_letter, aws_sqs_queue.dead_letter],
+      [aws_sqs_queue_policy.failed_sweeps, aws_sqs_queue.failed_sweeps],
+      [aws_sqs_queue_policy.rule_dead_letter, aws_sqs_queue.rule_dead_letter],
+      ] : pair[0].queue_url == pair[1].id && anytrue([for s in jsondecode(pair[0].policy).Statement :
+        s.Effect == "Deny" && s.Principal == "*" && flatten([s.Action]) == ["sqs:*"] &&
+        flatten([s.Resource]) == [pair[1].arn] && flatten([try(s.Condition.Bool["aws:SecureTransport"], [])]) == ["false"]
+      ])
+    ])
+    error_message = "Every queue (uploads, failed events, failed sweeps, the rules' dead letters) must refuse requests without TLS, on itself."
   }
 }
 

@@ -149,3 +149,16 @@ def test_help_says_what_it_checks():
 
     for promise in ("content-length-range", "Content-Type", "uploads/<tenant>/", "3600"):
         assert promise in result.stdout
+
+
+def test_the_help_names_the_modules_default_tenant_tag_key():
+    """A seam: the tag key the help tells a tenant's role to carry is the module's default."""
+    import hcl2
+
+    path = ROOT / "terraform" / "modules" / "image-pipeline" / "variables.tf"
+    options = hcl2.SerializationOptions(with_comments=False, strip_string_quotes=True)
+    with path.open(encoding="utf-8") as f:
+        variables = hcl2.load(f, serialization_options=options)["variable"]
+    name = "uploader_tenant_tag_key"
+    (default,) = (v[name]["default"] for v in variables if name in v)
+    assert f"its tag {default} names the tenant" in upload_url.__doc__

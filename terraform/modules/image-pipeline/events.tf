@@ -237,21 +237,7 @@ resource "aws_sqs_queue_policy" "rule_dead_letter" {
 # lets events.amazonaws.com send, scoped by aws:SourceArn to the rule
 # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
 data "aws_iam_policy_document" "rule_dead_letter" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.rule_dead_letter.arn]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.queue_tls_only["rule_dead_letter"].json]
 
   statement {
     sid       = "StackRulesDeadLetter"

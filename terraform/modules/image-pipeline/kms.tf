@@ -169,6 +169,10 @@ data "aws_iam_policy_document" "kms" {
   #checkov:skip=CKV_AWS_356:This is a key policy: "*" as its resource means this one key (AWS requires that form).
   #checkov:skip=CKV_AWS_109:This is a key policy: the account root statement delegates key administration (no cryptographic use, none of the break-glass calls) to IAM, as AWS's default key policy does for all operations; without it the key becomes unmanageable when its administrators are deleted.
 
+  # The Denies every key of the stack carries, with this key's lists
+  # (key_guards.tf): they hold whatever an Allow here or an IAM policy says.
+  source_policy_documents = [data.aws_iam_policy_document.key_guards["data"].json]
+
   # The account may administer the key through IAM policies (AWS's default
   # statement, https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam,
   # keeps the key manageable when a named administrator is deleted), but
@@ -372,113 +376,6 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # The Denies hold whatever an Allow above or a later edit says: an IAM
-  # Allow cannot override them.
-  statement {
-    sid       = "DenyDestructionExceptBreakGlass"
-    effect    = "Deny"
-    actions   = setsubtract(local.kms_break_glass_actions, ["kms:CreateGrant", "kms:ScheduleKeyDeletion"])
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = [local.break_glass_principal_arn]
-    }
-  }
-
-  statement {
-    sid       = "DenyDeletionExceptAdministrators"
-    effect    = "Deny"
-    actions   = ["kms:ScheduleKeyDeletion"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = local.data_key_deletion_principals
-    }
-  }
-
-  # A grant hands the key's use to a principal the policy does not name:
-  # break-glass only, but for the grants DynamoDB and Lambda create through
-  # their own service (a missing kms:ViaService, a direct call, is denied:
-  # a negated operator is true when its key is absent,
-  # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
-  # AWS services are left to the grants they already hold (DynamoDB's for
-  # its background maintenance), as in the Deny on use below.
-  statement {
-    sid       = "DenyGrantsExceptBreakGlassAndTheStacksServices"
-    effect    = "Deny"
-    actions   = ["kms:CreateGrant"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = [local.break_glass_principal_arn]
-    }
-    condition {
-      test     = "StringNotEquals"
-      variable = "kms:ViaService"
-      values   = local.data_key_grant_services
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:PrincipalIsAWSService"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "DenyPolicyChangesExceptAdministrators"
-    effect    = "Deny"
-    actions   = ["kms:PutKeyPolicy"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = distinct(concat(local.kms_key_administrators, [local.break_glass_principal_arn]))
-    }
-  }
-
-  # A principal of the account uses the key only through the services that
-  # hold data under it; AWS service principals (the key rules below, by ARN)
-  # are not bound here.
-  statement {
-    sid       = "DenyUseOutsideTheStacksServices"
-    effect    = "Deny"
-    actions   = local.kms_cryptographic_actions
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "StringNotEquals"
-      variable = "kms:ViaService"
-      values   = local.data_key_services
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:PrincipalIsAWSService"
-      values   = ["false"]
-    }
-  }
-
   # The alerts about the security key travel on this key (key_alerts.tf):
   # only the two rules about the keys, by ARN.
   statement {
@@ -523,6 +420,10 @@ data "aws_iam_policy_document" "security_key" {
   #checkov:skip=CKV_AWS_356:This is a key policy: "*" as its resource means this one key (AWS requires that form).
   #checkov:skip=CKV_AWS_109:This is a key policy: the account root statement delegates key administration (no cryptographic use) to IAM, as AWS's default key policy does for all operations; without it the key becomes unmanageable when its administrators are deleted.
 
+  # The Denies every key of the stack carries, with this key's lists
+  # (key_guards.tf): they hold whatever an Allow here or an IAM policy says.
+  source_policy_documents = [data.aws_iam_policy_document.key_guards["security"].json]
+
   # The account may administer the key through IAM policies (AWS's default
   # statement "allows access to the AWS account and enables IAM policies",
   # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam,
@@ -541,64 +442,9 @@ data "aws_iam_policy_document" "security_key" {
 
   # The key administrators are not named in an Allow: their IAM policies
   # reach the key through the statement above (KMS's lockout check passes
-  # for the deployer that way), and the Denies below decide what they may
-  # not do. An Allow naming them would add nothing but a second grant of
-  # PutKeyPolicy (parliament: PERMISSIONS_MANAGEMENT_ACTIONS).
-  statement {
-    sid       = "DenyDestructionExceptBreakGlass"
-    effect    = "Deny"
-    actions   = local.kms_break_glass_actions
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = [local.break_glass_principal_arn]
-    }
-  }
-
-  statement {
-    sid       = "DenyPolicyChangesExceptAdministrators"
-    effect    = "Deny"
-    actions   = ["kms:PutKeyPolicy"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = distinct(concat(local.kms_key_administrators, [local.break_glass_principal_arn]))
-    }
-  }
-
-  # A principal of the account uses the key only through the services that
-  # hold data under it; AWS service principals (CloudTrail, CloudWatch Logs,
-  # alarms, rules), each limited to its source below, are not bound here.
-  statement {
-    sid       = "DenyUseOutsideTheStacksServices"
-    effect    = "Deny"
-    actions   = local.kms_cryptographic_actions
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "StringNotEquals"
-      variable = "kms:ViaService"
-      values   = local.security_key_services
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:PrincipalIsAWSService"
-      values   = ["false"]
-    }
-  }
+  # for the deployer that way), and the Denies (key_guards.tf) decide what
+  # they may not do. An Allow naming them would add nothing but a second
+  # grant of PutKeyPolicy (parliament: PERMISSIONS_MANAGEMENT_ACTIONS).
 
   # The function publishes upload alerts to the security-alerts topic.
   statement {

@@ -135,38 +135,4 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 # and the failed-sweeps alarm (alarms.tf) pages on-call. A queue of its own, on
 # the data key: the undelivered-events queue is on the security key and feeds
 # the security on-call, and the decoder's role must not be able to write into
-# that path (nor encrypt with that key).
-locals {
-  failed_sweeps_queue_name = "${var.name}-failed-sweeps"
-}
-
-resource "aws_sqs_queue" "failed_sweeps" {
-  name                              = local.failed_sweeps_queue_name
-  kms_master_key_id                 = aws_kms_key.this.arn
-  kms_data_key_reuse_period_seconds = 300
-  message_retention_seconds         = local.queue_retention_s
-  tags                              = local.tags
-}
-
-resource "aws_sqs_queue_policy" "failed_sweeps" {
-  queue_url = aws_sqs_queue.failed_sweeps.id
-  policy    = data.aws_iam_policy_document.failed_sweeps.json
-}
-
-data "aws_iam_policy_document" "failed_sweeps" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.failed_sweeps.arn]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-}
+# that path (nor encrypt with that key). The queue is in sqs.tf.

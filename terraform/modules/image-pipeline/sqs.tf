@@ -54,21 +54,7 @@ resource "aws_sqs_queue_policy" "uploads" {
 }
 
 data "aws_iam_policy_document" "uploads_queue" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.uploads.arn]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.queue_tls_only["uploads"].json]
 
   # S3 sends the images bucket's events, and no other bucket's: aws:SourceArn
   # names the bucket and aws:SourceAccount its owner
@@ -138,21 +124,7 @@ resource "aws_sqs_queue_policy" "dead_letter" {
 }
 
 data "aws_iam_policy_document" "dead_letter" {
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.dead_letter.arn]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+  source_policy_documents = [data.aws_iam_policy_document.queue_tls_only["dead_letter"].json]
 
   # Nobody sends to the failed-events queue, so nothing but a failed upload
   # event can wait there for the replay (INCIDENT_RESPONSE.md): SQS itself
@@ -181,6 +153,53 @@ data "aws_iam_policy_document" "dead_letter" {
     principals {
       type        = "*"
       identifiers = ["*"]
+    }
+  }
+}
+
+# The failed-sweeps queue: the function's dead-letter queue for its
+# asynchronous invocations, the sweep's (lambda.tf says why), on the data key.
+locals {
+  failed_sweeps_queue_name = "${var.name}-failed-sweeps"
+}
+
+resource "aws_sqs_queue" "failed_sweeps" {
+  name                              = local.failed_sweeps_queue_name
+  kms_master_key_id                 = aws_kms_key.this.arn
+  kms_data_key_reuse_period_seconds = 300
+  message_retention_seconds         = local.queue_retention_s
+  tags                              = local.tags
+}
+
+resource "aws_sqs_queue_policy" "failed_sweeps" {
+  queue_url = aws_sqs_queue.failed_sweeps.id
+  policy    = data.aws_iam_policy_document.queue_tls_only["failed_sweeps"].json
+}
+
+# Every queue refuses a request not made over TLS (aws:SecureTransport false):
+# the statement each queue's policy starts with.
+data "aws_iam_policy_document" "queue_tls_only" {
+  for_each = {
+    uploads       = aws_sqs_queue.uploads.arn
+    dead_letter   = aws_sqs_queue.dead_letter.arn
+    failed_sweeps = aws_sqs_queue.failed_sweeps.arn
+    # The EventBridge rules' dead-letter queue (events.tf).
+    rule_dead_letter = aws_sqs_queue.rule_dead_letter.arn
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = [each.value]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
     }
   }
 }
