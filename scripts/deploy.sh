@@ -254,6 +254,37 @@ for alias_address, key_address in (("module.pipeline.aws_kms_alias.security", "m
     else:
         print(f"# retarget {alias} {key.get('KeyState')} {key['KeyId']}")
     print(f'import {{\n  to = {alias_address}\n  id = "{alias}"\n}}')
+# The audit replica a destroy kept (enable_audit_replication: its buckets,
+# key, role and the two replication rules), adopted whole when its role and
+# its buckets exist; each resource by the ID its import takes.
+replica = [c for c in plan.get("resource_changes", [])
+           if c["address"].startswith("module.audit_replica[0].") and c["change"]["actions"] == ["create"]]
+by_address = {c["address"]: c for c in replica}
+role = (by_address.get("module.audit_replica[0].aws_iam_role.replication") or {}).get("change", {}).get("after", {}).get("name")
+region = (plan.get("variables", {}).get("audit_replica_region") or {}).get("value")
+if replica and role and region:
+    try:
+        boto3.client("iam").get_role(RoleName=role)
+        buckets = {c["module_address"]: c["change"]["after"]["bucket"] for c in replica if c["type"] == "aws_s3_bucket"}
+        remote = boto3.client("s3", region_name=region)
+        for name in buckets.values():
+            remote.head_bucket(Bucket=name, ExpectedBucketOwner=account)
+        replica_alias = next(c["change"]["after"]["name"] for c in replica if c["type"] == "aws_kms_alias")
+        replica_key = boto3.client("kms", region_name=region).describe_key(KeyId=replica_alias)["KeyMetadata"]["KeyId"]
+    except (ClientError, StopIteration, KeyError):
+        replica = []  # absent or partial: created as usual (the apply says what is in the way)
+    for change in replica:
+        if change["module_address"] in buckets:
+            id_ = buckets[change["module_address"]]
+        else:
+            id_ = {"aws_kms_key": replica_key, "aws_kms_alias": replica_alias, "aws_iam_role": role,
+                   "aws_iam_role_policy": f"{role}:{change['change']['after'].get('name')}",
+                   "aws_s3_bucket_replication_configuration": change["change"]["after"].get("bucket")}.get(change["type"])
+        if not id_:
+            continue
+        print(f'import {{\n  to = {change["address"]}\n  id = "{id_}"\n}}')
+    if replica:
+        print(f"# adopt {' '.join(sorted(set(buckets.values())))}")
 PY
 }
 

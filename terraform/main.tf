@@ -16,10 +16,14 @@ locals {
   trail_name = "${local.name}-trail"
 
   # Read by more than one module below: one switch each.
-  enable_guardduty         = true # ACCOUNT-WIDE: false if the account already has a detector
-  enable_config            = true # ACCOUNT-WIDE: false if the account already has a recorder
-  enable_cloudtrail        = true # false if an organisation trail already covers the account
-  enable_audit_replication = false
+  enable_guardduty  = true # ACCOUNT-WIDE: false if the account already has a detector
+  enable_config     = true # ACCOUNT-WIDE: false if the account already has a recorder
+  enable_cloudtrail = true # false if an organisation trail already covers the account
+  # The audit and logs buckets replicated to audit_replica_region (about USD 1
+  # a month plus storage: README, Cost): true to turn it on. On in the local
+  # profile, so that make audit and the end-to-end tests measure it deployed
+  # (moto stores the replication configurations but copies no object).
+  enable_audit_replication = var.local_aws
   # The local profile keeps its teardown quick: the shortest KMS deletion
   # window (7 days; 30, the longest, gives on-call the most time to cancel,
   # https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html)
@@ -60,6 +64,11 @@ module "pipeline" {
 
   enable_audit_replication = local.enable_audit_replication && local.enable_cloudtrail
 
+  # The decoder in a VPC without a route out; its SNS endpoint is billed by
+  # the hour (README, Cost): true to turn it on. On in the local profile (the
+  # wrapper reads security-group rules back as AWS does, scripts/lib/moto_server.py).
+  enable_vpc = var.local_aws
+
   # What the account baseline below delivers into the pipeline's logs and
   # audit buckets and key, and the findings the pipeline pages on-call for.
   cloudtrail_name                = local.enable_cloudtrail ? local.trail_name : null
@@ -81,6 +90,11 @@ module "account_baseline" {
   # wait until its timeout): off locally.
   enable_security_hub = !var.local_aws
 
+  # CloudTrail Insights, charged per management event analysed (README,
+  # Cost): true to turn it on. On in the local profile (moto stores the
+  # insight selectors).
+  enable_cloudtrail_insights = var.local_aws
+
   logs_bucket_name         = module.pipeline.logs_bucket_name
   cloudtrail_bucket_name   = module.pipeline.audit_bucket_name
   cloudtrail_name          = local.trail_name
@@ -95,7 +109,8 @@ module "account_baseline" {
   config_s3_key_prefix                       = module.pipeline.config_s3_key_prefix
 }
 
-# A copy of the trail's files in a second region, under the same retention
+# A copy of the trail's files, and of the logs bucket's access logs and
+# Config files, in a second region under the same retention
 # (enable_audit_replication above; SECURITY.md, "Audit logs").
 module "audit_replica" {
   source = "./modules/audit-replica"
@@ -109,6 +124,8 @@ module "audit_replica" {
   name                      = local.name
   source_bucket_name        = module.pipeline.audit_bucket_name
   source_kms_key_arn        = module.pipeline.security_kms_key_arn
+  replicate_logs_bucket     = true
+  logs_source_bucket_name   = module.pipeline.logs_bucket_name
   object_lock               = { mode = module.pipeline.audit_log_retention.audit.object_lock.mode, days = module.pipeline.audit_log_retention.audit.object_lock.days }
   break_glass_principal_arn = module.pipeline.break_glass_principal_arn
   force_destroy             = local.force_destroy

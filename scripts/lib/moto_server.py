@@ -892,6 +892,78 @@ def _detector_to_json_with_feature_data_sources(
 guardduty_models.Detector.to_json = _detector_to_json_with_feature_data_sources
 
 
+# ---------------------------------------------------------------------------
+# 9. and 10.: more attributes AWS returns and moto 5.2.5 drops (as 4. and 5.),
+# found when the local profile turned on enable_vpc and
+# enable_audit_replication: a second `terraform plan` planned to change them
+# on every run.
+#
+# 9. A security group rule's Description
+#    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SecurityGroupRule.html):
+#    moto keeps it for a CIDR rule only, not for one that names a security
+#    group (UserIdGroupPairs) or a prefix list (PrefixListIds), where the
+#    request carries it with the group or the list.
+# 10. S3 GetBucketReplication returns each rule's SourceSelectionCriteria
+#    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_ReplicationRule.html):
+#    moto stores it and leaves it out of the answer.
+# ---------------------------------------------------------------------------
+
+from moto.core.responses import ActionResult  # noqa: E402
+from moto.ec2.models import security_groups as ec2_security_groups  # noqa: E402
+from moto.s3.exceptions import ReplicationConfigurationNotFoundError  # noqa: E402
+
+_security_group_rule_init = ec2_security_groups.SecurityGroupRule.__init__
+_PREFIX_LIST_ARGUMENT = 7  # after ec2_backend, ip_protocol, group_id, ports, ip_range, source_group
+
+
+def _security_group_rule_init_keeping_description(
+    self: ec2_security_groups.SecurityGroupRule, *args: Any, **kwargs: Any
+) -> None:
+    _security_group_rule_init(self, *args, **kwargs)
+    prefix_list = kwargs.get(
+        "prefix_list_id", args[_PREFIX_LIST_ARGUMENT] if len(args) > _PREFIX_LIST_ARGUMENT else None
+    )
+    self.prefix_list_description = (prefix_list or {}).get("Description")
+
+
+def _security_group_rule_description(self: ec2_security_groups.SecurityGroupRule) -> str | None:
+    return (
+        self.ip_range.get("Description")
+        or self.source_group.get("Description")
+        or getattr(self, "prefix_list_description", None)
+    )
+
+
+ec2_security_groups.SecurityGroupRule.__init__ = _security_group_rule_init_keeping_description
+ec2_security_groups.SecurityGroupRule.description = property(_security_group_rule_description)
+
+
+def _get_bucket_replication_with_selection_criteria(self: S3Response) -> Any:
+    self.data["Action"] = "GetBucketReplication"
+    replication = self.backend.get_bucket_replication(self.bucket_name)
+    if not replication:
+        raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+    rules = []
+    for rule in replication["Rule"]:
+        answer = {
+            "ID": rule["ID"],
+            "Priority": rule["Priority"],
+            "Status": rule["Status"],
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Filter": {"Prefix": ""},
+            "Destination": rule["Destination"],
+        }
+        if rule.get("SourceSelectionCriteria"):
+            answer["SourceSelectionCriteria"] = rule["SourceSelectionCriteria"]
+        rules.append(answer)
+    return self.serialized(
+        ActionResult({"ReplicationConfiguration": {"Role": replication["Role"], "Rules": rules}})
+    )
+
+
+S3Response.get_bucket_replication = _get_bucket_replication_with_selection_criteria
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     sys.exit(main())

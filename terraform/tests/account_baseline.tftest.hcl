@@ -114,3 +114,47 @@ run "the_trail_without_a_bucket_and_key_is_refused_at_plan" {
 
   expect_failures = [aws_cloudtrail.this]
 }
+
+# CloudTrail Insights (enable_cloudtrail_insights, off by default for its
+# price per event analysed; on in the local profile): both types on the trail,
+# which Prowler's cloudtrail_insights_exist reads back.
+run "cloudtrail_insights_are_off_by_default" {
+  command = plan
+
+  module {
+    source = "./modules/account-baseline"
+  }
+
+  variables {
+    enable_cloudtrail      = true
+    cloudtrail_name        = "platform-baseline-trail"
+    cloudtrail_bucket_name = "platform-baseline-audit"
+    cloudtrail_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition     = length(aws_cloudtrail.this[0].insight_selector) == 0
+    error_message = "CloudTrail Insights is charged per event analysed: off unless enable_cloudtrail_insights."
+  }
+}
+
+run "cloudtrail_insights_watch_call_and_error_rates" {
+  command = plan
+
+  module {
+    source = "./modules/account-baseline"
+  }
+
+  variables {
+    enable_cloudtrail          = true
+    enable_cloudtrail_insights = true
+    cloudtrail_name            = "platform-baseline-trail"
+    cloudtrail_bucket_name     = "platform-baseline-audit"
+    cloudtrail_kms_key_arn     = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition     = toset([for s in aws_cloudtrail.this[0].insight_selector : s.insight_type]) == toset(["ApiCallRateInsight", "ApiErrorRateInsight"])
+    error_message = "enable_cloudtrail_insights must turn on both Insights types: unusual write-call rates and unusual error rates."
+  }
+}

@@ -67,6 +67,43 @@ override_resource {
   target = module.audit_replica.module.replica_bucket.aws_s3_bucket_object_lock_configuration.this
 }
 
+override_resource {
+  target = module.audit_replica.aws_s3_bucket_replication_configuration.logs["this"]
+}
+
+override_resource {
+  target = module.audit_replica.module.logs_replica_bucket["this"].aws_s3_bucket.this
+  values = { arn = "arn:aws:s3:::test-prod-logs-replica-123456789012", id = "test-prod-logs-replica-123456789012" }
+}
+
+override_resource {
+  target = module.audit_replica.module.logs_replica_bucket["this"].aws_s3_bucket_public_access_block.this
+}
+
+override_resource {
+  target = module.audit_replica.module.logs_replica_bucket["this"].aws_s3_bucket_ownership_controls.this
+}
+
+override_resource {
+  target = module.audit_replica.module.logs_replica_bucket["this"].aws_s3_bucket_server_side_encryption_configuration.this
+}
+
+override_resource {
+  target = module.audit_replica.module.logs_replica_bucket["this"].aws_s3_bucket_versioning.this
+}
+
+override_resource {
+  target = module.audit_replica.module.logs_replica_bucket["this"].aws_s3_bucket_lifecycle_configuration.this
+}
+
+override_resource {
+  target = module.audit_replica.module.logs_replica_bucket["this"].aws_s3_bucket_policy.this
+}
+
+override_resource {
+  target = module.audit_replica.module.logs_replica_bucket["this"].aws_s3_bucket_object_lock_configuration.this
+}
+
 run "the_replica_is_locked_encrypted_in_its_region_and_kept_from_all_but_break_glass" {
   module {
     source = "../tests/fixtures/terraform-audit-replica"
@@ -108,5 +145,65 @@ run "the_replica_is_locked_encrypted_in_its_region_and_kept_from_all_but_break_g
   assert {
     condition     = output.replication_role_name == "test-prod-audit-replication"
     error_message = "The replication role must be <name>-audit-replication: the security key's policy names it so (enable_audit_replication)."
+  }
+}
+
+# The logs bucket (access logs, Config files) with the same toggle: every new
+# version to a replica of its own in the replica region, under the same
+# Object Lock retention, kept from all but break-glass; SSE-S3 as its source
+# (no replica key: neither side is SSE-KMS), deletions stay behind.
+run "the_logs_bucket_is_replicated_to_a_locked_replica_of_its_own" {
+  module {
+    source = "../tests/fixtures/terraform-audit-replica"
+  }
+
+  assert {
+    condition = (output.logs_replication_rule.status == "Enabled" &&
+      one(output.logs_replication_rule.delete_marker_replication).status == "Disabled" &&
+      one(output.logs_replication_rule.destination).bucket == output.logs_replica_bucket_arn &&
+    length(one(output.logs_replication_rule.destination).encryption_configuration) == 0)
+    error_message = "The logs bucket must replicate every version to its own replica (SSE-S3, no replica key), without delete markers."
+  }
+  assert {
+    condition     = output.logs_replica_bucket_arn != output.replica_bucket_arn
+    error_message = "The logs must have a replica bucket of their own, not the trail's."
+  }
+  assert {
+    condition     = output.logs_replica_object_lock == { enabled = true, mode = "GOVERNANCE", days = 365 }
+    error_message = "The logs' replica must be under the same Object Lock retention as the audit evidence."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.policies.logs_replica).Statement :
+      s.Effect == "Deny" && contains(flatten([s.Action]), "s3:BypassGovernanceRetention") && contains(flatten([s.Action]), "s3:DeleteObjectVersion") &&
+      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:root"] &&
+      contains(flatten([s.Resource]), "arn:aws:s3:::test-prod-logs-replica-123456789012/*")
+    ])
+    error_message = "The logs' replica must refuse retention bypass and version deletion to all but the break-glass principal."
+  }
+  assert {
+    condition = anytrue([for s in jsondecode(output.policies.replication).Statement :
+      contains(flatten([s.Action]), "s3:GetObjectVersionForReplication") && contains(flatten([s.Resource]), "arn:aws:s3:::test-prod-logs-123456789012/*")
+    ])
+    error_message = "The replication role must read each version of the logs bucket."
+  }
+}
+
+run "without_the_logs_option_only_the_audit_bucket_is_replicated" {
+  module {
+    source = "../tests/fixtures/terraform-audit-replica"
+  }
+
+  variables {
+    replicate_logs_bucket = false
+  }
+
+  assert {
+    condition     = output.logs_replication_rule == null && output.logs_replica_bucket_arn == null && output.policies.logs_replica == null
+    error_message = "Without replicate_logs_bucket, the logs bucket must not be replicated."
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(output.policies.replication).Statement :
+    !contains(flatten([s.Resource]), "arn:aws:s3:::test-prod-logs-123456789012/*")])
+    error_message = "Without replicate_logs_bucket, the replication role must not read the logs bucket."
   }
 }

@@ -65,12 +65,20 @@ run "audit_replication_is_off_by_default" {
   }
 }
 
-# The root's wiring of the replica when replication is on (source bucket,
-# security key, retention, break-glass) has no run while every profile of
-# terraform/main.tf leaves it off: a root variable to switch it would be a
-# second declaration of the module's enable_audit_replication. The replica
-# module's own runs are audit_replication.tftest.hcl's; the pipeline's grant
-# is pipeline.tftest.hcl's audit_replication_may_decrypt_the_trails_files_through_s3.
+# The local profile replicates the audit and logs buckets (terraform/main.tf).
+run "audit_replication_replicates_the_audit_bucket_with_the_security_key" {
+  command = plan
+
+  variables {
+    environment = "local"
+    local_aws   = true
+  }
+
+  assert {
+    condition     = length(module.audit_replica) == 1
+    error_message = "enable_audit_replication must create the replica."
+  }
+}
 
 run "the_replica_region_must_differ_from_the_stacks" {
   command = plan

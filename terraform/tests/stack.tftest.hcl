@@ -158,6 +158,10 @@ run "the_local_profile_turns_off_what_the_local_aws_cannot_run" {
     condition     = output.lambda_function_name == "image-processor-local" && output.s3_bucket_name == "image-processor-local-images-123456789012"
     error_message = "The local profile's names must carry environment local (local.tfvars)."
   }
+  assert {
+    condition     = module.pipeline.vpc_id != null && length(module.audit_replica) == 1
+    error_message = "The local profile must deploy the priced protections the local AWS can run: the VPC and the audit replica."
+  }
 }
 
 run "baseline_services_are_complete_when_on" {

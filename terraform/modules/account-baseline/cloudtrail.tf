@@ -48,6 +48,18 @@ resource "aws_cloudtrail" "this" {
     }
   }
 
+  # CloudTrail Insights (enable_cloudtrail_insights): unusual rates of write
+  # calls and of errors (an insider's or a stolen credential's burst of
+  # changes or AccessDenied), charged per management event analysed; with
+  # both types the write events are analysed twice
+  # (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/insights-events-costs.html).
+  dynamic "insight_selector" {
+    for_each = var.enable_cloudtrail_insights ? ["ApiCallRateInsight", "ApiErrorRateInsight"] : []
+    content {
+      insight_type = insight_selector.value
+    }
+  }
+
   lifecycle {
     precondition {
       condition     = var.cloudtrail_name != null && var.cloudtrail_bucket_name != null && var.cloudtrail_kms_key_arn != null

@@ -54,6 +54,12 @@ variable "enable_cloudtrail" {
   default     = true
 }
 
+variable "enable_cloudtrail_insights" {
+  description = "Turn on CloudTrail Insights on the trail (enable_cloudtrail), both types: API call rate (write management events) and API error rate (read and write). Charged per management event analysed, the write events twice (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/insights-events-costs.html; the rate is on https://aws.amazon.com/cloudtrail/pricing/)."
+  type        = bool
+  default     = false
+}
+
 variable "securityhub_cis_version" {
   description = "Version of the CIS AWS Foundations Benchmark standard to subscribe to in Security Hub: 1.2.0, 1.4.0, 3.0.0 or 5.0.0, the versions the Security Hub user guide lists (https://docs.aws.amazon.com/securityhub/latest/userguide/cis-aws-foundations-benchmark.html). SECURITY.md numbers the CIS controls as v3.0.0 does."
   type        = string

@@ -4,6 +4,8 @@
 # own in that region, that only the break-glass principal can weaken. An
 # insider who can bypass GOVERNANCE retention in the first region (or delete
 # the trail's key) leaves this copy intact. Deletions are not replicated.
+# With logs_source_bucket_name, the logs bucket (access logs, Config files)
+# gets a locked copy there too: the one place its evidence can be locked.
 # ---------------------------------------------------------------------------
 
 data "aws_caller_identity" "current" {}
@@ -19,10 +21,12 @@ locals {
   source_region  = data.aws_region.source.name
   replica_region = data.aws_region.replica.name
 
-  replica_bucket_name = "${var.name}-audit-replica-${local.account_id}"
-  replication_role    = "${var.name}-audit-replication"
-  role_arn            = "arn:${local.partition}:iam::${local.account_id}:role/${local.replication_role}"
-  account_root        = "arn:${local.partition}:iam::${local.account_id}:root"
+  replica_bucket_name      = "${var.name}-audit-replica-${local.account_id}"
+  logs_replica_bucket_name = "${var.name}-logs-replica-${local.account_id}"
+  logs                     = var.replicate_logs_bucket ? { this = var.logs_source_bucket_name } : {}
+  replication_role         = "${var.name}-audit-replication"
+  role_arn                 = "arn:${local.partition}:iam::${local.account_id}:role/${local.replication_role}"
+  account_root             = "arn:${local.partition}:iam::${local.account_id}:root"
 }
 
 # ---------------------------------------------------------------------------
@@ -42,6 +46,10 @@ resource "aws_kms_key" "replica" {
   tags                    = var.tags
 
   lifecycle {
+    precondition {
+      condition     = !var.replicate_logs_bucket || var.logs_source_bucket_name != null
+      error_message = "replicate_logs_bucket needs logs_source_bucket_name."
+    }
     precondition {
       condition     = local.replica_region != local.source_region
       error_message = "audit_replica_region must differ from the stack's region: the copy is there to survive the first region."
@@ -149,6 +157,68 @@ data "aws_iam_policy_document" "replica_bucket" {
     resources = [
       "arn:${local.partition}:s3:::${local.replica_bucket_name}",
       "arn:${local.partition}:s3:::${local.replica_bucket_name}/*",
+    ]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = [var.break_glass_principal_arn]
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------
+# The logs bucket's replica (logs_source_bucket_name): the same skeleton and
+# retention. SSE-S3 like its source: S3 server access logs are delivered only
+# into SSE-S3 buckets, so the source's objects are SSE-S3, and the replica
+# keeps its source's encryption type (a KMS default on the replica is not
+# relied on: unverified which one S3 applies to replicas of SSE-S3 objects).
+# Object Lock is allowed here: the replica receives replicas, not log
+# deliveries, which are what S3 refuses into a locked bucket
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-managing.html).
+# ---------------------------------------------------------------------------
+
+module "logs_replica_bucket" {
+  source   = "../hardened-bucket"
+  for_each = local.logs
+  providers = {
+    aws = aws.replica
+  }
+
+  bucket        = local.logs_replica_bucket_name
+  force_destroy = var.force_destroy
+  kms_key_arn   = null # SSE-S3, as its source's objects are (above)
+  tags          = var.tags
+
+  object_lock = var.object_lock # the same retention as the trail's replica
+
+  lifecycle_rules = [
+    {
+      id                                 = "expire-replicas"
+      expiration_days                    = var.object_lock.days
+      noncurrent_version_expiration_days = var.object_lock.days
+    },
+  ]
+
+  access_log_target = null # as the audit replica's
+
+  policy_documents = [data.aws_iam_policy_document.logs_replica_bucket["this"].json]
+}
+
+data "aws_iam_policy_document" "logs_replica_bucket" {
+  for_each = local.logs
+
+  statement {
+    sid    = "DenyEvidenceTamperingExceptBreakGlass"
+    effect = "Deny"
+    actions = ["s3:BypassGovernanceRetention", "s3:DeleteObjectVersion", "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold", "s3:PutBucketObjectLockConfiguration"]
+    resources = [
+      "arn:${local.partition}:s3:::${local.logs_replica_bucket_name}",
+      "arn:${local.partition}:s3:::${local.logs_replica_bucket_name}/*",
     ]
     principals {
       type        = "*"

@@ -41,20 +41,20 @@ data "aws_iam_policy_document" "replication" {
   statement {
     sid       = "ReadTheSourceConfiguration"
     actions   = ["s3:GetReplicationConfiguration", "s3:ListBucket"]
-    resources = ["arn:${local.partition}:s3:::${var.source_bucket_name}"]
+    resources = [for bucket in concat([var.source_bucket_name], values(local.logs)) : "arn:${local.partition}:s3:::${bucket}"]
   }
 
   statement {
     sid = "ReadEachSourceVersion"
     actions = ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging",
     "s3:GetObjectRetention", "s3:GetObjectLegalHold"]
-    resources = ["arn:${local.partition}:s3:::${var.source_bucket_name}/*"]
+    resources = [for bucket in concat([var.source_bucket_name], values(local.logs)) : "arn:${local.partition}:s3:::${bucket}/*"]
   }
 
   statement {
     sid       = "WriteReplicas"
     actions   = ["s3:ReplicateObject", "s3:ReplicateTags"]
-    resources = ["${module.replica_bucket.arn}/*"]
+    resources = [for arn in concat([module.replica_bucket.arn], [for bucket in module.logs_replica_bucket : bucket.arn]) : "${arn}/*"]
   }
 
   statement {
@@ -107,6 +107,33 @@ resource "aws_s3_bucket_replication_configuration" "this" {
       encryption_configuration {
         replica_kms_key_id = aws_kms_key.replica.arn
       }
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.replication]
+}
+
+# The logs bucket (logs_source_bucket_name): every new version, SSE-S3 as
+# delivered; delete markers are not replicated. No KMS: neither side uses one.
+resource "aws_s3_bucket_replication_configuration" "logs" {
+  for_each = local.logs
+
+  bucket = each.value
+  role   = aws_iam_role.replication.arn
+
+  rule {
+    id     = "logs-evidence"
+    status = "Enabled"
+
+    filter {}
+
+    delete_marker_replication {
+      status = "Disabled"
+    }
+
+    destination {
+      bucket        = module.logs_replica_bucket[each.key].arn
+      storage_class = "STANDARD"
     }
   }
 

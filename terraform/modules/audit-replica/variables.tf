@@ -13,6 +13,18 @@ variable "source_kms_key_arn" {
   type        = string
 }
 
+variable "replicate_logs_bucket" {
+  description = "Also replicate every new version of logs_source_bucket_name (the logs bucket: S3 server access logs and AWS Config files; versioned, SSE-S3, no Object Lock, which log delivery refuses) to <name>-logs-replica-<account> in the replica region, under the object_lock retention there. A bool of its own because the bucket's name may be known only at apply."
+  type        = bool
+  default     = false
+}
+
+variable "logs_source_bucket_name" {
+  description = "The logs bucket to replicate with replicate_logs_bucket."
+  type        = string
+  default     = null
+}
+
 variable "object_lock" {
   description = "Object Lock default retention of the replica: the same mode and days as the source, so that the copy is as hard to delete as the original."
   type = object({
