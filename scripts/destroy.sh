@@ -28,6 +28,15 @@ retention ends; the next deploy.sh adopts them. --delete-audit-logs deletes
 both buckets too, also those an earlier destroy kept (found by their names,
 <project>-<environment>-logs|audit-<account id>), which GOVERNANCE mode
 allows (needs s3:BypassGovernanceRetention) and COMPLIANCE mode does not.
+With enable_audit_replication the audit replica is kept too, in
+audit_replica_region: its two buckets
+(<project>-<environment>-audit|logs-replica-<account id>), its key
+(alias/<project>-<environment>-audit-replica, USD 1 a month) and the role
+<project>-<environment>-audit-replication.
+--delete-audit-logs deletes those buckets and the role, also after a
+destroy, and schedules the replica key's deletion (kms_deletion_window_days):
+its policy lets only the break-glass principal do that; for anyone else
+destroy prints the command.
 
 Afterwards the data key waits out its deletion window
 (kms_deletion_window_days: 30 by default, 7 in the local profile) and can be
@@ -41,7 +50,8 @@ Options:
               protection, on there as everywhere, is turned off first
   --yes       do not ask for confirmation
   --delete-audit-logs
-              also delete the audit logs and their buckets (GOVERNANCE mode only)
+              also delete the audit logs and their buckets, and the audit
+              replica (GOVERNANCE mode only)
   --verbose   show Terraform's whole destroy output, not a progress line
   --log FILE  without --verbose: append Terraform's output to FILE (default:
               a fresh reports/destroy-<target>.log)
