@@ -263,9 +263,9 @@ if ((resources == 0)); then
   fi
   if ((!DELETE_AUDIT_LOGS)); then
     ok "Nothing to destroy: no resources in the $TARGET state."
-    info "Kept by an earlier destroy: ${found[*]/#/s3://}; the next deploy.sh adopts them."
+    ((${#found[@]} == 0)) || info "Kept by an earlier destroy: ${found[*]/#/s3://}; the next deploy.sh adopts them."
     if ((${#replica_things[@]})); then
-      info "and the audit replica in $(replica_region): ${replica_things[*]}"
+      info "Also kept: the audit replica in $(replica_region): ${replica_things[*]}"
       [[ -z $replica_key ]] ||
         info "(its key costs USD 1 a month while it exists: https://aws.amazon.com/kms/pricing/)."
     fi
