@@ -28,6 +28,15 @@ retention ends; the next deploy.sh adopts them. --delete-audit-logs deletes
 both buckets too, also those an earlier destroy kept (found by their names,
 <project>-<environment>-logs|audit-<account id>), which GOVERNANCE mode
 allows (needs s3:BypassGovernanceRetention) and COMPLIANCE mode does not.
+With enable_audit_replication the audit replica is kept too, in
+audit_replica_region: its two buckets
+(<project>-<environment>-audit|logs-replica-<account id>), its key
+(alias/<project>-<environment>-audit-replica, USD 1 a month) and the role
+<project>-<environment>-audit-replication.
+--delete-audit-logs deletes those buckets and the role, also after a
+destroy, and schedules the replica key's deletion (kms_deletion_window_days):
+its policy lets only the break-glass principal do that; for anyone else
+destroy prints the command.
 
 Afterwards the data key waits out its deletion window
 (kms_deletion_window_days: 30 by default, 7 in the local profile) and can be
@@ -41,7 +50,8 @@ Options:
               protection, on there as everywhere, is turned off first
   --yes       do not ask for confirmation
   --delete-audit-logs
-              also delete the audit logs and their buckets (GOVERNANCE mode only)
+              also delete the audit logs and their buckets, and the audit
+              replica (GOVERNANCE mode only)
   --verbose   show Terraform's whole destroy output, not a progress line
   --log FILE  without --verbose: append Terraform's output to FILE (default:
               a fresh reports/destroy-<target>.log)
@@ -154,6 +164,85 @@ kept_buckets() {
   done
 }
 
+# The audit replica (enable_audit_replication) lives in audit_replica_region
+# under fixed names (terraform/modules/audit-replica): its two buckets,
+# <stack_name>-audit|logs-replica-<account id>, its key's alias
+# alias/<stack_name>-audit-replica and the role <stack_name>-audit-replication.
+# An earlier destroy keeps it with the audit logs; these find what still exists.
+replica_region() { tf_variable audit_replica_region; }
+kept_replica_buckets() {
+  local account name role region
+  region=$(replica_region)
+  [[ -n $region ]] || return 0
+  account=$(aws sts get-caller-identity --region "$(deploy_region)" --query Account --output text 2>/dev/null) || return 0
+  name=$(stack_name)
+  for role in audit logs; do
+    if aws s3api head-bucket --region "$region" --bucket "$name-$role-replica-$account" --expected-bucket-owner "$account" >/dev/null 2>&1; then
+      printf '%s\n' "$name-$role-replica-$account"
+    fi
+  done
+}
+# kept_replica_key: the ID of the replica's key when its alias exists and the
+# key is not already pending deletion.
+kept_replica_key() {
+  local region key
+  region=$(replica_region)
+  [[ -n $region ]] || return 0
+  key=$(aws kms describe-key --region "$region" --key-id "alias/$(stack_name)-audit-replica" \
+    --query 'KeyMetadata.[KeyId,KeyState]' --output text 2>/dev/null) || return 0
+  [[ $key == *PendingDeletion* || -z $key ]] || printf '%s\n' "${key%%[[:space:]]*}"
+}
+kept_replica_role() {
+  local role
+  role="$(stack_name)-audit-replication"
+  aws iam get-role --role-name "$role" >/dev/null 2>&1 && printf '%s\n' "$role"
+  return 0
+}
+# The replica key's deletion window: kms_deletion_window_days (a number,
+# which tf_variable does not read), 30 by default.
+tf_number() {
+  local name=$1 value file found env="TF_VAR_$1"
+  value=$(sed -n '/^variable "'"$name"'"/,/^}/s/^[[:space:]]*default[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$REPO_ROOT/terraform/variables.tf")
+  [[ -n ${!env:-} ]] && value=${!env}
+  for file in terraform.tfvars "${VAR_ARGS[@]#-var-file=}"; do
+    [[ -f $REPO_ROOT/terraform/$file ]] || continue
+    found=$(sed -n 's/^[[:space:]]*'"$name"'[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$REPO_ROOT/terraform/$file" | tail -n 1)
+    [[ -n $found ]] && value=$found
+  done
+  printf '%s\n' "$value"
+}
+# delete_replica_buckets BUCKET...: empty (every version, GOVERNANCE bypassed) and delete, in the replica region.
+delete_replica_buckets() {
+  (($#)) || return 0
+  AWS_DEFAULT_REGION=$(replica_region) AWS_REGION=$(replica_region) \
+    "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention --delete "$@"
+}
+# delete_replica_role ROLE: its inline policies first (DeleteRole refuses a role that has any).
+delete_replica_role() {
+  local role=$1 policy
+  for policy in $(aws iam list-role-policies --role-name "$role" --query 'PolicyNames' --output text); do
+    aws iam delete-role-policy --role-name "$role" --policy-name "$policy"
+  done
+  aws iam delete-role --role-name "$role"
+}
+# schedule_replica_key KEY: as for the security key, only the break-glass
+# principal may schedule its deletion (its key policy); when refused, print
+# the command for that principal instead of failing: its buckets are gone.
+schedule_replica_key() {
+  local key=$1 region days schedule
+  region=$(replica_region) days=$(tf_number kms_deletion_window_days)
+  schedule="aws kms schedule-key-deletion --region $region --key-id $key --pending-window-in-days ${days:-30}"
+  if $schedule >/dev/null 2>&1; then
+    aws kms delete-alias --region "$region" --alias-name "alias/$(stack_name)-audit-replica" >/dev/null 2>&1 || true
+    info "The replica key ($key, $region) is scheduled for deletion in ${days:-30} days; until then it can be recovered."
+  else
+    warn "The replica key ($key, $region) was not scheduled for deletion (only the break-glass principal may):"
+    # shellcheck disable=SC2016 # printed for the user to type
+    [[ $TARGET == local ]] && schedule='eval "$('"$where_env"'scripts/local_aws.sh env)" && .venv/bin/'"$schedule"
+    info "  $schedule"
+  fi
+}
+
 if [[ $TARGET == local ]] && ! local_aws_answers; then
   elsewhere=$(local_aws_elsewhere)
   ((resources == 0)) && { ok "Nothing to destroy: no resources in the $TARGET state."; exit 0; }
@@ -163,26 +252,43 @@ fi
 
 if ((resources == 0)); then
   mapfile -t found < <(kept_buckets)
-  if ((${#found[@]} == 0)); then
+  mapfile -t found_replica < <(kept_replica_buckets)
+  replica_key=$(kept_replica_key) replica_role=$(kept_replica_role)
+  replica_things=("${found_replica[@]/#/s3://}")
+  [[ -z $replica_key ]] || replica_things+=("key alias/$(stack_name)-audit-replica")
+  [[ -z $replica_role ]] || replica_things+=("role $replica_role")
+  if ((${#found[@]} + ${#replica_things[@]} == 0)); then
     ok "Nothing to destroy: no resources in the $TARGET state."
     exit 0
   fi
   if ((!DELETE_AUDIT_LOGS)); then
     ok "Nothing to destroy: no resources in the $TARGET state."
-    info "Kept by an earlier destroy: ${found[*]/#/s3://}; the next deploy.sh adopts them."
+    ((${#found[@]} == 0)) || info "Kept by an earlier destroy: ${found[*]/#/s3://}; the next deploy.sh adopts them."
+    if ((${#replica_things[@]})); then
+      info "Also kept: the audit replica in $(replica_region): ${replica_things[*]}"
+      [[ -z $replica_key ]] ||
+        info "(its key costs USD 1 a month while it exists: https://aws.amazon.com/kms/pricing/)."
+    fi
     info "To delete them now: $again --delete-audit-logs (needs s3:BypassGovernanceRetention)."
     exit 0
   fi
   if ((!ASSUME_YES)); then
     [[ -t 0 ]] || die "refusing to delete without confirmation: stdin is not a terminal (use --yes)"
-    printf '%sThis deletes the kept audit logs: %s.%s\n' "$C_RED" "${found[*]/#/s3://}" "$C_RESET"
+    printf '%sThis deletes the kept audit logs: %s.%s\n' "$C_RED" "${found[*]/#/s3://}${replica_things[*]:+ and the replica: ${replica_things[*]}}" "$C_RESET"
     read -r -p "Type 'delete' to confirm: " answer
     [[ $answer == delete ]] || die "not deleted (you typed '$answer')"
   fi
   step "Deleting the audit-log buckets kept by an earlier destroy"
-  "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention --delete "${found[@]}" ||
-    die "could not delete ${found[*]}: under COMPLIANCE retention no one can before it ends (see above)"
-  ok "Deleted ${found[*]/#/s3://}. Nothing of this stack remains."
+  if ((${#found[@]})); then
+    "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention --delete "${found[@]}" ||
+      die "could not delete ${found[*]}: under COMPLIANCE retention no one can before it ends (see above)"
+  fi
+  delete_replica_buckets "${found_replica[@]}" ||
+    die "could not delete ${found_replica[*]}: under COMPLIANCE retention no one can before it ends (see above)"
+  [[ -z $replica_role ]] || delete_replica_role "$replica_role" || die "could not delete the role $replica_role"
+  ok "Deleted ${found[*]/#/s3://}${found_replica[*]:+ ${found_replica[*]/#/s3://}}${replica_role:+ and the role $replica_role}."
+  [[ -z $replica_key ]] || schedule_replica_key "$replica_key"
+  info "Nothing else of this stack remains but the security key, if an earlier destroy kept it."
   exit 0
 fi
 
@@ -234,9 +340,15 @@ for bucket in "$code_bucket" "$images_bucket"; do
 done
 log_buckets=()
 for bucket in "$logs_bucket" "$audit_bucket"; do [[ -z $bucket ]] || log_buckets+=("$bucket"); done
+# The audit replica's buckets (enable_audit_replication), in its own region.
+mapfile -t replica_buckets < <(kept_replica_buckets)
 if ((DELETE_AUDIT_LOGS)); then
   if ((${#log_buckets[@]})); then
     "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "${log_buckets[@]}"
+  fi
+  if ((${#replica_buckets[@]})); then
+    AWS_DEFAULT_REGION=$(replica_region) AWS_REGION=$(replica_region) \
+      "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "${replica_buckets[@]}"
   fi
   # Kept by an earlier destroy, so no longer Terraform's to delete.
   if ((${#outside[@]})); then
@@ -249,6 +361,12 @@ else
     read -r versions bytes < <("$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --measure "$bucket")
     kept_versions=$((kept_versions + versions)) kept_bytes=$((kept_bytes + bytes))
   done
+  for bucket in "${replica_buckets[@]}"; do
+    read -r versions bytes < <(AWS_DEFAULT_REGION=$(replica_region) AWS_REGION=$(replica_region) \
+      "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --measure "$bucket")
+    kept_versions=$((kept_versions + versions)) kept_bytes=$((kept_bytes + bytes))
+  done
+  log_buckets+=("${replica_buckets[@]}")
   # Out of Terraform's hands, so that terraform destroy leaves them (and
   # their policies, lifecycles and lock) in place; the next deploy adopts them.
   terraform -chdir="$TF_DIR" state list 2>/dev/null |
@@ -330,6 +448,11 @@ if ((!DELETE_AUDIT_LOGS && ${#log_buckets[@]})); then
     info "Their lifecycles delete the logs when access_log_retention_days ends; empty buckets cost nothing."
   fi
   info "Storage: $cost a month (S3 Standard, USD 0.023 per GB-month: https://aws.amazon.com/s3/pricing/)."
+  if ((${#replica_buckets[@]})); then
+    info "Kept with them: the audit replica in $(replica_region) (its buckets above, its key"
+    info "alias/$(stack_name)-audit-replica and the role $(stack_name)-audit-replication); the key costs"
+    info "USD 1 a month while it exists (https://aws.amazon.com/kms/pricing/)."
+  fi
   [[ $lock_mode == COMPLIANCE ]] ||
     info "To delete them now: $again --delete-audit-logs (needs s3:BypassGovernanceRetention)."
   info "The next deploy.sh adopts them (Terraform import blocks, listed in its plan)."

@@ -91,13 +91,13 @@ class LocalDeployment:
             "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
         }
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str = "us-east-1") -> Any:
         """A client of the deployment's local AWS (boto3's stubs type one per service name)."""
         make: Callable[..., Any] = boto3.client
         return make(
             service,
             endpoint_url=self.endpoint,
-            region_name="us-east-1",
+            region_name=region,
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )

@@ -3,7 +3,8 @@
 A deploy interrupted mid-apply (Ctrl-C: SIGINT to its process group)
 finishes its apply (a Terraform stopped mid-call can leave resources outside
 its state), and `destroy.sh --local --yes` then leaves nothing but the
-audit-log buckets every destroy keeps. Then destroy -> deploy -> destroy,
+audit logs every destroy keeps (the audit-log buckets and the audit replica:
+its two buckets, key and role). Then destroy -> deploy -> destroy,
 twice in a row: each deploy after a destroy adopts the kept buckets
 (Terraform import blocks in its plan) with their logs, instead of failing
 with BucketAlreadyExists; deploy's printed commands run in a fresh shell.
@@ -30,6 +31,19 @@ from e2e.local_deployment import LocalDeployment, copy_repo, free_port
 pytestmark = pytest.mark.slow
 
 LOGS, AUDIT = "image-processor-local-logs-123456789012", "image-processor-local-audit-123456789012"
+# The audit replica (local profile: enable_audit_replication, us-west-2), which
+# every destroy keeps with the audit logs: its two buckets, key and role.
+REPLICA_REGION = "us-west-2"
+AUDIT_REPLICA = "image-processor-local-audit-replica-123456789012"
+LOGS_REPLICA = "image-processor-local-logs-replica-123456789012"
+REPLICA_ALIAS = "alias/image-processor-local-audit-replica"
+REPLICATION_ROLE = "image-processor-local-audit-replication"
+# What a destroy without --delete-audit-logs leaves, each named.
+KEPT = {
+    "buckets": sorted([LOGS, AUDIT, AUDIT_REPLICA, LOGS_REPLICA]),
+    f"keys not pending deletion in {REPLICA_REGION}": [REPLICA_ALIAS],
+    "roles": [REPLICATION_ROLE],
+}
 
 
 def leftovers(deployment: LocalDeployment) -> dict[str, list[str]]:
@@ -63,6 +77,8 @@ def leftovers(deployment: LocalDeployment) -> dict[str, list[str]]:
             if (m := kms.describe_key(KeyId=k)["KeyMetadata"])["KeyManager"] == "CUSTOMER"
             and m["KeyState"] != "PendingDeletion"
         ],
+        # The replica's key is in the replica region: named by its alias (its ID when it has none).
+        f"keys not pending deletion in {REPLICA_REGION}": live_keys(deployment, REPLICA_REGION),
         "roles": [r["RoleName"] for r in c("iam").list_roles()["Roles"]],
         "policies": [p["PolicyName"] for p in c("iam").list_policies(Scope="Local")["Policies"]],
         "alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms()["MetricAlarms"]],
@@ -76,6 +92,19 @@ def leftovers(deployment: LocalDeployment) -> dict[str, list[str]]:
         "detectors": c("guardduty").list_detectors()["DetectorIds"],
     }
     return {service: sorted(names) for service, names in found.items() if names}
+
+
+def live_keys(deployment: LocalDeployment, region: str) -> list[str]:
+    """The customer keys of REGION not pending deletion, each by its alias or else its ID."""
+    kms = deployment.client("kms", region)
+    aliases = {a.get("TargetKeyId"): a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+    return [
+        aliases.get(k["KeyId"], k["KeyId"])
+        for k in kms.list_keys()["Keys"]
+        if (m := kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"])["KeyManager"] == "CUSTOMER"
+        and m["KeyState"] != "PendingDeletion"
+        and not aliases.get(k["KeyId"], "").startswith("alias/aws/")
+    ]
 
 
 def state_resources(deployment: LocalDeployment) -> list[str]:
@@ -166,14 +195,14 @@ def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(stack,
     assert '" failed (line' not in destroy.stderr
     assert state_resources(stack) == []
     # Every destroy keeps the audit-log buckets; nothing else is left.
-    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT])}
+    assert leftovers(stack) == KEPT
     assert not list((stack.repo / "terraform").glob("*.backup"))
 
 
 @pytest.mark.parametrize("cycle", [1, 2])
 def test_destroy_then_deploy_then_destroy(stack, interrupted, cycle, tmp_path):
     """Each destroy keeps the audit logs, each deploy after it adopts them, twice in a row."""
-    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT])}
+    assert leftovers(stack) == KEPT
     # A log file in each kept bucket (the trail's and S3's deliveries are moto's
     # to make or not): the deploy must adopt the buckets as they are.
     for bucket in (LOGS, AUDIT):
@@ -191,7 +220,10 @@ def test_destroy_then_deploy_then_destroy(stack, interrupted, cycle, tmp_path):
     assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
     security_alias = "alias/image-processor-local-security"
     kept_key = stack.client("kms").describe_key(KeyId=security_alias)
-    adopting = f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {security_alias}"
+    adopting = (
+        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {security_alias},"
+        f" {AUDIT_REPLICA}, {LOGS_REPLICA}"
+    )
     assert adopting in deploy.stdout
     assert stack.outputs()["security_kms_key_arn"] == kept_key["KeyMetadata"]["Arn"]
     assert re.search(r"plan: \d+ to import, \d+ to add", deploy.stdout), deploy.stdout
@@ -207,7 +239,7 @@ def test_destroy_then_deploy_then_destroy(stack, interrupted, cycle, tmp_path):
 
     assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
     assert state_resources(stack) == []
-    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT])}
+    assert leftovers(stack) == KEPT
 
 
 def make_sees_the_virtualenvs_as_installed(stack: LocalDeployment) -> None:
@@ -309,11 +341,14 @@ def test_a_deploy_that_fails_mid_apply_is_removed_by_the_destroy_it_prints(stack
     assert destroy.returncode == 0, destroy.stdout[-3000:]
     assert '" failed (line' not in destroy.stdout
     assert state_resources(stack) == []
-    assert leftovers(stack) == {"buckets": sorted([LOGS, AUDIT]), "tables": [table]}
+    assert leftovers(stack) == {**KEPT, "tables": [table]}
 
     # The kept buckets go with the command destroy prints for them.
     stack.client("dynamodb").delete_table(TableName=table)
     delete = in_fresh_shell(stack, hint(destroy.stdout, "To delete them now:"), "delete")
 
     assert delete.returncode == 0, delete.stdout[-3000:]
-    assert leftovers(stack) == {}
+    assert leftovers(stack) == {}, delete.stdout[-3000:]
+    # The replica's key waits out its deletion window, its alias gone with it.
+    replica_kms = stack.client("kms", REPLICA_REGION)
+    assert REPLICA_ALIAS not in [a["AliasName"] for a in replica_kms.list_aliases()["Aliases"]]

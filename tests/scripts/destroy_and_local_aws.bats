@@ -350,3 +350,63 @@ s3.create_bucket(Bucket='image-processor-local-audit-123456789012', ObjectLockEn
   run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
   [[ $output == *"Nothing to destroy"* && $output != *"Kept"* ]]
 }
+
+# aws_on PORT PYTHON...: boto3 clients on the local AWS at PORT, in the
+# replica region (us-west-2, the local profile's audit_replica_region) as
+# `s3w`, `kmsw`, and `iam`, then the code.
+aws_on() {
+  local port=$1
+  shift
+  AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c "
+import boto3
+kw = dict(aws_access_key_id='local', aws_secret_access_key='local')
+s3w = boto3.client('s3', region_name='us-west-2', **kw)
+kmsw = boto3.client('kms', region_name='us-west-2', **kw)
+iam = boto3.client('iam', region_name='us-east-1', **kw)
+$*"
+}
+
+# bats test_tags=local-aws
+@test "with nothing in the state, destroy names the kept audit replica and its cost, and --delete-audit-logs removes it" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  # What a destroy keeps with enable_audit_replication: the replica's two
+  # buckets (Object Lock, GOVERNANCE) in us-west-2, its key and alias there,
+  # and the replication role with its inline policy.
+  aws_on "$port" "
+for b in ('image-processor-local-audit-replica-123456789012', 'image-processor-local-logs-replica-123456789012'):
+    s3w.create_bucket(Bucket=b, ObjectLockEnabledForBucket=True, CreateBucketConfiguration={'LocationConstraint': 'us-west-2'})
+    s3w.put_object_lock_configuration(Bucket=b, ObjectLockConfiguration={
+        'ObjectLockEnabled': 'Enabled', 'Rule': {'DefaultRetention': {'Mode': 'GOVERNANCE', 'Days': 1}}})
+    s3w.put_object(Bucket=b, Key='copy/a.json.gz', Body=b'x')
+key = kmsw.create_key()['KeyMetadata']['KeyId']
+kmsw.create_alias(AliasName='alias/image-processor-local-audit-replica', TargetKeyId=key)
+iam.create_role(RoleName='image-processor-local-audit-replication', AssumeRolePolicyDocument='{}')
+iam.put_role_policy(RoleName='image-processor-local-audit-replication', PolicyName='replicate-audit-evidence',
+                    PolicyDocument='{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]}')"
+
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [[ $output == *"Nothing to destroy"* ]]
+  [[ $output == *"audit replica in us-west-2: s3://image-processor-local-audit-replica-123456789012 s3://image-processor-local-logs-replica-123456789012 key alias/image-processor-local-audit-replica role image-processor-local-audit-replication"* ]] ||
+    { echo "$output"; return 1; }
+  [[ $output == *"its key costs USD 1 a month"* ]] || { echo "$output"; return 1; }
+  hint=$(sed -n 's/^ *To delete them now: \(.*\) (needs .*/\1/p' <<<"$output")
+  [ "$hint" = "LOCAL_AWS_PORT=$port ./scripts/destroy.sh --local --delete-audit-logs" ] || { echo "$output"; return 1; }
+  [ "$(aws_on "$port" "print(len(s3w.list_buckets()['Buckets']))")" -eq 2 ]
+
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes --delete-audit-logs
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  left=$(aws_on "$port" "
+keys = [k['KeyId'] for k in kmsw.list_keys()['Keys']]
+print(len(s3w.list_buckets()['Buckets']), len(iam.list_roles()['Roles']),
+      sorted({kmsw.describe_key(KeyId=k)['KeyMetadata']['KeyState'] for k in keys}),
+      [a['AliasName'] for a in kmsw.list_aliases()['Aliases'] if 'audit-replica' in a['AliasName']])")
+  [ "$left" = "0 0 ['PendingDeletion'] []" ] || { echo "left: $left"; echo "$output"; return 1; }
+  [[ $output == *"scheduled for deletion in 7 days"* ]] || { echo "$output"; return 1; }
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+  [[ $output == *"Nothing to destroy"* && $output != *"Kept"* ]] || { echo "$output"; return 1; }
+}
