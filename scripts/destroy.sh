@@ -198,18 +198,18 @@ kept_replica_role() {
   aws iam get-role --role-name "$role" >/dev/null 2>&1 && printf '%s\n' "$role"
   return 0
 }
-# The replica key's deletion window: kms_deletion_window_days (a number,
-# which tf_variable does not read), 30 by default.
-tf_number() {
-  local name=$1 value file found env="TF_VAR_$1"
-  value=$(sed -n '/^variable "'"$name"'"/,/^}/s/^[[:space:]]*default[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$REPO_ROOT/terraform/variables.tf")
-  [[ -n ${!env:-} ]] && value=${!env}
+# The replica key's deletion window once the state is gone: terraform/main.tf's
+# kms_deletion_window_days, `var.local_aws ? 7 : 30` (tests/unit/test_seams.py
+# holds the two together).
+replica_key_window() {
+  local file window=30
   for file in terraform.tfvars "${VAR_ARGS[@]#-var-file=}"; do
     [[ -f $REPO_ROOT/terraform/$file ]] || continue
-    found=$(sed -n 's/^[[:space:]]*'"$name"'[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' "$REPO_ROOT/terraform/$file" | tail -n 1)
-    [[ -n $found ]] && value=$found
+    if grep -Eq '^[[:space:]]*local_aws[[:space:]]*=[[:space:]]*true' "$REPO_ROOT/terraform/$file"; then
+      window=7
+    fi
   done
-  printf '%s\n' "$value"
+  printf '%s\n' "$window"
 }
 # delete_replica_buckets BUCKET...: empty (every version, GOVERNANCE bypassed) and delete, in the replica region.
 delete_replica_buckets() {
@@ -230,7 +230,7 @@ delete_replica_role() {
 # the command for that principal instead of failing: its buckets are gone.
 schedule_replica_key() {
   local key=$1 region days schedule
-  region=$(replica_region) days=$(tf_number kms_deletion_window_days)
+  region=$(replica_region) days=$(replica_key_window)
   schedule="aws kms schedule-key-deletion --region $region --key-id $key --pending-window-in-days ${days:-30}"
   if $schedule >/dev/null 2>&1; then
     aws kms delete-alias --region "$region" --alias-name "alias/$(stack_name)-audit-replica" >/dev/null 2>&1 || true

@@ -152,3 +152,18 @@ def test_the_readme_calls_the_module_as_the_example_does():
         assert differs in validated
         del readme[differs], validated[differs]
     assert readme == validated
+
+
+def test_destroy_schedules_the_kept_replica_key_with_the_stacks_window():
+    """destroy.sh, with no state left, uses terraform/main.tf's deletion windows."""
+    main = (ROOT / "terraform" / "main.tf").read_text()
+    destroy = (ROOT / "scripts" / "destroy.sh").read_text()
+    local, default = re.search(
+        r"kms_deletion_window_days = var\.local_aws \? (\d+) : (\d+)", main
+    ).groups()
+    window = destroy[destroy.index("replica_key_window() {") :]
+    window = window[: window.index("\n}\n")]
+    assert f"window={default}" in window
+    assert f"window={local}" in window
+    local_tfvars = (ROOT / "terraform" / "local.tfvars").read_text()
+    assert re.search(r"^local_aws\s*=\s*true", local_tfvars, re.M)
