@@ -31,7 +31,7 @@ allows (needs s3:BypassGovernanceRetention) and COMPLIANCE mode does not.
 With enable_audit_replication the audit replica is kept too, in
 audit_replica_region: its two buckets
 (<project>-<environment>-audit|logs-replica-<account id>), its key
-(alias/<project>-<environment>-audit-replica, USD 1 a month) and the role
+(alias/<project>-<environment>-audit-replica, USD 1 a month in its first year, up to USD 3 once rotated) and the role
 <project>-<environment>-audit-replication.
 --delete-audit-logs deletes those buckets and the role, also after a
 destroy, and schedules the replica key's deletion (kms_deletion_window_days):
@@ -267,7 +267,7 @@ if ((resources == 0)); then
     if ((${#replica_things[@]})); then
       info "Also kept: the audit replica in $(replica_region): ${replica_things[*]}"
       [[ -z $replica_key ]] ||
-        info "(its key costs USD 1 a month while it exists: https://aws.amazon.com/kms/pricing/)."
+        info "(its key costs USD 1 a month in its first year, up to USD 3 once rotated, until its deletion is scheduled: https://aws.amazon.com/kms/pricing/)."
     fi
     info "To delete them now: $again --delete-audit-logs (needs s3:BypassGovernanceRetention)."
     exit 0
@@ -436,7 +436,7 @@ if [[ -n $security_alias ]]; then
   # shellcheck disable=SC2016 # printed for the user to type
   [[ $TARGET == local ]] && schedule='eval "$('"$where_env"'scripts/local_aws.sh env)" && .venv/bin/'"$schedule"
   info "  $schedule"
-  info "It costs USD 1 a month while it exists (https://aws.amazon.com/kms/pricing/); the next deploy.sh adopts it."
+  info "It costs USD 1 a month in its first year, up to USD 3 once rotated, until its deletion is scheduled (https://aws.amazon.com/kms/pricing/); the next deploy.sh adopts it."
 fi
 if ((!DELETE_AUDIT_LOGS && ${#log_buckets[@]})); then
   cost=$(awk -v b="$kept_bytes" 'BEGIN { c = b / 1024 / 1024 / 1024 * 0.023; if (c < 0.01) print "less than USD 0.01"; else printf "about USD %.2f", c }')
@@ -451,7 +451,7 @@ if ((!DELETE_AUDIT_LOGS && ${#log_buckets[@]})); then
   if ((${#replica_buckets[@]})); then
     info "Kept with them: the audit replica in $(replica_region) (its buckets above, its key"
     info "alias/$(stack_name)-audit-replica and the role $(stack_name)-audit-replication); the key costs"
-    info "USD 1 a month while it exists (https://aws.amazon.com/kms/pricing/)."
+    info "USD 1 a month in its first year, up to USD 3 once rotated, until its deletion is scheduled (https://aws.amazon.com/kms/pricing/)."
   fi
   [[ $lock_mode == COMPLIANCE ]] ||
     info "To delete them now: $again --delete-audit-logs (needs s3:BypassGovernanceRetention)."
