@@ -19,8 +19,9 @@ locals {
   enable_guardduty  = true # ACCOUNT-WIDE: false if the account already has a detector
   enable_config     = true # ACCOUNT-WIDE: false if the account already has a recorder
   enable_cloudtrail = true # false if an organisation trail already covers the account
-  # The audit and logs buckets replicated to audit_replica_region (about USD 1
-  # a month plus storage: README, Cost): true to turn it on. On in the local
+  # The audit and logs buckets replicated to audit_replica_region (USD 1 a
+  # month for the replica's key in its first year, up to USD 3 once rotated,
+  # plus storage: README, Cost): true to turn it on. On in the local
   # profile, so that make audit and the end-to-end tests measure it deployed
   # (moto stores the replication configurations but copies no object).
   enable_audit_replication = var.local_aws
