@@ -290,9 +290,15 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
 
     logs_bucket = loop["outputs"]["logs_bucket_name"]
     audit_bucket = loop["outputs"]["audit_bucket_name"]
+    # The local profile replicates both (enable_audit_replication): the audit
+    # replica's buckets, <stack>-audit|logs-replica-<account>
+    # (terraform/modules/audit-replica), are kept with them.
+    replicas = [b.replace("-logs-", "-logs-replica-").replace("-audit-", "-audit-replica-")
+                for b in (logs_bucket, audit_bucket)]  # fmt: skip
     kept = sorted(b["Name"] for b in aws("s3").list_buckets()["Buckets"])
-    assert kept == sorted([logs_bucket, audit_bucket])
+    assert kept == sorted([logs_bucket, audit_bucket, *replicas])
     assert f"Kept: s3://{logs_bucket} s3://{audit_bucket}" in destroy.stdout
+    assert "Kept with them: the audit replica in us-west-2" in destroy.stdout
     assert "--delete-audit-logs" in destroy.stdout
     lock = aws("s3").get_object_lock_configuration(Bucket=audit_bucket)["ObjectLockConfiguration"]
     retention = lock["Rule"]["DefaultRetention"]  # moto adds "Years": 0 beside "Days"
@@ -308,7 +314,8 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     assert aws("config").describe_configuration_recorders()["ConfigurationRecorders"] == []
     assert aws("guardduty").list_detectors()["DetectorIds"] == []
     roles = aws("iam").list_roles()["Roles"]
-    assert [r for r in roles if "image-processor" in r["RoleName"]] == []
+    kept_roles = [r["RoleName"] for r in roles if "image-processor" in r["RoleName"]]
+    assert kept_roles == ["image-processor-local-audit-replication"]  # the replica's, kept with it
     kms = aws("kms")
     keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
     ours = [
