@@ -22,13 +22,14 @@ variables {
   enable_config     = false
 }
 
-run "guardduty_and_security_hub_apply_without_the_application_module" {
+run "the_baseline_alone_with_its_defaults" {
   command = plan
 
   module {
     source = "./modules/account-baseline"
   }
 
+  # guardduty_and_security_hub_apply_without_the_application_module
   assert {
     condition     = output.guardduty_detector_id != null && output.security_hub_enabled
     error_message = "The baseline alone must create the GuardDuty detector and enable Security Hub."
@@ -37,20 +38,13 @@ run "guardduty_and_security_hub_apply_without_the_application_module" {
     condition     = output.cloudtrail_arn == null && output.config_recorder_name == null
     error_message = "With the trail and Config off, the baseline must create neither."
   }
-}
 
-# The plans for workloads the stack does not run are on by default: an EC2
-# instance, EKS cluster, ECS task or Aurora database someone creates later is
-# watched from the start (Prowler's guardduty_ec2_malware_protection_enabled,
-# guardduty_eks_audit_log_enabled, guardduty_eks_runtime_monitoring_enabled and
-# guardduty_rds_protection_enabled), and Runtime Monitoring deploys its agent itself.
-run "guardduty_watches_workloads_the_stack_does_not_run" {
-  command = plan
-
-  module {
-    source = "./modules/account-baseline"
-  }
-
+  # guardduty_watches_workloads_the_stack_does_not_run
+  # The plans for workloads the stack does not run are on by default: an EC2
+  # instance, EKS cluster, ECS task or Aurora database someone creates later is
+  # watched from the start (Prowler's guardduty_ec2_malware_protection_enabled,
+  # guardduty_eks_audit_log_enabled, guardduty_eks_runtime_monitoring_enabled and
+  # guardduty_rds_protection_enabled), and Runtime Monitoring deploys its agent itself.
   assert {
     condition = {
       for name, f in aws_guardduty_detector_feature.workloads : name => f.status

@@ -24,9 +24,10 @@ variables {
   lambda_package_path = "tests/fixtures/placeholder.zip"
 }
 
-run "trail_files_are_locked_for_the_log_retention" {
+run "the_stack_with_its_defaults" {
   command = plan
 
+  # trail_files_are_locked_for_the_log_retention
   # The property, not the defaults: locked, in GOVERNANCE mode, every version
   # for as long as the logs are kept.
   assert {
@@ -44,11 +45,8 @@ run "trail_files_are_locked_for_the_log_retention" {
     try(bucket.noncurrent_version_expiration_days >= output.audit_log_object_lock.days, false)])
     error_message = "In both buckets a deleted or overwritten log version must be kept as long as the logs (not 7 days)."
   }
-}
 
-run "access_logs_and_config_go_where_s3_and_config_can_deliver" {
-  command = plan
-
+  # access_logs_and_config_go_where_s3_and_config_can_deliver
   assert {
     condition     = module.pipeline.audit_log_retention.logs.object_lock == null
     error_message = "S3 server access logs and AWS Config files cannot be delivered into a bucket with Object Lock: the logs bucket must have none."

@@ -104,11 +104,12 @@ override_resource {
   target = module.audit_replica.module.logs_replica_bucket["this"].aws_s3_bucket_object_lock_configuration.this
 }
 
-run "the_replica_is_locked_encrypted_in_its_region_and_kept_from_all_but_break_glass" {
+run "the_replica_of_both_buckets" {
   module {
     source = "../tests/fixtures/terraform-audit-replica"
   }
 
+  # the_replica_is_locked_encrypted_in_its_region_and_kept_from_all_but_break_glass
   # Every version, Object Lock included, to the replica; deletions stay behind.
   assert {
     condition = (output.replication_rule.status == "Enabled" &&
@@ -146,17 +147,12 @@ run "the_replica_is_locked_encrypted_in_its_region_and_kept_from_all_but_break_g
     condition     = output.replication_role_name == "test-prod-audit-replication"
     error_message = "The replication role must be <name>-audit-replication: the security key's policy names it so (enable_audit_replication)."
   }
-}
 
-# The logs bucket (access logs, Config files) with the same toggle: every new
-# version to a replica of its own in the replica region, under the same
-# Object Lock retention, kept from all but break-glass; SSE-S3 as its source
-# (no replica key: neither side is SSE-KMS), deletions stay behind.
-run "the_logs_bucket_is_replicated_to_a_locked_replica_of_its_own" {
-  module {
-    source = "../tests/fixtures/terraform-audit-replica"
-  }
-
+  # the_logs_bucket_is_replicated_to_a_locked_replica_of_its_own
+  # The logs bucket (access logs, Config files) with the same toggle: every new
+  # version to a replica of its own in the replica region, under the same
+  # Object Lock retention, kept from all but break-glass; SSE-S3 as its source
+  # (no replica key: neither side is SSE-KMS), deletions stay behind.
   assert {
     condition = (output.logs_replication_rule.status == "Enabled" &&
       one(output.logs_replication_rule.delete_marker_replication).status == "Disabled" &&

@@ -47,18 +47,16 @@ run "the_trail_records_object_calls_on_the_evidence_buckets" {
   }
 }
 
-run "the_stack_passes_its_evidence_buckets_to_the_trail" {
+run "the_stack_with_its_defaults" {
   command = plan
 
+  # the_stack_passes_its_evidence_buckets_to_the_trail
   assert {
     condition     = length(module.pipeline.evidence_bucket_arns) == 2
     error_message = "The stack must hand the logs and audit buckets to the trail as evidence buckets."
   }
-}
 
-run "audit_replication_is_off_by_default" {
-  command = plan
-
+  # audit_replication_is_off_by_default
   assert {
     condition     = length(module.audit_replica) == 0
     error_message = "Audit replication must be off by default (it costs a key and storage in a second region)."

@@ -23,9 +23,10 @@ variables {
   lambda_package_path = "tests/fixtures/placeholder.zip"
 }
 
-run "names_and_outputs_the_scripts_read" {
+run "the_stack_with_its_defaults" {
   command = plan
 
+  # names_and_outputs_the_scripts_read
   assert {
     condition     = output.lambda_function_name == "image-processor-prod" && output.log_group_name == "/aws/lambda/image-processor-prod"
     error_message = "The function and its log group must be named after project and environment, as the runbook says."
@@ -34,11 +35,8 @@ run "names_and_outputs_the_scripts_read" {
     condition     = output.s3_bucket_name == "image-processor-prod-images-123456789012" && output.dynamodb_table_name == "image-processor-prod-uploads"
     error_message = "The bucket and table names must carry project, environment (and the account, for the bucket)."
   }
-}
 
-run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
-  command = plan
-
+  # account_wide_services_are_on_by_default_and_wired_to_the_pipeline
   assert {
     condition = (module.account_baseline.guardduty_detector_id != null && module.account_baseline.config_recorder_name == "image-processor-prod-recorder" &&
     module.account_baseline.security_hub_enabled)
@@ -61,6 +59,30 @@ run "account_wide_services_are_on_by_default_and_wired_to_the_pipeline" {
       length(flatten([for f in concat(tolist(fileset(".", "*.tf")), tolist(fileset(".", "modules/**/*.tf"))) : regexall("resource\\s+\"${kind}\"", file(f))]))
     ] == [1, 0, 1]
     error_message = "Only aws_cloudwatch_metric_alarm.this and aws_appautoscaling_policy.write may create alarms: count any other in cloudwatch_alarm_count."
+  }
+
+  # queue_outputs_the_runbook_reads
+  # The runbook stops processing by disabling the event source mapping, and
+  # replays from the queues: the outputs it reads must exist.
+  assert {
+    condition     = output.uploads_queue_url != null && output.event_source_mapping_uuid != null && output.dead_letter_queue_url != null
+    error_message = "The root must output the uploads queue, the failed-events queue and the event source mapping (INCIDENT_RESPONSE.md)."
+  }
+
+  # no_vpc_by_default
+  assert {
+    condition     = module.pipeline.vpc_id == null
+    error_message = "enable_vpc must be off by default: its SNS endpoint is billed by the hour."
+  }
+
+  # code_signing_is_on_by_default
+  assert {
+    condition     = output.code_signing_config_arn != null
+    error_message = "Outside the local profile the function must enforce code signing by default (AWS charges nothing for it)."
+  }
+  assert {
+    condition     = output.kms_deletion_window_days == 30
+    error_message = "Outside the local profile a key scheduled for deletion must wait 30 days, the longest KMS allows."
   }
 }
 
@@ -85,17 +107,6 @@ run "provisioned_autoscaling_alarms_reach_the_module_count" {
   }
 }
 
-# The runbook stops processing by disabling the event source mapping, and
-# replays from the queues: the outputs it reads must exist.
-run "queue_outputs_the_runbook_reads" {
-  command = plan
-
-  assert {
-    condition     = output.uploads_queue_url != null && output.event_source_mapping_uuid != null && output.dead_letter_queue_url != null
-    error_message = "The root must output the uploads queue, the failed-events queue and the event source mapping (INCIDENT_RESPONSE.md)."
-  }
-}
-
 run "enable_vpc_gives_the_function_a_vpc" {
   command = plan
 
@@ -111,28 +122,6 @@ run "enable_vpc_gives_the_function_a_vpc" {
   assert {
     condition     = output.vpc_id == "vpc-0123456789abcdef0"
     error_message = "enable_vpc must give the module a VPC (its vpc_id output)."
-  }
-}
-
-run "no_vpc_by_default" {
-  command = plan
-
-  assert {
-    condition     = module.pipeline.vpc_id == null
-    error_message = "enable_vpc must be off by default: its SNS endpoint is billed by the hour."
-  }
-}
-
-run "code_signing_is_on_by_default" {
-  command = plan
-
-  assert {
-    condition     = output.code_signing_config_arn != null
-    error_message = "Outside the local profile the function must enforce code signing by default (AWS charges nothing for it)."
-  }
-  assert {
-    condition     = output.kms_deletion_window_days == 30
-    error_message = "Outside the local profile a key scheduled for deletion must wait 30 days, the longest KMS allows."
   }
 }
 

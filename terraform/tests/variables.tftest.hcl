@@ -292,80 +292,51 @@ run "accepts_the_longest_project_and_environment" {
   }
 }
 
-run "accepts_a_queue_concurrency_of_2" {
+# Values each validation must accept: the edges of each range in two plans,
+# one per edge (a plan per value cost about 2 s of CPU; a plan fails on any
+# value refused, naming its variable). Each comment names the run the value
+# had to itself before.
+run "accepts_the_lower_edges_and_the_other_valid_choices" {
   command = plan
   module {
     source = "./modules/image-pipeline"
   }
   variables {
-    name                      = "image-processor-prod"
+    name = "image-processor-prod"
+    # accepts_a_queue_concurrency_of_2
     queue_maximum_concurrency = 2
-  }
-}
-
-run "accepts_a_queue_concurrency_of_1000" {
-  command = plan
-  module {
-    source = "./modules/image-pipeline"
-  }
-  variables {
-    name                      = "image-processor-prod"
-    queue_maximum_concurrency = 1000
-  }
-}
-
-run "accepts_a_batch_of_1" {
-  command = plan
-  module {
-    source = "./modules/image-pipeline"
-  }
-  variables {
-    name             = "image-processor-prod"
+    # accepts_a_batch_of_1
     queue_batch_size = 1
-  }
-}
-
-run "accepts_a_batch_of_10" {
-  command = plan
-  module {
-    source = "./modules/image-pipeline"
-  }
-  variables {
-    name             = "image-processor-prod"
-    queue_batch_size = 10
-  }
-}
-
-run "accepts_a_receive_count_of_2" {
-  command = plan
-  module {
-    source = "./modules/image-pipeline"
-  }
-  variables {
-    name                    = "image-processor-prod"
+    # accepts_a_receive_count_of_2
     queue_max_receive_count = 2
-  }
-}
-
-run "accepts_provisioned_billing" {
-  command = plan
-  module {
-    source = "./modules/image-pipeline"
-  }
-  variables {
-    name                  = "image-processor-prod"
+    # accepts_provisioned_billing
     dynamodb_billing_mode = "PROVISIONED"
+    # accepts_no_reserved_concurrency
+    lambda_reserved_concurrency = null
+    # accepts_the_default_recipes_and_a_valid_set (every other plan of this
+    # file accepts the default recipes)
+    recipes = [
+      { name = "display", max_edge = 1024, format = "jpeg", quality = 85 },
+      { name = "thumb", max_edge = 200, format = "webp" },
+      { name = "modern", max_edge = 1024, format = "avif" },
+      { name = "banner", width = 1200, height = 400, format = "png", key = "banners/{path}.{ext}" },
+      { name = "grey", grayscale = true, lossless = true },
+    ]
+    enable_heic_input = true
   }
 }
 
-run "accepts_no_reserved_concurrency" {
+run "accepts_the_upper_edges" {
   command = plan
   module {
     source = "./modules/image-pipeline"
   }
   variables {
-    name                        = "image-processor-prod"
-    lambda_reserved_concurrency = null
+    name = "image-processor-prod"
+    # accepts_a_queue_concurrency_of_1000
+    queue_maximum_concurrency = 1000
+    # accepts_a_batch_of_10
+    queue_batch_size = 10
   }
 }
 
@@ -390,24 +361,6 @@ run "bucket_module_refuses_a_bucket_that_keeps_data_forever" {
     lifecycle_rules = [{ id = "nothing" }]
   }
   expect_failures = [var.lifecycle_rules]
-}
-
-run "accepts_the_default_recipes_and_a_valid_set" {
-  command = plan
-  module {
-    source = "./modules/image-pipeline"
-  }
-  variables {
-    name = "image-processor-prod"
-    recipes = [
-      { name = "display", max_edge = 1024, format = "jpeg", quality = 85 },
-      { name = "thumb", max_edge = 200, format = "webp" },
-      { name = "modern", max_edge = 1024, format = "avif" },
-      { name = "banner", width = 1200, height = 400, format = "png", key = "banners/{path}.{ext}" },
-      { name = "grey", grayscale = true, lossless = true },
-    ]
-    enable_heic_input = true
-  }
 }
 
 # The root's own variables (terraform/variables.tf).
