@@ -18,6 +18,14 @@
 # data source if the mock provider creates it",
 # https://developer.hashicorp.com/terraform/language/tests/mocking): the
 # policy documents would then be mock strings, not what the provider renders.
+#
+# One run per set of variables: each run plans and applies the whole module
+# with the real provider (about 2.4 s of CPU a run, measured), so the
+# properties that hold under the same variables share a run, one group of
+# asserts each, under a comment with the name the property's run had
+# (SECURITY.md and README.md cite those names: `pipeline.tftest.hcl::NAME`).
+# Terraform evaluates every assert of a run and reports each that fails with
+# its own message.
 
 provider "aws" {
   region                      = "us-east-1"
