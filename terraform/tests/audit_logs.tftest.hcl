@@ -6,8 +6,8 @@
 # so the logs bucket keeps them versioned, deleted versions as long as the
 # logs; it also receives the audit bucket's own access logs (CloudTrail.7).
 # Values come from the configuration, so a mocked provider at plan time shows
-# what AWS would get. The first two runs are the stack's (terraform/main.tf),
-# the last two the image-pipeline module's, whose inputs set the retention.
+# what AWS would get. The first run is the stack's (terraform/main.tf), the
+# last two the image-pipeline module's, whose inputs set the retention.
 
 mock_provider "aws" {
   source          = "./tests/mocks"
