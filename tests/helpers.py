@@ -130,11 +130,13 @@ def scan_result_event(
     return event
 
 
-def load_script(name: str) -> ModuleType:
-    """A module of scripts/ (not a package), imported by file name."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+def load_script(path: str) -> ModuleType:
+    """A module of scripts/ (not a package), imported by file name: `path` is
+    its path under scripts/ without .py (``"audit/audit_report"``)."""
+    name = path.rsplit("/", 1)[-1]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{path}.py")
     if spec is None or spec.loader is None:
-        raise ImportError(f"scripts/{name}.py cannot be loaded")
+        raise ImportError(f"scripts/{path}.py cannot be loaded")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)

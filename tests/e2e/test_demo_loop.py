@@ -281,8 +281,9 @@ def test_the_kept_demos_printed_commands_run_in_a_fresh_shell(loop):
 def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_for_deletion(loop):
     deployment = loop["deployment"]
     # What the demo's own clean-up does (--keep skipped it): its queues are not Terraform's.
-    cleanup = deployment.run(deployment.repo / ".venv" / "bin" / "python", "scripts/demo_tool.py",
-                             "cleanup", env=deployment.aws_env)  # fmt: skip
+    cleanup = deployment.run(deployment.repo / ".venv" / "bin" / "python",
+                             "scripts/local/demo_tool.py", "cleanup",
+                             env=deployment.aws_env)  # fmt: skip
     assert cleanup.returncode == 0, cleanup.stderr
     destroy = deployment.script("destroy.sh", "--local", "--yes")
     assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]

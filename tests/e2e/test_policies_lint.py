@@ -4,7 +4,7 @@ The documents are read back from the deployment (what the provider rendered
 and AWS stored), not from the Terraform: IAM trust and inline policies,
 bucket, key, topic and queue policies, and the function's resource policy.
 Nothing above LOW may remain apart from the entries of
-scripts/audit_policies.py's KNOWN, each with its reason, and every entry of
+scripts/audit/audit_policies.py's KNOWN, each with its reason, and every entry of
 KNOWN must still match a finding (a fixed one is removed).
 
 Last, the stack is destroyed with --delete-audit-logs: the logs bucket goes
@@ -21,7 +21,7 @@ from helpers import load_script
 
 pytestmark = pytest.mark.slow
 
-audit_policies = load_script("audit_policies")
+audit_policies = load_script("audit/audit_policies")
 
 
 @pytest.fixture(scope="module")

@@ -85,7 +85,7 @@ def stack(shared_stack):
 
 def process(deployment: LocalDeployment, names: dict) -> None:
     result = subprocess.run(
-        [ROOT / ".venv" / "bin" / "python", "scripts/local_lambda.py", "--once",
+        [ROOT / ".venv" / "bin" / "python", "scripts/local/local_lambda.py", "--once",
          "--function", names["lambda_function_name"]],
         env=deployment.aws_env, cwd=deployment.repo, capture_output=True, text=True, timeout=120,
     )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The local AWS as a server (scripts/lib/moto_server.py on a free port).
+"""The local AWS as a server (scripts/local/moto_server.py on a free port).
 
 For tests that drive it with the real aws CLI or from another process, as
 users do. Import the fixture into a test module:
@@ -67,7 +67,7 @@ class LocalAWS:
 def local_aws_fixture() -> Iterator[LocalAWS]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "lib" / "moto_server.py"), "-p", str(port)],
+        [sys.executable, str(ROOT / "scripts" / "local" / "moto_server.py"), "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

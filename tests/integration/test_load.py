@@ -1,9 +1,9 @@
 """Load: uploads through the real S3 -> uploads queue -> function path, under faults and kills.
 
-Against the local AWS server (scripts/lib/moto_server.py): the uploads are
+Against the local AWS server (scripts/local/moto_server.py): the uploads are
 real PUTs; the server sends S3's event for each into an SQS queue with a
 redrive policy to a failed-events queue (maxReceiveCount 5), as the stack
-deploys them; scripts/local_lambda.py consumes the queue as Lambda's event
+deploys them; scripts/local/local_lambda.py consumes the queue as Lambda's event
 source mapping does (batches of 10, at most LOAD_CONCURRENCY invocations at
 once, partial batch failures, the queue's visibility timeout). Each
 invocation's handler is the real pipeline with its own clients, and:
@@ -54,7 +54,8 @@ from pipeline import AWS_CONFIG, Pipeline
 from storage import ObjectStore, RecordStore
 from structured_log import get_logger
 
-spec = importlib.util.spec_from_file_location("local_lambda", ROOT / "scripts" / "local_lambda.py")
+LOCAL_LAMBDA = ROOT / "scripts" / "local" / "local_lambda.py"
+spec = importlib.util.spec_from_file_location("local_lambda", LOCAL_LAMBDA)
 local_lambda = importlib.util.module_from_spec(spec)
 sys.modules["local_lambda"] = local_lambda
 spec.loader.exec_module(local_lambda)

@@ -3,7 +3,7 @@
 The local profile turns on enable_vpc and enable_audit_replication
 (terraform/local.tfvars); moto 5.2.5 dropped two attributes AWS returns, so a
 second `terraform plan` planned to change them on every run. The wrapper
-(scripts/lib/moto_server.py, 9. and 10.) returns them; these tests fail if it
+(scripts/local/moto_server.py, 9. and 10.) returns them; these tests fail if it
 stops, or if moto starts to copy objects (README, "Where the local AWS differs").
 """
 

@@ -3,7 +3,7 @@
 scripts/upload_url.py signs each form with the caller's credentials; the
 bucket carries the isolation statements Terraform renders
 (tests/fixtures/policies/images_bucket_uploader_isolation.json). The local AWS
-(scripts/lib/moto_server.py) authorizes a POST upload as s3:PutObject of the
+(scripts/local/moto_server.py) authorizes a POST upload as s3:PutObject of the
 form's key by the form's signer, so the bucket policy holds for forms too.
 
 What it does not check is the POST policy itself: moto stores a form's file

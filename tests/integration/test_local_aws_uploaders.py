@@ -4,7 +4,7 @@ The policy is tests/fixtures/policies/images_bucket_uploader_isolation.json, the
 statements Terraform renders with ``enable_uploader_isolation`` on
 (terraform/tests/pipeline.tftest.hcl ties the two). Each tenant is an IAM role
 tagged ``image-processor:tenant`` (the default ``uploader_tenant_tag_key``); the
-wrapper (scripts/lib/moto_server.py) resolves ``${aws:PrincipalTag/...}`` in the
+wrapper (scripts/local/moto_server.py) resolves ``${aws:PrincipalTag/...}`` in the
 policy's NotResource and ``aws:PrincipalTag/...`` in its conditions from the
 role's tags and the session's tags.
 

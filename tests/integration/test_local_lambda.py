@@ -1,6 +1,7 @@
-"""scripts/local_lambda.py consumes the uploads queue the way Lambda's event source mapping does.
+"""scripts/local/local_lambda.py consumes the uploads queue the way Lambda's event source
+mapping does.
 
-Against the local AWS server (scripts/lib/moto_server.py): uploads made with
+Against the local AWS server (scripts/local/moto_server.py): uploads made with
 the real aws CLI, S3's events sent into an SQS queue by the server, and a
 mapping from the queue to a function whose code is replaced by a recorder, so
 each test sees exactly the batches and the environment Lambda would hand it.
@@ -23,7 +24,8 @@ from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
 
 from helpers import ROOT
 
-spec = importlib.util.spec_from_file_location("local_lambda", ROOT / "scripts" / "local_lambda.py")
+LOCAL_LAMBDA = ROOT / "scripts" / "local" / "local_lambda.py"
+spec = importlib.util.spec_from_file_location("local_lambda", LOCAL_LAMBDA)
 local_lambda = importlib.util.module_from_spec(spec)
 sys.modules["local_lambda"] = local_lambda  # dataclasses look their module up
 spec.loader.exec_module(local_lambda)

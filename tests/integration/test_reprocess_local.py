@@ -1,6 +1,6 @@
 """scripts/reprocess.sh --local, end to end against the local AWS server.
 
-The real script and the real aws CLI, against scripts/lib/moto_server.py: the
+The real script and the real aws CLI, against scripts/local/moto_server.py: the
 images are processed first through the uploads queue's path; then the script
 builds the manifest of the prefix, finds that the local AWS has no S3 Batch
 Operations, and runs each task through the deployed function's handler with

@@ -1,7 +1,7 @@
 """Soak: 1,000 uploads through the handler against the local AWS, under faults.
 
 Several workers deliver S3's events to one pipeline each, as concurrent
-Lambda instances would, against moto's server (scripts/lib/moto_server.py):
+Lambda instances would, against moto's server (scripts/local/moto_server.py):
 a tenth of the events are delivered twice, all of them in shuffled order, and
 every AWS call the handler makes meets injected throttles and connection
 timeouts inside botocore's retry loop (tests/faults.py). An invocation that

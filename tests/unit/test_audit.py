@@ -34,7 +34,7 @@ REGISTER = """
 <!-- prowler-exceptions:end -->
 """
 
-audit_report = load_script("audit_report")
+audit_report = load_script("audit/audit_report")
 ROWS = audit_report.read_register(REGISTER)
 ARTEFACTS = audit_report.load_artefacts()
 

@@ -6,7 +6,7 @@ import pytest
 
 from helpers import load_script
 
-audit_policies = load_script("audit_policies")
+audit_policies = load_script("audit/audit_policies")
 Document = audit_policies.Document
 
 # The account statement of both keys (kms.tf): administration by name, no kms:*.

@@ -15,7 +15,7 @@ from image_processor import Reason
 
 TERRAFORM = ROOT / "terraform"
 README = (ROOT / "README.md").read_text()
-terraform_docs = load_script("terraform_docs")  # the modules' README generator
+terraform_docs = load_script("dev/terraform_docs")  # the modules' README generator
 SECURITY = (ROOT / "SECURITY.md").read_text()
 
 
@@ -63,7 +63,7 @@ def test_every_skip_has_a_real_reason():
 
 def terraform_variables(directory: Path = TERRAFORM) -> dict[str, str]:
     """Variable name -> default of the root (or of a module's directory), read
-    by the modules' README generator (scripts/terraform_docs.py, python-hcl2)
+    by the modules' README generator (scripts/dev/terraform_docs.py, python-hcl2)
     and written as HCL writes it.
 
     Only the names and defaults: the README's descriptions are shorter than
@@ -271,7 +271,9 @@ def test_the_readme_layout_names_every_directory_and_module():
         assert any(p == directory or p.startswith(directory + "/") for p in named_paths), (
             f"{directory}/ is not in the README's layout"
         )
-    for folder in ("lambda", "scripts", "scripts/lib"):
+    # scripts/ and each of its folders (scripts/README.md: lib, local, audit, dev).
+    script_folders = {n.rsplit("/", 1)[0] for n in _tracked() if n.startswith("scripts/")}
+    for folder in ("lambda", *sorted(f for f in script_folders if f.count("/") <= 1)):
         words = set(re.findall(r"[\w.]+", layout[folder]))
         for name in _tracked():
             if name.startswith(folder + "/") and name.count("/") == folder.count("/") + 1:
@@ -279,7 +281,7 @@ def test_the_readme_layout_names_every_directory_and_module():
                 stem = module.rsplit(".", 1)[0]
                 if module.endswith((".py", ".sh", ".json")) and module != "requirements.txt":
                     assert {module, stem} & words, f"{name} is not named in the README's layout"
-            elif name.startswith(folder + "/") and folder == "scripts/lib":
+            elif name.startswith(folder + "/") and folder.startswith("scripts/"):
                 sub = name.split("/")[2]
                 assert sub in words, f"{folder}/{sub}/ is not named in the README's layout"
 

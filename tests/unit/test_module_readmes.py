@@ -1,7 +1,7 @@
 """Each module's README says what its HCL says.
 
 The Inputs and Outputs tables of terraform/modules/*/README.md are written by
-scripts/terraform_docs.py (make docs) from the module's variables and
+scripts/dev/terraform_docs.py (make docs) from the module's variables and
 outputs; a README that differs from what the generator would write (a
 description, type or default changed in the HCL and not regenerated, or a
 table edited by hand) fails here. The hand-written usage example above the
@@ -21,7 +21,7 @@ import pytest
 
 from helpers import ROOT, load_script
 
-terraform_docs = load_script("terraform_docs")
+terraform_docs = load_script("dev/terraform_docs")
 MODULES = terraform_docs.module_directories()
 # Arguments of a module block that are not the module's inputs.
 META_ARGUMENTS = {"source", "version", "providers", "count", "for_each", "depends_on"}
@@ -75,7 +75,7 @@ def test_the_usage_example_passes_inputs_the_module_has_and_every_required_one(m
 
 def test_the_check_mode_passes_on_the_committed_readmes():
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "terraform_docs.py"), "--check"],
+        [sys.executable, str(ROOT / "scripts" / "dev" / "terraform_docs.py"), "--check"],
         capture_output=True,
         text=True,
         check=False,

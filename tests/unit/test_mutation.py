@@ -1,4 +1,4 @@
-"""make mutation's score (scripts/mutation.py): Stryker's, per file, from mutmut 3's results.
+"""make mutation's score (scripts/dev/mutation.py): Stryker's, per file, from mutmut 3's results.
 
 Stryker: detected = killed + timeout, valid = detected + survived + no coverage, score =
 detected / valid (https://stryker-mutator.io/docs/mutation-testing-elements/mutant-states-and-metrics).
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from helpers import load_script
 
-mutation = load_script("mutation")
+mutation = load_script("dev/mutation")
 
 # `mutmut results --all True` as mutmut 3.8.1 printed it in reports/mutation (a method's mutant
 # is named <module>.xǁ<class>ǁ<method>__mutmut_<n>).

@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
-# Names and strings without their quotes (as scripts/terraform_docs.py reads them).
+# Names and strings without their quotes (as scripts/dev/terraform_docs.py reads them).
 HCL = hcl2.SerializationOptions(
     with_comments=False, explicit_blocks=False, strip_string_quotes=True
 )
