@@ -62,3 +62,20 @@ def test_the_maintainers_tools_are_run_by_make() -> None:
     makefile = (ROOT / "Makefile").read_text()
     for path in (p for p in _table() if p.startswith("scripts/dev/")):
         assert f"$(BIN)/python {path}" in makefile, f"no make target runs {path}"
+
+
+def test_every_shell_file_under_scripts_is_shellchecked_by_make_lint_and_the_scan() -> None:
+    # The globs of `make lint`'s and security_scan.sh's shellcheck over scripts/: a
+    # shell file moved to a folder they do not name would be checked by neither.
+    shell = {p for p in _tracked() if p.endswith(".sh")}
+    for source in ("Makefile", "scripts/security_scan.sh"):
+        text = (ROOT / source).read_text()
+        globs = re.findall(r"shellcheck(?: -f json)?((?: scripts/\S+\.sh)+)", text)
+        assert globs, f"{source} runs no shellcheck over scripts/"
+        checked = {
+            str(path.relative_to(ROOT))
+            for line in globs
+            for pattern in line.split()
+            for path in ROOT.glob(pattern)
+        }
+        assert shell <= checked, f"{source} does not shellcheck {sorted(shell - checked)}"
