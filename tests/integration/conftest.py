@@ -121,7 +121,7 @@ def serialise_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def stack(aws_credentials, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     serialise_dynamodb(monkeypatch)
     with mock_aws():
         # The clients the pipeline gets: the function's own retry configuration,

@@ -10,12 +10,12 @@ from errors import BatchIncomplete, UploadInProgress
 from helpers import FakeLambdaContext
 
 
-def test_the_same_event_delivered_concurrently_is_processed_once(pipeline, stack):
+def test_the_same_event_delivered_concurrently_is_processed_once(pipeline, stack) -> None:
     event = stack.put("uploads/twice.png", images.make("PNG", (2000, 1500)))
     outcomes, errors = [], []
     barrier = threading.Barrier(2)
 
-    def deliver():
+    def deliver() -> None:
         barrier.wait()
         try:
             outcomes.append(pipeline.handle(copy.deepcopy(event), FakeLambdaContext()))

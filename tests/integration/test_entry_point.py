@@ -5,12 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
+import pytest
+
 import images
+from helpers import FakeLambdaContext
 
 
 def test_the_entry_point_builds_the_pipeline_in_the_init_phase_and_processes(
-    stack, environment, monkeypatch, lambda_context
-):
+    stack, environment, monkeypatch: pytest.MonkeyPatch, lambda_context: FakeLambdaContext
+) -> None:
     # Arrange: the function's environment, then the import Lambda's init phase does
     for name, value in environment.items():
         monkeypatch.setenv(name, value)

@@ -50,8 +50,8 @@ def inject(stack, client: str, operation: str, after: int, error: str, times: in
     ids=[f"{r[1]}-after-{r[2]}-{r[3]}" for r in EXHAUSTED] + ["PutItem-lost-response"],
 )
 def test_one_failed_attempt_is_retried_by_botocore_and_the_upload_completes(
-    pipeline, stack, lambda_context, client, operation, after, error
-):
+    pipeline, stack, lambda_context: FakeLambdaContext, client, operation, after, error
+) -> None:
     # Arrange
     event = stack.put(KEY, images.make("PNG", (1500, 1000)))
     faults = inject(stack, client, operation, after, error, times=1)
@@ -77,7 +77,7 @@ def test_one_failed_attempt_is_retried_by_botocore_and_the_upload_completes(
 )
 def test_exhausted_retries_are_recorded_raised_and_lambdas_retry_completes_once(
     pipeline, stack, clock, client, operation, after, error, status_after_fault
-):
+) -> None:
     # Arrange
     event = stack.put(KEY, images.make("PNG", (1500, 1000)))
     faults = inject(stack, client, operation, after, error, times=ATTEMPTS)
@@ -130,7 +130,7 @@ def test_exhausted_retries_are_recorded_raised_and_lambdas_retry_completes_once(
 
 def test_a_few_percent_of_faults_in_every_call_still_end_in_one_terminal_record_each(
     pipeline, stack, clock
-):
+) -> None:
     """A small soak: random throttles and timeouts in every call of every client."""
     # Arrange
     events = [stack.put(f"uploads/soak/{n}.png", images.make("PNG", (300, 200))) for n in range(12)]

@@ -370,13 +370,13 @@ def load(local_aws: LocalAWS) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def test_faults_and_kills_were_injected(load):
+def test_faults_and_kills_were_injected(load) -> None:
     assert {"PutItem", "GetObject", "PutObject", "Publish"} <= set(load["handlers"].injected)
     assert load["tally"].failed > 0  # some deliveries failed and came back
     assert load["tally"].redelivered > 0
 
 
-def test_every_upload_ends_in_one_terminal_record_or_the_failed_events_queue(load):
+def test_every_upload_ends_in_one_terminal_record_or_the_failed_events_queue(load) -> None:
     records = load["records"]
     statuses = {key: r["status"]["S"] for key, r in records.items()}
 
@@ -391,7 +391,7 @@ def test_every_upload_ends_in_one_terminal_record_or_the_failed_events_queue(loa
     assert len(load["dead_lettered"]) == len(dead_lettered)
 
 
-def test_rejections_have_a_reason(load):
+def test_rejections_have_a_reason(load) -> None:
     rejected = [r for r in load["records"].values() if r["status"]["S"] == "REJECTED"]
 
     assert rejected
@@ -399,7 +399,7 @@ def test_rejections_have_a_reason(load):
     assert all(r["reason"]["S"] == "unsupported_type" for r in rejected)
 
 
-def test_each_processed_upload_has_exactly_one_output(load):
+def test_each_processed_upload_has_exactly_one_output(load) -> None:
     processed = [r for r in load["records"].values() if r["status"]["S"] == "PROCESSED"]
 
     assert processed

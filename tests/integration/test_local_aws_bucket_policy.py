@@ -33,7 +33,7 @@ def bucket_policy(**arns: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(local_aws: LocalAWS, tmp_path_factory) -> dict:
+def stack(local_aws: LocalAWS, tmp_path_factory: pytest.TempPathFactory) -> dict:
     kms, s3, iam = local_aws.client("kms"), local_aws.client("s3"), local_aws.client("iam")
     key = kms.create_key(Description="the stack's key")["KeyMetadata"]["Arn"]
     other_key = kms.create_key(Description="another key")["KeyMetadata"]["Arn"]
@@ -103,7 +103,7 @@ def cp(local_aws: LocalAWS, source: Path, key: str, *options: str, env=None):
     )
 
 
-def test_the_normal_upload_gets_the_stack_key(local_aws, stack):
+def test_the_normal_upload_gets_the_stack_key(local_aws: LocalAWS, stack) -> None:
     result = cp(local_aws, stack["files"] / "small.png", "uploads/normal.png")
 
     assert result.returncode == 0, result.stderr
@@ -112,7 +112,7 @@ def test_the_normal_upload_gets_the_stack_key(local_aws, stack):
     assert head["SSEKMSKeyId"] == stack["key"]
 
 
-def test_naming_the_stack_key_is_allowed(local_aws, stack):
+def test_naming_the_stack_key_is_allowed(local_aws: LocalAWS, stack) -> None:
     result = cp(
         local_aws, stack["files"] / "small.png", "uploads/own-key.png",
         "--sse", "aws:kms", "--sse-kms-key-id", stack["key"],
@@ -134,7 +134,9 @@ def test_naming_the_stack_key_is_allowed(local_aws, stack):
         ("output prefix, multipart", "large.png", "processed/forged-large.png", []),
     ],
 )  # fmt: skip
-def test_denied_uploads_fail_clearly_and_leave_nothing(local_aws, stack, case, file, key, options):
+def test_denied_uploads_fail_clearly_and_leave_nothing(
+    local_aws: LocalAWS, stack, case, file, key, options
+) -> None:
     options = [o.format(**stack) for o in options]
     before = versions(local_aws, "uploads/existing.png")
 
@@ -149,7 +151,7 @@ def test_denied_uploads_fail_clearly_and_leave_nothing(local_aws, stack, case, f
     assert versions(local_aws, "uploads/existing.png") == before
 
 
-def test_copying_into_the_output_prefix_is_denied(local_aws, stack):
+def test_copying_into_the_output_prefix_is_denied(local_aws: LocalAWS, stack) -> None:
     result = local_aws.aws(
         "s3", "cp", f"s3://{BUCKET}/uploads/existing.png", f"s3://{BUCKET}/processed/copied.png"
     )
@@ -159,7 +161,7 @@ def test_copying_into_the_output_prefix_is_denied(local_aws, stack):
     assert versions(local_aws, "processed/copied.png") == []
 
 
-def test_the_function_role_writes_the_output_prefix(local_aws, stack):
+def test_the_function_role_writes_the_output_prefix(local_aws: LocalAWS, stack) -> None:
     credentials = local_aws.client("sts").assume_role(
         RoleArn=stack["role"], RoleSessionName="image-processor-test"
     )["Credentials"]
@@ -181,7 +183,7 @@ def test_the_function_role_writes_the_output_prefix(local_aws, stack):
     assert "assumed-role/image-processor-test-function/image-processor-test" in denied.stderr
 
 
-def test_only_the_batch_operations_role_writes_sse_s3(local_aws, stack):
+def test_only_the_batch_operations_role_writes_sse_s3(local_aws: LocalAWS, stack) -> None:
     """Batch Operations writes its completion reports with SSE-S3 whatever the bucket's default
     (buckets.tf): its role is exempt from DenyOtherEncryption, and no one else is."""
     credentials = local_aws.client("sts").assume_role(
@@ -205,7 +207,7 @@ def test_only_the_batch_operations_role_writes_sse_s3(local_aws, stack):
     assert EXPLICIT_DENY in other.stderr
 
 
-def test_downloads_and_deletes_are_not_affected(local_aws, stack, tmp_path):
+def test_downloads_and_deletes_are_not_affected(local_aws: LocalAWS, stack, tmp_path: Path) -> None:
     s3 = local_aws.client("s3")
     s3.put_object(Bucket=BUCKET, Key="uploads/to-delete.png", Body=b"x")
 
@@ -219,7 +221,9 @@ def test_downloads_and_deletes_are_not_affected(local_aws, stack, tmp_path):
     assert delete.returncode == 0, delete.stderr
 
 
-def test_a_batch_delete_under_the_output_prefix_is_a_delete_not_a_write(local_aws, stack):
+def test_a_batch_delete_under_the_output_prefix_is_a_delete_not_a_write(
+    local_aws: LocalAWS, stack
+) -> None:
     """DeleteObjects is a POST; AWS authorizes each key as s3:DeleteObject (destroy.sh uses it)."""
     credentials = local_aws.client("sts").assume_role(
         RoleArn=stack["role"], RoleSessionName="image-processor-test"
@@ -243,7 +247,7 @@ def test_a_batch_delete_under_the_output_prefix_is_a_delete_not_a_write(local_aw
     assert versions(local_aws, "processed/old.png") == []
 
 
-def test_a_condition_the_local_aws_cannot_evaluate_fails_closed(local_aws, stack):
+def test_a_condition_the_local_aws_cannot_evaluate_fails_closed(local_aws: LocalAWS, stack) -> None:
     s3 = local_aws.client("s3")
     s3.create_bucket(Bucket="image-processor-test-unknown-condition")
     s3.put_bucket_policy(
@@ -274,7 +278,7 @@ def test_a_condition_the_local_aws_cannot_evaluate_fails_closed(local_aws, stack
     assert EXPLICIT_DENY in result.stderr
 
 
-def test_a_negated_condition_on_a_missing_header_holds(local_aws, stack):
+def test_a_negated_condition_on_a_missing_header_holds(local_aws: LocalAWS, stack) -> None:
     """Without the Null guard, StringNotEquals also denies uploads that send no header.
 
     A key missing from the request makes a negated operator true

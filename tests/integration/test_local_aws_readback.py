@@ -14,7 +14,7 @@ from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
 
 def test_a_security_group_rule_keeps_its_description_for_a_group_or_prefix_list(
     local_aws: LocalAWS,
-):
+) -> None:
     ec2 = local_aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/24")["Vpc"]["VpcId"]
     function = ec2.create_security_group(GroupName="function", Description="f", VpcId=vpc)[
@@ -42,7 +42,7 @@ def test_a_security_group_rule_keeps_its_description_for_a_group_or_prefix_list(
 
 def test_a_replication_rule_reads_back_its_source_selection_and_no_object_is_copied(
     local_aws: LocalAWS,
-):
+) -> None:
     s3 = local_aws.client("s3")
     s3.create_bucket(Bucket="evidence")
     s3.put_bucket_versioning(Bucket="evidence", VersioningConfiguration={"Status": "Enabled"})

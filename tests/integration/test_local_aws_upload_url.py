@@ -111,7 +111,7 @@ def stored(door, key: str) -> bytes | None:
         return None
 
 
-def test_a_tenants_form_uploads_into_its_prefix(door):
+def test_a_tenants_form_uploads_into_its_prefix(door) -> None:
     form = issue(door, "acme", "acme")
 
     response = post(form)
@@ -121,7 +121,7 @@ def test_a_tenants_form_uploads_into_its_prefix(door):
     assert stored(door, form["key"]) == JPEG
 
 
-def test_a_form_for_another_tenants_prefix_is_refused_by_the_bucket(door):
+def test_a_form_for_another_tenants_prefix_is_refused_by_the_bucket(door) -> None:
     """acme signs a form for globex's prefix: S3 authorizes the upload as acme's PutObject."""
     form = issue(door, "acme", "globex")
 
@@ -133,7 +133,7 @@ def test_a_form_for_another_tenants_prefix_is_refused_by_the_bucket(door):
     assert stored(door, form["key"]) is None
 
 
-def test_a_stolen_form_uploads_as_its_signer_only_where_it_says(door):
+def test_a_stolen_form_uploads_as_its_signer_only_where_it_says(door) -> None:
     """Whoever holds a form uploads that one key, as the tenant who signed it (SECURITY.md)."""
     form = issue(door, "acme", "acme")
 
@@ -143,7 +143,7 @@ def test_a_stolen_form_uploads_as_its_signer_only_where_it_says(door):
     assert stored(door, form["key"]) == JPEG
 
 
-def test_the_event_names_the_forms_signer(door):
+def test_the_event_names_the_forms_signer(door) -> None:
     form = issue(door, "globex", "globex", name="evented.png")
     role_id = door["roles"]["globex"]["RoleId"]
 
@@ -167,7 +167,7 @@ def test_the_event_names_the_forms_signer(door):
         ("a forged signature", {}, JPEG, {"x-amz-signature": "0" * 64}),
     ],
 )  # fmt: skip
-def test_the_local_aws_does_not_check_the_post_policy(door, case, kwargs, data, override):
+def test_the_local_aws_does_not_check_the_post_policy(door, case, kwargs, data, override) -> None:
     """S3 refuses each of these (sigv4-HTTPPOSTConstructPolicy); moto stores them.
 
     If moto starts checking, this test fails: move the row of README's local

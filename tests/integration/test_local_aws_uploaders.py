@@ -114,7 +114,7 @@ def denied(call, *args, **kwargs) -> str:
 # --------------------------------------------------------------------------
 
 
-def test_a_tenant_cannot_overwrite_another_tenants_upload(tenants):
+def test_a_tenant_cannot_overwrite_another_tenants_upload(tenants) -> None:
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     acme.put_object(Bucket=BUCKET, Key=ACME_KEY, Body=b"acme's image")
 
@@ -125,7 +125,7 @@ def test_a_tenant_cannot_overwrite_another_tenants_upload(tenants):
     assert body(acme, ACME_KEY) == b"acme's image"
 
 
-def test_the_attack_succeeds_without_isolation(tenants):
+def test_the_attack_succeeds_without_isolation(tenants) -> None:
     """The same two tenants, the bucket without the isolation statements: the overwrite lands."""
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     acme.put_object(Bucket=OPEN_BUCKET, Key=ACME_KEY, Body=b"acme's image")
@@ -136,7 +136,7 @@ def test_the_attack_succeeds_without_isolation(tenants):
 
 
 @pytest.mark.parametrize("copy_source", ["uploads/globex/x.png", ACME_KEY])
-def test_nor_by_copying_onto_it(tenants, copy_source):
+def test_nor_by_copying_onto_it(tenants, copy_source) -> None:
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     acme.put_object(Bucket=BUCKET, Key=ACME_KEY, Body=b"acme's image")
     globex.put_object(Bucket=BUCKET, Key="uploads/globex/x.png", Body=b"globex's")
@@ -152,7 +152,7 @@ def test_nor_by_copying_onto_it(tenants, copy_source):
     assert body(acme, ACME_KEY) == b"acme's image"
 
 
-def test_nor_by_a_multipart_upload(tenants):
+def test_nor_by_a_multipart_upload(tenants) -> None:
     globex = tenants["s3"]["globex"]
 
     denied(globex.create_multipart_upload, Bucket=BUCKET, Key=ACME_KEY)
@@ -160,7 +160,7 @@ def test_nor_by_a_multipart_upload(tenants):
     assert tenants["s3"]["admin"].list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 
 
-def test_nor_delete_it_or_its_versions(tenants):
+def test_nor_delete_it_or_its_versions(tenants) -> None:
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     version = acme.put_object(Bucket=BUCKET, Key=ACME_KEY, Body=b"acme's image")["VersionId"]
 
@@ -170,7 +170,7 @@ def test_nor_delete_it_or_its_versions(tenants):
     assert body(acme, ACME_KEY) == b"acme's image"
 
 
-def test_a_dot_dot_key_is_literal_and_stays_in_the_writers_prefix(tenants):
+def test_a_dot_dot_key_is_literal_and_stays_in_the_writers_prefix(tenants) -> None:
     """S3 keys are literal (a flat namespace, object-keys.html): no path is resolved."""
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     acme.put_object(Bucket=BUCKET, Key=ACME_KEY, Body=b"acme's image")
@@ -188,7 +188,7 @@ def test_a_dot_dot_key_is_literal_and_stays_in_the_writers_prefix(tenants):
 
 
 @pytest.mark.parametrize("tenant", ["acme", "globex"])
-def test_each_tenant_uploads_under_its_own_prefix(tenants, tenant):
+def test_each_tenant_uploads_under_its_own_prefix(tenants, tenant) -> None:
     s3 = tenants["s3"][tenant]
 
     s3.put_object(Bucket=BUCKET, Key=f"uploads/{tenant}/2026/own.png", Body=b"own")
@@ -199,7 +199,7 @@ def test_each_tenant_uploads_under_its_own_prefix(tenants, tenant):
 @pytest.mark.parametrize(
     "key", ["uploads/loose.png", "uploads/globex/x.png", "processed/acme/x.png", "other.png"]
 )
-def test_a_tenant_writes_nothing_outside_its_prefix(tenants, key):
+def test_a_tenant_writes_nothing_outside_its_prefix(tenants, key) -> None:
     denied(tenants["s3"]["acme"].put_object, Bucket=BUCKET, Key=key, Body=b"x")
 
 
@@ -212,13 +212,13 @@ def test_a_tenant_writes_nothing_outside_its_prefix(tenants, key):
         ("empty", "uploads//x.png"),
     ],
 )  # fmt: skip
-def test_a_principal_without_a_well_formed_tenant_uploads_nothing(tenants, principal, key):
+def test_a_principal_without_a_well_formed_tenant_uploads_nothing(tenants, principal, key) -> None:
     denied(tenants["s3"][principal].put_object, Bucket=BUCKET, Key=key, Body=b"x")
 
     assert versions(tenants["s3"]["admin"], key) == []
 
 
-def test_outside_uploads_an_untagged_principal_is_unaffected(tenants):
+def test_outside_uploads_an_untagged_principal_is_unaffected(tenants) -> None:
     """Operators still write the Batch Operations manifests (scripts/reprocess.sh)."""
     admin = tenants["s3"]["admin"]
 
@@ -228,7 +228,7 @@ def test_outside_uploads_an_untagged_principal_is_unaffected(tenants):
 
 
 @pytest.mark.parametrize("exempt", ["function", "batch", "scanner"])
-def test_the_stacks_roles_are_exempt(tenants, exempt):
+def test_the_stacks_roles_are_exempt(tenants, exempt) -> None:
     s3 = tenants["s3"][exempt]
 
     s3.put_object(Bucket=BUCKET, Key=f"processed/{exempt}.png", Body=b"x")
@@ -236,7 +236,7 @@ def test_the_stacks_roles_are_exempt(tenants, exempt):
     assert body(tenants["s3"]["admin"], f"processed/{exempt}.png") == b"x"
 
 
-def test_a_session_tag_overrides_the_roles_tenant(local_aws, tenants):
+def test_a_session_tag_overrides_the_roles_tenant(local_aws: LocalAWS, tenants) -> None:
     """Whoever may tag its session chooses its tenant: the tenant roles' trust
     policies must not allow sts:TagSession (README, "Uploading as a tenant").
     The local AWS does not check trust policies; AWS refuses AssumeRole with
@@ -254,7 +254,7 @@ def test_a_session_tag_overrides_the_roles_tenant(local_aws, tenants):
 # --------------------------------------------------------------------------
 
 
-def test_the_event_names_the_uploader(local_aws, tenants):
+def test_the_event_names_the_uploader(local_aws: LocalAWS, tenants) -> None:
     sqs, admin = local_aws.client("sqs"), tenants["s3"]["admin"]
     queue = sqs.create_queue(QueueName="uploaders-events")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
@@ -287,7 +287,9 @@ def test_the_event_names_the_uploader(local_aws, tenants):
 # --------------------------------------------------------------------------
 
 
-def test_a_variable_without_a_value_fails_closed_and_other_resources_are_unaffected(tenants):
+def test_a_variable_without_a_value_fails_closed_and_other_resources_are_unaffected(
+    tenants,
+) -> None:
     admin, bucket = tenants["s3"]["admin"], "image-processor-test-variables"
     admin.create_bucket(Bucket=bucket)
     admin.put_bucket_policy(

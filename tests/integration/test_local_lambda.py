@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import zipfile
+from pathlib import Path
 from urllib.parse import unquote_plus
 
 import pytest
@@ -169,7 +170,7 @@ def deliver(function: dict, recorder: Recorder, **options) -> int:
     return runner.run()
 
 
-def upload(local_aws: LocalAWS, function: dict, tmp_path, key: str, size: int = 1000) -> None:
+def upload(local_aws: LocalAWS, function: dict, tmp_path: Path, key: str, size: int = 1000) -> None:
     source = tmp_path / "upload.bin"
     source.write_bytes(os.urandom(size))
     result = local_aws.aws("s3", "cp", str(source), f"s3://{function['bucket']}/{key}")
@@ -183,7 +184,9 @@ def visible(local_aws: LocalAWS, queue: str) -> int:
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
-def test_each_upload_is_one_message_with_the_event_s3_sends(local_aws, function, tmp_path):
+def test_each_upload_is_one_message_with_the_event_s3_sends(
+    local_aws: LocalAWS, function, tmp_path: Path
+) -> None:
     bucket, recorder = function["bucket"], Recorder()
     upload(local_aws, function, tmp_path, "uploads/small.png")
     # The CLI uploads files of 8 MB and more in parts (its multipart_threshold).
@@ -213,7 +216,7 @@ def test_each_upload_is_one_message_with_the_event_s3_sends(local_aws, function,
     assert visible(local_aws, function["queue"]) == 0  # all deleted after success
 
 
-def test_the_function_runs_as_its_role(local_aws, function, tmp_path):
+def test_the_function_runs_as_its_role(local_aws: LocalAWS, function, tmp_path: Path) -> None:
     recorder = Recorder()
     upload(local_aws, function, tmp_path, "uploads/a.png")
 
@@ -229,7 +232,9 @@ def test_the_function_runs_as_its_role(local_aws, function, tmp_path):
     assert recorder.environment["TABLE_NAME"] == "uploads"
 
 
-def test_a_disabled_mapping_stops_processing_and_the_uploads_wait(local_aws, function, tmp_path):
+def test_a_disabled_mapping_stops_processing_and_the_uploads_wait(
+    local_aws: LocalAWS, function, tmp_path: Path
+) -> None:
     lam, recorder = local_aws.client("lambda"), Recorder()
     lam.update_event_source_mapping(UUID=function["mapping"], Enabled=False)
     upload(local_aws, function, tmp_path, "uploads/during-stop.png")
@@ -248,7 +253,9 @@ def test_a_disabled_mapping_stops_processing_and_the_uploads_wait(local_aws, fun
     assert list(recorder.names()) == ["uploads/during-stop.png"]
 
 
-def test_maximum_concurrency_caps_parallel_invocations(local_aws, function, tmp_path):
+def test_maximum_concurrency_caps_parallel_invocations(
+    local_aws: LocalAWS, function, tmp_path: Path
+) -> None:
     recorder = Recorder(seconds=0.3)
     for n in range(6):
         upload(local_aws, function, tmp_path, f"uploads/{n}.png")
@@ -261,7 +268,9 @@ def test_maximum_concurrency_caps_parallel_invocations(local_aws, function, tmp_
     assert recorder.most_at_once == 2  # ScalingConfig.MaximumConcurrency
 
 
-def test_a_batch_holds_at_most_batch_size_messages(local_aws, function, tmp_path):
+def test_a_batch_holds_at_most_batch_size_messages(
+    local_aws: LocalAWS, function, tmp_path: Path
+) -> None:
     recorder = Recorder()
     for n in range(5):
         upload(local_aws, function, tmp_path, f"uploads/b{n}.png")
@@ -273,8 +282,8 @@ def test_a_batch_holds_at_most_batch_size_messages(local_aws, function, tmp_path
 
 
 def test_a_reported_failure_is_redelivered_alone_then_moved_to_the_failed_events_queue(
-    local_aws, function, tmp_path
-):
+    local_aws: LocalAWS, function, tmp_path: Path
+) -> None:
     recorder = Recorder(fail={"uploads/bad.png"})
     upload(local_aws, function, tmp_path, "uploads/good.png")
     upload(local_aws, function, tmp_path, "uploads/bad.png")
@@ -296,8 +305,8 @@ def test_a_reported_failure_is_redelivered_alone_then_moved_to_the_failed_events
 
 
 def test_a_function_whose_key_cannot_decrypt_is_not_run_and_the_uploads_wait(
-    local_aws, function, tmp_path
-):
+    local_aws: LocalAWS, function, tmp_path: Path
+) -> None:
     kms, recorder = local_aws.client("kms"), Recorder()
     upload(local_aws, function, tmp_path, "uploads/k.png")
     kms.disable_key(KeyId=function["key"])
@@ -315,7 +324,7 @@ def test_a_function_whose_key_cannot_decrypt_is_not_run_and_the_uploads_wait(
     assert visible(local_aws, function["queue"]) == 0  # in flight until its visibility ends
 
 
-def test_the_summary_counts_outcomes_and_redeliveries():
+def test_the_summary_counts_outcomes_and_redeliveries() -> None:
     tally = local_lambda.Tally()
     tally.outcomes.update({"PROCESSED": 3, "REJECTED": 1})
     tally.reasons.update({"corrupt": 1})
@@ -327,7 +336,7 @@ def test_the_summary_counts_outcomes_and_redeliveries():
     )
 
 
-def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws, env):
+def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws: LocalAWS, env) -> None:
     # moto drops it, and Terraform's aws_sqs_queue_redrive_allow_policy then
     # waits for it to read back until its timeout (the wrapper stores it).
     sqs = local_aws.client("sqs")
@@ -347,7 +356,7 @@ def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws, env):
     assert "RedriveAllowPolicy" not in removed
 
 
-def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws, env):
+def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws: LocalAWS, env) -> None:
     # moto set Policy to the request's (none) on every SetQueueAttributes.
     sqs = local_aws.client("sqs")
     queue = sqs.create_queue(QueueName="keeps-policy")["QueueUrl"]
@@ -362,7 +371,7 @@ def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws, env):
     assert json.loads(read["Attributes"]["Policy"]) == json.loads(policy)
 
 
-def test_a_redrive_policy_reads_back_as_terraform_wrote_it(local_aws, env):
+def test_a_redrive_policy_reads_back_as_terraform_wrote_it(local_aws: LocalAWS, env) -> None:
     # moto returned it with spaces: Terraform then planned a change on every run.
     sqs = local_aws.client("sqs")
     dead = sqs.create_queue(QueueName="redrive-target")["QueueUrl"]

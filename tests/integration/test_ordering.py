@@ -28,7 +28,7 @@ def two_uploads(stack):
     return earlier, later
 
 
-def test_the_later_upload_wins_when_its_shorter_sequencer_arrives_first(pipeline, stack):
+def test_the_later_upload_wins_when_its_shorter_sequencer_arrives_first(pipeline, stack) -> None:
     earlier, later = two_uploads(stack)
     pipeline.handle(later, FakeLambdaContext())
 
@@ -41,7 +41,7 @@ def test_the_later_upload_wins_when_its_shorter_sequencer_arrives_first(pipeline
     assert record["sequencer"]["S"] == "FF".ljust(64, "0")
 
 
-def test_the_later_upload_replaces_the_earlier_one_in_order(pipeline, stack):
+def test_the_later_upload_replaces_the_earlier_one_in_order(pipeline, stack) -> None:
     earlier, later = two_uploads(stack)
     pipeline.handle(earlier, FakeLambdaContext())
 
@@ -52,7 +52,7 @@ def test_the_later_upload_replaces_the_earlier_one_in_order(pipeline, stack):
     assert len(stack.messages("notifications")) == 2
 
 
-def test_trailing_zeros_do_not_make_a_different_upload(pipeline, stack):
+def test_trailing_zeros_do_not_make_a_different_upload(pipeline, stack) -> None:
     event = stack.put(KEY, images.make("PNG"))
     event["Records"][0]["s3"]["object"]["sequencer"] = "0055AED6DCD90281E5"
     pipeline.handle(event, FakeLambdaContext())

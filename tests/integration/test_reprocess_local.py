@@ -16,6 +16,7 @@ import io
 import json
 import subprocess
 import zipfile
+from pathlib import Path
 
 import pytest
 from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
@@ -104,7 +105,7 @@ def pipeline(local_aws: LocalAWS, environment: dict[str, str]) -> Pipeline:
     )
 
 
-def reprocess(local_aws: LocalAWS, tmp_path, *args: str) -> subprocess.CompletedProcess:
+def reprocess(local_aws: LocalAWS, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     port = local_aws.endpoint.rsplit(":", 1)[1]
     env = local_aws.env | {"LOCAL_AWS_PORT": port, "LOCAL_AWS_DIR": str(tmp_path), "NO_COLOR": "1"}
     return subprocess.run(
@@ -132,7 +133,9 @@ def report_rows(local_aws: LocalAWS, stdout: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body.read().decode())))
 
 
-def test_reprocess_a_prefix_locally_only_when_the_recipe_set_changed(local_aws, deployed, tmp_path):
+def test_reprocess_a_prefix_locally_only_when_the_recipe_set_changed(
+    local_aws: LocalAWS, deployed, tmp_path: Path
+) -> None:
     s3 = local_aws.client("s3")
     # Uploaded and processed through the uploads queue's path, as usual.
     first = pipeline(local_aws, deployed["environment"])
@@ -190,7 +193,9 @@ def test_reprocess_a_prefix_locally_only_when_the_recipe_set_changed(local_aws, 
     assert all(output_versions(local_aws, r.output_key) == 1 for r in after.values())
 
 
-def test_an_empty_prefix_is_refused_before_anything_runs(local_aws, deployed, tmp_path):
+def test_an_empty_prefix_is_refused_before_anything_runs(
+    local_aws: LocalAWS, deployed, tmp_path: Path
+) -> None:
     result = reprocess(local_aws, tmp_path, "--prefix", "uploads/nothing-here/")
 
     assert result.returncode == 1
@@ -198,8 +203,8 @@ def test_an_empty_prefix_is_refused_before_anything_runs(local_aws, deployed, tm
 
 
 def test_keys_outside_the_input_prefix_fail_permanently_and_change_nothing(
-    local_aws, deployed, tmp_path
-):
+    local_aws: LocalAWS, deployed, tmp_path: Path
+) -> None:
     s3 = local_aws.client("s3")
     s3.put_object(Bucket=BUCKET, Key="processed/elsewhere.png", Body=images.make("PNG"))
     before = records(local_aws)
@@ -216,7 +221,9 @@ def test_keys_outside_the_input_prefix_fail_permanently_and_change_nothing(
     assert records(local_aws) == before
 
 
-def test_on_aws_the_job_request_passes_the_real_clis_validation(local_aws, deployed, tmp_path):
+def test_on_aws_the_job_request_passes_the_real_clis_validation(
+    local_aws: LocalAWS, deployed, tmp_path: Path
+) -> None:
     """Without --local: the manifest as S3 Batch Operations reads it, and a create-job
     request the aws CLI accepts (it then fails to connect: the local AWS has no
     s3-control endpoint for the account, https://<account>.s3-control...)."""

@@ -193,11 +193,11 @@ def soak(local_aws: LocalAWS) -> dict:
     }  # fmt: skip
 
 
-def test_faults_were_injected_into_every_service(soak):
+def test_faults_were_injected_into_every_service(soak) -> None:
     assert {"PutItem", "UpdateItem", "GetObject", "PutObject", "Publish"} <= set(soak["injected"])
 
 
-def test_every_upload_has_exactly_one_terminal_record(soak):
+def test_every_upload_has_exactly_one_terminal_record(soak) -> None:
     records = soak["records"]
 
     assert set(records) == set(soak["uploads"])
@@ -211,7 +211,7 @@ def test_every_upload_has_exactly_one_terminal_record(soak):
     assert failed == dead_lettered
 
 
-def test_rejections_have_a_reason(soak):
+def test_rejections_have_a_reason(soak) -> None:
     rejected = [r for r in soak["records"].values() if r["status"]["S"] == "REJECTED"]
 
     assert rejected
@@ -219,7 +219,7 @@ def test_rejections_have_a_reason(soak):
     assert all(r["object_key"]["S"].endswith("not-an-image.png") for r in rejected)
 
 
-def test_each_processed_upload_has_one_output_and_a_stable_notification_id(soak):
+def test_each_processed_upload_has_one_output_and_a_stable_notification_id(soak) -> None:
     processed = {k: r for k, r in soak["records"].items() if r["status"]["S"] == "PROCESSED"}
     outputs: Counter[str] = Counter()
     for page in (

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 import images
 from events import parse_s3_record
 from helpers import FakeLambdaContext
@@ -31,7 +33,7 @@ SCHEDULED = {
 }
 
 
-def claim_that_died(pipeline, event, seconds_ago):
+def claim_that_died(pipeline, event, seconds_ago) -> None:
     upload = parse_s3_record(event["Records"][0], pipeline.settings)
     record = UploadRecord(
         object_key=upload.key,
@@ -45,7 +47,7 @@ def claim_that_died(pipeline, event, seconds_ago):
     pipeline.records.claim(record, lease_seconds=30, now=int(time.time()) - seconds_ago)
 
 
-def test_a_claim_whose_invocation_died_is_recorded_failed_and_announced(pipeline, stack):
+def test_a_claim_whose_invocation_died_is_recorded_failed_and_announced(pipeline, stack) -> None:
     # Arrange: a claim whose lease ran out 20 minutes ago (stuck_after_s is 900)
     event = stack.put("uploads/stuck.png", images.make("PNG"))
     claim_that_died(pipeline, event, seconds_ago=1230)
@@ -64,7 +66,7 @@ def test_a_claim_whose_invocation_died_is_recorded_failed_and_announced(pipeline
     assert (notice["body"]["status"], notice["body"]["reason"]) == ("FAILED", "LeaseExpired")
 
 
-def test_a_late_retry_still_completes_a_swept_upload(pipeline, stack):
+def test_a_late_retry_still_completes_a_swept_upload(pipeline, stack) -> None:
     event = stack.put("uploads/late.png", images.make("PNG"))
     claim_that_died(pipeline, event, seconds_ago=1230)
     pipeline.handle(SCHEDULED, FakeLambdaContext())
@@ -74,7 +76,7 @@ def test_a_late_retry_still_completes_a_swept_upload(pipeline, stack):
     assert stack.record("uploads/late.png")["status"]["S"] == "PROCESSED"
 
 
-def test_a_recent_claim_and_decided_records_are_left_alone(pipeline, stack):
+def test_a_recent_claim_and_decided_records_are_left_alone(pipeline, stack) -> None:
     recent = stack.put("uploads/recent.png", images.make("PNG"))
     claim_that_died(pipeline, recent, seconds_ago=60)
     pipeline.handle(stack.put("uploads/done.png", images.make("PNG")), FakeLambdaContext())
@@ -88,7 +90,9 @@ def test_a_recent_claim_and_decided_records_are_left_alone(pipeline, stack):
     assert stack.messages("notifications") == []
 
 
-def test_a_retry_that_claims_the_upload_while_the_sweep_runs_keeps_it(pipeline, stack, monkeypatch):
+def test_a_retry_that_claims_the_upload_while_the_sweep_runs_keeps_it(
+    pipeline, stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Arrange: the sweep reads the dead claim; before it writes, Lambda's retry
     # of that invocation claims the upload again with a fresh lease. A retry keeps
     # the request id ("duplicate invocations ... that have the same request ID

@@ -1,2 +1,3 @@
-# The name pytest gives tests/integration/local_aws.py, for mypy (see [tool.mypy] in pyproject.toml).
-from integration.local_aws import *
+# What pytest names local_aws (tests/integration/local_aws.py), for mypy: see [tool.mypy].
+from integration.local_aws import LocalAWS as LocalAWS
+from integration.local_aws import local_aws_fixture as local_aws_fixture

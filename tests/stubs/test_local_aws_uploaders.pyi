@@ -1,3 +1,4 @@
-# The name pytest gives tests/integration/test_local_aws_uploaders.py, for mypy (see [tool.mypy]
-# in pyproject.toml).
-from integration.test_local_aws_uploaders import *
+# What pytest names test_local_aws_uploaders (tests/integration/), for mypy: see [tool.mypy].
+from integration.test_local_aws_uploaders import TAG_KEY as TAG_KEY
+from integration.test_local_aws_uploaders import TRUST as TRUST
+from integration.test_local_aws_uploaders import isolation_policy as isolation_policy

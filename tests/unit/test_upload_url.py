@@ -51,7 +51,7 @@ def conditions(post) -> list:
         ("scan_grayscale.webp", "image/webp"),
     ],
 )
-def test_every_condition_of_the_policy(s3, name, content_type):
+def test_every_condition_of_the_policy(s3, name, content_type) -> None:
     before = datetime.now(UTC).replace(microsecond=0)
 
     post = form(s3, name, token="0123456789abcdef", expires_s=120)
@@ -78,22 +78,22 @@ def test_every_condition_of_the_policy(s3, name, content_type):
     assert post["fields"]["x-amz-credential"].startswith("AKIDEXAMPLE/")
 
 
-def test_each_form_gets_a_fresh_key_under_the_tenants_prefix(s3):
+def test_each_form_gets_a_fresh_key_under_the_tenants_prefix(s3) -> None:
     keys = {form(s3)["key"] for _ in range(20)}
 
     assert len(keys) == 20
     assert all(k.startswith("uploads/acme/") and k.endswith("/photo.jpg") for k in keys)
 
 
-def test_without_a_tenant_the_key_is_directly_under_uploads(s3):
+def test_without_a_tenant_the_key_is_directly_under_uploads(s3) -> None:
     assert form(s3, tenant=None, token="t")["key"] == "uploads/t/photo.jpg"
 
 
-def test_the_size_limit_is_the_one_given(s3):
+def test_the_size_limit_is_the_one_given(s3) -> None:
     assert ["content-length-range", 1, 1024] in conditions(form(s3, max_bytes=1024))
 
 
-def test_the_default_limit_is_terraforms_output(s3, monkeypatch):
+def test_the_default_limit_is_terraforms_output(s3, monkeypatch: pytest.MonkeyPatch) -> None:
     """One source: terraform output max_upload_bytes (the function's MAX_UPLOAD_BYTES)."""
     asked = []
     monkeypatch.setattr(
@@ -124,12 +124,12 @@ def test_the_default_limit_is_terraforms_output(s3, monkeypatch):
         ({"max_bytes": 0}, "at least 1 byte"),
     ],
 )  # fmt: skip
-def test_what_the_front_door_refuses(s3, kwargs, message):
+def test_what_the_front_door_refuses(s3, kwargs, message) -> None:
     with pytest.raises(upload_url.UsageError, match=message):
         form(s3, **kwargs)
 
 
-def test_the_cli_refuses_with_a_usage_error():
+def test_the_cli_refuses_with_a_usage_error() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "upload_url.py"), "--bucket", "b",
          "--max-bytes", "10", "--tenant", "acme/x", "photo.jpg"],
@@ -141,7 +141,7 @@ def test_the_cli_refuses_with_a_usage_error():
     assert result.stdout == ""
 
 
-def test_help_says_what_it_checks():
+def test_help_says_what_it_checks() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "upload_url.py"), "--help"],
         capture_output=True, text=True, timeout=60, check=True,
@@ -151,7 +151,7 @@ def test_help_says_what_it_checks():
         assert promise in result.stdout
 
 
-def test_the_help_names_the_modules_default_tenant_tag_key():
+def test_the_help_names_the_modules_default_tenant_tag_key() -> None:
     """A seam: the tag key the help tells a tenant's role to carry is the module's default."""
     import hcl2
 
