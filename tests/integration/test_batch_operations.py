@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import images
 from errors import MalformedEvent
 from faults import Fault, FaultInjector
-from helpers import FakeLambdaContext, batch_invocation, sqs_batch
+from helpers import Clock, FakeLambdaContext, batch_invocation, sqs_batch
 from notifications import build_message
-from storage import REPROCESS_FLOOR_SEQUENCER, SEED_RECIPE_DIGEST, UploadRecord
+from pipeline import Pipeline
+from storage import REPROCESS_FLOOR_SEQUENCER, SEED_RECIPE_DIGEST, Claim, UploadRecord
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 #: Attempts botocore makes per call with the function's configuration (1 + 3 retries).
 EXHAUSTED = 4
@@ -20,22 +26,22 @@ ATTEMPTS = itertools.count()
 NEW_RECIPES = '[{"name": "web", "max_edge": 800}]'
 
 
-def results(response: dict) -> list[tuple[str, str]]:
+def results(response: dict[str, Any]) -> list[tuple[str, str]]:
     return [(r["resultCode"], r["resultString"]) for r in response["results"]]
 
 
-def stored(stack, key) -> UploadRecord:
+def stored(stack: Stack, key: str) -> UploadRecord:
     return UploadRecord.from_item(stack.record(key))
 
 
 @pytest.fixture
-def reprocessor(make_pipeline):
+def reprocessor(make_pipeline: Callable[..., Pipeline]) -> Pipeline:
     """The pipeline after the recipe set changed (another RECIPES, another digest)."""
     return make_pipeline(RECIPES=NEW_RECIPES)
 
 
 def test_the_response_echoes_the_invocation_and_answers_every_task(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     stack.put("uploads/a.png", images.make("PNG"))
     event = batch_invocation(BUCKET, "uploads/a.png", "outside.png", invocation_id="inv-1")
@@ -56,7 +62,7 @@ def test_the_response_echoes_the_invocation_and_answers_every_task(
 
 @pytest.mark.parametrize("schema", ["1.0", "2.0"])
 def test_an_image_never_processed_is_processed_and_recorded(
-    pipeline, stack, lambda_context: FakeLambdaContext, schema
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, schema: str
 ) -> None:
     stack.put("uploads/old photo+1.png", images.make("PNG", (2000, 1000)))
 
@@ -79,7 +85,7 @@ def test_an_image_never_processed_is_processed_and_recorded(
 
 
 def test_the_same_recipe_set_again_is_a_no_op(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/a.png", images.make("PNG"))
     pipeline.handle(event, lambda_context)  # the upload's own S3 event
@@ -95,7 +101,7 @@ def test_the_same_recipe_set_again_is_a_no_op(
 
 
 def test_a_new_recipe_set_reprocesses_and_keeps_the_uploads_sequencer(
-    pipeline, reprocessor, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/a.png", images.make("PNG"))
     pipeline.handle(event, lambda_context)
@@ -126,7 +132,7 @@ def test_a_new_recipe_set_reprocesses_and_keeps_the_uploads_sequencer(
 
 
 def test_a_reprocess_processes_the_recorded_version_not_a_newer_unannounced_one(
-    pipeline, reprocessor, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/a.png", images.make("PNG", (400, 400)))
     pipeline.handle(event, lambda_context)
@@ -142,7 +148,7 @@ def test_a_reprocess_processes_the_recorded_version_not_a_newer_unannounced_one(
 
 
 def test_a_later_upload_still_wins_over_a_reprocess(
-    pipeline, reprocessor, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     stack.put("uploads/a.png", images.make("PNG", (400, 400)))
     reprocessor.handle(batch_invocation(BUCKET, "uploads/a.png"), lambda_context)
@@ -157,7 +163,7 @@ def test_a_later_upload_still_wins_over_a_reprocess(
 
 
 def test_a_rejected_upload_under_a_new_recipe_set_is_decided_again(
-    pipeline, reprocessor, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     pipeline.handle(stack.put("uploads/notes.png", b"not an image"), lambda_context)
 
@@ -168,7 +174,7 @@ def test_a_rejected_upload_under_a_new_recipe_set_is_decided_again(
 
 
 def test_a_key_outside_the_input_prefix_is_a_permanent_failure(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     stack.s3.put_object(Bucket=BUCKET, Key="processed/a.png", Body=images.make("PNG"))
 
@@ -179,7 +185,7 @@ def test_a_key_outside_the_input_prefix_is_a_permanent_failure(
 
 
 def test_a_missing_object_is_a_permanent_failure_with_its_record(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     response = pipeline.handle(batch_invocation(BUCKET, "uploads/gone.png"), lambda_context)
 
@@ -193,7 +199,7 @@ def test_a_missing_object_is_a_permanent_failure_with_its_record(
 
 
 def test_a_failure_a_retry_can_fix_is_temporary_and_only_that_task(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     for n in range(2):
         stack.put(f"uploads/t{n}.png", images.make("PNG"))
@@ -217,7 +223,11 @@ def test_a_failure_a_retry_can_fix_is_temporary_and_only_that_task(
 
 
 def test_a_task_being_processed_elsewhere_is_redriven(
-    pipeline, reprocessor, stack, lambda_context: FakeLambdaContext, clock
+    pipeline: Pipeline,
+    reprocessor: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+    clock: Clock,
 ) -> None:
     event = stack.put("uploads/a.png", images.make("PNG"))
     pipeline.handle(event, lambda_context)
@@ -234,7 +244,9 @@ def test_a_task_being_processed_elsewhere_is_redriven(
     assert results(response)[0][0] == "TemporaryFailure"
 
 
-def test_a_malformed_task_fails_alone(pipeline, stack, lambda_context: FakeLambdaContext) -> None:
+def test_a_malformed_task_fails_alone(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     stack.put("uploads/a.png", images.make("PNG"))
     event = batch_invocation(BUCKET, "uploads/b.png", "uploads/a.png")
     del event["tasks"][0]["s3Key"]
@@ -247,7 +259,7 @@ def test_a_malformed_task_fails_alone(pipeline, stack, lambda_context: FakeLambd
 
 
 def test_a_reprocess_does_not_disturb_the_queue_path(
-    pipeline, reprocessor, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/a.png", images.make("PNG"))
     pipeline.handle(sqs_batch(event), lambda_context)
@@ -267,19 +279,19 @@ def test_a_reprocess_does_not_disturb_the_queue_path(
 
 
 def decided(
-    pipeline, stack, lambda_context: FakeLambdaContext, key="uploads/a.png"
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, key: str = "uploads/a.png"
 ) -> UploadRecord:
     pipeline.handle(stack.put(key, images.make("PNG")), lambda_context)
     return stored(stack, key)
 
 
-def reclaim(pipeline, record: UploadRecord, clock, **changes):
+def reclaim(pipeline: Pipeline, record: UploadRecord, clock: Clock, **changes: Any) -> Claim:
     attempt = record.decided(request_id=f"reprocess-{next(ATTEMPTS)}", **changes)
     return pipeline.records.claim_reprocess(attempt, lease_seconds=60, now=int(clock.now()))
 
 
 def test_the_claim_refuses_the_same_recipe_set(
-    pipeline, stack, lambda_context: FakeLambdaContext, clock
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
 ) -> None:
     record = decided(pipeline, stack, lambda_context)
 
@@ -287,7 +299,7 @@ def test_the_claim_refuses_the_same_recipe_set(
 
 
 def test_the_claim_takes_another_recipe_set(
-    pipeline, stack, lambda_context: FakeLambdaContext, clock
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
 ) -> None:
     record = decided(pipeline, stack, lambda_context)
 
@@ -298,7 +310,7 @@ def test_the_claim_takes_another_recipe_set(
 
 
 def test_the_claim_refuses_when_a_newer_upload_took_the_record(
-    pipeline, stack, lambda_context: FakeLambdaContext, clock
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
 ) -> None:
     record = decided(pipeline, stack, lambda_context)
     pipeline.handle(stack.put("uploads/a.png", images.make("PNG")), FakeLambdaContext())
@@ -310,7 +322,7 @@ def test_the_claim_refuses_when_a_newer_upload_took_the_record(
 
 
 def test_a_record_without_digest_is_the_seed_rules_to_the_claim(
-    pipeline, stack, lambda_context: FakeLambdaContext, clock
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
 ) -> None:
     record = decided(pipeline, stack, lambda_context)
     stack.ddb.update_item(
@@ -324,7 +336,7 @@ def test_a_record_without_digest_is_the_seed_rules_to_the_claim(
 
 
 def test_the_claim_takes_a_failed_record_or_an_expired_lease_but_not_a_live_one(
-    pipeline, stack, lambda_context: FakeLambdaContext, clock
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
 ) -> None:
     record = decided(pipeline, stack, lambda_context)
     live = reclaim(pipeline, record, clock, recipe_digest="another")
@@ -335,7 +347,7 @@ def test_the_claim_takes_a_failed_record_or_an_expired_lease_but_not_a_live_one(
 
 
 def test_an_invocation_without_its_ids_cannot_be_answered_and_raises(
-    pipeline, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, lambda_context: FakeLambdaContext
 ) -> None:
     event = batch_invocation(BUCKET, "uploads/a.png")
     del event["invocationId"]
@@ -345,7 +357,7 @@ def test_an_invocation_without_its_ids_cannot_be_answered_and_raises(
 
 
 def test_a_batch_operations_request_inside_a_queue_message_is_refused(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     stack.put("uploads/a.png", images.make("PNG"))
 

@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from botocore.exceptions import ClientError
 
 import images
 from errors import BatchIncomplete, InsufficientTime, MalformedEvent, UploadInProgress
-from events import parse_s3_record
+from events import Upload, parse_s3_record
 from faults import Fault, FaultInjector
 from helpers import FakeLambdaContext
+from pipeline import Pipeline
 from storage import UploadRecord
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 #: Attempts botocore makes per call with the function's configuration (1 + 3 retries).
 EXHAUSTED = 4
 
 
-def status(stack, key):
-    return stack.record(key)["status"]["S"]
+def status(stack: Stack, key: str) -> str:
+    return cast(str, stack.record(key)["status"]["S"])
 
 
-def claim_elsewhere(pipeline, event, now, lease_seconds=30) -> None:
+def claim_elsewhere(
+    pipeline: Pipeline, event: dict[str, Any], now: int, lease_seconds: int = 30
+) -> None:
     """Another invocation's claim of the event's upload, made at ``now``."""
     upload = parse_s3_record(event["Records"][0], pipeline.settings)
+    assert isinstance(upload, Upload)
     record = UploadRecord(
         object_key=upload.key,
         bucket=upload.bucket,
@@ -43,7 +51,7 @@ def claim_elsewhere(pipeline, event, now, lease_seconds=30) -> None:
 
 
 def test_upload_is_processed_recorded_and_announced(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     # Arrange
     data = images.make("JPEG", (3000, 2000))
@@ -97,7 +105,9 @@ def test_upload_is_processed_recorded_and_announced(
     assert result["outcomes"][0]["status"] == "PROCESSED"
 
 
-def test_ttl_is_ninety_days_from_now(pipeline, stack, lambda_context: FakeLambdaContext) -> None:
+def test_ttl_is_ninety_days_from_now(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline.handle(stack.put("uploads/ttl.png", images.make("PNG")), lambda_context)
 
     expires_at = int(stack.record("uploads/ttl.png")["expires_at"]["N"])
@@ -114,7 +124,9 @@ def test_ttl_is_ninety_days_from_now(pipeline, stack, lambda_context: FakeLambda
         "uploads/a/b/c/d/e/deep.png",
     ],
 )
-def test_keys_are_url_decoded(pipeline, stack, lambda_context: FakeLambdaContext, key) -> None:
+def test_keys_are_url_decoded(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, key: str
+) -> None:
     pipeline.handle(stack.put(key, images.make("PNG", (400, 300))), lambda_context)
 
     assert status(stack, key) == "PROCESSED"
@@ -122,7 +134,9 @@ def test_keys_are_url_decoded(pipeline, stack, lambda_context: FakeLambdaContext
     assert output.format == "PNG"
 
 
-def test_several_records_in_one_event(pipeline, stack, lambda_context: FakeLambdaContext) -> None:
+def test_several_records_in_one_event(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     events = [stack.put(f"uploads/batch/{n}.png", images.make("PNG")) for n in range(3)]
     event = {"Records": [e["Records"][0] for e in events]}
 
@@ -141,7 +155,7 @@ def test_several_records_in_one_event(pipeline, stack, lambda_context: FakeLambd
     "key", ["processed/loop.png", "elsewhere/x.png", "uploads/folder/", "uploadsx/y.png"]
 )
 def test_keys_outside_the_input_prefix_and_folder_markers_are_ignored(
-    pipeline, stack, lambda_context: FakeLambdaContext, key
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, key: str
 ) -> None:
     event = stack.put(key, b"" if key.endswith("/") else images.make("PNG"))
 
@@ -155,7 +169,7 @@ def test_keys_outside_the_input_prefix_and_folder_markers_are_ignored(
 
 
 def test_events_other_than_object_creation_are_ignored(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/x.png", images.make("PNG"))
     event["Records"][0]["eventName"] = "ObjectRemoved:Delete"
@@ -171,7 +185,7 @@ def test_events_other_than_object_creation_are_ignored(
 
 
 def test_content_not_matching_its_name_is_rejected_and_reported_to_security(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     pipeline.handle(stack.put("uploads/fake.jpg", images.make("PNG")), lambda_context)
 
@@ -193,7 +207,7 @@ def test_content_not_matching_its_name_is_rejected_and_reported_to_security(
 
 
 def test_too_large_is_rejected_from_the_event_without_downloading(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/huge.png", images.make("PNG"))
     event["Records"][0]["s3"]["object"]["size"] = 10 * 1024 * 1024 + 1
@@ -208,7 +222,7 @@ def test_too_large_is_rejected_from_the_event_without_downloading(
 
 
 def test_unsupported_extension_is_rejected(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     pipeline.handle(stack.put("uploads/doc.pdf", b"%PDF-1.7"), lambda_context)
 
@@ -216,7 +230,7 @@ def test_unsupported_extension_is_rejected(
 
 
 def test_an_object_deleted_before_processing_is_recorded_not_lost(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/gone.png", images.make("PNG"))
     version = event["Records"][0]["s3"]["object"]["versionId"]
@@ -231,7 +245,7 @@ def test_an_object_deleted_before_processing_is_recorded_not_lost(
 
 
 def test_memory_guard_uses_the_functions_memory(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     context = FakeLambdaContext(memory_limit_in_mb="128")
 
@@ -248,7 +262,7 @@ def test_memory_guard_uses_the_functions_memory(
 
 
 def test_duplicate_event_changes_nothing_and_sends_nothing(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/dup.png", images.make("PNG"))
     pipeline.handle(event, lambda_context)
@@ -264,7 +278,7 @@ def test_duplicate_event_changes_nothing_and_sends_nothing(
 
 
 def test_older_event_after_newer_one_changes_nothing(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     old = stack.put("uploads/v.png", images.make("PNG", (300, 200)))
     new = stack.put("uploads/v.png", images.make("PNG", (600, 400)))
@@ -279,7 +293,7 @@ def test_older_event_after_newer_one_changes_nothing(
 
 
 def test_the_version_named_in_the_event_is_read(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     old = stack.put("uploads/ver.png", images.make("PNG", (300, 200)))
     stack.put("uploads/ver.png", images.make("PNG", (600, 400)))
@@ -290,7 +304,7 @@ def test_the_version_named_in_the_event_is_read(
 
 
 def test_a_new_upload_of_the_same_key_is_processed_again(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     pipeline.handle(stack.put("uploads/again.png", images.make("PNG", (300, 200))), lambda_context)
 
@@ -303,7 +317,7 @@ def test_a_new_upload_of_the_same_key_is_processed_again(
 
 
 def test_transient_s3_failure_records_failed_raises_and_the_retry_completes(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/flaky.png", images.make("PNG"))
     FaultInjector(Fault("PutObject", "SlowDown", times=EXHAUSTED)).install(stack.s3)
@@ -325,7 +339,7 @@ def test_transient_s3_failure_records_failed_raises_and_the_retry_completes(
 
 
 def test_transient_dynamodb_failure_raises_and_the_retry_completes(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/ddb.png", images.make("PNG"))
     FaultInjector(
@@ -343,7 +357,7 @@ def test_transient_dynamodb_failure_raises_and_the_retry_completes(
 
 
 def test_sns_failure_keeps_the_result_and_the_retry_only_notifies(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/quiet.png", images.make("PNG"))
     FaultInjector(Fault("Publish", "InternalError", times=EXHAUSTED)).install(stack.sns)
@@ -362,7 +376,7 @@ def test_sns_failure_keeps_the_result_and_the_retry_only_notifies(
 
 
 def test_a_live_claim_elsewhere_makes_the_duplicate_retry_later(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/busy.png", images.make("PNG"))
     claim_elsewhere(pipeline, event, now=int(time.time()))
@@ -373,7 +387,9 @@ def test_a_live_claim_elsewhere_makes_the_duplicate_retry_later(
     assert isinstance(raised.value.__cause__, UploadInProgress)
 
 
-def test_an_expired_claim_is_taken_over(pipeline, stack, lambda_context: FakeLambdaContext) -> None:
+def test_an_expired_claim_is_taken_over(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/dead.png", images.make("PNG"))
     claim_elsewhere(pipeline, event, now=int(time.time()) - 600)  # died 10 minutes ago
 
@@ -383,7 +399,7 @@ def test_an_expired_claim_is_taken_over(pipeline, stack, lambda_context: FakeLam
 
 
 def test_batch_with_one_failing_record_processes_the_others(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     good = [stack.put(f"uploads/ok{n}.png", images.make("PNG")) for n in range(2)]
     bad = stack.put("uploads/bad.png", images.make("PNG"))
@@ -399,7 +415,9 @@ def test_batch_with_one_failing_record_processes_the_others(
     assert status(stack, "uploads/bad.png") == "FAILED"
 
 
-def test_too_little_time_left_fails_cleanly_before_claiming(pipeline, stack) -> None:
+def test_too_little_time_left_fails_cleanly_before_claiming(
+    pipeline: Pipeline, stack: Stack
+) -> None:
     event = stack.put("uploads/late.png", images.make("PNG"))
 
     with pytest.raises(BatchIncomplete) as raised:
@@ -410,7 +428,7 @@ def test_too_little_time_left_fails_cleanly_before_claiming(pipeline, stack) -> 
 
 
 def test_a_malformed_record_is_not_silently_dropped(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     with pytest.raises(BatchIncomplete) as raised:
         pipeline.handle({"Records": [{"eventName": "ObjectCreated:Put"}]}, lambda_context)
@@ -419,7 +437,10 @@ def test_a_malformed_record_is_not_silently_dropped(
 
 
 def test_logs_are_json_with_the_request_id(
-    capsys, pipeline, stack, lambda_context: FakeLambdaContext
+    capsys: pytest.CaptureFixture[str],
+    pipeline: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
 ) -> None:
     import json
 
@@ -444,15 +465,15 @@ def test_logs_are_json_with_the_request_id(
     ],
 )
 def test_every_failure_is_logged_as_json_with_its_stage_and_the_request_id(
-    capsys,
-    pipeline,
-    stack,
+    capsys: pytest.CaptureFixture[str],
+    pipeline: Pipeline,
+    stack: Stack,
     lambda_context: FakeLambdaContext,
-    client,
-    operation,
-    after,
-    code,
-    stage,
+    client: str,
+    operation: str,
+    after: int,
+    code: str,
+    stage: str,
 ) -> None:
     import json
 
@@ -474,7 +495,10 @@ def test_every_failure_is_logged_as_json_with_its_stage_and_the_request_id(
 
 
 def test_a_failure_to_record_the_failure_is_logged_too(
-    capsys, pipeline, stack, lambda_context: FakeLambdaContext
+    capsys: pytest.CaptureFixture[str],
+    pipeline: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
 ) -> None:
     import json
 
@@ -485,13 +509,16 @@ def test_a_failure_to_record_the_failure_is_logged_too(
     with pytest.raises(BatchIncomplete) as raised:
         pipeline.handle(event, lambda_context)
 
+    assert isinstance(raised.value.__cause__, ClientError)
     assert raised.value.__cause__.response["Error"]["Code"] == "InternalError"
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     stages = [line["stage"] for line in lines if line["message"].startswith("upload not completed")]
     assert stages == ["decide", "record_failure"]
 
 
-def test_s3s_test_event_is_ignored(pipeline, stack, lambda_context: FakeLambdaContext) -> None:
+def test_s3s_test_event_is_ignored(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b", "RequestId": "1"}
 
     assert pipeline.handle(event, lambda_context) == {"outcomes": []}
@@ -499,7 +526,7 @@ def test_s3s_test_event_is_ignored(pipeline, stack, lambda_context: FakeLambdaCo
 
 
 def test_an_event_of_another_shape_is_raised_so_it_reaches_the_failed_events_queue(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     with pytest.raises(MalformedEvent):
         pipeline.handle({"source": "aws.s3", "detail-type": "Object Created"}, lambda_context)

@@ -8,10 +8,16 @@ size and mode.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
-from hostile.corpus import CORPUS
+from hostile.corpus import CORPUS, Case
 
 from helpers import FakeLambdaContext
+from pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 TERMINAL = {"PROCESSED", "REJECTED", "FAILED"}
 
@@ -28,7 +34,7 @@ def test_the_corpus_is_big_enough_and_covers_every_outcome() -> None:
 
 @pytest.mark.parametrize("case", CORPUS, ids=lambda case: case.id)
 def test_every_case_reaches_its_expected_terminal_outcome(
-    pipeline, stack, lambda_context: FakeLambdaContext, case
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, case: Case
 ) -> None:
     # Arrange
     event = stack.put(case.key, case.build())

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, cast
 
 import images
 from faults import Fault, FaultInjector
 from helpers import FakeLambdaContext, sqs_batch
+from pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 #: Attempts botocore makes per call with the function's configuration (1 + 3 retries).
 EXHAUSTED = 4
 
 
-def status(stack, key):
-    return stack.record(key)["status"]["S"]
+def status(stack: Stack, key: str) -> str:
+    return cast(str, stack.record(key)["status"]["S"])
 
 
 def test_a_batch_of_uploads_is_processed_and_reports_no_failure(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     events = [stack.put(f"uploads/q{n}.png", images.make("PNG")) for n in range(3)]
 
@@ -28,7 +33,7 @@ def test_a_batch_of_uploads_is_processed_and_reports_no_failure(
 
 
 def test_one_failing_upload_is_reported_alone_and_its_batch_mates_are_done(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     events = [stack.put(f"uploads/m{n}.png", images.make("PNG")) for n in range(3)]
     # The 2nd message's download fails on every attempt botocore makes.
@@ -43,7 +48,7 @@ def test_one_failing_upload_is_reported_alone_and_its_batch_mates_are_done(
 
 
 def test_a_rejected_upload_is_not_a_failure(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/notes.png", b"not an image at all")
 
@@ -56,7 +61,7 @@ def test_a_rejected_upload_is_not_a_failure(
 
 
 def test_a_message_that_is_not_an_event_is_reported_failed_not_dropped(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     good = stack.put("uploads/fine.png", images.make("PNG"))
 
@@ -73,7 +78,7 @@ def test_a_message_that_is_not_an_event_is_reported_failed_not_dropped(
 
 
 def test_s3s_test_event_through_the_queue_is_acknowledged(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     test_event = {
         "Service": "Amazon S3",
@@ -90,7 +95,7 @@ def test_s3s_test_event_through_the_queue_is_acknowledged(
 
 
 def test_a_scheduled_event_inside_a_message_is_refused(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     schedule = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 
@@ -99,7 +104,9 @@ def test_a_scheduled_event_inside_a_message_is_refused(
     assert result["batchItemFailures"] == [{"itemIdentifier": "msg-0"}]
 
 
-def test_uploads_left_when_time_runs_out_are_reported_for_redelivery(pipeline, stack) -> None:
+def test_uploads_left_when_time_runs_out_are_reported_for_redelivery(
+    pipeline: Pipeline, stack: Stack
+) -> None:
     events = [stack.put(f"uploads/t{n}.png", images.make("PNG")) for n in range(2)]
 
     result = pipeline.handle(sqs_batch(*events), FakeLambdaContext(timeout_ms=1000))
@@ -109,7 +116,7 @@ def test_uploads_left_when_time_runs_out_are_reported_for_redelivery(pipeline, s
 
 
 def test_the_most_delivered_message_goes_first_so_time_never_defers_it_again(
-    pipeline, stack
+    pipeline: Pipeline, stack: Stack
 ) -> None:
     events = [stack.put(f"uploads/o{n}.png", images.make("PNG")) for n in range(3)]
     batch = sqs_batch(*events)
@@ -129,7 +136,7 @@ def test_the_most_delivered_message_goes_first_so_time_never_defers_it_again(
 
 
 def test_a_redelivered_message_of_a_processed_upload_changes_nothing(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/again.png", images.make("PNG"))
     pipeline.handle(sqs_batch(event), lambda_context)

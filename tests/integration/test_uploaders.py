@@ -12,28 +12,34 @@ known and never stop the decision.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
 import images
 from helpers import FakeLambdaContext, batch_invocation, scan_result_event
+from pipeline import Pipeline
 from storage import SEED_RECIPE_DIGEST, UploadRecord
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 BUCKET = "image-processor-test-images"
 PRINCIPAL = "AWS:AIDAEXAMPLE"  # tests/fixtures/events/s3_object_created.json
 
 
 @pytest.fixture
-def isolated(make_pipeline):
+def isolated(make_pipeline: Callable[..., Pipeline]) -> Pipeline:
     return make_pipeline(UPLOADER_ISOLATION="on")
 
 
-def stored(stack, key) -> UploadRecord:
+def stored(stack: Stack, key: str) -> UploadRecord:
     return UploadRecord.from_item(stack.record(key))
 
 
 def test_the_record_and_the_notification_name_the_uploader_and_the_tenant(
-    isolated, stack, lambda_context: FakeLambdaContext
+    isolated: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     event = stack.put("uploads/acme/2026/holiday.jpg", images.make("JPEG"))
 
@@ -49,7 +55,10 @@ def test_the_record_and_the_notification_name_the_uploader_and_the_tenant(
 
 
 def test_the_decision_log_names_them(
-    capsys, isolated, stack, lambda_context: FakeLambdaContext
+    capsys: pytest.CaptureFixture[str],
+    isolated: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
 ) -> None:
     isolated.handle(stack.put("uploads/acme/logged.png", images.make("PNG")), lambda_context)
 
@@ -58,7 +67,9 @@ def test_the_decision_log_names_them(
     assert (decided["uploaded_by"], decided["tenant"]) == (PRINCIPAL, "acme")
 
 
-def test_a_rejection_names_them_too(isolated, stack, lambda_context: FakeLambdaContext) -> None:
+def test_a_rejection_names_them_too(
+    isolated: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/globex/not-an-image.png", b"plain text, not a PNG")
 
     isolated.handle(event, lambda_context)
@@ -71,7 +82,7 @@ def test_a_rejection_names_them_too(isolated, stack, lambda_context: FakeLambdaC
 
 
 def test_without_isolation_the_uploader_is_recorded_and_no_tenant(
-    pipeline, stack, lambda_context: FakeLambdaContext
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     pipeline.handle(stack.put("uploads/acme/a.png", images.make("PNG")), lambda_context)
 
@@ -91,7 +102,11 @@ def test_without_isolation_the_uploader_is_recorded_and_no_tenant(
     ],
 )  # fmt: skip
 def test_the_tenant_is_the_first_segment_as_written(
-    isolated, stack, lambda_context: FakeLambdaContext, key, tenant
+    isolated: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+    key: str,
+    tenant: str | None,
 ) -> None:
     isolated.handle(stack.put(key, images.make("PNG")), lambda_context)
 
@@ -105,7 +120,7 @@ def test_the_tenant_is_the_first_segment_as_written(
     ids=["missing", "empty", "empty id", "not a string", "not an object"],
 )
 def test_an_event_without_a_readable_principal_is_still_decided(
-    isolated, stack, lambda_context: FakeLambdaContext, identity
+    isolated: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, identity: object
 ) -> None:
     event = stack.put("uploads/acme/b.png", images.make("PNG"))
     record = event["Records"][0]
@@ -125,7 +140,7 @@ def test_an_event_without_a_readable_principal_is_still_decided(
 
 
 def test_a_scan_result_names_the_tenant_but_no_uploader(
-    make_pipeline, stack, lambda_context: FakeLambdaContext
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     gated = make_pipeline(UPLOADER_ISOLATION="on", MALWARE_PROTECTION="on")
     obj = stack.put("uploads/acme/scanned.png", images.make("PNG"))["Records"][0]["s3"]["object"]
@@ -143,7 +158,7 @@ def test_a_scan_result_names_the_tenant_but_no_uploader(
 
 
 def test_a_reprocess_keeps_who_uploaded(
-    make_pipeline, stack, lambda_context: FakeLambdaContext
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     make_pipeline(UPLOADER_ISOLATION="on").handle(
         stack.put("uploads/acme/c.png", images.make("PNG")), lambda_context
@@ -159,7 +174,7 @@ def test_a_reprocess_keeps_who_uploaded(
 
 
 def test_a_reprocess_of_an_object_never_recorded_names_the_tenant_only(
-    isolated, stack, lambda_context: FakeLambdaContext
+    isolated: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
 ) -> None:
     stack.s3.put_object(Bucket=BUCKET, Key="uploads/acme/old.png", Body=images.make("PNG"))
 
