@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import pytest
 
 from helpers import load_script
+
+if TYPE_CHECKING:
+    from audit_policies import Finding
 
 audit_policies = load_script("audit_policies")
 Document = audit_policies.Document
@@ -25,7 +30,7 @@ TRUST = {
 }
 
 
-def policy(*statements: dict) -> dict:
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
@@ -50,7 +55,7 @@ def test_the_account_administration_statement_is_accepted_with_its_reason() -> N
 
 
 @pytest.mark.parametrize("everything", ["kms:*", ["kms:DescribeKey", "kms:*"], "*"])
-def test_kms_star_to_the_account_is_no_longer_accepted(everything) -> None:
+def test_kms_star_to_the_account_is_no_longer_accepted(everything: str | list[str]) -> None:
     # Issue 20: no kms:* to the root beyond what AWS requires, which is none.
     statement = ACCOUNT_ADMINISTRATION | {"Action": everything}
 
@@ -62,7 +67,7 @@ def test_kms_star_to_the_account_is_no_longer_accepted(everything) -> None:
 
 
 @pytest.mark.parametrize("source", ["iam role inline policy: r/p", "sns topic policy: t"])
-def test_the_same_grant_outside_a_key_policy_is_not_accepted(source) -> None:
+def test_the_same_grant_outside_a_key_policy_is_not_accepted(source: str) -> None:
     findings = audit_policies.lint(Document(source, "resource", policy(ACCOUNT_ADMINISTRATION)))
 
     assert audit_policies.failing(findings)
@@ -77,7 +82,7 @@ def test_grants_are_accepted_only_for_break_glass_and_for_the_services_own() -> 
         "Resource": "*",
         "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:root"}},
     }
-    services = {
+    services: dict[str, Any] = {
         "Sid": "DynamoDBAndLambdaCreateTheirGrants",
         "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
@@ -90,9 +95,9 @@ def test_grants_are_accepted_only_for_break_glass_and_for_the_services_own() -> 
     }
     anyone = services | {"Condition": services["Condition"] | {"Bool": {}}}
 
-    def failing(statement: dict) -> list:
+    def failing(statement: dict[str, Any]) -> list[Finding]:
         document = Document("kms key policy: alias/x", "resource", policy(statement))
-        return audit_policies.failing(audit_policies.lint(document))
+        return cast("list[Finding]", audit_policies.failing(audit_policies.lint(document)))
 
     assert failing(break_glass) == []
     assert failing(services) == []

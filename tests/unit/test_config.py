@@ -65,7 +65,7 @@ def test_every_variable_is_read() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(VALID))
-def test_a_missing_required_variable_is_named(name) -> None:
+def test_a_missing_required_variable_is_named(name: str) -> None:
     env = {k: v for k, v in VALID.items() if k != name}
 
     with pytest.raises(ConfigError, match=name):
@@ -89,7 +89,7 @@ def test_a_missing_required_variable_is_named(name) -> None:
         ("STUCK_AFTER_S", "59"),
     ],
 )
-def test_a_malformed_variable_is_named(name, value) -> None:
+def test_a_malformed_variable_is_named(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings(VALID | {name: value})
 
@@ -98,7 +98,7 @@ def test_a_malformed_variable_is_named(name, value) -> None:
     ("input_prefix", "output_prefix"),
     [("uploads/", "uploads/"), ("uploads/", "uploads/processed/"), ("a/b/", "a/")],
 )
-def test_overlapping_prefixes_are_refused(input_prefix, output_prefix) -> None:
+def test_overlapping_prefixes_are_refused(input_prefix: str, output_prefix: str) -> None:
     env = VALID | {"INPUT_PREFIX": input_prefix, "OUTPUT_PREFIX": output_prefix}
 
     with pytest.raises(ConfigError, match="must not overlap"):
@@ -106,12 +106,12 @@ def test_overlapping_prefixes_are_refused(input_prefix, output_prefix) -> None:
 
 
 @pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("", False)])
-def test_malware_gating_is_off_unless_switched_on(value, expected) -> None:
+def test_malware_gating_is_off_unless_switched_on(value: str, expected: bool) -> None:
     assert load_settings(VALID | {"MALWARE_PROTECTION": value}).malware_protection is expected
 
 
 @pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("", False)])
-def test_uploader_isolation_is_off_unless_switched_on(value, expected) -> None:
+def test_uploader_isolation_is_off_unless_switched_on(value: str, expected: bool) -> None:
     assert load_settings(VALID | {"UPLOADER_ISOLATION": value}).uploader_isolation is expected
 
 
@@ -201,7 +201,7 @@ def test_the_digest_is_canonical_and_changes_with_any_option() -> None:
         (json.dumps([{"name": "a", "key": "{path}.x"}, {"name": "b", "key": "{path}.x"}]), "same"),
     ],
 )
-def test_a_bad_recipe_set_is_refused_with_what_is_wrong(recipes, message) -> None:
+def test_a_bad_recipe_set_is_refused_with_what_is_wrong(recipes: str, message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(VALID | {"RECIPES": recipes})
 
@@ -212,12 +212,14 @@ def test_heic_input_is_on_or_off() -> None:
 
 
 @pytest.mark.parametrize("path", ["terraform/modules/image-pipeline/variables.tf"])
-def test_the_recipe_defaults_are_the_same_on_both_sides(path) -> None:
+def test_the_recipe_defaults_are_the_same_on_both_sides(path: str) -> None:
     # The optional attributes' defaults in var.recipes, and the same rules'
     # bounds, as config.py and image_processor.Recipe hold them.
     root = Path(__file__).resolve().parents[2]
     text = (root / path).read_text()
-    block = re.search(r'^variable "recipes" \{(.*?)^\}', text, re.M | re.S)[1]
+    variable = re.search(r'^variable "recipes" \{(.*?)^\}', text, re.M | re.S)
+    assert variable is not None
+    block = variable[1]
 
     assert f'key       = optional(string, "{DEFAULT_KEY_TEMPLATE}")' in block
     assert Recipe("r").key == DEFAULT_KEY_TEMPLATE

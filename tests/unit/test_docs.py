@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import cast
 
 import pytest
 from markdown_it import MarkdownIt
@@ -19,14 +20,14 @@ terraform_docs = load_script("terraform_docs")  # the modules' README generator
 SECURITY = (ROOT / "SECURITY.md").read_text()
 
 
-def terraform_files() -> list:
+def terraform_files() -> list[Path]:
     """Every .tf file of the root, its modules and examples (not .terraform/)."""
     return sorted(p for p in TERRAFORM.rglob("*.tf") if ".terraform" not in p.parts)
 
 
-def terraform_skips() -> set[tuple[str, str, str]]:
+def terraform_skips() -> set[tuple[str, str | None, str]]:
     """(check, module directory/resource address, reason) for every inline checkov skip."""
-    skips = set()
+    skips: set[tuple[str, str | None, str]] = set()
     for path in terraform_files():
         module = path.parent.relative_to(TERRAFORM).as_posix()
         block = None
@@ -98,7 +99,7 @@ def test_the_readme_lists_every_rejection_reason() -> None:
 
 
 @pytest.mark.parametrize("document", ["README.md", "SECURITY.md", "INCIDENT_RESPONSE.md"])
-def test_documents_link_only_to_files_that_exist(document) -> None:
+def test_documents_link_only_to_files_that_exist(document: str) -> None:
     text = (ROOT / document).read_text()
     for target in re.findall(r"\]\((?!https?://|#)([^)#]+)", text):
         assert (ROOT / target).exists(), f"{document} links to missing {target}"
@@ -112,7 +113,9 @@ def test_the_alarm_count_in_the_docs_matches_the_terraform() -> None:
     assert len(re.findall(r'^resource "aws_cloudwatch_metric_alarm"', every_tf, re.M)) == 1
     alarm_map = alarms_tf.split("  alarms = {")[1].split("\n  }\n")[0]
     own = len(re.findall(r"^    [a-z-]+ = \{", alarm_map, re.M))
-    per_policy = int(re.search(r"alarms_per_target_tracking_policy = (\d+)", alarms_tf)[1])
+    per_policy_match = re.search(r"alarms_per_target_tracking_policy = (\d+)", alarms_tf)
+    assert per_policy_match is not None
+    per_policy = int(per_policy_match[1])
     # The default is on demand: no target tracking. (PROVISIONED with autoscaling
     # adds one policy for the table's writes and one for the index's:
     # terraform/tests count those from the plan.)
@@ -148,7 +151,7 @@ RUNBOOK_LINK = re.compile(r"INCIDENT_RESPONSE\.md#([A-Za-z0-9_-]+)")
 SKIPPED_DIRS = {".venv", ".venv-checkov", ".terraform", ".git", ".local-aws", "node_modules"}
 
 
-def repository_files(pattern: str) -> list:
+def repository_files(pattern: str) -> list[Path]:
     return sorted(
         p for p in ROOT.rglob(pattern) if not SKIPPED_DIRS.intersection(p.relative_to(ROOT).parts)
     )
@@ -158,7 +161,7 @@ def github_anchors(markdown: str) -> set[str]:
     """The ids GitHub gives the headings: lower case, punctuation dropped, spaces to
     hyphens, repeats suffixed -1, -2 (markdown-it-py's anchors plugin, GitHub's rule)."""
     md = MarkdownIt("commonmark").use(anchors_plugin, min_level=1, max_level=6)
-    return {t.attrs["id"] for t in md.parse(markdown) if t.type == "heading_open"}
+    return {cast(str, t.attrs["id"]) for t in md.parse(markdown) if t.type == "heading_open"}
 
 
 def test_github_anchors_follow_githubs_rule() -> None:
@@ -290,7 +293,7 @@ def _make_targets() -> set[str]:
 
 
 @pytest.mark.parametrize("document", ["README.md", "SECURITY.md", "INCIDENT_RESPONSE.md"])
-def test_every_make_command_in_the_documents_is_a_makefile_target(document) -> None:
+def test_every_make_command_in_the_documents_is_a_makefile_target(document: str) -> None:
     text = (ROOT / document).read_text()
     # As code: `make x` inline, or a line of a code block that starts with it.
     named = set(re.findall(r"(?:`|^)make ([a-z][\w-]*)", text, flags=re.MULTILINE))

@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import hcl2
 import pytest
@@ -34,7 +35,7 @@ def test_every_module_is_documented() -> None:
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
-def test_the_readme_tables_are_what_the_generator_writes(module) -> None:
+def test_the_readme_tables_are_what_the_generator_writes(module: Path) -> None:
     readme = (module / "README.md").read_text()
 
     assert readme == terraform_docs.generated_readme(module), (
@@ -43,7 +44,7 @@ def test_the_readme_tables_are_what_the_generator_writes(module) -> None:
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
-def test_the_readme_opens_with_an_introduction_and_a_usage_example(module) -> None:
+def test_the_readme_opens_with_an_introduction_and_a_usage_example(module: Path) -> None:
     intro = (module / "README.md").read_text().split(terraform_docs.BEGIN)[0]
 
     assert intro.startswith(f"# {module.name}\n")
@@ -51,7 +52,7 @@ def test_the_readme_opens_with_an_introduction_and_a_usage_example(module) -> No
     assert usage_module_calls(module), f"{module.name}/README.md has no module block in its usage"
 
 
-def usage_module_calls(module: Path) -> list[dict]:
+def usage_module_calls(module: Path) -> list[dict[str, Any]]:
     """The module blocks of the README's ```hcl examples, as python-hcl2 reads them."""
     intro = (module / "README.md").read_text().split(terraform_docs.BEGIN)[0]
     calls = []
@@ -63,7 +64,9 @@ def usage_module_calls(module: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
-def test_the_usage_example_passes_inputs_the_module_has_and_every_required_one(module) -> None:
+def test_the_usage_example_passes_inputs_the_module_has_and_every_required_one(
+    module: Path,
+) -> None:
     declared = {v.name for v in terraform_docs.variables(module)}
     required = {v.name for v in terraform_docs.variables(module) if not v.has_default}
 
@@ -120,5 +123,5 @@ def test_the_check_mode_names_a_readme_that_differs(
         (["AWS::S3::Bucket", "AWS::KMS::Key"], '["AWS::S3::Bucket", "AWS::KMS::Key"]'),
     ],
 )
-def test_defaults_are_written_as_hcl_writes_them(value, rendered) -> None:
+def test_defaults_are_written_as_hcl_writes_them(value: object, rendered: str) -> None:
     assert terraform_docs.render_default(value) == rendered

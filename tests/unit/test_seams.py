@@ -69,7 +69,7 @@ def test_the_parsers_find_the_alarms_rules_and_sections() -> None:
 
 
 @pytest.mark.parametrize(("name", "anchor"), sorted(paging_names().items()))
-def test_every_alarm_and_rule_is_named_in_the_section_it_links_to(name, anchor) -> None:
+def test_every_alarm_and_rule_is_named_in_the_section_it_links_to(name: str, anchor: str) -> None:
     sections = alarm_sections()
 
     assert anchor in sections, f"{name} links #{anchor}, which is no section of ## Alarms"
@@ -158,9 +158,9 @@ def test_destroy_schedules_the_kept_replica_key_with_the_stacks_window() -> None
     """destroy.sh, with no state left, uses terraform/main.tf's deletion windows."""
     main = (ROOT / "terraform" / "main.tf").read_text()
     destroy = (ROOT / "scripts" / "destroy.sh").read_text()
-    local, default = re.search(
-        r"kms_deletion_window_days = var\.local_aws \? (\d+) : (\d+)", main
-    ).groups()
+    windows = re.search(r"kms_deletion_window_days = var\.local_aws \? (\d+) : (\d+)", main)
+    assert windows is not None
+    local, default = windows.groups()
     window = destroy[destroy.index("replica_key_window() {") :]
     window = window[: window.index("\n}\n")]
     assert f"window={default}" in window

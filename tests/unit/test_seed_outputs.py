@@ -104,7 +104,7 @@ PREVIOUS_RELEASE = {
 
 
 @pytest.mark.parametrize("name", sorted(PREVIOUS_RELEASE))
-def test_the_default_gives_the_previous_releases_bytes(name) -> None:
+def test_the_default_gives_the_previous_releases_bytes(name: str) -> None:
     key, data = cases()[name]
 
     output = process_image(data, route(key), Limits()).data

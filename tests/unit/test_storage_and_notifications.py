@@ -32,7 +32,7 @@ def test_sequencers_of_different_lengths_are_right_padded_as_the_s3_user_guide_s
 
 
 @pytest.mark.parametrize("bad", ["xyz", "12 34", "F" * 65, "", None])
-def test_a_malformed_sequencer_is_refused(bad) -> None:
+def test_a_malformed_sequencer_is_refused(bad: str | None) -> None:
     with pytest.raises(ValueError, match="sequencer"):
         normalize_sequencer(bad)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import Any
 
 import hcl2
 import pytest
@@ -50,9 +51,9 @@ SHARED_BETWEEN_MODULES = {
 
 
 @functools.cache
-def blocks(directory: Path, kind: str) -> dict[str, dict]:
+def blocks(directory: Path, kind: str) -> dict[str, dict[str, Any]]:
     """The blocks of one kind (variable, module) of a configuration directory."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.tf")):
         with path.open(encoding="utf-8") as f:
             document = hcl2.load(f, serialization_options=HCL)
@@ -78,7 +79,7 @@ def test_the_modules_are_found() -> None:
 
 
 @pytest.mark.parametrize("root", ROOTS, ids=lambda p: p.relative_to(TERRAFORM).as_posix())
-def test_no_root_variable_is_a_module_input_too(root) -> None:
+def test_no_root_variable_is_a_module_input_too(root: Path) -> None:
     declared = set(blocks(root, "variable"))
     for module in called_modules(root):
         twice = declared & set(blocks(module, "variable")) - set(ROOT_EXCEPTIONS)
