@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -35,30 +37,35 @@ REGISTER = """
 <!-- prowler-exceptions:end -->
 """
 
-audit_report = load_script("audit_report")
+if TYPE_CHECKING:  # mypy reads scripts/audit_report.py as the module it is
+    import audit_report
+    from audit_report import Artefact, JSONObject, RegisterRow, Row
+else:
+    audit_report = load_script("audit_report")
 ROWS = audit_report.read_register(REGISTER)
 ARTEFACTS = audit_report.load_artefacts()
 
 
 @pytest.fixture
-def index():
+def index() -> dict[str, str]:
     return audit_report.state_index(json.loads((FIXTURES / "state.json").read_text()))
 
 
 @pytest.fixture
-def findings(index):
+def findings(index: dict[str, str]) -> list[Row]:
     return audit_report.read_findings(
         json.loads((FIXTURES / "prowler.ocsf.json").read_text()), index
     )
 
 
-def entries(register, index, artefacts=()):
-    return audit_report.mutelist(register, list(artefacts), index)["Mutelist"]["Accounts"]["*"][
-        "Checks"
-    ]
+def entries(
+    register: list[RegisterRow], index: dict[str, str], artefacts: Iterable[Artefact] = ()
+) -> JSONObject:
+    rendered = audit_report.mutelist(register, list(artefacts), index)
+    return cast("JSONObject", rendered["Mutelist"]["Accounts"]["*"]["Checks"])
 
 
-def mutes(entry, resource_id):
+def mutes(entry: JSONObject, resource_id: str) -> bool:
     """Prowler's documented matching: each Resources item is a regex searched in the id."""
     return any(re.search(pattern, resource_id) for pattern in entry["Resources"])
 
@@ -68,7 +75,9 @@ def mutes(entry, resource_id):
 # --------------------------------------------------------------------------
 
 
-def test_a_resource_is_indexed_under_its_module_address_and_wins_over_its_satellites(index) -> None:
+def test_a_resource_is_indexed_under_its_module_address_and_wins_over_its_satellites(
+    index: dict[str, str],
+) -> None:
     bucket = {"address": "module.images.aws_s3_bucket.this", "mode": "managed",
               "values": {"arn": "arn:aws:s3:::b", "id": "b"}}  # fmt: skip
     state = {"values": {"root_module": {"child_modules": [{"resources": [bucket]}]}}}
@@ -98,7 +107,7 @@ def test_a_resource_owns_its_arn_even_where_another_names_it() -> None:
 # --------------------------------------------------------------------------
 
 
-def test_a_register_row_mutes_its_check_on_its_resource_and_says_why(index) -> None:
+def test_a_register_row_mutes_its_check_on_its_resource_and_says_why(index: dict[str, str]) -> None:
     entry = entries(ROWS, index)["^s3_bucket_no_mfa_delete$"]
 
     assert mutes(entry, IMAGES)
@@ -108,7 +117,7 @@ def test_a_register_row_mutes_its_check_on_its_resource_and_says_why(index) -> N
     assert entry["Regions"] == ["*"]
 
 
-def test_a_check_key_matches_that_check_only(index) -> None:
+def test_a_check_key_matches_that_check_only(index: dict[str, str]) -> None:
     key = next(iter(entries(ROWS, index)))
 
     assert re.search(key, "guardduty_rds_protection_enabled")
@@ -124,8 +133,10 @@ def test_a_resource_pattern_covers_the_ids_prowler_builds_around_a_name() -> Non
     assert not re.search(role, "roles/p")
 
 
-def test_rows_of_one_check_share_its_entry_and_an_undeployed_row_mutes_nothing(index) -> None:
-    register = [*ROWS, {**ROWS[0], "address": "aws_kms_key.this"},
+def test_rows_of_one_check_share_its_entry_and_an_undeployed_row_mutes_nothing(
+    index: dict[str, str],
+) -> None:
+    register: list[RegisterRow] = [*ROWS, {**ROWS[0], "address": "aws_kms_key.this"},
                 {**ROWS[0], "address": "aws_s3_bucket.gone"}]  # fmt: skip
 
     entry = entries(register, index)["^s3_bucket_no_mfa_delete$"]
@@ -136,7 +147,7 @@ def test_rows_of_one_check_share_its_entry_and_an_undeployed_row_mutes_nothing(i
 
 
 def test_an_artefact_outside_the_stack_is_muted_everywhere_but_on_the_stacks_resources(
-    index,
+    index: dict[str, str],
 ) -> None:
     entry = entries([], index, ARTEFACTS)["^kms_cmk_rotation_enabled$"]
 
@@ -148,25 +159,25 @@ def test_an_artefact_outside_the_stack_is_muted_everywhere_but_on_the_stacks_res
 
 
 def test_an_artefact_rule_names_resources_as_prowler_does_and_nothing_else(
-    tmp_path: Path, index
+    tmp_path: Path, index: dict[str, str]
 ) -> None:
     rules = tmp_path / "rules.json"
     rules.write_text(json.dumps({"artefacts": [{"check": "c", "reason": "r", "resource": "a*"}]}))
-    narrow = {"check": "c", "reason": "r", "resources": ["^default$"]}
+    narrow: Artefact = {"check": "c", "reason": "r", "resources": ["^default$"]}
 
     with pytest.raises(ValueError, match=r"unknown \['resource'\]"):
         audit_report.load_artefacts(rules)
     assert entries([], index, [narrow])["^c$"]["Resources"] == ["^default$"]
 
 
-def test_an_artefact_on_a_registered_check_is_refused(index) -> None:
-    clash = [{"check": "s3_bucket_no_mfa_delete", "reason": "r"}]
+def test_an_artefact_on_a_registered_check_is_refused(index: dict[str, str]) -> None:
+    clash: list[Artefact] = [{"check": "s3_bucket_no_mfa_delete", "reason": "r"}]
 
     with pytest.raises(ValueError, match="one entry per check"):
         audit_report.mutelist(ROWS, clash, index)
 
 
-def test_the_register_and_the_artefacts_render_together(index) -> None:
+def test_the_register_and_the_artefacts_render_together(index: dict[str, str]) -> None:
     rendered = entries(audit_report.read_register(SECURITY), index, ARTEFACTS)
 
     assert {f"^{rule['check']}$" for rule in ARTEFACTS} <= rendered.keys()
@@ -175,7 +186,9 @@ def test_the_register_and_the_artefacts_render_together(index) -> None:
 
 
 @pytest.mark.skipif(not PROWLER_PYTHON.exists(), reason="no .venv-prowler: run make audit")
-def test_prowlers_own_mutelist_code_mutes_what_the_fixture_says(tmp_path: Path, index) -> None:
+def test_prowlers_own_mutelist_code_mutes_what_the_fixture_says(
+    tmp_path: Path, index: dict[str, str]
+) -> None:
     mutelist = tmp_path / "mutelist.yaml"
     mutelist.write_text(json.dumps(audit_report.mutelist(ROWS, ARTEFACTS, index)))
     ocsf = json.loads((FIXTURES / "prowler.ocsf.json").read_text())
@@ -201,7 +214,9 @@ def test_prowlers_own_mutelist_code_mutes_what_the_fixture_says(tmp_path: Path, 
 # --------------------------------------------------------------------------
 
 
-def test_findings_are_sorted_into_the_stack_the_artefacts_and_the_account(findings) -> None:
+def test_findings_are_sorted_into_the_stack_the_artefacts_and_the_account(
+    findings: list[Row],
+) -> None:
     report = audit_report.sort(findings, ROWS, ARTEFACTS)
 
     assert [(r["check"], r["resource"]) for r in report.artefacts] == [
@@ -214,11 +229,11 @@ def test_findings_are_sorted_into_the_stack_the_artefacts_and_the_account(findin
     }
 
 
-def test_muted_fails_and_their_rows_agree(findings) -> None:
+def test_muted_fails_and_their_rows_agree(findings: list[Row]) -> None:
     assert audit_report.sort(findings, ROWS, ARTEFACTS).agrees
 
 
-def test_a_fail_its_row_did_not_mute_is_unregistered(findings) -> None:
+def test_a_fail_its_row_did_not_mute_is_unregistered(findings: list[Row]) -> None:
     unmuted = [r | {"muted": False} if r["check"] == "s3_bucket_no_mfa_delete" else r
                for r in findings]  # fmt: skip
     elsewhere = [r | {"address": "aws_s3_bucket.other"} if r["check"] == "s3_bucket_no_mfa_delete"
@@ -230,7 +245,7 @@ def test_a_fail_its_row_did_not_mute_is_unregistered(findings) -> None:
         assert [r["check"] for r in report.unregistered] == ["s3_bucket_no_mfa_delete"]
 
 
-def test_a_register_row_without_its_muted_fail_is_stale(findings) -> None:
+def test_a_register_row_without_its_muted_fail_is_stale(findings: list[Row]) -> None:
     fixed = [r for r in findings if r["check"] != "s3_bucket_no_mfa_delete"]
 
     report = audit_report.sort(fixed, ROWS, ARTEFACTS)
@@ -262,7 +277,7 @@ def test_the_command_renders_the_mutelist_reports_and_exits_1_on_a_difference(
     assert audit_report.main(compare_only) == 0
 
 
-def test_the_register_draft_keeps_known_reasons_and_marks_new_rows(findings) -> None:
+def test_the_register_draft_keeps_known_reasons_and_marks_new_rows(findings: list[Row]) -> None:
     report = audit_report.sort(findings, ROWS[:1], ARTEFACTS)  # guardduty_rds_... is new
 
     draft = audit_report.register_draft(report)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from typing import Any
 
 import pytest
 
 import batch_operations
 from batch_operations import ResultCode, TaskResult, plan, result_of
-from config import ConfigError, load_settings, recipe_digest
+from config import ConfigError, load_settings
 from errors import MalformedEvent
 from events import (
     BatchTask,
@@ -22,6 +23,7 @@ from events import (
     parse_batch_task,
 )
 from helpers import EVENTS, LIMITS_ENV, ROOT, batch_invocation, s3_event, sqs_batch
+from image_processor import recipe_digest
 from storage import (
     REPROCESS_FLOOR_SEQUENCER,
     SEED_RECIPE_DIGEST,
@@ -31,6 +33,8 @@ from storage import (
 )
 
 _spec = importlib.util.spec_from_file_location("prices", ROOT / "bench" / "prices.py")
+assert _spec is not None
+assert _spec.loader is not None
 prices = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(prices)
 
@@ -44,13 +48,14 @@ BUCKET = "images"
 SEQ = "0055AED6DCD90281E5".ljust(64, "0")
 
 
-def fixture(name: str) -> dict:
+def fixture(name: str) -> dict[str, Any]:
     with (EVENTS / name).open() as f:
-        return json.load(f)
+        event: dict[str, Any] = json.load(f)
+    return event
 
 
-def record(**changes) -> UploadRecord:
-    values = {
+def record(**changes: Any) -> UploadRecord:
+    values: dict[str, Any] = {
         "object_key": "uploads/a.png",
         "bucket": BUCKET,
         "sequencer": SEQ,
@@ -78,7 +83,7 @@ def task(key: str = "uploads/a.png", bucket: str = BUCKET) -> BatchTask:
 @pytest.mark.parametrize(
     "name", ["s3_batch_operations_invocation_v1.json", "s3_batch_operations_invocation_v2.json"]
 )
-def test_the_documented_requests_are_batch_operations(name) -> None:
+def test_the_documented_requests_are_batch_operations(name: str) -> None:
     assert event_kind(fixture(name)) is EventKind.BATCH_OPERATIONS
 
 
@@ -169,7 +174,9 @@ def test_a_long_result_string_is_cut() -> None:
         ({"job": {"id": "j", "userArguments": ["not", "a", "map"]}}, "userArguments"),
     ],
 )
-def test_an_invocation_that_cannot_be_answered_is_malformed(change, message) -> None:
+def test_an_invocation_that_cannot_be_answered_is_malformed(
+    change: dict[str, Any], message: str | None
+) -> None:
     event = fixture("s3_batch_operations_invocation_v2.json") | change
     if change.get("invocationId", "") is None:
         del event["invocationId"]
@@ -187,7 +194,9 @@ def test_an_invocation_that_cannot_be_answered_is_malformed(change, message) -> 
         ("1.0", {"s3BucketArn": "amzn-s3-demo-bucket"}),
     ],
 )
-def test_a_task_without_bucket_or_key_is_malformed_and_named(schema, change) -> None:
+def test_a_task_without_bucket_or_key_is_malformed_and_named(
+    schema: str, change: dict[str, Any]
+) -> None:
     name = f"s3_batch_operations_invocation_v{schema[0]}.json"
     raw = fixture(name)["tasks"][0] | change
     raw = {k: v for k, v in raw.items() if v is not None}
@@ -217,7 +226,7 @@ def test_a_folder_marker_is_skipped() -> None:
 
 
 @pytest.mark.parametrize("status", [Status.PROCESSED, Status.REJECTED])
-def test_a_decided_record_of_the_same_recipe_set_is_unchanged(status) -> None:
+def test_a_decided_record_of_the_same_recipe_set_is_unchanged(status: Status) -> None:
     result = plan(task(), record(status=status), SETTINGS)
 
     assert result == TaskResult(
@@ -251,7 +260,7 @@ def test_a_record_of_another_recipe_set_is_reprocessed_as_the_record_says() -> N
     "changes",
     [{"status": Status.FAILED}, {"status": Status.PROCESSING}, {"pending_topics": {"n"}}],
 )
-def test_an_undecided_or_unannounced_record_goes_to_the_claim(changes) -> None:
+def test_an_undecided_or_unannounced_record_goes_to_the_claim(changes: dict[str, Any]) -> None:
     assert isinstance(plan(task(), record(**changes), SETTINGS), Upload)
 
 
@@ -280,7 +289,9 @@ def test_a_record_in_another_bucket_fails_permanently() -> None:
         record(trigger=Trigger.MALWARE_SCAN, status=Status.REJECTED, reason="malware"),
     ],
 )
-def test_with_malware_gating_only_a_clean_scanned_upload_is_reprocessed(existing) -> None:
+def test_with_malware_gating_only_a_clean_scanned_upload_is_reprocessed(
+    existing: UploadRecord | None,
+) -> None:
     settings = load_settings(ENV | {"MALWARE_PROTECTION": "on", "RECIPES": '[{"name": "x"}]'})
 
     result = plan(task(), existing, settings)
@@ -323,7 +334,9 @@ def test_with_malware_gating_a_clean_scanned_upload_is_reprocessed() -> None:
         ({"status": "PROCESSING"}, ResultCode.TEMPORARY_FAILURE, "no decision recorded"),
     ],
 )
-def test_each_outcome_has_its_result(outcome, code, message) -> None:
+def test_each_outcome_has_its_result(
+    outcome: dict[str, str], code: ResultCode, message: str
+) -> None:
     result = result_of(task(), outcome, "d")
 
     assert result.code is code
@@ -351,7 +364,7 @@ def test_another_recipe_set_has_another_digest_and_key_order_does_not_matter() -
 
 
 @pytest.mark.parametrize("raw", ["{not json", '{"name": "web"}'])
-def test_recipes_that_are_not_a_json_list_are_refused(raw) -> None:
+def test_recipes_that_are_not_a_json_list_are_refused(raw: str) -> None:
     with pytest.raises(ConfigError, match="RECIPES"):
         load_settings(ENV | {"RECIPES": raw})
 
@@ -368,7 +381,9 @@ def _readme_section() -> str:
 
 def test_the_readmes_backfill_durations_follow_from_the_gb_seconds_an_image() -> None:
     section = _readme_section()
-    gb_s = float(re.search(r"An image costs about ([\d.]+) GB-s", section)[1])
+    stated = re.search(r"An image costs about ([\d.]+) GB-s", section)
+    assert stated is not None
+    gb_s = float(stated[1])
     rows = re.findall(r"^\| (\d+)[^|]*\| ([\d,]+) \| ([\d.]+) (days|hours) \|$", section, re.M)
     assert len(rows) == 4
     for concurrency, rate, duration, unit in rows:
@@ -381,12 +396,16 @@ def test_the_readmes_backfill_durations_follow_from_the_gb_seconds_an_image() ->
 
 def test_the_readmes_cost_per_million_tasks_adds_up() -> None:
     section = _readme_section()
-    gb_s = float(re.search(r"An image costs about ([\d.]+) GB-s", section)[1])
+    stated = re.search(r"An image costs about ([\d.]+) GB-s", section)
+    assert stated is not None
+    gb_s = float(stated[1])
     price = f"{prices.LAMBDA_ARM_USD_PER_GB_S:.10f}"
     assert f"{gb_s} GB-s \N{MULTIPLICATION SIGN} USD {price}" in section
     lines = re.findall(r"^\| (?!\*\*)[^|]+\| USD ([\d.]+) \|$", section, re.M)
-    total = float(
-        re.search(r"\*\*Total, without DynamoDB and SNS\*\* \| \*\*about USD (\d+)\*\*", section)[1]
+    stated_total = re.search(
+        r"\*\*Total, without DynamoDB and SNS\*\* \| \*\*about USD (\d+)\*\*", section
     )
+    assert stated_total is not None
+    total = float(stated_total[1])
     assert f"| USD {gb_s * 1_000_000 * prices.LAMBDA_ARM_USD_PER_GB_S:.2f} |" in section
     assert sum(map(float, lines)) == pytest.approx(total, abs=0.5)

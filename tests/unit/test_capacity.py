@@ -12,6 +12,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,20 +22,25 @@ README = ROOT / "README.md"
 SCALE = ROOT / "terraform" / "examples" / "scale"
 
 
-def _load_capacity():
+def _load_capacity() -> ModuleType:
     spec = importlib.util.spec_from_file_location("capacity", ROOT / "bench" / "capacity.py")
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["capacity"] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
 
-capacity = _load_capacity()
+if TYPE_CHECKING:  # mypy reads bench/capacity.py as the module it is
+    import capacity
+else:
+    capacity = _load_capacity()
 
 
-def config(**changes):
+def config(**changes: Any) -> capacity.Config:
     """A configuration fixed here (not by variables.tf's defaults), with ``changes``."""
-    fixed = {
+    fixed: dict[str, Any] = {
         "region": "us-east-1",
         "memory_mb": 1024,
         "timeout_s": 30,
@@ -93,7 +100,7 @@ def test_readme_cost_per_million_is_the_models() -> None:
 
 
 @pytest.mark.parametrize("cap", [5, 1000])
-def test_readme_backfill_figures_are_the_models(cap) -> None:
+def test_readme_backfill_figures_are_the_models(cap: int) -> None:
     result = capacity.backfill(capacity.load_config(), 10_000_000, cap)
     row = readme_figure(rf"(\| {cap:,} instances \|[^\n]*)")
     assert f"{result.hours:,.1f} h" in row
@@ -111,7 +118,7 @@ def readme_rows() -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("column", "stack"), [(0, capacity.STACK), (1, SCALE)])
-def test_readme_stage_table_is_the_models(column, stack) -> None:
+def test_readme_stage_table_is_the_models(column: int, stack: Path) -> None:
     rows = readme_rows()
     model = {s.name: s for s in capacity.stages(capacity.load_config(stack=stack))}
     for name, stage in model.items():
@@ -138,8 +145,8 @@ def test_readme_cost_table_is_the_models() -> None:
         if len(cells) == 4 and cells[0] not in ("Item", "---"):
             rows[cells[0]] = cells[3]
     lines = capacity.cost_lines(capacity.load_config())
-    for line in lines:
-        assert rows[line.item] == f"{line.usd:.2f}", line.item
+    for cost in lines:
+        assert rows[cost.item] == f"{cost.usd:.2f}", cost.item
     assert rows["Total"] == f"{capacity.total_usd(lines):.2f}"
 
 
@@ -176,7 +183,9 @@ def test_a_tfvars_file_naming_no_variable_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("value", "ok"), [(1, False), (2, True), (1000, True), (1001, False)])
-def test_maximum_concurrency_is_held_to_the_scaling_config_range(tmp_path: Path, value, ok) -> None:
+def test_maximum_concurrency_is_held_to_the_scaling_config_range(
+    tmp_path: Path, value: int, ok: bool
+) -> None:
     vars_file = tmp_path / "x.tfvars"
     vars_file.write_text(f"queue_maximum_concurrency = {value}\n")
     if ok:
@@ -244,7 +253,7 @@ def test_above_one_vcpu_more_memory_only_costs_more() -> None:
     assert capacity.gb_s_per_image(3538) == pytest.approx(2 * capacity.gb_s_per_image(1769))
 
 
-def stage(stages, name):
+def stage(stages: list[capacity.Stage], name: str) -> capacity.Stage:
     (found,) = [s for s in stages if s.name == name]
     return found
 
@@ -305,7 +314,9 @@ def test_an_index_keyed_like_the_table_has_no_hot_key() -> None:
         ('hash_key = "object_key"\n    range_key = "lease_until"', ("object_key", True)),
     ],
 )
-def test_table_design_is_read_from_dynamodb_tf(tmp_path: Path, text, design) -> None:
+def test_table_design_is_read_from_dynamodb_tf(
+    tmp_path: Path, text: str, design: tuple[str, bool]
+) -> None:
     scaled = (
         "dynamodb:index:WriteCapacityUnits" if design[1] else "dynamodb:table:WriteCapacityUnits"
     )
@@ -342,7 +353,7 @@ def test_ceiling_is_the_smallest_stage_and_the_first_of_equals() -> None:
     ("region", "quota"),
     [("us-east-1", 100_000), ("eu-west-2", 20_000), ("ap-south-1", 10_000)],
 )
-def test_kms_stage_uses_the_regions_shared_quota(region, quota) -> None:
+def test_kms_stage_uses_the_regions_shared_quota(region: str, quota: int) -> None:
     kms = stage(capacity.stages(config(region=region)), "KMS (both keys, shared quota)")
     assert kms.uploads_per_s == pytest.approx(quota / 9)
 
@@ -375,7 +386,9 @@ def test_a_batch_of_the_slowest_images_that_outlasts_the_timeout_is_warned_about
     assert not capacity.warnings(config(batch_size=6, timeout_s=30))
 
 
-def test_make_capacity_prints_the_ceiling_and_every_source(capsys) -> None:
+def test_make_capacity_prints_the_ceiling_and_every_source(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert capacity.main(["--stack", str(SCALE)]) == 0
     out = capsys.readouterr().out
     assert "Ceiling: 1,269.8 uploads/s" in out
