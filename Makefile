@@ -85,7 +85,7 @@ setup: $(VENV_STAMP) $(CHECKOV_STAMP) ## Create the virtualenvs with the pinned 
 
 .PHONY: lock-lambda
 lock-lambda: $(VENV_STAMP) ## Hash-pin lambda/requirements.in into lambda/requirements.txt (every Lambda platform's wheels)
-	$(BIN)/python scripts/package_manifest.py lock --requirements-in lambda/requirements.in --output lambda/requirements.txt
+	$(BIN)/python scripts/lib/package_manifest.py lock --requirements-in lambda/requirements.in --output lambda/requirements.txt
 
 .PHONY: lock
 lock: ## Re-resolve requirements-dev.in into the pinned requirements-dev.txt
@@ -129,7 +129,7 @@ fmt: $(VENV_STAMP) ## Format Python and Terraform in place
 
 .PHONY: docs
 docs: $(VENV_STAMP) ## Write the Inputs and Outputs tables of terraform/modules/*/README.md from their HCL (make test checks them)
-	$(BIN)/python scripts/terraform_docs.py
+	$(BIN)/python scripts/dev/terraform_docs.py
 
 .PHONY: test
 # The four suites side by side (make's own --jobs); --output-sync prints each
@@ -191,7 +191,7 @@ $(MUTATION_STAMP): $(VENV_STAMP) requirements-mutation.txt
 
 .PHONY: mutation
 mutation: $(MUTATION_STAMP) ## Mutation score of lambda/ per file, mutmut 3 (FILES=lambda/storage.py for one file)
-	$(BIN)/python scripts/mutation.py $(if $(FILES),--files $(FILES))
+	$(BIN)/python scripts/dev/mutation.py $(if $(FILES),--files $(FILES))
 
 .PHONY: fuzz
 fuzz: $(VENV_STAMP) ## Long fuzzing run of the decoder path (5,000 examples per property)
@@ -278,7 +278,7 @@ local-deploy: $(VENV_STAMP) $(CHECKOV_STAMP) local-up ## Deploy to the local AWS
 .PHONY: local-process
 local-process: $(VENV_STAMP) ## Run the handler on the local uploads queue, as Lambda would (WATCH=1 keeps going)
 	@source scripts/lib/common.sh && use_local_aws && terraform_target_args local && \
-	  $(BIN)/python scripts/local_lambda.py $(if $(WATCH),--watch,--once) \
+	  $(BIN)/python scripts/local/local_lambda.py $(if $(WATCH),--watch,--once) \
 	    --function "$$(terraform_output lambda_function_name)"
 
 .PHONY: clean

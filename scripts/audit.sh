@@ -28,7 +28,7 @@ Usage: $(basename "$0") [--keep] [--compare-only]
   2. deploys the real stack: deploy.sh --local --auto-approve
   3. renders Prowler's mutelist from SECURITY.md's Prowler exceptions register
      (each row's resource named from the deployed state) and the local-AWS
-     artefacts of scripts/audit_rules.json, with their reasons
+     artefacts of scripts/audit/audit_rules.json, with their reasons
   4. runs Prowler over: ${SERVICES[*]}
      with that mutelist
   5. runs parliament over every policy document of the deployment
@@ -38,7 +38,7 @@ Usage: $(basename "$0") [--keep] [--compare-only]
 
 Exits 1 when a FAIL on the stack is not muted by its register row, or a register
 row mutes no FAIL, or when parliament finds anything above LOW that
-scripts/audit_policies.py does not list.
+scripts/audit/audit_policies.py does not list.
 
 Reports: reports/audit/audit.md and audit.json (the sorted findings),
 mutelist.yaml, policies.json (parliament), prowler/ (Prowler's own output), audit.log.
@@ -64,7 +64,7 @@ done
 PYTHON=$(project_python)
 if ((COMPARE_ONLY)); then
   [[ -f $OUT_DIR/audit.json ]] || die "no earlier audit in ${OUT_DIR#"$REPO_ROOT"/}; run 'make audit' first"
-  exec "$PYTHON" "$REPO_ROOT/scripts/audit_report.py" --compare-only "$OUT_DIR/audit.json"
+  exec "$PYTHON" "$REPO_ROOT/scripts/audit/audit_report.py" --compare-only "$OUT_DIR/audit.json"
 fi
 
 [[ -x $PROWLER_VENV/bin/prowler ]] || die "Prowler not found in .venv-prowler; run 'make audit' (it installs it)"
@@ -123,7 +123,7 @@ read_state() {
 }
 timed "read the deployed state" read_state
 timed "render Prowler's mutelist (SECURITY.md)" \
-  "$PYTHON" "$REPO_ROOT/scripts/audit_report.py" --state "$OUT_DIR/state.json" --mutelist "$OUT_DIR/mutelist.yaml"
+  "$PYTHON" "$REPO_ROOT/scripts/audit/audit_report.py" --state "$OUT_DIR/state.json" --mutelist "$OUT_DIR/mutelist.yaml"
 
 run_prowler() {
   # Prowler reads the endpoint and the dummy credentials from the environment
@@ -131,7 +131,7 @@ run_prowler() {
   # Its s3control calls go to <account-id>.localhost: prowler_site/ makes
   # *.localhost resolve to 127.0.0.1 inside this one process (no /etc/hosts).
   AWS_ENDPOINT_URL="http://localhost:$LOCAL_AWS_PORT" \
-    PYTHONPATH="$REPO_ROOT/scripts/lib/prowler_site" \
+    PYTHONPATH="$REPO_ROOT/scripts/audit/prowler_site" \
     "$PROWLER_VENV/bin/prowler" aws --service "${SERVICES[@]}" --region us-east-1 \
     --mutelist-file "$OUT_DIR/mutelist.yaml" \
     --output-formats json-ocsf --output-directory "$OUT_DIR/prowler" --output-filename prowler \
@@ -142,7 +142,7 @@ PROWLER_VERSION=$("$PROWLER_VENV/bin/prowler" --version 2>/dev/null | grep -Eo '
 
 parliament_rc=0
 timed "parliament (every policy document)" \
-  "$PYTHON" "$REPO_ROOT/scripts/audit_policies.py" --out "$OUT_DIR/policies.json" ||
+  "$PYTHON" "$REPO_ROOT/scripts/audit/audit_policies.py" --out "$OUT_DIR/policies.json" ||
   parliament_rc=$?
 
 if ((!KEEP)); then
@@ -152,12 +152,12 @@ fi
 
 step "Prowler on the stack's own resources (reports/audit/audit.md)"
 report_rc=0
-"$PYTHON" "$REPO_ROOT/scripts/audit_report.py" \
+"$PYTHON" "$REPO_ROOT/scripts/audit/audit_report.py" \
   --findings "$OUT_DIR/prowler/prowler.ocsf.json" --state "$OUT_DIR/state.json" --out-dir "$OUT_DIR" \
   --meta "{\"prowler_version\": \"$PROWLER_VERSION\", \"services\": \"${SERVICES[*]}\"}" || report_rc=$?
 
 step "parliament (reports/audit/policies.json)"
-"$PYTHON" "$REPO_ROOT/scripts/audit_policies.py" --summary "$OUT_DIR/policies.json"
+"$PYTHON" "$REPO_ROOT/scripts/audit/audit_policies.py" --summary "$OUT_DIR/policies.json"
 
 ((parliament_rc == 0)) || die "parliament found something above LOW in the stack's policies (above)"
 ((report_rc == 0)) || die "the stack's Prowler FAILs and SECURITY.md's register differ (above)"

@@ -19,7 +19,7 @@ regenerates it), for the function's platform (Amazon Linux 2023), not this
 machine's. The same inputs always give the same bytes. Writes a manifest
 next to the zip (<output without .zip>.manifest.json): the wheels and
 sources that went in, and every entry of the zip, with their sha256;
-scripts/package_manifest.py verify checks a zip against it.
+scripts/lib/package_manifest.py verify checks a zip against it.
 
 Options:
   --arch ARCH        arm64 (default) or x86_64; must match lambda_architecture
@@ -110,7 +110,7 @@ PY
 
 MANIFEST="${OUTPUT%.zip}.manifest.json"
 step "Recording what went into it"
-"$PYTHON" "$REPO_ROOT/scripts/package_manifest.py" write --zip "$OUTPUT" --wheels "$WHEELS" \
+"$PYTHON" "$REPO_ROOT/scripts/lib/package_manifest.py" write --zip "$OUTPUT" --wheels "$WHEELS" \
   --sources "$REPO_ROOT/lambda" --requirements "$REPO_ROOT/lambda/requirements.txt" \
   --platform "$RUNTIME/$ARCH" --output "$MANIFEST" >/dev/null
 

@@ -67,7 +67,7 @@ kept_port() {
 if ((DOWN)); then
   port=$(kept_port) || { ok "no demo is running ($SHOWN_DIR)"; exit 0; }
   set_local_aws_port "$port"
-  "$PYTHON" "$REPO_ROOT/scripts/demo_tool.py" cleanup >/dev/null 2>&1 || true
+  "$PYTHON" "$REPO_ROOT/scripts/local/demo_tool.py" cleanup >/dev/null 2>&1 || true
   "$REPO_ROOT/scripts/destroy.sh" --local --yes
   "$REPO_ROOT/scripts/local_aws.sh" stop
   exit 0
@@ -104,7 +104,7 @@ cleanup() {
   trap - ERR
   if ((!KEEP && OUR_AWS)); then
     step "Cleaning up: destroy, stop the demo's local AWS"
-    "$PYTHON" "$REPO_ROOT/scripts/demo_tool.py" cleanup >>"$LOG_FILE" 2>&1 || true
+    "$PYTHON" "$REPO_ROOT/scripts/local/demo_tool.py" cleanup >>"$LOG_FILE" 2>&1 || true
     "$REPO_ROOT/scripts/destroy.sh" --local --yes --log "$LOG_FILE" ||
       { warn "destroy failed (see ${LOG_FILE#"$REPO_ROOT"/}); the demo's local AWS is stopped anyway"; ((rc)) || rc=1; }
     "$REPO_ROOT/scripts/local_aws.sh" stop >>"$LOG_FILE" 2>&1 || true
@@ -140,9 +140,9 @@ FUNCTION=$(terraform_output lambda_function_name)
 
 step "Trying it"
 quietly "subscribed demo queues to both topics" \
-  "$PYTHON" "$REPO_ROOT/scripts/demo_tool.py" subscribe "$(terraform_output notifications_topic_arn)" "$(terraform_output security_alerts_topic)"
+  "$PYTHON" "$REPO_ROOT/scripts/local/demo_tool.py" subscribe "$(terraform_output notifications_topic_arn)" "$(terraform_output security_alerts_topic)"
 rm -rf "$OUT_DIR"
-quietly "generated sample images in demo-output/samples/" "$PYTHON" "$REPO_ROOT/scripts/demo_tool.py" samples "$OUT_DIR/samples"
+quietly "generated sample images in demo-output/samples/" "$PYTHON" "$REPO_ROOT/scripts/local/demo_tool.py" samples "$OUT_DIR/samples"
 upload_all() {
   local file
   for file in "$OUT_DIR"/samples/*; do
@@ -152,8 +152,8 @@ upload_all() {
 }
 quietly "uploaded $(find "$OUT_DIR/samples" -type f | wc -l) images with aws s3 cp" upload_all
 quietly "ran the handler on the uploads queue (what Lambda would do; JSON logs in the log)" \
-  "$PYTHON" "$REPO_ROOT/scripts/local_lambda.py" --once --function "$FUNCTION"
-"$PYTHON" "$REPO_ROOT/scripts/demo_tool.py" report "$BUCKET" "$TABLE" "$OUT_DIR/processed" >"$RESULTS.tmp" 2>>"$LOG_FILE" ||
+  "$PYTHON" "$REPO_ROOT/scripts/local/local_lambda.py" --once --function "$FUNCTION"
+"$PYTHON" "$REPO_ROOT/scripts/local/demo_tool.py" report "$BUCKET" "$TABLE" "$OUT_DIR/processed" >"$RESULTS.tmp" 2>>"$LOG_FILE" ||
   { cat "$RESULTS.tmp" >>"$LOG_FILE"; rm -f "$RESULTS.tmp"; die "the report failed; see ${LOG_FILE#"$REPO_ROOT"/}"; }
 mv "$RESULTS.tmp" "$RESULTS"
 cat "$RESULTS" >>"$LOG_FILE"

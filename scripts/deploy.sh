@@ -174,7 +174,7 @@ detail "built dist/lambda.zip" "$REPO_ROOT/scripts/build_lambda.sh"
 # The zip that Terraform uploads, signs and deploys is the one the build
 # recorded: every entry, and the zip itself, match dist/lambda.manifest.json.
 detail "checked dist/lambda.zip against its manifest" \
-  "$(project_python)" "$REPO_ROOT/scripts/package_manifest.py" verify --zip "$REPO_ROOT/dist/lambda.zip" ||
+  "$(project_python)" "$REPO_ROOT/scripts/lib/package_manifest.py" verify --zip "$REPO_ROOT/dist/lambda.zip" ||
   die "dist/lambda.zip does not match dist/lambda.manifest.json: not deploying it"
 
 # --------------------------------------------------------------------------

@@ -215,7 +215,7 @@ replica_key_window() {
 delete_replica_buckets() {
   (($#)) || return 0
   AWS_DEFAULT_REGION=$(replica_region) AWS_REGION=$(replica_region) \
-    "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention --delete "$@"
+    "$(project_python)" "$REPO_ROOT/scripts/lib/empty_bucket.py" --bypass-governance-retention --delete "$@"
 }
 # delete_replica_role ROLE: its inline policies first (DeleteRole refuses a role that has any).
 delete_replica_role() {
@@ -280,7 +280,7 @@ if ((resources == 0)); then
   fi
   step "Deleting the audit-log buckets kept by an earlier destroy"
   if ((${#found[@]})); then
-    "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention --delete "${found[@]}" ||
+    "$(project_python)" "$REPO_ROOT/scripts/lib/empty_bucket.py" --bypass-governance-retention --delete "${found[@]}" ||
       die "could not delete ${found[*]}: under COMPLIANCE retention no one can before it ends (see above)"
   fi
   delete_replica_buckets "${found_replica[@]}" ||
@@ -336,7 +336,7 @@ backup_args=()
 
 step "Emptying the buckets (every object version and delete marker)"
 for bucket in "$code_bucket" "$images_bucket"; do
-  [[ -z $bucket ]] || "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" "$bucket"
+  [[ -z $bucket ]] || "$(project_python)" "$REPO_ROOT/scripts/lib/empty_bucket.py" "$bucket"
 done
 log_buckets=()
 for bucket in "$logs_bucket" "$audit_bucket"; do [[ -z $bucket ]] || log_buckets+=("$bucket"); done
@@ -344,26 +344,26 @@ for bucket in "$logs_bucket" "$audit_bucket"; do [[ -z $bucket ]] || log_buckets
 mapfile -t replica_buckets < <(kept_replica_buckets)
 if ((DELETE_AUDIT_LOGS)); then
   if ((${#log_buckets[@]})); then
-    "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "${log_buckets[@]}"
+    "$(project_python)" "$REPO_ROOT/scripts/lib/empty_bucket.py" --bypass-governance-retention "${log_buckets[@]}"
   fi
   if ((${#replica_buckets[@]})); then
     AWS_DEFAULT_REGION=$(replica_region) AWS_REGION=$(replica_region) \
-      "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention "${replica_buckets[@]}"
+      "$(project_python)" "$REPO_ROOT/scripts/lib/empty_bucket.py" --bypass-governance-retention "${replica_buckets[@]}"
   fi
   # Kept by an earlier destroy, so no longer Terraform's to delete.
   if ((${#outside[@]})); then
-    "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --bypass-governance-retention --delete "${outside[@]}"
+    "$(project_python)" "$REPO_ROOT/scripts/lib/empty_bucket.py" --bypass-governance-retention --delete "${outside[@]}"
   fi
 else
   log_buckets+=("${outside[@]}")
   kept_versions=0 kept_bytes=0
   for bucket in "${log_buckets[@]}"; do
-    read -r versions bytes < <("$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --measure "$bucket")
+    read -r versions bytes < <("$(project_python)" "$REPO_ROOT/scripts/lib/empty_bucket.py" --measure "$bucket")
     kept_versions=$((kept_versions + versions)) kept_bytes=$((kept_bytes + bytes))
   done
   for bucket in "${replica_buckets[@]}"; do
     read -r versions bytes < <(AWS_DEFAULT_REGION=$(replica_region) AWS_REGION=$(replica_region) \
-      "$(project_python)" "$REPO_ROOT/scripts/empty_bucket.py" --measure "$bucket")
+      "$(project_python)" "$REPO_ROOT/scripts/lib/empty_bucket.py" --measure "$bucket")
     kept_versions=$((kept_versions + versions)) kept_bytes=$((kept_bytes + bytes))
   done
   log_buckets+=("${replica_buckets[@]}")

@@ -10,7 +10,7 @@ usage() {
 Usage: $(basename "$0") start|stop|status|env [--port PORT]
 
 Runs moto's server (the pinned moto[server] from .venv, through
-scripts/lib/moto_server.py) as the local AWS that
+scripts/local/moto_server.py) as the local AWS that
 'deploy.sh --local', 'make demo' and the end-to-end tests use.
 
 Commands:
@@ -43,7 +43,7 @@ running_pid() {
   pid=$(<"$PID_FILE")
   [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
   # Only our moto server counts, not a process that reused the pid.
-  grep -q moto_server "/proc/$pid/cmdline" 2>/dev/null || return 1 # lib/moto_server.py
+  grep -q moto_server "/proc/$pid/cmdline" 2>/dev/null || return 1 # local/moto_server.py
   printf '%s\n' "$pid"
 }
 
@@ -94,8 +94,8 @@ start() {
   fi
   step "Starting the local AWS (moto server) on $LOCAL_AWS_ENDPOINT"
   # AWS managed policies (AWS_ConfigRole) exist in real accounts: load them.
-  # lib/moto_server.py is moto's server with bucket-policy conditions evaluated as AWS does.
-  MOTO_IAM_LOAD_MANAGED_POLICIES=true setsid "$python" "$REPO_ROOT/scripts/lib/moto_server.py" \
+  # local/moto_server.py is moto's server with bucket-policy conditions evaluated as AWS does.
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true setsid "$python" "$REPO_ROOT/scripts/local/moto_server.py" \
     -H 127.0.0.1 -p "$LOCAL_AWS_PORT" \
     >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"

@@ -38,7 +38,7 @@ Options:
   --local             against the local AWS (see 'make local-up'), which has
                       no S3 Batch Operations: the same tasks run through the
                       function's handler in-process
-                      (scripts/local_batch_operations.py); exits 1 when a
+                      (scripts/local/local_batch_operations.py); exits 1 when a
                       task did not succeed
   --prefix PREFIX     key prefix to reprocess (default: uploads/)
   --manifest S3_URI   an S3 Inventory report's manifest.json (CSV format)
@@ -142,7 +142,7 @@ if [[ $TARGET == local ]]; then
     die "the local AWS answers S3 Batch Operations now; this script has no path for that yet"
   fi
   info "the local AWS has no S3 Batch Operations (list-jobs: ${probe##*: }); running the tasks in-process"
-  exec "$PY" "$REPO_ROOT/scripts/local_batch_operations.py" --function "$FUNCTION" \
+  exec "$PY" "$REPO_ROOT/scripts/local/local_batch_operations.py" --function "$FUNCTION" \
     --manifest "s3://$BUCKET/$manifest_key" --report "s3://$BUCKET/$REPORT_PREFIX"
 fi
 

@@ -67,7 +67,7 @@ module "pipeline" {
 
   # The decoder in a VPC without a route out; its SNS endpoint is billed by
   # the hour (README, Cost): true to turn it on. On in the local profile (the
-  # wrapper reads security-group rules back as AWS does, scripts/lib/moto_server.py).
+  # wrapper reads security-group rules back as AWS does, scripts/local/moto_server.py).
   enable_vpc = var.local_aws
 
   # What the account baseline below delivers into the pipeline's logs and

@@ -48,7 +48,7 @@ def terraform_test(file: str) -> tuple[str, ...]:
 
 
 SCAN = "scripts/security_scan.sh"
-AUDIT = "scripts/audit_report.py"
+AUDIT = "scripts/audit/audit_report.py"
 BREAKS = (
     Break("scan: a bandit finding recorded as PASS", SCAN,
           'record bandit FAIL "$(json_count', 'record bandit PASS "$(json_count',
@@ -211,19 +211,20 @@ BREAKS = (
           "    target_arn = aws_sqs_queue.rule_dead_letter.arn\n",
           terraform_test("pipeline.tftest.hcl")),
     Break("local AWS: a function's dead-letter queue dropped",
-          "scripts/lib/moto_server.py",
+          "scripts/local/moto_server.py",
           'self.dead_letter_config = spec.get("DeadLetterConfig") or {}',
           "self.dead_letter_config = {}",
           pytest("tests/integration/test_local_aws_lambda_dead_letter.py")),
     Break("local AWS: GuardDuty dataSources not filled from the features",
-          "scripts/lib/moto_server.py",
+          "scripts/local/moto_server.py",
           "guardduty_models.Detector.to_json = _detector_to_json_with_feature_data_sources",
           "pass",
           pytest("tests/integration/test_local_aws_guardduty.py")),
-    Break("mutation: pytest imports lambda/ itself, not mutmut's mutants", "scripts/mutation.py",
+    Break("mutation: pytest imports lambda/ itself, not mutmut's mutants",
+          "scripts/dev/mutation.py",
           '(mutants / "lambda", Path("src"))', '(mutants / "lambda", ROOT / "lambda")',
           pytest("tests/unit/test_mutation.py")),
-    Break("mutation: a mutant no test runs left out of the score", "scripts/mutation.py",
+    Break("mutation: a mutant no test runs left out of the score", "scripts/dev/mutation.py",
           '("survived", "no tests")', '("survived",)',
           pytest("tests/unit/test_mutation.py")),
     Break("local AWS: start takes another server's answers on its port for its own",
@@ -251,13 +252,22 @@ BREAKS = (
           '["ApiCallRateInsight", "ApiErrorRateInsight"]', '["ApiCallRateInsight"]',
           terraform_test("account_baseline.tftest.hcl")),
     Break("local AWS: a security group rule's description dropped again (plans never converge)",
-          "scripts/lib/moto_server.py",
+          "scripts/local/moto_server.py",
           'or self.source_group.get("Description")', "or None",
           pytest("tests/integration/test_local_aws_readback.py")),
     Break("local AWS: a replication rule's SourceSelectionCriteria dropped again",
-          "scripts/lib/moto_server.py",
+          "scripts/local/moto_server.py",
           'if rule.get("SourceSelectionCriteria"):', "if False:",
           pytest("tests/integration/test_local_aws_readback.py")),
+    Break("lint: mypy no longer checks the tests", "pyproject.toml",
+          '"bench", "tests"]', '"bench"]',
+          pytest("tests/unit/test_types.py", "-k", "every_python_file")),
+    Break("layout: a file of scripts/ missing from scripts/README.md's table", "scripts/README.md",
+          "`mutation.py`, `terraform_docs.py`", "`mutation.py`",
+          pytest("tests/unit/test_scripts_layout.py")),
+    Break("layout: make lint's shellcheck misses a folder of scripts/", "Makefile",
+          "shellcheck scripts/*.sh scripts/lib/*.sh", "shellcheck scripts/*.sh",
+          pytest("tests/unit/test_scripts_layout.py")),
 )  # fmt: skip
 
 

@@ -12,8 +12,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb.type_defs import KeySchemaElementTypeDef
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = Path(__file__).parent / "fixtures" / "events"
@@ -48,7 +51,7 @@ class FakeLambdaContext:
     """The attributes of the Lambda context object that the handler uses."""
 
     timeout_ms: int = 30_000
-    memory_limit_in_mb: str = "1024"
+    memory_limit_in_mb: int | str = "1024"  # as pipeline.LambdaContext declares it
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     function_name: str = "image-processor-test"
     _started: float = field(default_factory=time.monotonic)
@@ -130,18 +133,20 @@ def scan_result_event(
     return event
 
 
-def load_script(name: str) -> ModuleType:
-    """A module of scripts/ (not a package), imported by file name."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+def load_script(path: str) -> ModuleType:
+    """A module of scripts/ (not a package), imported by file name: `path` is
+    its path under scripts/ without .py (``"audit/audit_report"``)."""
+    name = path.rsplit("/", 1)[-1]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{path}.py")
     if spec is None or spec.loader is None:
-        raise ImportError(f"scripts/{name}.py cannot be loaded")
+        raise ImportError(f"scripts/{path}.py cannot be loaded")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 
 
-def sqs_batch(*events: dict[str, Any] | str, receive_count: int = 1) -> dict[str, Any]:
+def sqs_batch(*events: object, receive_count: int = 1) -> dict[str, Any]:
     """The event Lambda's SQS event source mapping sends: one message per event
     (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)."""
     return {
@@ -169,7 +174,7 @@ def sqs_batch(*events: dict[str, Any] | str, receive_count: int = 1) -> dict[str
 
 #: The in-progress index's key, as terraform/modules/image-pipeline/dynamodb.tf
 #: makes it (tests/unit/test_docs.py checks the two agree).
-INDEX_KEY_SCHEMA = [
+INDEX_KEY_SCHEMA: list[KeySchemaElementTypeDef] = [
     {"AttributeName": "object_key", "KeyType": "HASH"},
     {"AttributeName": "lease_until", "KeyType": "RANGE"},
 ]

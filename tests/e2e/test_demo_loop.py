@@ -15,6 +15,9 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from PIL import Image
@@ -30,7 +33,7 @@ USER_STATE = '{"version": 4, "serial": 7, "lineage": "the-users-own", "resources
 
 
 @pytest.fixture(scope="module")
-def loop(tmp_path_factory):
+def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     repo = copy_repo(tmp_path_factory.mktemp("repo"))
     # The user's own local AWS, an upload of theirs and a state file of theirs.
     user = LocalDeployment(repo, free_port())
@@ -55,7 +58,7 @@ def loop(tmp_path_factory):
     user.stop()
 
 
-def test_the_demo_succeeds_and_says_what_it_did(loop):
+def test_the_demo_succeeds_and_says_what_it_did(loop: dict[str, Any]) -> None:
     demo = loop["demo"]
     assert demo.returncode == 0, demo.stdout[-4000:] + demo.stderr[-4000:]
     for step in ("security scan passed", "Apply complete!", "uploaded 5 images", "Results"):
@@ -64,7 +67,7 @@ def test_the_demo_succeeds_and_says_what_it_did(loop):
     assert "SNS security topic: 1 message(s)" in demo.stdout
 
 
-def test_the_demo_is_calm_and_ends_with_the_results(loop):
+def test_the_demo_is_calm_and_ends_with_the_results(loop: dict[str, Any]) -> None:
     lines = loop["demo"].stdout.splitlines()
 
     assert len(lines) <= 150, len(lines)
@@ -78,7 +81,9 @@ def test_the_demo_is_calm_and_ends_with_the_results(loop):
     assert "\x1b[" not in everything  # not a terminal: no colour
 
 
-def test_the_log_holds_terraform_the_scan_and_the_handler_without_colour(loop):
+def test_the_log_holds_terraform_the_scan_and_the_handler_without_colour(
+    loop: dict[str, Any],
+) -> None:
     log = (loop["deployment"].local_aws_dir / "demo.log").read_text()
 
     assert "Apply complete! Resources:" in log
@@ -87,7 +92,7 @@ def test_the_log_holds_terraform_the_scan_and_the_handler_without_colour(loop):
     assert "\x1b[" not in log
 
 
-def test_the_users_own_local_stack_is_untouched(loop):
+def test_the_users_own_local_stack_is_untouched(loop: dict[str, Any]) -> None:
     user = loop["user"]
 
     assert user.script("local_aws.sh", "status").returncode == 0
@@ -97,7 +102,7 @@ def test_the_users_own_local_stack_is_untouched(loop):
     assert loop["deployment"].port != user.port
 
 
-def test_a_second_deploy_passes_the_preflight(loop):
+def test_a_second_deploy_passes_the_preflight(loop: dict[str, Any]) -> None:
     deploy = loop["deployment"].script("deploy.sh", "--local", "--auto-approve", "--quiet")
 
     assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
@@ -105,7 +110,7 @@ def test_a_second_deploy_passes_the_preflight(loop):
     loop["second_deploy"] = deploy
 
 
-def test_a_second_deploy_says_nothing_to_change(loop):
+def test_a_second_deploy_says_nothing_to_change(loop: dict[str, Any]) -> None:
     deploy = loop.get("second_deploy") or loop["deployment"].script(
         "deploy.sh", "--local", "--auto-approve", "--quiet"
     )
@@ -113,7 +118,9 @@ def test_a_second_deploy_says_nothing_to_change(loop):
     assert "Nothing to change" in deploy.stdout
 
 
-def test_the_try_it_lines_upload_as_printed_in_a_fresh_shell(loop, tmp_path):
+def test_the_try_it_lines_upload_as_printed_in_a_fresh_shell(
+    loop: dict[str, Any], tmp_path: Path
+) -> None:
     """deploy.sh's hint, typed into a shell with no AWS settings of its own."""
     deploy = loop.get("second_deploy") or loop["deployment"].script(
         "deploy.sh", "--local", "--auto-approve", "--quiet"
@@ -144,7 +151,9 @@ def test_the_try_it_lines_upload_as_printed_in_a_fresh_shell(loop, tmp_path):
         ("street_grayscale.webp", (1600, 1200), "WEBP", {"L", "RGB"}),
     ],
 )
-def test_processed_objects_are_right(loop, name, size, fmt, modes):
+def test_processed_objects_are_right(
+    loop: dict[str, Any], name: str, size: tuple[int, int], fmt: str, modes: set[str]
+) -> None:
     s3 = loop["deployment"].client("s3")
     response = s3.get_object(Bucket=loop["outputs"]["s3_bucket_name"], Key=f"processed/demo/{name}")
     image = Image.open(io.BytesIO(response["Body"].read()))
@@ -156,7 +165,7 @@ def test_processed_objects_are_right(loop, name, size, fmt, modes):
     assert (loop["deployment"].repo / "demo-output" / "processed" / "demo" / name).exists()
 
 
-def test_every_upload_has_one_terminal_record(loop):
+def test_every_upload_has_one_terminal_record(loop: dict[str, Any]) -> None:
     ddb = loop["deployment"].client("dynamodb")
     items = ddb.scan(TableName=loop["outputs"]["dynamodb_table_name"])["Items"]
     outcomes = {
@@ -172,7 +181,7 @@ def test_every_upload_has_one_terminal_record(loop):
     }
 
 
-def test_the_deployed_function_has_the_handlers_contract(loop):
+def test_the_deployed_function_has_the_handlers_contract(loop: dict[str, Any]) -> None:
     function = (
         loop["deployment"]
         .client("lambda")
@@ -184,9 +193,9 @@ def test_the_deployed_function_has_the_handlers_contract(loop):
     assert set(function["Environment"]["Variables"]) >= {"TABLE_NAME", "SECURITY_TOPIC_ARN"}
 
 
-def _other_key(loop) -> str:
+def _other_key(loop: dict[str, Any]) -> str:
     kms = loop["deployment"].client("kms")
-    return kms.create_key(Description="not the stack's")["KeyMetadata"]["Arn"]
+    return cast(str, kms.create_key(Description="not the stack's")["KeyMetadata"]["Arn"])
 
 
 @pytest.mark.parametrize(
@@ -200,7 +209,9 @@ def _other_key(loop) -> str:
     ],
     ids=["sse-s3", "another-kms-key", "aws-managed-key", "sse-c", "output-prefix"],
 )
-def test_the_bucket_refuses_what_it_should_through_the_real_cli(loop, tmp_path, key, options):
+def test_the_bucket_refuses_what_it_should_through_the_real_cli(
+    loop: dict[str, Any], tmp_path: Path, key: str, options: list[str]
+) -> None:
     """Issue 10 item 3: the bucket policy's denies, as the real `aws s3 cp` meets them."""
     deployment, bucket = loop["deployment"], loop["outputs"]["s3_bucket_name"]
     s3 = deployment.client("s3")
@@ -226,7 +237,7 @@ def test_the_bucket_refuses_what_it_should_through_the_real_cli(loop, tmp_path, 
     assert s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", []) == before
 
 
-def test_a_plain_upload_still_gets_the_stacks_key(loop, tmp_path):
+def test_a_plain_upload_still_gets_the_stacks_key(loop: dict[str, Any], tmp_path: Path) -> None:
     deployment, bucket = loop["deployment"], loop["outputs"]["s3_bucket_name"]
     image = tmp_path / "image.png"
     Image.new("RGB", (8, 8), "blue").save(image)
@@ -243,7 +254,7 @@ def test_a_plain_upload_still_gets_the_stacks_key(loop, tmp_path):
     )
 
 
-def test_a_second_plan_says_no_changes(loop):
+def test_a_second_plan_says_no_changes(loop: dict[str, Any]) -> None:
     """Convergence: the deployed stack matches its configuration, on the local AWS too."""
     deployment = loop["deployment"]
 
@@ -258,7 +269,7 @@ def test_a_second_plan_says_no_changes(loop):
     assert "No changes." in plan.stdout
 
 
-def test_the_kept_demos_printed_commands_run_in_a_fresh_shell(loop):
+def test_the_kept_demos_printed_commands_run_in_a_fresh_shell(loop: dict[str, Any]) -> None:
     """demo.sh --keep's 'use it' and 'outputs' lines, as printed: the shell they
     set up follows the demo's port and state, not the default 5055."""
     printed, deployment = loop["demo"].stdout, loop["deployment"]
@@ -278,11 +289,14 @@ def test_the_kept_demos_printed_commands_run_in_a_fresh_shell(loop):
     assert f"127.0.0.1:{deployment.port}" in typed.stdout  # the scripts follow the demo
 
 
-def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_for_deletion(loop):
+def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_for_deletion(
+    loop: dict[str, Any],
+) -> None:
     deployment = loop["deployment"]
     # What the demo's own clean-up does (--keep skipped it): its queues are not Terraform's.
-    cleanup = deployment.run(deployment.repo / ".venv" / "bin" / "python", "scripts/demo_tool.py",
-                             "cleanup", env=deployment.aws_env)  # fmt: skip
+    cleanup = deployment.run(deployment.repo / ".venv" / "bin" / "python",
+                             "scripts/local/demo_tool.py", "cleanup",
+                             env=deployment.aws_env)  # fmt: skip
     assert cleanup.returncode == 0, cleanup.stderr
     destroy = deployment.script("destroy.sh", "--local", "--yes")
     assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
@@ -354,7 +368,7 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     assert "Nothing to destroy" in again.stdout
 
 
-def test_the_kept_demos_remove_line_removes_it_in_a_fresh_shell(loop):
+def test_the_kept_demos_remove_line_removes_it_in_a_fresh_shell(loop: dict[str, Any]) -> None:
     """demo.sh --keep's 'remove it' line, as printed: destroys what the demo's state
     still holds (in file order, the test above destroyed it) and stops its local AWS."""
     deployment = loop["deployment"]

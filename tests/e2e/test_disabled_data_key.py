@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
+from typing import cast
 
 import pytest
 
@@ -27,11 +29,11 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def stack(shared_stack):
+def stack(shared_stack: LocalDeployment) -> tuple[LocalDeployment, dict[str, str]]:
     return shared_stack, shared_stack.outputs()
 
 
-def aws(deployment: LocalDeployment, *args: str) -> subprocess.CompletedProcess:
+def aws(deployment: LocalDeployment, *args: str) -> subprocess.CompletedProcess[str]:
     """The real aws CLI against the local AWS (v1 ignores AWS_ENDPOINT_URL for SQS)."""
     return subprocess.run(
         ["aws", "--endpoint-url", deployment.endpoint, "--output", "json", *args],
@@ -43,11 +45,13 @@ def key_state(deployment: LocalDeployment, arn: str) -> str:
     # moto's DescribeKey accepts the id; AWS accepts the id or the ARN.
     described = aws(deployment, "kms", "describe-key", "--key-id", arn.rsplit("/", 1)[1])
     assert described.returncode == 0, described.stderr
-    return json.loads(described.stdout)["KeyMetadata"]["KeyState"]
+    return cast(str, json.loads(described.stdout)["KeyMetadata"]["KeyState"])
 
 
 @pytest.fixture(scope="module")
-def data_key_disabled(stack):
+def data_key_disabled(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> Iterator[tuple[LocalDeployment, dict[str, str]]]:
     deployment, names = stack
     # moto's DisableKey fails with HTTP 500 on an ARN: pass the key id.
     disabled = aws(
@@ -62,7 +66,9 @@ def data_key_disabled(stack):
     assert enabled.returncode == 0, enabled.stderr
 
 
-def test_the_data_key_is_disabled_and_the_security_key_is_not(data_key_disabled):
+def test_the_data_key_is_disabled_and_the_security_key_is_not(
+    data_key_disabled: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = data_key_disabled
 
     assert key_state(deployment, names["kms_key_arn"]) == "Disabled"
@@ -70,7 +76,9 @@ def test_the_data_key_is_disabled_and_the_security_key_is_not(data_key_disabled)
     assert names["security_kms_key_arn"] != names["kms_key_arn"]
 
 
-def test_the_alert_topic_is_on_the_security_key_and_publishing_succeeds(data_key_disabled):
+def test_the_alert_topic_is_on_the_security_key_and_publishing_succeeds(
+    data_key_disabled: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = data_key_disabled
     topic = names["security_alerts_topic"]
 
@@ -88,8 +96,8 @@ def test_the_alert_topic_is_on_the_security_key_and_publishing_succeeds(data_key
 
 
 def test_the_undelivered_events_queue_is_on_the_security_key_and_accepts_an_event(
-    data_key_disabled,
-):
+    data_key_disabled: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = data_key_disabled
     queue = names["undelivered_events_queue_url"]
 
@@ -105,7 +113,9 @@ def test_the_undelivered_events_queue_is_on_the_security_key_and_accepts_an_even
     assert sent.returncode == 0, sent.stderr
 
 
-def test_the_key_state_rule_targets_the_alert_topic_with_retries_and_the_queue(data_key_disabled):
+def test_the_key_state_rule_targets_the_alert_topic_with_retries_and_the_queue(
+    data_key_disabled: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = data_key_disabled
     rule = f"{names['lambda_function_name']}-kms-key-state"
 
@@ -131,7 +141,9 @@ def test_the_key_state_rule_targets_the_alert_topic_with_retries_and_the_queue(d
     )
 
 
-def test_what_the_local_aws_does_not_enforce_is_recorded(data_key_disabled):
+def test_what_the_local_aws_does_not_enforce_is_recorded(
+    data_key_disabled: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     # On AWS, SNS cannot encrypt for a topic whose key is disabled; moto
     # accepts the publish. If this ever fails, moto started enforcing key
     # state, and the test above becomes a proof of SNS's behaviour too.

@@ -4,7 +4,7 @@ The documents are read back from the deployment (what the provider rendered
 and AWS stored), not from the Terraform: IAM trust and inline policies,
 bucket, key, topic and queue policies, and the function's resource policy.
 Nothing above LOW may remain apart from the entries of
-scripts/audit_policies.py's KNOWN, each with its reason, and every entry of
+scripts/audit/audit_policies.py's KNOWN, each with its reason, and every entry of
 KNOWN must still match a finding (a fixed one is removed).
 
 Last, the stack is destroyed with --delete-audit-logs: the logs bucket goes
@@ -14,27 +14,34 @@ checks the default, which keeps them).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from botocore.exceptions import ClientError
 
+from e2e.local_deployment import LocalDeployment
 from helpers import load_script
 
 pytestmark = pytest.mark.slow
 
-audit_policies = load_script("audit_policies")
+if TYPE_CHECKING:  # mypy reads scripts/audit/audit_policies.py as the module it is
+    import audit_policies
+    from audit_policies import Document
+else:
+    audit_policies = load_script("audit/audit_policies")
 
 
 @pytest.fixture(scope="module")
-def deployment(shared_stack):
+def deployment(shared_stack: LocalDeployment) -> LocalDeployment:
     return shared_stack
 
 
 @pytest.fixture(scope="module")
-def documents(deployment):
+def documents(deployment: LocalDeployment) -> list[Document]:
     return audit_policies.collect(deployment.client)
 
 
-def test_every_kind_of_policy_document_is_read(documents):
+def test_every_kind_of_policy_document_is_read(documents: list[Document]) -> None:
     kinds = {document.source.split(":")[0] for document in documents}
 
     assert kinds >= {
@@ -43,14 +50,18 @@ def test_every_kind_of_policy_document_is_read(documents):
     }  # fmt: skip
 
 
-def test_parliament_finds_nothing_above_low_but_the_known_findings(documents):
+def test_parliament_finds_nothing_above_low_but_the_known_findings(
+    documents: list[Document],
+) -> None:
     findings = [finding for document in documents for finding in audit_policies.lint(document)]
 
     assert audit_policies.failing(findings) == []
     assert audit_policies.stale(findings) == [], "fixed: remove these entries from KNOWN"
 
 
-def test_destroy_with_delete_audit_logs_removes_the_locked_logs_too(deployment, documents):
+def test_destroy_with_delete_audit_logs_removes_the_locked_logs_too(
+    deployment: LocalDeployment, documents: list[Document]
+) -> None:
     # Arrange: a trail file under the audit bucket's default GOVERNANCE
     # retention, which a plain delete cannot remove, and an access log.
     outputs = deployment.outputs()

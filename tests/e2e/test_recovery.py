@@ -23,6 +23,9 @@ import re
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,7 +137,7 @@ def hint(output: str, prefix: str) -> str:
 
 def in_fresh_shell(
     deployment: LocalDeployment, command: str, answer: str
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """COMMAND as typed in a new shell at the repository root, on a terminal (script(1))."""
     fresh = {"HOME": os.environ["HOME"], "PATH": "/usr/local/bin:/usr/bin:/bin", "TERM": "dumb"}
     return subprocess.run(
@@ -144,7 +147,7 @@ def in_fresh_shell(
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDeployment]:
     repo = copy_repo(tmp_path_factory.mktemp("repo"))
     deployment = LocalDeployment(repo, free_port())
     for _ in range(3):  # a free port can be taken by a parallel worker first
@@ -157,7 +160,7 @@ def stack(tmp_path_factory):
     deployment.stop()
 
 
-def mid_apply(stack: LocalDeployment) -> dict[str, object]:
+def mid_apply(stack: LocalDeployment) -> dict[str, Any]:
     """deploy.sh --quiet, interrupted by Ctrl-C once the apply has created the logs bucket."""
     process = subprocess.Popen(
         [stack.repo / "scripts" / "deploy.sh", "--local", "--auto-approve", "--quiet"],
@@ -177,11 +180,13 @@ def mid_apply(stack: LocalDeployment) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def interrupted(stack):
+def interrupted(stack: LocalDeployment) -> dict[str, Any]:
     return mid_apply(stack)
 
 
-def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(stack, interrupted):
+def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(
+    stack: LocalDeployment, interrupted: dict[str, Any]
+) -> None:
     """Stopping Terraform mid-call can leave a resource outside its state: it finishes instead."""
     assert interrupted["created"] > 0, interrupted  # interrupted mid-apply (and the message below)
     assert interrupted["rc"] == 0, interrupted["stdout"] + interrupted["stderr"]
@@ -200,7 +205,9 @@ def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(stack,
 
 
 @pytest.mark.parametrize("cycle", [1, 2])
-def test_destroy_then_deploy_then_destroy(stack, interrupted, cycle, tmp_path):
+def test_destroy_then_deploy_then_destroy(
+    stack: LocalDeployment, interrupted: dict[str, Any], cycle: int, tmp_path: Path
+) -> None:
     """Each destroy keeps the audit logs, each deploy after it adopts them, twice in a row."""
     assert leftovers(stack) == KEPT
     # A log file in each kept bucket (the trail's and S3's deliveries are moto's
@@ -248,7 +255,7 @@ def make_sees_the_virtualenvs_as_installed(stack: LocalDeployment) -> None:
         os.utime(stack.repo / name, (0, 0))
 
 
-def run_the_printed_hints(stack: LocalDeployment, printed: str, tmp_path) -> None:
+def run_the_printed_hints(stack: LocalDeployment, printed: str, tmp_path: Path) -> None:
     """deploy.sh's outputs command and its 'Try it' lines, as printed, in one fresh shell."""
     outputs = hint(printed, "outputs:")
     try_it = [
@@ -269,8 +276,8 @@ def run_the_printed_hints(stack: LocalDeployment, printed: str, tmp_path) -> Non
 
 
 def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_moves_it(
-    stack, interrupted
-):
+    stack: LocalDeployment, interrupted: dict[str, Any]
+) -> None:
     """destroy's printed break-glass command schedules the kept key's deletion (hints.bats), and
     KMS deletes a key's aliases only when the waiting period ends: the next deploy adopts the
     alias alone and points it at a new security key (was: the apply created the key, then failed
@@ -311,7 +318,9 @@ def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_
     assert leftovers(stack) == KEPT
 
 
-def test_a_deploy_that_fails_mid_apply_is_removed_by_the_destroy_it_prints(stack, interrupted):
+def test_a_deploy_that_fails_mid_apply_is_removed_by_the_destroy_it_prints(
+    stack: LocalDeployment, interrupted: dict[str, Any]
+) -> None:
     """The apply fails on a table of the same name that is not the stack's; destroy removes
     everything the failed apply created (outputs or not) and leaves that table alone."""
     table = "image-processor-local-uploads"

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from botocore.exceptions import ClientError
@@ -46,7 +46,7 @@ def blocks() -> dict[str, str]:
     return found
 
 
-def test_every_shell_block_is_marked():
+def test_every_shell_block_is_marked() -> None:
     fenced = len(re.findall(r"^\s*```bash$", RUNBOOK, flags=re.MULTILINE))
     marked = len(BLOCK.findall(RUNBOOK))
 
@@ -56,7 +56,7 @@ def test_every_shell_block_is_marked():
             assert len(reason.split()) >= 4, "say why the local AWS cannot run it"
 
 
-def test_every_block_is_shellcheck_clean():
+def test_every_block_is_shellcheck_clean() -> None:
     every = [
         "".join(line.removeprefix(indent) for line in code.splitlines(keepends=True))
         for _, _, indent, code in BLOCK.findall(RUNBOOK)
@@ -73,7 +73,7 @@ def test_every_block_is_shellcheck_clean():
 
 
 @pytest.fixture(scope="module")
-def stack(shared_stack):
+def stack(shared_stack: LocalDeployment) -> tuple[LocalDeployment, dict[str, str]]:
     deployment = shared_stack
     names = deployment.outputs()
     s3 = deployment.client("s3")
@@ -83,9 +83,9 @@ def stack(shared_stack):
     return deployment, names
 
 
-def process(deployment: LocalDeployment, names: dict) -> None:
+def process(deployment: LocalDeployment, names: dict[str, str]) -> None:
     result = subprocess.run(
-        [ROOT / ".venv" / "bin" / "python", "scripts/local_lambda.py", "--once",
+        [ROOT / ".venv" / "bin" / "python", "scripts/local/local_lambda.py", "--once",
          "--function", names["lambda_function_name"]],
         env=deployment.aws_env, cwd=deployment.repo, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -100,7 +100,7 @@ def run_block(
     check: bool = True,
     before: str = "",
     code: str | None = None,
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     """The set-up block, BEFORE (what the reader types in between), then block NAME (or CODE),
     pasted into one shell as a person would: no `set -e`, nothing on PATH the runbook does not
     set up, only what section 0 says to do first (`eval "$(scripts/local_aws.sh env)"`, which
@@ -132,7 +132,9 @@ CLI_REFUSALS = (
 
 
 @pytest.mark.parametrize("code", NOT_RUN_LOCALLY)
-def test_the_aws_cli_accepts_the_blocks_the_local_aws_cannot_serve(stack, code):
+def test_the_aws_cli_accepts_the_blocks_the_local_aws_cannot_serve(
+    stack: tuple[LocalDeployment, dict[str, str]], code: str
+) -> None:
     deployment, _ = stack
 
     # The local AWS answers with an error or nothing: only the CLI's own refusals count.
@@ -141,7 +143,7 @@ def test_the_aws_cli_accepts_the_blocks_the_local_aws_cannot_serve(stack, code):
     assert not [refusal for refusal in CLI_REFUSALS if refusal in result.stderr], result.stderr
 
 
-def test_setup_reads_the_outputs(stack):
+def test_setup_reads_the_outputs(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, names = stack
 
     result = run_block(deployment, "setup")
@@ -149,7 +151,7 @@ def test_setup_reads_the_outputs(stack):
     assert f"function={names['lambda_function_name']}" in result.stdout
 
 
-def test_setup_needs_no_terraform_state(stack):
+def test_setup_needs_no_terraform_state(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, names = stack
     # Someone without the deployer's state: no TF_DATA_DIR, no terraform at all.
     stateless = {k: v for k, v in deployment.aws_env.items() if k != "TF_DATA_DIR"}
@@ -160,7 +162,9 @@ def test_setup_needs_no_terraform_state(stack):
     assert f"{names['dead_letter_queue_url']} {names['event_source_mapping_uuid']}" in result.stdout
 
 
-def test_setup_fails_loudly_for_a_stack_that_is_not_there(stack):
+def test_setup_fails_loudly_for_a_stack_that_is_not_there(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, _ = stack
 
     result = run_block(deployment, "setup", env=deployment.aws_env | {"NAME": "not-deployed"},
@@ -171,7 +175,9 @@ def test_setup_fails_loudly_for_a_stack_that_is_not_there(stack):
     assert "function=" not in result.stdout
 
 
-def test_the_shell_survives_a_failing_command_after_the_setup(stack):
+def test_the_shell_survives_a_failing_command_after_the_setup(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, _ = stack
 
     result = run_block(deployment, "setup", before="false", code='echo "still here: $FUNCTION"')
@@ -180,7 +186,7 @@ def test_the_shell_survives_a_failing_command_after_the_setup(stack):
     assert "trap" not in result.stderr.lower()
 
 
-def test_stop_and_resume_processing(stack):
+def test_stop_and_resume_processing(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, names = stack
     lam, s3 = deployment.client("lambda"), deployment.client("s3")
     mapping = names["event_source_mapping_uuid"]
@@ -204,7 +210,7 @@ def test_stop_and_resume_processing(stack):
     assert record_of(deployment, names, "uploads/while-stopped.png")["status"]["S"] == "PROCESSED"
 
 
-def test_lower_the_cap(stack):
+def test_lower_the_cap(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, names = stack
     lam, mapping = deployment.client("lambda"), names["event_source_mapping_uuid"]
     before = lam.get_event_source_mapping(UUID=mapping)["ScalingConfig"]
@@ -217,7 +223,9 @@ def test_lower_the_cap(stack):
     assert result.stdout.strip().endswith("2")
 
 
-def test_the_uploads_queue_depth_and_mapping_are_shown(stack):
+def test_the_uploads_queue_depth_and_mapping_are_shown(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, _ = stack
 
     result = run_block(deployment, "uploads-queue-depth")
@@ -227,11 +235,16 @@ def test_the_uploads_queue_depth_and_mapping_are_shown(stack):
     assert '"cap": 5' in result.stdout
 
 
-def statements(s3, bucket: str) -> list[dict]:
-    return json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+def statements(s3: Any, bucket: str) -> list[dict[str, Any]]:
+    return cast(
+        "list[dict[str, Any]]",
+        json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"],
+    )
 
 
-def test_block_twice_then_unblock_leaves_uploads_open(stack):
+def test_block_twice_then_unblock_leaves_uploads_open(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = stack
     s3, bucket = deployment.client("s3"), names["s3_bucket_name"]
     before = statements(s3, bucket)
@@ -250,7 +263,7 @@ def test_block_twice_then_unblock_leaves_uploads_open(stack):
     assert statements(s3, bucket) == before  # every other statement kept as it was
 
 
-def test_find_the_record_of_an_upload(stack):
+def test_find_the_record_of_an_upload(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, _ = stack
 
     result = run_block(deployment, "find-record")
@@ -259,7 +272,7 @@ def test_find_the_record_of_an_upload(stack):
     assert re.search(r"[0-9a-f]{64}", result.stdout)  # the upload's sha256
 
 
-def test_access_logs_name_the_object(stack):
+def test_access_logs_name_the_object(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, _ = stack
 
     result = run_block(deployment, "access-logs")
@@ -270,7 +283,9 @@ def test_access_logs_name_the_object(stack):
     assert any("PUT" in line for line in lines)
 
 
-def test_quarantine_copies_the_version_the_record_names(stack):
+def test_quarantine_copies_the_version_the_record_names(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = stack
     s3, bucket = deployment.client("s3"), names["s3_bucket_name"]
     record = deployment.client("dynamodb").get_item(
@@ -291,7 +306,7 @@ def test_quarantine_copies_the_version_the_record_names(stack):
         s3.head_object(Bucket=bucket, Key="uploads/suspect.png")
 
 
-def send_failed_event(deployment: LocalDeployment, names: dict, key: str) -> None:
+def send_failed_event(deployment: LocalDeployment, names: dict[str, str], key: str) -> None:
     """What the uploads queue moves to the failed-events queue once an upload's deliveries ran out:
     S3's event, unchanged."""
     s3, bucket = deployment.client("s3"), names["s3_bucket_name"]
@@ -342,7 +357,7 @@ def purge(sqs: Any, queue: str) -> None:
     sqs.purge_queue(QueueUrl=queue)
 
 
-def queue_depth(deployment: LocalDeployment, names: dict) -> int:
+def queue_depth(deployment: LocalDeployment, names: dict[str, str]) -> int:
     attributes = deployment.client("sqs").get_queue_attributes(
         QueueUrl=names["dead_letter_queue_url"],
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -350,7 +365,8 @@ def queue_depth(deployment: LocalDeployment, names: dict) -> int:
     return sum(int(v) for v in attributes.values())
 
 
-def record_of(deployment: LocalDeployment, names: dict, key: str) -> dict | None:
+def record_of(deployment: LocalDeployment, names: dict[str, str], key: str) -> Any:
+    """The item of ``key``, or None (Any, as the tests index it without a check first)."""
     return (
         deployment.client("dynamodb")
         .get_item(TableName=names["dynamodb_table_name"], Key={"object_key": {"S": key}})
@@ -358,7 +374,9 @@ def record_of(deployment: LocalDeployment, names: dict, key: str) -> dict | None
     )
 
 
-def test_replay_while_processing_is_stopped_moves_the_event_to_wait_in_the_uploads_queue(stack):
+def test_replay_while_processing_is_stopped_moves_the_event_to_wait_in_the_uploads_queue(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = stack
     send_failed_event(deployment, names, "uploads/replay-stopped.png")
     run_block(deployment, "stop-processing")
@@ -378,7 +396,9 @@ def test_replay_while_processing_is_stopped_moves_the_event_to_wait_in_the_uploa
     assert record_of(deployment, names, "uploads/replay-stopped.png")["status"]["S"] == "PROCESSED"
 
 
-def test_the_replay_refuses_forged_events_and_replays_a_valid_one(stack):
+def test_the_replay_refuses_forged_events_and_replays_a_valid_one(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     """Issue 20, item 3: a message planted in the failed-events queue is not replayed.
 
     The planting is what the queue's policy denies on AWS (DenyEverySender,
@@ -436,7 +456,7 @@ def test_the_replay_refuses_forged_events_and_replays_a_valid_one(stack):
     assert record_of(deployment, names, "uploads/infected.png") is None
 
 
-def test_dlq_depth_is_reported(stack):
+def test_dlq_depth_is_reported(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, _ = stack
 
     result = run_block(deployment, "dlq-depth")
@@ -445,7 +465,9 @@ def test_dlq_depth_is_reported(stack):
     assert json.loads(report)["Attributes"]["ApproximateNumberOfMessages"] == "0"
 
 
-def test_undelivered_alerts_are_shown_and_left_in_the_queue(stack):
+def test_undelivered_alerts_are_shown_and_left_in_the_queue(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = stack
     sqs = deployment.client("sqs")
     queue = names["undelivered_events_queue_url"]
@@ -465,7 +487,9 @@ def test_undelivered_alerts_are_shown_and_left_in_the_queue(stack):
     assert empty.stdout.split("\n", 1)[1].strip() == "null"
 
 
-def test_failed_sweeps_are_shown_with_why_and_left_in_the_queue(stack):
+def test_failed_sweeps_are_shown_with_why_and_left_in_the_queue(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, _ = stack
     sqs = deployment.client("sqs")
     queue = sqs.get_queue_url(QueueName="image-processor-local-failed-sweeps")["QueueUrl"]
@@ -487,7 +511,9 @@ def test_failed_sweeps_are_shown_with_why_and_left_in_the_queue(stack):
     assert len(left) == 1  # read, not removed
 
 
-def test_the_key_state_block_reads_the_security_key_too(stack):
+def test_the_key_state_block_reads_the_security_key_too(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = stack
     kms = deployment.client("kms")
     key_id = names["security_kms_key_arn"].rsplit("/", 1)[1]
@@ -501,7 +527,9 @@ def test_the_key_state_block_reads_the_security_key_too(stack):
     assert "state: Disabled | deletion date: none" in result.stdout
 
 
-def test_reprocess_an_object_by_copying_it_onto_itself(stack):
+def test_reprocess_an_object_by_copying_it_onto_itself(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = stack
     before = deployment.client("dynamodb").get_item(
         TableName=names["dynamodb_table_name"], Key={"object_key": {"S": "uploads/photo.png"}}
@@ -517,7 +545,7 @@ def test_reprocess_an_object_by_copying_it_onto_itself(stack):
     assert after["status"]["S"] == "PROCESSED"
 
 
-def test_cancel_a_key_deletion(stack):
+def test_cancel_a_key_deletion(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, names = stack
     kms = deployment.client("kms")
     key_id = names["kms_key_arn"].rsplit("/", 1)[1]
@@ -529,7 +557,9 @@ def test_cancel_a_key_deletion(stack):
     assert "Enabled" in result.stdout
 
 
-def test_key_state_prints_the_deletion_date_in_utc(stack):
+def test_key_state_prints_the_deletion_date_in_utc(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
     deployment, names = stack
     kms = deployment.client("kms")
     key_id = names["kms_key_arn"].rsplit("/", 1)[1]
@@ -548,7 +578,7 @@ def test_key_state_prints_the_deletion_date_in_utc(stack):
     assert "state: Enabled | deletion date: none" in enabled.stdout
 
 
-def test_table_encryption_is_shown(stack):
+def test_table_encryption_is_shown(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, _ = stack
 
     result = run_block(deployment, "table-encryption")
@@ -558,7 +588,7 @@ def test_table_encryption_is_shown(stack):
     assert report["key_inaccessible_since"] is None
 
 
-def test_lifecycle_rules_are_shown(stack):
+def test_lifecycle_rules_are_shown(stack: tuple[LocalDeployment, dict[str, str]]) -> None:
     deployment, _ = stack
 
     result = run_block(deployment, "lifecycle")

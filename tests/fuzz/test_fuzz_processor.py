@@ -19,6 +19,7 @@ import struct
 import zlib
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -108,7 +109,7 @@ def check(data: bytes, key: str, *, record: bool = True) -> Reason | None:
     try:
         result = process_image(data, target, LIMITS)
     except ImageRejected as caught:
-        rejected = caught
+        rejected: ImageRejected | None = caught
     else:
         rejected = None
     if rejected is not None:
@@ -203,7 +204,8 @@ def mutate_jpeg(data: bytes, draw: Draw) -> bytes:
 
 def mutate_webp(data: bytes, draw: Draw) -> bytes:
     """Damage the bytes inside one RIFF chunk and fix the chunk's and the file's sizes."""
-    chunks, position = [], 12
+    chunks: list[list[Any]] = []  # [fourcc bytes, body bytearray]
+    position = 12
     while position + 8 <= len(data):
         fourcc, size = (
             data[position : position + 4],
@@ -290,39 +292,39 @@ def blind(draw: st.DrawFn) -> tuple[bytes, str]:
 
 
 @given(data=st.binary(min_size=1, max_size=4096), key=st.sampled_from(KEYS))
-def test_arbitrary_bytes_never_escape(data, key):
+def test_arbitrary_bytes_never_escape(data: bytes, key: str) -> None:
     check(data, key)
 
 
 @given(data=st.binary(max_size=512), key=st.sampled_from(KEYS))
-def test_arbitrary_bytes_behind_a_valid_signature_never_escape(data, key):
+def test_arbitrary_bytes_behind_a_valid_signature_never_escape(data: bytes, key: str) -> None:
     signature = {"jpg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n", "webp": b"RIFF\0\0\0\0WEBP"}
     check(signature[key.rsplit(".", 1)[1]] + data, key)
 
 
 @given(data=st.binary(max_size=512))
-def test_arbitrary_bytes_behind_a_heic_ftyp_box_never_escape(data):
+def test_arbitrary_bytes_behind_a_heic_ftyp_box_never_escape(data: bytes) -> None:
     check(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + data, "uploads/f.heic")
 
 
 @given(case=structured())
-def test_structured_mutations_of_valid_images_never_escape(case):
+def test_structured_mutations_of_valid_images_never_escape(case: tuple[bytes, str]) -> None:
     data, key = case
     check(data, key)
 
 
 @given(case=blind())
-def test_blind_mutations_of_valid_images_never_escape(case):
+def test_blind_mutations_of_valid_images_never_escape(case: tuple[bytes, str]) -> None:
     data, key = case
     check(data, key)
 
 
-def test_every_seed_is_processed():
+def test_every_seed_is_processed() -> None:
     for name, (key, data) in seeds().items():
         assert check(data, key, record=False) is None, name
 
 
-def test_structured_mutations_reach_the_decoders():
+def test_structured_mutations_reach_the_decoders() -> None:
     # Arrange: a seeded sample of the same mutations the property draws.
     rng = random.Random(20261202)
     names = sorted(seeds())
@@ -338,7 +340,7 @@ def test_structured_mutations_reach_the_decoders():
     assert Reason.CORRUPT in outcomes
 
 
-def test_heic_mutations_reach_libheif_and_end_in_a_reason():
+def test_heic_mutations_reach_libheif_and_end_in_a_reason() -> None:
     # Arrange: damaged boxes of HEIC files (one with a second top-level image).
     rng = random.Random(20261206)
 

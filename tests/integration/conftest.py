@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -24,6 +24,13 @@ from pipeline import AWS_CONFIG, Pipeline
 from storage import ObjectStore, RecordStore
 from structured_log import get_logger
 
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import GetObjectOutputTypeDef
+    from types_boto3_sns import SNSClient
+    from types_boto3_sqs import SQSClient
+
 BUCKET = "image-processor-test-images"
 TABLE = "image-processor-test-uploads"
 PROCESSING_INDEX = "in-progress"  # local.processing_index in the Terraform
@@ -33,15 +40,15 @@ PROCESSING_INDEX = "in-progress"  # local.processing_index in the Terraform
 class Stack:
     """The resources the Lambda talks to, and helpers to drive and inspect them."""
 
-    s3: Any
-    ddb: Any
-    sns: Any
-    sqs: Any
+    s3: S3Client
+    ddb: DynamoDBClient
+    sns: SNSClient
+    sqs: SQSClient
     topic_arns: dict[str, str]
     queue_urls: dict[str, str]
     _sequence: Iterator[int] = field(default_factory=lambda: itertools.count(0x100))
 
-    def put(self, key: str, data: bytes) -> dict:
+    def put(self, key: str, data: bytes) -> dict[str, Any]:
         """Upload ``data`` and return the event S3 would send for it."""
         response = self.s3.put_object(Bucket=BUCKET, Key=key, Body=data)
         return s3_event(
@@ -53,16 +60,17 @@ class Stack:
             sequencer=f"00{next(self._sequence):016X}",
         )
 
-    def record(self, key: str) -> dict | None:
+    def record(self, key: str) -> Any:
+        """The item of ``key``, or None (Any, as the tests index it without a check first)."""
         item = self.ddb.get_item(
             TableName=TABLE, Key={"object_key": {"S": key}}, ConsistentRead=True
         )
         return item.get("Item")
 
-    def records(self) -> list[dict]:
+    def records(self) -> list[dict[str, Any]]:
         return self.ddb.scan(TableName=TABLE)["Items"]
 
-    def output(self, key: str) -> tuple[Image.Image, dict]:
+    def output(self, key: str) -> tuple[Image.Image, GetObjectOutputTypeDef]:
         response = self.s3.get_object(Bucket=BUCKET, Key=key)
         image = Image.open(io.BytesIO(response["Body"].read()))
         image.load()
@@ -72,9 +80,9 @@ class Stack:
         versions = self.s3.list_object_versions(Bucket=BUCKET, Prefix=key).get("Versions", [])
         return sum(1 for v in versions if v["Key"] == key)
 
-    def messages(self, topic: str) -> list[dict]:
+    def messages(self, topic: str) -> list[dict[str, Any]]:
         """Every SNS message delivered so far to the queue subscribed to ``topic``."""
-        received = []
+        received: list[dict[str, Any]] = []
         while True:
             batch = self.sqs.receive_message(
                 QueueUrl=self.queue_urls[topic], MaxNumberOfMessages=10, WaitTimeSeconds=0
@@ -121,7 +129,7 @@ def serialise_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def stack(aws_credentials, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def stack(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     serialise_dynamodb(monkeypatch)
     with mock_aws():
         # The clients the pipeline gets: the function's own retry configuration,

@@ -1,4 +1,4 @@
-"""The local AWS as a server (scripts/lib/moto_server.py on a free port).
+"""The local AWS as a server (scripts/local/moto_server.py on a free port).
 
 For tests that drive it with the real aws CLI or from another process, as
 users do. Import the fixture into a test module:
@@ -14,13 +14,25 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 import pytest
 from e2e.local_deployment import free_port
 
 from helpers import REGION, ROOT
+
+if TYPE_CHECKING:
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_ec2 import EC2Client
+    from types_boto3_guardduty import GuardDutyClient
+    from types_boto3_iam import IAMClient
+    from types_boto3_kms import KMSClient
+    from types_boto3_lambda import LambdaClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_sns import SNSClient
+    from types_boto3_sqs import SQSClient
+    from types_boto3_sts import STSClient
 
 AWS_CLI = ROOT / ".venv" / "bin" / "aws"
 
@@ -44,6 +56,29 @@ class LocalAWS:
             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         }
 
+    # One overload per service the tests call, typed by its types-boto3 stubs.
+    @overload
+    def client(self, service: Literal["dynamodb"], **credentials: str) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["ec2"], **credentials: str) -> EC2Client: ...
+    @overload
+    def client(self, service: Literal["guardduty"], **credentials: str) -> GuardDutyClient: ...
+    @overload
+    def client(self, service: Literal["iam"], **credentials: str) -> IAMClient: ...
+    @overload
+    def client(self, service: Literal["kms"], **credentials: str) -> KMSClient: ...
+    @overload
+    def client(self, service: Literal["lambda"], **credentials: str) -> LambdaClient: ...
+    @overload
+    def client(self, service: Literal["s3"], **credentials: str) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["sns"], **credentials: str) -> SNSClient: ...
+    @overload
+    def client(self, service: Literal["sqs"], **credentials: str) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["sts"], **credentials: str) -> STSClient: ...
+    @overload
+    def client(self, service: str, **credentials: str) -> Any: ...
     def client(self, service: str, **credentials: str) -> Any:
         """A client of this local AWS (boto3's stubs type one per service name)."""
         credentials = credentials or {
@@ -67,7 +102,7 @@ class LocalAWS:
 def local_aws_fixture() -> Iterator[LocalAWS]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "lib" / "moto_server.py"), "-p", str(port)],
+        [sys.executable, str(ROOT / "scripts" / "local" / "moto_server.py"), "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

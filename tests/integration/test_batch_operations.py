@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import images
 from errors import MalformedEvent
 from faults import Fault, FaultInjector
-from helpers import FakeLambdaContext, batch_invocation, sqs_batch
+from helpers import Clock, FakeLambdaContext, batch_invocation, sqs_batch
 from notifications import build_message
-from storage import REPROCESS_FLOOR_SEQUENCER, SEED_RECIPE_DIGEST, UploadRecord
+from pipeline import Pipeline
+from storage import REPROCESS_FLOOR_SEQUENCER, SEED_RECIPE_DIGEST, Claim, UploadRecord
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 #: Attempts botocore makes per call with the function's configuration (1 + 3 retries).
 EXHAUSTED = 4
@@ -20,21 +26,23 @@ ATTEMPTS = itertools.count()
 NEW_RECIPES = '[{"name": "web", "max_edge": 800}]'
 
 
-def results(response: dict) -> list[tuple[str, str]]:
+def results(response: dict[str, Any]) -> list[tuple[str, str]]:
     return [(r["resultCode"], r["resultString"]) for r in response["results"]]
 
 
-def stored(stack, key) -> UploadRecord:
+def stored(stack: Stack, key: str) -> UploadRecord:
     return UploadRecord.from_item(stack.record(key))
 
 
 @pytest.fixture
-def reprocessor(make_pipeline):
+def reprocessor(make_pipeline: Callable[..., Pipeline]) -> Pipeline:
     """The pipeline after the recipe set changed (another RECIPES, another digest)."""
     return make_pipeline(RECIPES=NEW_RECIPES)
 
 
-def test_the_response_echoes_the_invocation_and_answers_every_task(pipeline, stack, lambda_context):
+def test_the_response_echoes_the_invocation_and_answers_every_task(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     stack.put("uploads/a.png", images.make("PNG"))
     event = batch_invocation(BUCKET, "uploads/a.png", "outside.png", invocation_id="inv-1")
 
@@ -54,8 +62,8 @@ def test_the_response_echoes_the_invocation_and_answers_every_task(pipeline, sta
 
 @pytest.mark.parametrize("schema", ["1.0", "2.0"])
 def test_an_image_never_processed_is_processed_and_recorded(
-    pipeline, stack, lambda_context, schema
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, schema: str
+) -> None:
     stack.put("uploads/old photo+1.png", images.make("PNG", (2000, 1000)))
 
     response = pipeline.handle(
@@ -76,7 +84,9 @@ def test_an_image_never_processed_is_processed_and_recorded(
     assert record.sequencer == REPROCESS_FLOOR_SEQUENCER
 
 
-def test_the_same_recipe_set_again_is_a_no_op(pipeline, stack, lambda_context):
+def test_the_same_recipe_set_again_is_a_no_op(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/a.png", images.make("PNG"))
     pipeline.handle(event, lambda_context)  # the upload's own S3 event
     before = stack.record("uploads/a.png")
@@ -91,8 +101,8 @@ def test_the_same_recipe_set_again_is_a_no_op(pipeline, stack, lambda_context):
 
 
 def test_a_new_recipe_set_reprocesses_and_keeps_the_uploads_sequencer(
-    pipeline, reprocessor, stack, lambda_context
-):
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/a.png", images.make("PNG"))
     pipeline.handle(event, lambda_context)
     first = stored(stack, "uploads/a.png")
@@ -122,8 +132,8 @@ def test_a_new_recipe_set_reprocesses_and_keeps_the_uploads_sequencer(
 
 
 def test_a_reprocess_processes_the_recorded_version_not_a_newer_unannounced_one(
-    pipeline, reprocessor, stack, lambda_context
-):
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/a.png", images.make("PNG", (400, 400)))
     pipeline.handle(event, lambda_context)
     recorded = stored(stack, "uploads/a.png").version_id
@@ -137,7 +147,9 @@ def test_a_reprocess_processes_the_recorded_version_not_a_newer_unannounced_one(
     assert response["Metadata"]["source-version-id"] == recorded
 
 
-def test_a_later_upload_still_wins_over_a_reprocess(pipeline, reprocessor, stack, lambda_context):
+def test_a_later_upload_still_wins_over_a_reprocess(
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     stack.put("uploads/a.png", images.make("PNG", (400, 400)))
     reprocessor.handle(batch_invocation(BUCKET, "uploads/a.png"), lambda_context)
     assert stored(stack, "uploads/a.png").sequencer == REPROCESS_FLOOR_SEQUENCER
@@ -151,8 +163,8 @@ def test_a_later_upload_still_wins_over_a_reprocess(pipeline, reprocessor, stack
 
 
 def test_a_rejected_upload_under_a_new_recipe_set_is_decided_again(
-    pipeline, reprocessor, stack, lambda_context
-):
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline.handle(stack.put("uploads/notes.png", b"not an image"), lambda_context)
 
     response = reprocessor.handle(batch_invocation(BUCKET, "uploads/notes.png"), lambda_context)
@@ -161,7 +173,9 @@ def test_a_rejected_upload_under_a_new_recipe_set_is_decided_again(
     assert stored(stack, "uploads/notes.png").recipe_digest == reprocessor.settings.recipe_digest
 
 
-def test_a_key_outside_the_input_prefix_is_a_permanent_failure(pipeline, stack, lambda_context):
+def test_a_key_outside_the_input_prefix_is_a_permanent_failure(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     stack.s3.put_object(Bucket=BUCKET, Key="processed/a.png", Body=images.make("PNG"))
 
     response = pipeline.handle(batch_invocation(BUCKET, "processed/a.png"), lambda_context)
@@ -170,7 +184,9 @@ def test_a_key_outside_the_input_prefix_is_a_permanent_failure(pipeline, stack, 
     assert stack.record("processed/a.png") is None
 
 
-def test_a_missing_object_is_a_permanent_failure_with_its_record(pipeline, stack, lambda_context):
+def test_a_missing_object_is_a_permanent_failure_with_its_record(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     response = pipeline.handle(batch_invocation(BUCKET, "uploads/gone.png"), lambda_context)
 
     assert results(response) == [
@@ -182,7 +198,9 @@ def test_a_missing_object_is_a_permanent_failure_with_its_record(pipeline, stack
     assert stored(stack, "uploads/gone.png").reason == "object_missing"
 
 
-def test_a_failure_a_retry_can_fix_is_temporary_and_only_that_task(pipeline, stack, lambda_context):
+def test_a_failure_a_retry_can_fix_is_temporary_and_only_that_task(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     for n in range(2):
         stack.put(f"uploads/t{n}.png", images.make("PNG"))
     # The first task's download fails on every attempt botocore makes.
@@ -205,8 +223,12 @@ def test_a_failure_a_retry_can_fix_is_temporary_and_only_that_task(pipeline, sta
 
 
 def test_a_task_being_processed_elsewhere_is_redriven(
-    pipeline, reprocessor, stack, lambda_context, clock
-):
+    pipeline: Pipeline,
+    reprocessor: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+    clock: Clock,
+) -> None:
     event = stack.put("uploads/a.png", images.make("PNG"))
     pipeline.handle(event, lambda_context)
     upload_record = stored(stack, "uploads/a.png")
@@ -222,7 +244,9 @@ def test_a_task_being_processed_elsewhere_is_redriven(
     assert results(response)[0][0] == "TemporaryFailure"
 
 
-def test_a_malformed_task_fails_alone(pipeline, stack, lambda_context):
+def test_a_malformed_task_fails_alone(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     stack.put("uploads/a.png", images.make("PNG"))
     event = batch_invocation(BUCKET, "uploads/b.png", "uploads/a.png")
     del event["tasks"][0]["s3Key"]
@@ -234,7 +258,9 @@ def test_a_malformed_task_fails_alone(pipeline, stack, lambda_context):
     assert "task-0" in message0
 
 
-def test_a_reprocess_does_not_disturb_the_queue_path(pipeline, reprocessor, stack, lambda_context):
+def test_a_reprocess_does_not_disturb_the_queue_path(
+    pipeline: Pipeline, reprocessor: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/a.png", images.make("PNG"))
     pipeline.handle(sqs_batch(event), lambda_context)
     reprocessor.handle(batch_invocation(BUCKET, "uploads/a.png"), lambda_context)
@@ -252,23 +278,29 @@ def test_a_reprocess_does_not_disturb_the_queue_path(pipeline, reprocessor, stac
 # --------------------------------------------------------------------------
 
 
-def decided(pipeline, stack, lambda_context, key="uploads/a.png") -> UploadRecord:
+def decided(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, key: str = "uploads/a.png"
+) -> UploadRecord:
     pipeline.handle(stack.put(key, images.make("PNG")), lambda_context)
     return stored(stack, key)
 
 
-def reclaim(pipeline, record: UploadRecord, clock, **changes):
+def reclaim(pipeline: Pipeline, record: UploadRecord, clock: Clock, **changes: Any) -> Claim:
     attempt = record.decided(request_id=f"reprocess-{next(ATTEMPTS)}", **changes)
     return pipeline.records.claim_reprocess(attempt, lease_seconds=60, now=int(clock.now()))
 
 
-def test_the_claim_refuses_the_same_recipe_set(pipeline, stack, lambda_context, clock):
+def test_the_claim_refuses_the_same_recipe_set(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
+) -> None:
     record = decided(pipeline, stack, lambda_context)
 
     assert reclaim(pipeline, record, clock).outcome == "duplicate"
 
 
-def test_the_claim_takes_another_recipe_set(pipeline, stack, lambda_context, clock):
+def test_the_claim_takes_another_recipe_set(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
+) -> None:
     record = decided(pipeline, stack, lambda_context)
 
     claim = reclaim(pipeline, record, clock, recipe_digest="another")
@@ -278,8 +310,8 @@ def test_the_claim_takes_another_recipe_set(pipeline, stack, lambda_context, clo
 
 
 def test_the_claim_refuses_when_a_newer_upload_took_the_record(
-    pipeline, stack, lambda_context, clock
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
+) -> None:
     record = decided(pipeline, stack, lambda_context)
     pipeline.handle(stack.put("uploads/a.png", images.make("PNG")), FakeLambdaContext())
 
@@ -290,8 +322,8 @@ def test_the_claim_refuses_when_a_newer_upload_took_the_record(
 
 
 def test_a_record_without_digest_is_the_seed_rules_to_the_claim(
-    pipeline, stack, lambda_context, clock
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
+) -> None:
     record = decided(pipeline, stack, lambda_context)
     stack.ddb.update_item(
         TableName="image-processor-test-uploads",
@@ -304,8 +336,8 @@ def test_a_record_without_digest_is_the_seed_rules_to_the_claim(
 
 
 def test_the_claim_takes_a_failed_record_or_an_expired_lease_but_not_a_live_one(
-    pipeline, stack, lambda_context, clock
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, clock: Clock
+) -> None:
     record = decided(pipeline, stack, lambda_context)
     live = reclaim(pipeline, record, clock, recipe_digest="another")
 
@@ -314,7 +346,9 @@ def test_the_claim_takes_a_failed_record_or_an_expired_lease_but_not_a_live_one(
     assert reclaim(pipeline, live.record, clock, recipe_digest="another").outcome == "claimed"
 
 
-def test_an_invocation_without_its_ids_cannot_be_answered_and_raises(pipeline, lambda_context):
+def test_an_invocation_without_its_ids_cannot_be_answered_and_raises(
+    pipeline: Pipeline, lambda_context: FakeLambdaContext
+) -> None:
     event = batch_invocation(BUCKET, "uploads/a.png")
     del event["invocationId"]
 
@@ -323,8 +357,8 @@ def test_an_invocation_without_its_ids_cannot_be_answered_and_raises(pipeline, l
 
 
 def test_a_batch_operations_request_inside_a_queue_message_is_refused(
-    pipeline, stack, lambda_context
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     stack.put("uploads/a.png", images.make("PNG"))
 
     result = pipeline.handle(sqs_batch(batch_invocation(BUCKET, "uploads/a.png")), lambda_context)

@@ -7,16 +7,26 @@ import importlib.util
 import sys
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import images
+from helpers import FakeLambdaContext
+from pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from botocore.model import OperationModel
+    from integration.conftest import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_capacity():
+def _load_capacity() -> ModuleType:
     spec = importlib.util.spec_from_file_location("capacity", ROOT / "bench" / "capacity.py")
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["capacity"] = module
     spec.loader.exec_module(module)
@@ -26,20 +36,24 @@ def _load_capacity():
 capacity = _load_capacity()
 
 
-def count_calls(*clients):
+def count_calls(*clients: Any) -> list[tuple[str, str, dict[str, Any]]]:
     """Every API call the clients make from now on: (service, operation) -> params."""
-    calls: list[tuple[str, str, dict]] = []
+    calls: list[tuple[str, str, dict[str, Any]]] = []
     for client in clients:
         service = client.meta.service_model.service_name
 
-        def record(params, model, _service=service, **_):
+        def record(
+            params: dict[str, Any], model: OperationModel, _service: str = service, **_: object
+        ) -> None:
             calls.append((_service, model.name, params))
 
         client.meta.events.register(f"provide-client-params.{service}.*", record)
     return calls
 
 
-def test_one_upload_makes_the_requests_the_capacity_model_counts(stack, pipeline, lambda_context):
+def test_one_upload_makes_the_requests_the_capacity_model_counts(
+    stack: Stack, pipeline: Pipeline, lambda_context: FakeLambdaContext
+) -> None:
     # Arrange
     event = stack.put("uploads/2026/03/holiday-photo-0001.jpg", images.make("JPEG", (1200, 800)))
     calls = count_calls(stack.s3, stack.ddb, stack.sns)
@@ -70,8 +84,12 @@ ROLE_PRINCIPAL = "AWS:AROAEXAMPLEID12345678:acme-uploader-session"
 
 @pytest.mark.parametrize(("key_bytes", "fits"), [(72, True), (77, False)])
 def test_the_record_fits_one_write_unit_up_to_a_72_byte_key(
-    stack, pipeline, lambda_context, key_bytes, fits
-):
+    stack: Stack,
+    pipeline: Pipeline,
+    lambda_context: FakeLambdaContext,
+    key_bytes: int,
+    fits: bool,
+) -> None:
     # The decided record, as stored, is under 1 KB as DynamoDB counts it up
     # to a key of 72 bytes (the key is in it three times: the record's, the
     # output key and the outputs list; and the uploader's principal id once).
@@ -89,7 +107,9 @@ def test_the_record_fits_one_write_unit_up_to_a_72_byte_key(
     assert (capacity.item_size(item) <= capacity.DDB_WRITE_UNIT_BYTES) is fits
 
 
-def test_a_longer_key_makes_the_record_two_write_units(stack, pipeline, lambda_context):
+def test_a_longer_key_makes_the_record_two_write_units(
+    stack: Stack, pipeline: Pipeline, lambda_context: FakeLambdaContext
+) -> None:
     key = "uploads/" + "k" * 88 + ".jpg"  # 100 bytes: what the README says costs two
     pipeline.handle(stack.put(key, images.make("JPEG", (1200, 800))), lambda_context)
 

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import copy
 import threading
+from typing import TYPE_CHECKING
 
 import images
 from errors import BatchIncomplete, UploadInProgress
 from helpers import FakeLambdaContext
+from pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 
-def test_the_same_event_delivered_concurrently_is_processed_once(pipeline, stack):
+def test_the_same_event_delivered_concurrently_is_processed_once(
+    pipeline: Pipeline, stack: Stack
+) -> None:
     event = stack.put("uploads/twice.png", images.make("PNG", (2000, 1500)))
     outcomes, errors = [], []
     barrier = threading.Barrier(2)
 
-    def deliver():
+    def deliver() -> None:
         barrier.wait()
         try:
             outcomes.append(pipeline.handle(copy.deepcopy(event), FakeLambdaContext()))

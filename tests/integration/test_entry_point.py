@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
+
+import pytest
 
 import images
+from helpers import FakeLambdaContext
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 
 def test_the_entry_point_builds_the_pipeline_in_the_init_phase_and_processes(
-    stack, environment, monkeypatch, lambda_context
-):
+    stack: Stack,
+    environment: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    lambda_context: FakeLambdaContext,
+) -> None:
     # Arrange: the function's environment, then the import Lambda's init phase does
     for name, value in environment.items():
         monkeypatch.setenv(name, value)

@@ -10,17 +10,22 @@ terminal record, one notification, and the output as if nothing had happened.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING
 
 import pytest
 
 import images
 from errors import BatchIncomplete
 from faults import LOST_RESPONSE, TIMEOUT, Fault, FaultInjector
-from helpers import FakeLambdaContext
-from pipeline import AWS_CONFIG
+from helpers import Clock, FakeLambdaContext
+from pipeline import AWS_CONFIG, Pipeline
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 #: Attempts botocore makes per call: the first plus ``max_attempts`` retries.
-ATTEMPTS = AWS_CONFIG.retries["max_attempts"] + 1
+# botocore-stubs declare Config's options as __init__ parameters only, not as its attributes.
+ATTEMPTS = AWS_CONFIG.retries["max_attempts"] + 1  # type: ignore[attr-defined]
 KEY = "uploads/fault.png"
 
 # (client, operation, good calls before the fault, error, the record after the fault)
@@ -38,7 +43,9 @@ EXHAUSTED = [
 ]
 
 
-def inject(stack, client: str, operation: str, after: int, error: str, times: int):
+def inject(
+    stack: Stack, client: str, operation: str, after: int, error: str, times: int
+) -> FaultInjector:
     return FaultInjector(Fault(operation, error, times=times, after=after)).install(
         getattr(stack, client)
     )
@@ -50,8 +57,14 @@ def inject(stack, client: str, operation: str, after: int, error: str, times: in
     ids=[f"{r[1]}-after-{r[2]}-{r[3]}" for r in EXHAUSTED] + ["PutItem-lost-response"],
 )
 def test_one_failed_attempt_is_retried_by_botocore_and_the_upload_completes(
-    pipeline, stack, lambda_context, client, operation, after, error
-):
+    pipeline: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+    client: str,
+    operation: str,
+    after: int,
+    error: str,
+) -> None:
     # Arrange
     event = stack.put(KEY, images.make("PNG", (1500, 1000)))
     faults = inject(stack, client, operation, after, error, times=1)
@@ -76,8 +89,15 @@ def test_one_failed_attempt_is_retried_by_botocore_and_the_upload_completes(
     ids=[f"{f[1]}-after-{f[2]}-{f[3]}" for f in EXHAUSTED],
 )
 def test_exhausted_retries_are_recorded_raised_and_lambdas_retry_completes_once(
-    pipeline, stack, clock, client, operation, after, error, status_after_fault
-):
+    pipeline: Pipeline,
+    stack: Stack,
+    clock: Clock,
+    client: str,
+    operation: str,
+    after: int,
+    error: str,
+    status_after_fault: str | None,
+) -> None:
     # Arrange
     event = stack.put(KEY, images.make("PNG", (1500, 1000)))
     faults = inject(stack, client, operation, after, error, times=ATTEMPTS)
@@ -129,8 +149,8 @@ def test_exhausted_retries_are_recorded_raised_and_lambdas_retry_completes_once(
 
 
 def test_a_few_percent_of_faults_in_every_call_still_end_in_one_terminal_record_each(
-    pipeline, stack, clock
-):
+    pipeline: Pipeline, stack: Stack, clock: Clock
+) -> None:
     """A small soak: random throttles and timeouts in every call of every client."""
     # Arrange
     events = [stack.put(f"uploads/soak/{n}.png", images.make("PNG", (300, 200))) for n in range(12)]

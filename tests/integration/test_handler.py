@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from botocore.exceptions import ClientError
 
 import images
 from errors import BatchIncomplete, InsufficientTime, MalformedEvent, UploadInProgress
-from events import parse_s3_record
+from events import Upload, parse_s3_record
 from faults import Fault, FaultInjector
 from helpers import FakeLambdaContext
+from pipeline import Pipeline
 from storage import UploadRecord
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 #: Attempts botocore makes per call with the function's configuration (1 + 3 retries).
 EXHAUSTED = 4
 
 
-def status(stack, key):
-    return stack.record(key)["status"]["S"]
+def status(stack: Stack, key: str) -> str:
+    return cast(str, stack.record(key)["status"]["S"])
 
 
-def claim_elsewhere(pipeline, event, now, lease_seconds=30):
+def claim_elsewhere(
+    pipeline: Pipeline, event: dict[str, Any], now: int, lease_seconds: int = 30
+) -> None:
     """Another invocation's claim of the event's upload, made at ``now``."""
     upload = parse_s3_record(event["Records"][0], pipeline.settings)
+    assert isinstance(upload, Upload)
     record = UploadRecord(
         object_key=upload.key,
         bucket=upload.bucket,
@@ -42,7 +50,9 @@ def claim_elsewhere(pipeline, event, now, lease_seconds=30):
 # --------------------------------------------------------------------------
 
 
-def test_upload_is_processed_recorded_and_announced(pipeline, stack, lambda_context):
+def test_upload_is_processed_recorded_and_announced(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     # Arrange
     data = images.make("JPEG", (3000, 2000))
     event = stack.put("uploads/2026/holiday.jpg", data)
@@ -95,7 +105,9 @@ def test_upload_is_processed_recorded_and_announced(pipeline, stack, lambda_cont
     assert result["outcomes"][0]["status"] == "PROCESSED"
 
 
-def test_ttl_is_ninety_days_from_now(pipeline, stack, lambda_context):
+def test_ttl_is_ninety_days_from_now(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline.handle(stack.put("uploads/ttl.png", images.make("PNG")), lambda_context)
 
     expires_at = int(stack.record("uploads/ttl.png")["expires_at"]["N"])
@@ -112,7 +124,9 @@ def test_ttl_is_ninety_days_from_now(pipeline, stack, lambda_context):
         "uploads/a/b/c/d/e/deep.png",
     ],
 )
-def test_keys_are_url_decoded(pipeline, stack, lambda_context, key):
+def test_keys_are_url_decoded(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, key: str
+) -> None:
     pipeline.handle(stack.put(key, images.make("PNG", (400, 300))), lambda_context)
 
     assert status(stack, key) == "PROCESSED"
@@ -120,7 +134,9 @@ def test_keys_are_url_decoded(pipeline, stack, lambda_context, key):
     assert output.format == "PNG"
 
 
-def test_several_records_in_one_event(pipeline, stack, lambda_context):
+def test_several_records_in_one_event(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     events = [stack.put(f"uploads/batch/{n}.png", images.make("PNG")) for n in range(3)]
     event = {"Records": [e["Records"][0] for e in events]}
 
@@ -139,8 +155,8 @@ def test_several_records_in_one_event(pipeline, stack, lambda_context):
     "key", ["processed/loop.png", "elsewhere/x.png", "uploads/folder/", "uploadsx/y.png"]
 )
 def test_keys_outside_the_input_prefix_and_folder_markers_are_ignored(
-    pipeline, stack, lambda_context, key
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, key: str
+) -> None:
     event = stack.put(key, b"" if key.endswith("/") else images.make("PNG"))
 
     result = pipeline.handle(event, lambda_context)
@@ -152,7 +168,9 @@ def test_keys_outside_the_input_prefix_and_folder_markers_are_ignored(
     assert [o["Key"] for o in listed] == [key]
 
 
-def test_events_other_than_object_creation_are_ignored(pipeline, stack, lambda_context):
+def test_events_other_than_object_creation_are_ignored(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/x.png", images.make("PNG"))
     event["Records"][0]["eventName"] = "ObjectRemoved:Delete"
 
@@ -167,8 +185,8 @@ def test_events_other_than_object_creation_are_ignored(pipeline, stack, lambda_c
 
 
 def test_content_not_matching_its_name_is_rejected_and_reported_to_security(
-    pipeline, stack, lambda_context
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline.handle(stack.put("uploads/fake.jpg", images.make("PNG")), lambda_context)
 
     item = stack.record("uploads/fake.jpg")
@@ -188,7 +206,9 @@ def test_content_not_matching_its_name_is_rejected_and_reported_to_security(
     )
 
 
-def test_too_large_is_rejected_from_the_event_without_downloading(pipeline, stack, lambda_context):
+def test_too_large_is_rejected_from_the_event_without_downloading(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/huge.png", images.make("PNG"))
     event["Records"][0]["s3"]["object"]["size"] = 10 * 1024 * 1024 + 1
     downloads = FaultInjector().install(stack.s3)
@@ -201,13 +221,17 @@ def test_too_large_is_rejected_from_the_event_without_downloading(pipeline, stac
     assert stack.messages("security") == []
 
 
-def test_unsupported_extension_is_rejected(pipeline, stack, lambda_context):
+def test_unsupported_extension_is_rejected(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline.handle(stack.put("uploads/doc.pdf", b"%PDF-1.7"), lambda_context)
 
     assert stack.record("uploads/doc.pdf")["reason"]["S"] == "unsupported_extension"
 
 
-def test_an_object_deleted_before_processing_is_recorded_not_lost(pipeline, stack, lambda_context):
+def test_an_object_deleted_before_processing_is_recorded_not_lost(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/gone.png", images.make("PNG"))
     version = event["Records"][0]["s3"]["object"]["versionId"]
     stack.s3.delete_object(
@@ -220,7 +244,9 @@ def test_an_object_deleted_before_processing_is_recorded_not_lost(pipeline, stac
     assert (item["status"]["S"], item["reason"]["S"]) == ("REJECTED", "object_missing")
 
 
-def test_memory_guard_uses_the_functions_memory(pipeline, stack, lambda_context):
+def test_memory_guard_uses_the_functions_memory(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     context = FakeLambdaContext(memory_limit_in_mb="128")
 
     pipeline.handle(stack.put("uploads/wide.png", images.make("PNG", (4000, 3000))), context)
@@ -235,7 +261,9 @@ def test_memory_guard_uses_the_functions_memory(pipeline, stack, lambda_context)
 # --------------------------------------------------------------------------
 
 
-def test_duplicate_event_changes_nothing_and_sends_nothing(pipeline, stack, lambda_context):
+def test_duplicate_event_changes_nothing_and_sends_nothing(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/dup.png", images.make("PNG"))
     pipeline.handle(event, lambda_context)
     first = stack.record("uploads/dup.png")
@@ -249,7 +277,9 @@ def test_duplicate_event_changes_nothing_and_sends_nothing(pipeline, stack, lamb
     assert stack.output_versions("processed/dup.png") == 1
 
 
-def test_older_event_after_newer_one_changes_nothing(pipeline, stack, lambda_context):
+def test_older_event_after_newer_one_changes_nothing(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     old = stack.put("uploads/v.png", images.make("PNG", (300, 200)))
     new = stack.put("uploads/v.png", images.make("PNG", (600, 400)))
     pipeline.handle(new, lambda_context)
@@ -262,7 +292,9 @@ def test_older_event_after_newer_one_changes_nothing(pipeline, stack, lambda_con
     assert stack.output("processed/v.png")[0].size == (600, 400)
 
 
-def test_the_version_named_in_the_event_is_read(pipeline, stack, lambda_context):
+def test_the_version_named_in_the_event_is_read(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     old = stack.put("uploads/ver.png", images.make("PNG", (300, 200)))
     stack.put("uploads/ver.png", images.make("PNG", (600, 400)))
 
@@ -271,7 +303,9 @@ def test_the_version_named_in_the_event_is_read(pipeline, stack, lambda_context)
     assert stack.output("processed/ver.png")[0].size == (300, 200)
 
 
-def test_a_new_upload_of_the_same_key_is_processed_again(pipeline, stack, lambda_context):
+def test_a_new_upload_of_the_same_key_is_processed_again(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline.handle(stack.put("uploads/again.png", images.make("PNG", (300, 200))), lambda_context)
 
     pipeline.handle(
@@ -283,8 +317,8 @@ def test_a_new_upload_of_the_same_key_is_processed_again(pipeline, stack, lambda
 
 
 def test_transient_s3_failure_records_failed_raises_and_the_retry_completes(
-    pipeline, stack, lambda_context
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/flaky.png", images.make("PNG"))
     FaultInjector(Fault("PutObject", "SlowDown", times=EXHAUSTED)).install(stack.s3)
 
@@ -304,7 +338,9 @@ def test_transient_s3_failure_records_failed_raises_and_the_retry_completes(
     assert len(stack.messages("notifications")) == 1
 
 
-def test_transient_dynamodb_failure_raises_and_the_retry_completes(pipeline, stack, lambda_context):
+def test_transient_dynamodb_failure_raises_and_the_retry_completes(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/ddb.png", images.make("PNG"))
     FaultInjector(
         Fault("PutItem", "ProvisionedThroughputExceededException", times=EXHAUSTED)
@@ -320,7 +356,9 @@ def test_transient_dynamodb_failure_raises_and_the_retry_completes(pipeline, sta
     assert len(stack.messages("notifications")) == 1
 
 
-def test_sns_failure_keeps_the_result_and_the_retry_only_notifies(pipeline, stack, lambda_context):
+def test_sns_failure_keeps_the_result_and_the_retry_only_notifies(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/quiet.png", images.make("PNG"))
     FaultInjector(Fault("Publish", "InternalError", times=EXHAUSTED)).install(stack.sns)
 
@@ -337,7 +375,9 @@ def test_sns_failure_keeps_the_result_and_the_retry_only_notifies(pipeline, stac
     assert stack.output_versions("processed/quiet.png") == 1
 
 
-def test_a_live_claim_elsewhere_makes_the_duplicate_retry_later(pipeline, stack, lambda_context):
+def test_a_live_claim_elsewhere_makes_the_duplicate_retry_later(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/busy.png", images.make("PNG"))
     claim_elsewhere(pipeline, event, now=int(time.time()))
 
@@ -347,7 +387,9 @@ def test_a_live_claim_elsewhere_makes_the_duplicate_retry_later(pipeline, stack,
     assert isinstance(raised.value.__cause__, UploadInProgress)
 
 
-def test_an_expired_claim_is_taken_over(pipeline, stack, lambda_context):
+def test_an_expired_claim_is_taken_over(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/dead.png", images.make("PNG"))
     claim_elsewhere(pipeline, event, now=int(time.time()) - 600)  # died 10 minutes ago
 
@@ -356,7 +398,9 @@ def test_an_expired_claim_is_taken_over(pipeline, stack, lambda_context):
     assert status(stack, "uploads/dead.png") == "PROCESSED"
 
 
-def test_batch_with_one_failing_record_processes_the_others(pipeline, stack, lambda_context):
+def test_batch_with_one_failing_record_processes_the_others(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     good = [stack.put(f"uploads/ok{n}.png", images.make("PNG")) for n in range(2)]
     bad = stack.put("uploads/bad.png", images.make("PNG"))
     event = {"Records": [good[0]["Records"][0], bad["Records"][0], good[1]["Records"][0]]}
@@ -371,7 +415,9 @@ def test_batch_with_one_failing_record_processes_the_others(pipeline, stack, lam
     assert status(stack, "uploads/bad.png") == "FAILED"
 
 
-def test_too_little_time_left_fails_cleanly_before_claiming(pipeline, stack):
+def test_too_little_time_left_fails_cleanly_before_claiming(
+    pipeline: Pipeline, stack: Stack
+) -> None:
     event = stack.put("uploads/late.png", images.make("PNG"))
 
     with pytest.raises(BatchIncomplete) as raised:
@@ -381,14 +427,21 @@ def test_too_little_time_left_fails_cleanly_before_claiming(pipeline, stack):
     assert stack.record("uploads/late.png") is None
 
 
-def test_a_malformed_record_is_not_silently_dropped(pipeline, stack, lambda_context):
+def test_a_malformed_record_is_not_silently_dropped(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     with pytest.raises(BatchIncomplete) as raised:
         pipeline.handle({"Records": [{"eventName": "ObjectCreated:Put"}]}, lambda_context)
 
     assert isinstance(raised.value.__cause__, MalformedEvent)
 
 
-def test_logs_are_json_with_the_request_id(capsys, pipeline, stack, lambda_context):
+def test_logs_are_json_with_the_request_id(
+    capsys: pytest.CaptureFixture[str],
+    pipeline: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+) -> None:
     import json
 
     pipeline.handle(stack.put("uploads/log.png", images.make("PNG")), lambda_context)
@@ -412,8 +465,16 @@ def test_logs_are_json_with_the_request_id(capsys, pipeline, stack, lambda_conte
     ],
 )
 def test_every_failure_is_logged_as_json_with_its_stage_and_the_request_id(
-    capsys, pipeline, stack, lambda_context, client, operation, after, code, stage
-):
+    capsys: pytest.CaptureFixture[str],
+    pipeline: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+    client: str,
+    operation: str,
+    after: int,
+    code: str,
+    stage: str,
+) -> None:
     import json
 
     event = stack.put("uploads/logged.png", images.make("PNG"))
@@ -433,7 +494,12 @@ def test_every_failure_is_logged_as_json_with_its_stage_and_the_request_id(
     assert code in failure["exception"]
 
 
-def test_a_failure_to_record_the_failure_is_logged_too(capsys, pipeline, stack, lambda_context):
+def test_a_failure_to_record_the_failure_is_logged_too(
+    capsys: pytest.CaptureFixture[str],
+    pipeline: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+) -> None:
     import json
 
     event = stack.put("uploads/twice.png", images.make("PNG"))
@@ -443,13 +509,16 @@ def test_a_failure_to_record_the_failure_is_logged_too(capsys, pipeline, stack, 
     with pytest.raises(BatchIncomplete) as raised:
         pipeline.handle(event, lambda_context)
 
+    assert isinstance(raised.value.__cause__, ClientError)
     assert raised.value.__cause__.response["Error"]["Code"] == "InternalError"
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     stages = [line["stage"] for line in lines if line["message"].startswith("upload not completed")]
     assert stages == ["decide", "record_failure"]
 
 
-def test_s3s_test_event_is_ignored(pipeline, stack, lambda_context):
+def test_s3s_test_event_is_ignored(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b", "RequestId": "1"}
 
     assert pipeline.handle(event, lambda_context) == {"outcomes": []}
@@ -457,7 +526,7 @@ def test_s3s_test_event_is_ignored(pipeline, stack, lambda_context):
 
 
 def test_an_event_of_another_shape_is_raised_so_it_reaches_the_failed_events_queue(
-    pipeline, stack, lambda_context
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     with pytest.raises(MalformedEvent):
         pipeline.handle({"source": "aws.s3", "detail-type": "Object Created"}, lambda_context)

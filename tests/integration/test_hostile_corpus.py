@@ -8,13 +8,21 @@ size and mode.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
-from hostile.corpus import CORPUS
+from hostile.corpus import CORPUS, Case
+
+from helpers import FakeLambdaContext
+from pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 TERMINAL = {"PROCESSED", "REJECTED", "FAILED"}
 
 
-def test_the_corpus_is_big_enough_and_covers_every_outcome():
+def test_the_corpus_is_big_enough_and_covers_every_outcome() -> None:
     reasons = {case.expected.reason for case in CORPUS if case.expected.status == "REJECTED"}
 
     assert len(CORPUS) >= 60
@@ -25,7 +33,9 @@ def test_the_corpus_is_big_enough_and_covers_every_outcome():
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=lambda case: case.id)
-def test_every_case_reaches_its_expected_terminal_outcome(pipeline, stack, lambda_context, case):
+def test_every_case_reaches_its_expected_terminal_outcome(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, case: Case
+) -> None:
     # Arrange
     event = stack.put(case.key, case.build())
 

@@ -1,9 +1,9 @@
 """Load: uploads through the real S3 -> uploads queue -> function path, under faults and kills.
 
-Against the local AWS server (scripts/lib/moto_server.py): the uploads are
+Against the local AWS server (scripts/local/moto_server.py): the uploads are
 real PUTs; the server sends S3's event for each into an SQS queue with a
 redrive policy to a failed-events queue (maxReceiveCount 5), as the stack
-deploys them; scripts/local_lambda.py consumes the queue as Lambda's event
+deploys them; scripts/local/local_lambda.py consumes the queue as Lambda's event
 source mapping does (batches of 10, at most LOAD_CONCURRENCY invocations at
 once, partial batch failures, the queue's visibility timeout). Each
 invocation's handler is the real pipeline with its own clients, and:
@@ -37,8 +37,9 @@ import threading
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 import boto3
@@ -54,10 +55,15 @@ from pipeline import AWS_CONFIG, Pipeline
 from storage import ObjectStore, RecordStore
 from structured_log import get_logger
 
-spec = importlib.util.spec_from_file_location("local_lambda", ROOT / "scripts" / "local_lambda.py")
-local_lambda = importlib.util.module_from_spec(spec)
-sys.modules["local_lambda"] = local_lambda
-spec.loader.exec_module(local_lambda)
+if TYPE_CHECKING:  # mypy reads scripts/local/local_lambda.py as the module it is
+    import local_lambda
+else:
+    spec = importlib.util.spec_from_file_location(
+        "local_lambda", ROOT / "scripts" / "local" / "local_lambda.py"
+    )
+    local_lambda = importlib.util.module_from_spec(spec)
+    sys.modules["local_lambda"] = local_lambda
+    spec.loader.exec_module(local_lambda)
 
 UPLOADS = int(os.environ.get("LOAD_UPLOADS", "120"))
 CONCURRENCY = int(os.environ.get("LOAD_CONCURRENCY", "4"))
@@ -79,7 +85,8 @@ class Killed(BaseException):
 
 
 def client(local_aws: LocalAWS, service: str) -> Any:
-    return boto3.client(
+    make: Callable[..., Any] = boto3.client  # one helper, six services
+    return make(
         service, endpoint_url=local_aws.endpoint, region_name=REGION, config=AWS_CONFIG,
         aws_access_key_id="local", aws_secret_access_key="local",
     )  # fmt: skip
@@ -370,13 +377,15 @@ def load(local_aws: LocalAWS) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def test_faults_and_kills_were_injected(load):
+def test_faults_and_kills_were_injected(load: dict[str, Any]) -> None:
     assert {"PutItem", "GetObject", "PutObject", "Publish"} <= set(load["handlers"].injected)
     assert load["tally"].failed > 0  # some deliveries failed and came back
     assert load["tally"].redelivered > 0
 
 
-def test_every_upload_ends_in_one_terminal_record_or_the_failed_events_queue(load):
+def test_every_upload_ends_in_one_terminal_record_or_the_failed_events_queue(
+    load: dict[str, Any],
+) -> None:
     records = load["records"]
     statuses = {key: r["status"]["S"] for key, r in records.items()}
 
@@ -391,7 +400,7 @@ def test_every_upload_ends_in_one_terminal_record_or_the_failed_events_queue(loa
     assert len(load["dead_lettered"]) == len(dead_lettered)
 
 
-def test_rejections_have_a_reason(load):
+def test_rejections_have_a_reason(load: dict[str, Any]) -> None:
     rejected = [r for r in load["records"].values() if r["status"]["S"] == "REJECTED"]
 
     assert rejected
@@ -399,7 +408,7 @@ def test_rejections_have_a_reason(load):
     assert all(r["reason"]["S"] == "unsupported_type" for r in rejected)
 
 
-def test_each_processed_upload_has_exactly_one_output(load):
+def test_each_processed_upload_has_exactly_one_output(load: dict[str, Any]) -> None:
     processed = [r for r in load["records"].values() if r["status"]["S"] == "PROCESSED"]
 
     assert processed

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 from string import Template
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
 
 from helpers import ROOT
+
+if TYPE_CHECKING:
+    from types_boto3_s3.type_defs import ObjectVersionTypeDef
 
 POLICY = ROOT / "tests" / "fixtures" / "policies" / "images_bucket_denies.json"
 BUCKET = "image-processor-test-images"
@@ -33,7 +38,7 @@ def bucket_policy(**arns: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(local_aws: LocalAWS, tmp_path_factory) -> dict:
+def stack(local_aws: LocalAWS, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     kms, s3, iam = local_aws.client("kms"), local_aws.client("s3"), local_aws.client("iam")
     key = kms.create_key(Description="the stack's key")["KeyMetadata"]["Arn"]
     other_key = kms.create_key(Description="another key")["KeyMetadata"]["Arn"]
@@ -92,18 +97,20 @@ def stack(local_aws: LocalAWS, tmp_path_factory) -> dict:
     return {"key": key, "other_key": other_key, "role": role, "batch": batch, "files": files}
 
 
-def versions(local_aws: LocalAWS, key: str) -> list[dict]:
+def versions(local_aws: LocalAWS, key: str) -> list[ObjectVersionTypeDef]:
     listed = local_aws.client("s3").list_object_versions(Bucket=BUCKET, Prefix=key)
     return [v for v in listed.get("Versions", []) if v["Key"] == key]
 
 
-def cp(local_aws: LocalAWS, source: Path, key: str, *options: str, env=None):
+def cp(
+    local_aws: LocalAWS, source: Path, key: str, *options: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return local_aws.aws(
         "s3", "cp", str(source), f"s3://{BUCKET}/{key}", "--only-show-errors", *options, env=env
     )
 
 
-def test_the_normal_upload_gets_the_stack_key(local_aws, stack):
+def test_the_normal_upload_gets_the_stack_key(local_aws: LocalAWS, stack: dict[str, Any]) -> None:
     result = cp(local_aws, stack["files"] / "small.png", "uploads/normal.png")
 
     assert result.returncode == 0, result.stderr
@@ -112,7 +119,7 @@ def test_the_normal_upload_gets_the_stack_key(local_aws, stack):
     assert head["SSEKMSKeyId"] == stack["key"]
 
 
-def test_naming_the_stack_key_is_allowed(local_aws, stack):
+def test_naming_the_stack_key_is_allowed(local_aws: LocalAWS, stack: dict[str, Any]) -> None:
     result = cp(
         local_aws, stack["files"] / "small.png", "uploads/own-key.png",
         "--sse", "aws:kms", "--sse-kms-key-id", stack["key"],
@@ -134,7 +141,9 @@ def test_naming_the_stack_key_is_allowed(local_aws, stack):
         ("output prefix, multipart", "large.png", "processed/forged-large.png", []),
     ],
 )  # fmt: skip
-def test_denied_uploads_fail_clearly_and_leave_nothing(local_aws, stack, case, file, key, options):
+def test_denied_uploads_fail_clearly_and_leave_nothing(
+    local_aws: LocalAWS, stack: dict[str, Any], case: str, file: str, key: str, options: list[str]
+) -> None:
     options = [o.format(**stack) for o in options]
     before = versions(local_aws, "uploads/existing.png")
 
@@ -149,7 +158,9 @@ def test_denied_uploads_fail_clearly_and_leave_nothing(local_aws, stack, case, f
     assert versions(local_aws, "uploads/existing.png") == before
 
 
-def test_copying_into_the_output_prefix_is_denied(local_aws, stack):
+def test_copying_into_the_output_prefix_is_denied(
+    local_aws: LocalAWS, stack: dict[str, Any]
+) -> None:
     result = local_aws.aws(
         "s3", "cp", f"s3://{BUCKET}/uploads/existing.png", f"s3://{BUCKET}/processed/copied.png"
     )
@@ -159,7 +170,9 @@ def test_copying_into_the_output_prefix_is_denied(local_aws, stack):
     assert versions(local_aws, "processed/copied.png") == []
 
 
-def test_the_function_role_writes_the_output_prefix(local_aws, stack):
+def test_the_function_role_writes_the_output_prefix(
+    local_aws: LocalAWS, stack: dict[str, Any]
+) -> None:
     credentials = local_aws.client("sts").assume_role(
         RoleArn=stack["role"], RoleSessionName="image-processor-test"
     )["Credentials"]
@@ -181,7 +194,9 @@ def test_the_function_role_writes_the_output_prefix(local_aws, stack):
     assert "assumed-role/image-processor-test-function/image-processor-test" in denied.stderr
 
 
-def test_only_the_batch_operations_role_writes_sse_s3(local_aws, stack):
+def test_only_the_batch_operations_role_writes_sse_s3(
+    local_aws: LocalAWS, stack: dict[str, Any]
+) -> None:
     """Batch Operations writes its completion reports with SSE-S3 whatever the bucket's default
     (buckets.tf): its role is exempt from DenyOtherEncryption, and no one else is."""
     credentials = local_aws.client("sts").assume_role(
@@ -205,7 +220,9 @@ def test_only_the_batch_operations_role_writes_sse_s3(local_aws, stack):
     assert EXPLICIT_DENY in other.stderr
 
 
-def test_downloads_and_deletes_are_not_affected(local_aws, stack, tmp_path):
+def test_downloads_and_deletes_are_not_affected(
+    local_aws: LocalAWS, stack: dict[str, Any], tmp_path: Path
+) -> None:
     s3 = local_aws.client("s3")
     s3.put_object(Bucket=BUCKET, Key="uploads/to-delete.png", Body=b"x")
 
@@ -219,7 +236,9 @@ def test_downloads_and_deletes_are_not_affected(local_aws, stack, tmp_path):
     assert delete.returncode == 0, delete.stderr
 
 
-def test_a_batch_delete_under_the_output_prefix_is_a_delete_not_a_write(local_aws, stack):
+def test_a_batch_delete_under_the_output_prefix_is_a_delete_not_a_write(
+    local_aws: LocalAWS, stack: dict[str, Any]
+) -> None:
     """DeleteObjects is a POST; AWS authorizes each key as s3:DeleteObject (destroy.sh uses it)."""
     credentials = local_aws.client("sts").assume_role(
         RoleArn=stack["role"], RoleSessionName="image-processor-test"
@@ -243,7 +262,9 @@ def test_a_batch_delete_under_the_output_prefix_is_a_delete_not_a_write(local_aw
     assert versions(local_aws, "processed/old.png") == []
 
 
-def test_a_condition_the_local_aws_cannot_evaluate_fails_closed(local_aws, stack):
+def test_a_condition_the_local_aws_cannot_evaluate_fails_closed(
+    local_aws: LocalAWS, stack: dict[str, Any]
+) -> None:
     s3 = local_aws.client("s3")
     s3.create_bucket(Bucket="image-processor-test-unknown-condition")
     s3.put_bucket_policy(
@@ -274,7 +295,9 @@ def test_a_condition_the_local_aws_cannot_evaluate_fails_closed(local_aws, stack
     assert EXPLICIT_DENY in result.stderr
 
 
-def test_a_negated_condition_on_a_missing_header_holds(local_aws, stack):
+def test_a_negated_condition_on_a_missing_header_holds(
+    local_aws: LocalAWS, stack: dict[str, Any]
+) -> None:
     """Without the Null guard, StringNotEquals also denies uploads that send no header.
 
     A key missing from the request makes a negated operator true

@@ -7,7 +7,7 @@ in dataSources
 (https://docs.aws.amazon.com/guardduty/latest/ug/guardduty-feature-object-api-changes-march2023.html);
 Prowler reads dataSources for S3 Protection, EKS Audit Log Monitoring and
 Malware Protection for EC2. moto alone keeps the first feature update from
-being replaced by the next (scripts/lib/moto_server.py, 7.) and never filled
+being replaced by the next (scripts/local/moto_server.py, 7.) and never filled
 dataSources from the features (8.).
 """
 

@@ -4,7 +4,7 @@ The stack's function names a queue for the events of failed asynchronous
 invocations (its DeadLetterConfig:
 https://docs.aws.amazon.com/lambda/latest/api/API_DeadLetterConfig.html);
 Terraform reads it back after the apply and Prowler reads it from
-ListFunctions. moto alone drops it (scripts/lib/moto_server.py, 5.).
+ListFunctions. moto alone drops it (scripts/local/moto_server.py, 5.).
 """
 
 from __future__ import annotations

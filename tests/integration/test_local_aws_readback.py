@@ -3,18 +3,24 @@
 The local profile turns on enable_vpc and enable_audit_replication
 (terraform/local.tfvars); moto 5.2.5 dropped two attributes AWS returns, so a
 second `terraform plan` planned to change them on every run. The wrapper
-(scripts/lib/moto_server.py, 9. and 10.) returns them; these tests fail if it
+(scripts/local/moto_server.py, 9. and 10.) returns them; these tests fail if it
 stops, or if moto starts to copy objects (README, "Where the local AWS differs").
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
+
+if TYPE_CHECKING:
+    from types_boto3_ec2.type_defs import IpPermissionTypeDef
+    from types_boto3_s3.type_defs import SourceSelectionCriteriaTypeDef
 
 
 def test_a_security_group_rule_keeps_its_description_for_a_group_or_prefix_list(
     local_aws: LocalAWS,
-):
+) -> None:
     ec2 = local_aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/24")["Vpc"]["VpcId"]
     function = ec2.create_security_group(GroupName="function", Description="f", VpcId=vpc)[
@@ -23,7 +29,7 @@ def test_a_security_group_rule_keeps_its_description_for_a_group_or_prefix_list(
     endpoint = ec2.create_security_group(GroupName="endpoint", Description="e", VpcId=vpc)[
         "GroupId"
     ]
-    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    https: IpPermissionTypeDef = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
     ec2.authorize_security_group_egress(GroupId=function, IpPermissions=[
         https | {"UserIdGroupPairs": [{"GroupId": endpoint, "Description": "HTTPS to SNS"}]},
         https | {"PrefixListIds": [{"PrefixListId": "pl-63a5400a", "Description": "HTTPS to S3"}]},
@@ -42,7 +48,7 @@ def test_a_security_group_rule_keeps_its_description_for_a_group_or_prefix_list(
 
 def test_a_replication_rule_reads_back_its_source_selection_and_no_object_is_copied(
     local_aws: LocalAWS,
-):
+) -> None:
     s3 = local_aws.client("s3")
     s3.create_bucket(Bucket="evidence")
     s3.put_bucket_versioning(Bucket="evidence", VersioningConfiguration={"Status": "Enabled"})
@@ -51,7 +57,7 @@ def test_a_replication_rule_reads_back_its_source_selection_and_no_object_is_cop
     s3.put_bucket_versioning(
         Bucket="evidence-replica", VersioningConfiguration={"Status": "Enabled"}
     )
-    selection = {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
+    selection: SourceSelectionCriteriaTypeDef = {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
     s3.put_bucket_replication(Bucket="evidence", ReplicationConfiguration={
         "Role": "arn:aws:iam::123456789012:role/replication",
         "Rules": [{"ID": "evidence", "Priority": 1, "Status": "Enabled", "Filter": {},

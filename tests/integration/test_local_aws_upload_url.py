@@ -3,7 +3,7 @@
 scripts/upload_url.py signs each form with the caller's credentials; the
 bucket carries the isolation statements Terraform renders
 (tests/fixtures/policies/images_bucket_uploader_isolation.json). The local AWS
-(scripts/lib/moto_server.py) authorizes a POST upload as s3:PutObject of the
+(scripts/local/moto_server.py) authorizes a POST upload as s3:PutObject of the
 form's key by the form's signer, so the bucket policy holds for forms too.
 
 What it does not check is the POST policy itself: moto stores a form's file
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -26,7 +28,13 @@ from test_local_aws_uploaders import TAG_KEY, TRUST, isolation_policy
 
 from helpers import REGION, load_script
 
-upload_url = load_script("upload_url")
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+if TYPE_CHECKING:  # mypy reads scripts/upload_url.py as the module it is
+    import upload_url
+else:
+    upload_url = load_script("upload_url")
 
 BUCKET = "image-processor-test-front-door"
 EXPLICIT_DENY = "with an explicit deny in a resource-based policy"
@@ -42,11 +50,12 @@ def credentials(local_aws: LocalAWS, role_arn: str) -> dict[str, str]:
     }
 
 
-def signer(local_aws: LocalAWS, role_arn: str):
+def signer(local_aws: LocalAWS, role_arn: str) -> S3Client:
     """An S3 client of the tenant's role, signing as scripts/upload_url.py does (SigV4)."""
     import boto3
 
-    return boto3.client(
+    make: Callable[..., S3Client] = boto3.client  # the credentials are keyword arguments
+    return make(
         "s3",
         endpoint_url=local_aws.endpoint,
         region_name=REGION,
@@ -56,7 +65,7 @@ def signer(local_aws: LocalAWS, role_arn: str):
 
 
 @pytest.fixture(scope="module")
-def door(local_aws: LocalAWS) -> dict:
+def door(local_aws: LocalAWS) -> dict[str, Any]:
     iam, s3, sqs = local_aws.client("iam"), local_aws.client("s3"), local_aws.client("sqs")
     roles = {
         tenant: iam.create_role(
@@ -92,26 +101,29 @@ def door(local_aws: LocalAWS) -> dict:
     }
 
 
-def issue(door, signed_by: str, tenant: str, name: str = "photo.jpg", **kwargs) -> dict:
+def issue(
+    door: dict[str, Any], signed_by: str, tenant: str, name: str = "photo.jpg", **kwargs: Any
+) -> dict[str, Any]:
     return upload_url.presigned_post(
         door["signers"][signed_by], bucket=BUCKET, tenant=tenant, name=name,
         max_bytes=kwargs.pop("max_bytes", 5000), **kwargs,
     )  # fmt: skip
 
 
-def post(form: dict, data: bytes = JPEG, **override: str) -> requests.Response:
+def post(form: dict[str, Any], data: bytes = JPEG, **override: str) -> requests.Response:
     fields = form["fields"] | override
     return requests.post(form["url"], data=fields, files={"file": ("f", data)}, timeout=60)
 
 
-def stored(door, key: str) -> bytes | None:
+def stored(door: dict[str, Any], key: str) -> bytes | None:
+    s3: S3Client = door["s3"]
     try:
-        return door["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        return s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
     except door["s3"].exceptions.NoSuchKey:
         return None
 
 
-def test_a_tenants_form_uploads_into_its_prefix(door):
+def test_a_tenants_form_uploads_into_its_prefix(door: dict[str, Any]) -> None:
     form = issue(door, "acme", "acme")
 
     response = post(form)
@@ -121,7 +133,7 @@ def test_a_tenants_form_uploads_into_its_prefix(door):
     assert stored(door, form["key"]) == JPEG
 
 
-def test_a_form_for_another_tenants_prefix_is_refused_by_the_bucket(door):
+def test_a_form_for_another_tenants_prefix_is_refused_by_the_bucket(door: dict[str, Any]) -> None:
     """acme signs a form for globex's prefix: S3 authorizes the upload as acme's PutObject."""
     form = issue(door, "acme", "globex")
 
@@ -133,7 +145,7 @@ def test_a_form_for_another_tenants_prefix_is_refused_by_the_bucket(door):
     assert stored(door, form["key"]) is None
 
 
-def test_a_stolen_form_uploads_as_its_signer_only_where_it_says(door):
+def test_a_stolen_form_uploads_as_its_signer_only_where_it_says(door: dict[str, Any]) -> None:
     """Whoever holds a form uploads that one key, as the tenant who signed it (SECURITY.md)."""
     form = issue(door, "acme", "acme")
 
@@ -143,7 +155,7 @@ def test_a_stolen_form_uploads_as_its_signer_only_where_it_says(door):
     assert stored(door, form["key"]) == JPEG
 
 
-def test_the_event_names_the_forms_signer(door):
+def test_the_event_names_the_forms_signer(door: dict[str, Any]) -> None:
     form = issue(door, "globex", "globex", name="evented.png")
     role_id = door["roles"]["globex"]["RoleId"]
 
@@ -167,7 +179,9 @@ def test_the_event_names_the_forms_signer(door):
         ("a forged signature", {}, JPEG, {"x-amz-signature": "0" * 64}),
     ],
 )  # fmt: skip
-def test_the_local_aws_does_not_check_the_post_policy(door, case, kwargs, data, override):
+def test_the_local_aws_does_not_check_the_post_policy(
+    door: dict[str, Any], case: str, kwargs: dict[str, Any], data: bytes, override: dict[str, str]
+) -> None:
     """S3 refuses each of these (sigv4-HTTPPOSTConstructPolicy); moto stores them.
 
     If moto starts checking, this test fails: move the row of README's local

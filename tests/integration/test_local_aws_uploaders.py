@@ -4,7 +4,7 @@ The policy is tests/fixtures/policies/images_bucket_uploader_isolation.json, the
 statements Terraform renders with ``enable_uploader_isolation`` on
 (terraform/tests/pipeline.tftest.hcl ties the two). Each tenant is an IAM role
 tagged ``image-processor:tenant`` (the default ``uploader_tenant_tag_key``); the
-wrapper (scripts/lib/moto_server.py) resolves ``${aws:PrincipalTag/...}`` in the
+wrapper (scripts/local/moto_server.py) resolves ``${aws:PrincipalTag/...}`` in the
 policy's NotResource and ``aws:PrincipalTag/...`` in its conditions from the
 role's tags and the session's tags.
 
@@ -17,12 +17,19 @@ and record. Without the isolation statements the overwrite succeeds
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
 from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
 
 from helpers import ROOT
+
+if TYPE_CHECKING:
+    from types_boto3_iam.type_defs import TagTypeDef
+    from types_boto3_s3 import S3Client
+    from types_boto3_s3.type_defs import ObjectVersionTypeDef
 
 POLICY = ROOT / "tests" / "fixtures" / "policies" / "images_bucket_uploader_isolation.json"
 BUCKET = "image-processor-test-images"
@@ -49,7 +56,7 @@ def isolation_policy(bucket_arn: str, exempt_role_arns: list[str], tag_key: str 
     )
 
 
-def session(local_aws: LocalAWS, role_arn: str, **assume: object):
+def session(local_aws: LocalAWS, role_arn: str, **assume: Any) -> S3Client:
     credentials = local_aws.client("sts").assume_role(
         RoleArn=role_arn, RoleSessionName="uploader", **assume
     )["Credentials"]
@@ -62,14 +69,14 @@ def session(local_aws: LocalAWS, role_arn: str, **assume: object):
 
 
 def role(local_aws: LocalAWS, name: str, tenant: str | None = None) -> str:
-    tags = [] if tenant is None else [{"Key": TAG_KEY, "Value": tenant}]
+    tags: list[TagTypeDef] = [] if tenant is None else [{"Key": TAG_KEY, "Value": tenant}]
     return local_aws.client("iam").create_role(
         RoleName=name, AssumeRolePolicyDocument=TRUST, Tags=tags
     )["Role"]["Arn"]
 
 
 @pytest.fixture(scope="module")
-def tenants(local_aws: LocalAWS) -> dict:
+def tenants(local_aws: LocalAWS) -> dict[str, Any]:
     s3 = local_aws.client("s3")
     roles = {
         "acme": role(local_aws, "tenant-acme", "acme"),
@@ -91,16 +98,16 @@ def tenants(local_aws: LocalAWS) -> dict:
     return {"roles": roles, "s3": clients}
 
 
-def versions(s3, key: str, bucket: str = BUCKET) -> list[dict]:
+def versions(s3: S3Client, key: str, bucket: str = BUCKET) -> list[ObjectVersionTypeDef]:
     listed = s3.list_object_versions(Bucket=bucket, Prefix=key)
     return [v for v in listed.get("Versions", []) if v["Key"] == key]
 
 
-def body(s3, key: str, bucket: str = BUCKET) -> bytes:
+def body(s3: S3Client, key: str, bucket: str = BUCKET) -> bytes:
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
-def denied(call, *args, **kwargs) -> str:
+def denied(call: Callable[..., object], *args: object, **kwargs: object) -> str:
     with pytest.raises(ClientError) as refused:
         call(*args, **kwargs)
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
@@ -114,7 +121,7 @@ def denied(call, *args, **kwargs) -> str:
 # --------------------------------------------------------------------------
 
 
-def test_a_tenant_cannot_overwrite_another_tenants_upload(tenants):
+def test_a_tenant_cannot_overwrite_another_tenants_upload(tenants: dict[str, Any]) -> None:
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     acme.put_object(Bucket=BUCKET, Key=ACME_KEY, Body=b"acme's image")
 
@@ -125,7 +132,7 @@ def test_a_tenant_cannot_overwrite_another_tenants_upload(tenants):
     assert body(acme, ACME_KEY) == b"acme's image"
 
 
-def test_the_attack_succeeds_without_isolation(tenants):
+def test_the_attack_succeeds_without_isolation(tenants: dict[str, Any]) -> None:
     """The same two tenants, the bucket without the isolation statements: the overwrite lands."""
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     acme.put_object(Bucket=OPEN_BUCKET, Key=ACME_KEY, Body=b"acme's image")
@@ -136,7 +143,7 @@ def test_the_attack_succeeds_without_isolation(tenants):
 
 
 @pytest.mark.parametrize("copy_source", ["uploads/globex/x.png", ACME_KEY])
-def test_nor_by_copying_onto_it(tenants, copy_source):
+def test_nor_by_copying_onto_it(tenants: dict[str, Any], copy_source: str) -> None:
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     acme.put_object(Bucket=BUCKET, Key=ACME_KEY, Body=b"acme's image")
     globex.put_object(Bucket=BUCKET, Key="uploads/globex/x.png", Body=b"globex's")
@@ -152,7 +159,7 @@ def test_nor_by_copying_onto_it(tenants, copy_source):
     assert body(acme, ACME_KEY) == b"acme's image"
 
 
-def test_nor_by_a_multipart_upload(tenants):
+def test_nor_by_a_multipart_upload(tenants: dict[str, Any]) -> None:
     globex = tenants["s3"]["globex"]
 
     denied(globex.create_multipart_upload, Bucket=BUCKET, Key=ACME_KEY)
@@ -160,7 +167,7 @@ def test_nor_by_a_multipart_upload(tenants):
     assert tenants["s3"]["admin"].list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
 
 
-def test_nor_delete_it_or_its_versions(tenants):
+def test_nor_delete_it_or_its_versions(tenants: dict[str, Any]) -> None:
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     version = acme.put_object(Bucket=BUCKET, Key=ACME_KEY, Body=b"acme's image")["VersionId"]
 
@@ -170,7 +177,7 @@ def test_nor_delete_it_or_its_versions(tenants):
     assert body(acme, ACME_KEY) == b"acme's image"
 
 
-def test_a_dot_dot_key_is_literal_and_stays_in_the_writers_prefix(tenants):
+def test_a_dot_dot_key_is_literal_and_stays_in_the_writers_prefix(tenants: dict[str, Any]) -> None:
     """S3 keys are literal (a flat namespace, object-keys.html): no path is resolved."""
     acme, globex = tenants["s3"]["acme"], tenants["s3"]["globex"]
     acme.put_object(Bucket=BUCKET, Key=ACME_KEY, Body=b"acme's image")
@@ -188,7 +195,7 @@ def test_a_dot_dot_key_is_literal_and_stays_in_the_writers_prefix(tenants):
 
 
 @pytest.mark.parametrize("tenant", ["acme", "globex"])
-def test_each_tenant_uploads_under_its_own_prefix(tenants, tenant):
+def test_each_tenant_uploads_under_its_own_prefix(tenants: dict[str, Any], tenant: str) -> None:
     s3 = tenants["s3"][tenant]
 
     s3.put_object(Bucket=BUCKET, Key=f"uploads/{tenant}/2026/own.png", Body=b"own")
@@ -199,7 +206,7 @@ def test_each_tenant_uploads_under_its_own_prefix(tenants, tenant):
 @pytest.mark.parametrize(
     "key", ["uploads/loose.png", "uploads/globex/x.png", "processed/acme/x.png", "other.png"]
 )
-def test_a_tenant_writes_nothing_outside_its_prefix(tenants, key):
+def test_a_tenant_writes_nothing_outside_its_prefix(tenants: dict[str, Any], key: str) -> None:
     denied(tenants["s3"]["acme"].put_object, Bucket=BUCKET, Key=key, Body=b"x")
 
 
@@ -212,13 +219,15 @@ def test_a_tenant_writes_nothing_outside_its_prefix(tenants, key):
         ("empty", "uploads//x.png"),
     ],
 )  # fmt: skip
-def test_a_principal_without_a_well_formed_tenant_uploads_nothing(tenants, principal, key):
+def test_a_principal_without_a_well_formed_tenant_uploads_nothing(
+    tenants: dict[str, Any], principal: str, key: str
+) -> None:
     denied(tenants["s3"][principal].put_object, Bucket=BUCKET, Key=key, Body=b"x")
 
     assert versions(tenants["s3"]["admin"], key) == []
 
 
-def test_outside_uploads_an_untagged_principal_is_unaffected(tenants):
+def test_outside_uploads_an_untagged_principal_is_unaffected(tenants: dict[str, Any]) -> None:
     """Operators still write the Batch Operations manifests (scripts/reprocess.sh)."""
     admin = tenants["s3"]["admin"]
 
@@ -228,7 +237,7 @@ def test_outside_uploads_an_untagged_principal_is_unaffected(tenants):
 
 
 @pytest.mark.parametrize("exempt", ["function", "batch", "scanner"])
-def test_the_stacks_roles_are_exempt(tenants, exempt):
+def test_the_stacks_roles_are_exempt(tenants: dict[str, Any], exempt: str) -> None:
     s3 = tenants["s3"][exempt]
 
     s3.put_object(Bucket=BUCKET, Key=f"processed/{exempt}.png", Body=b"x")
@@ -236,7 +245,9 @@ def test_the_stacks_roles_are_exempt(tenants, exempt):
     assert body(tenants["s3"]["admin"], f"processed/{exempt}.png") == b"x"
 
 
-def test_a_session_tag_overrides_the_roles_tenant(local_aws, tenants):
+def test_a_session_tag_overrides_the_roles_tenant(
+    local_aws: LocalAWS, tenants: dict[str, Any]
+) -> None:
     """Whoever may tag its session chooses its tenant: the tenant roles' trust
     policies must not allow sts:TagSession (README, "Uploading as a tenant").
     The local AWS does not check trust policies; AWS refuses AssumeRole with
@@ -254,7 +265,7 @@ def test_a_session_tag_overrides_the_roles_tenant(local_aws, tenants):
 # --------------------------------------------------------------------------
 
 
-def test_the_event_names_the_uploader(local_aws, tenants):
+def test_the_event_names_the_uploader(local_aws: LocalAWS, tenants: dict[str, Any]) -> None:
     sqs, admin = local_aws.client("sqs"), tenants["s3"]["admin"]
     queue = sqs.create_queue(QueueName="uploaders-events")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
@@ -287,7 +298,9 @@ def test_the_event_names_the_uploader(local_aws, tenants):
 # --------------------------------------------------------------------------
 
 
-def test_a_variable_without_a_value_fails_closed_and_other_resources_are_unaffected(tenants):
+def test_a_variable_without_a_value_fails_closed_and_other_resources_are_unaffected(
+    tenants: dict[str, Any],
+) -> None:
     admin, bucket = tenants["s3"]["admin"], "image-processor-test-variables"
     admin.create_bucket(Bucket=bucket)
     admin.put_bucket_policy(

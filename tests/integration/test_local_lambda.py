@@ -1,6 +1,7 @@
-"""scripts/local_lambda.py consumes the uploads queue the way Lambda's event source mapping does.
+"""scripts/local/local_lambda.py consumes the uploads queue the way Lambda's event source
+mapping does.
 
-Against the local AWS server (scripts/lib/moto_server.py): uploads made with
+Against the local AWS server (scripts/local/moto_server.py): uploads made with
 the real aws CLI, S3's events sent into an SQS queue by the server, and a
 mapping from the queue to a function whose code is replaced by a recorder, so
 each test sees exactly the batches and the environment Lambda would hand it.
@@ -16,6 +17,8 @@ import sys
 import threading
 import time
 import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 import pytest
@@ -23,10 +26,16 @@ from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
 
 from helpers import ROOT
 
-spec = importlib.util.spec_from_file_location("local_lambda", ROOT / "scripts" / "local_lambda.py")
-local_lambda = importlib.util.module_from_spec(spec)
-sys.modules["local_lambda"] = local_lambda  # dataclasses look their module up
-spec.loader.exec_module(local_lambda)
+if TYPE_CHECKING:  # mypy reads scripts/local/local_lambda.py as the module it is
+    import local_lambda
+    from local_lambda import Handler
+else:
+    spec = importlib.util.spec_from_file_location(
+        "local_lambda", ROOT / "scripts" / "local" / "local_lambda.py"
+    )
+    local_lambda = importlib.util.module_from_spec(spec)
+    sys.modules["local_lambda"] = local_lambda  # dataclasses look their module up
+    spec.loader.exec_module(local_lambda)
 
 
 class Recorder:
@@ -35,16 +44,16 @@ class Recorder:
     def __init__(self, seconds: float = 0.0, fail: set[str] | None = None) -> None:
         self.seconds = seconds
         self.fail = fail or set()  # keys whose message the handler reports failed
-        self.batches: list[dict] = []
+        self.batches: list[dict[str, Any]] = []
         self.environment: dict[str, str] = {}
         self.running = self.most_at_once = 0
         self._lock = threading.Lock()
 
-    def load(self, environment: dict[str, str]):
+    def load(self, environment: dict[str, str]) -> Handler:
         self.environment = environment
         return self.handler
 
-    def handler(self, event: dict, _context) -> dict:
+    def handler(self, event: dict[str, Any], _context: object) -> dict[str, Any]:
         with self._lock:
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
@@ -64,7 +73,7 @@ class Recorder:
                 outcomes.append({"object_key": key, "status": "PROCESSED", "reason": None})
         return {"outcomes": outcomes, "batchItemFailures": failures}
 
-    def s3_records(self) -> list[dict]:
+    def s3_records(self) -> list[dict[str, Any]]:
         bodies = [json.loads(m["body"]) for b in self.batches for m in b["Records"]]
         return [body["Records"][0] for body in bodies if "Records" in body]
 
@@ -84,11 +93,17 @@ _deployed = iter(range(1000))
 
 
 @pytest.fixture
-def function(local_aws: LocalAWS, env) -> dict:
+def function(local_aws: LocalAWS, env: None) -> dict[str, Any]:
     """A bucket whose uploads/ events queue up for a function, as the stack deploys them."""
     n = next(_deployed)
     name, bucket = f"image-processor-test-{n}", f"image-processor-test-images-{n}"
-    iam, lam, s3, kms, sqs = (local_aws.client(s) for s in ("iam", "lambda", "s3", "kms", "sqs"))
+    iam, lam, s3, kms, sqs = (
+        local_aws.client("iam"),
+        local_aws.client("lambda"),
+        local_aws.client("s3"),
+        local_aws.client("kms"),
+        local_aws.client("sqs"),
+    )
     key = kms.create_key(Description="the stack's key")["KeyMetadata"]
     role = iam.create_role(
         RoleName=name,
@@ -130,8 +145,8 @@ def function(local_aws: LocalAWS, env) -> dict:
             ),
         },
     )["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
-    queue_arn = queue_arn["Attributes"]["QueueArn"]
+    queue_attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    queue_arn = queue_attributes["Attributes"]["QueueArn"]
     mapping = lam.create_event_source_mapping(
         EventSourceArn=queue_arn,
         FunctionName=function_arn,  # as Terraform passes it
@@ -162,14 +177,16 @@ def function(local_aws: LocalAWS, env) -> dict:
     }  # fmt: skip
 
 
-def deliver(function: dict, recorder: Recorder, **options) -> int:
+def deliver(function: dict[str, Any], recorder: Recorder, **options: Any) -> int:
     runner = local_lambda.Runner(
         function["name"], load=recorder.load, out=lambda _: None, **options
     )
     return runner.run()
 
 
-def upload(local_aws: LocalAWS, function: dict, tmp_path, key: str, size: int = 1000) -> None:
+def upload(
+    local_aws: LocalAWS, function: dict[str, Any], tmp_path: Path, key: str, size: int = 1000
+) -> None:
     source = tmp_path / "upload.bin"
     source.write_bytes(os.urandom(size))
     result = local_aws.aws("s3", "cp", str(source), f"s3://{function['bucket']}/{key}")
@@ -183,7 +200,9 @@ def visible(local_aws: LocalAWS, queue: str) -> int:
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
-def test_each_upload_is_one_message_with_the_event_s3_sends(local_aws, function, tmp_path):
+def test_each_upload_is_one_message_with_the_event_s3_sends(
+    local_aws: LocalAWS, function: dict[str, Any], tmp_path: Path
+) -> None:
     bucket, recorder = function["bucket"], Recorder()
     upload(local_aws, function, tmp_path, "uploads/small.png")
     # The CLI uploads files of 8 MB and more in parts (its multipart_threshold).
@@ -213,7 +232,9 @@ def test_each_upload_is_one_message_with_the_event_s3_sends(local_aws, function,
     assert visible(local_aws, function["queue"]) == 0  # all deleted after success
 
 
-def test_the_function_runs_as_its_role(local_aws, function, tmp_path):
+def test_the_function_runs_as_its_role(
+    local_aws: LocalAWS, function: dict[str, Any], tmp_path: Path
+) -> None:
     recorder = Recorder()
     upload(local_aws, function, tmp_path, "uploads/a.png")
 
@@ -229,7 +250,9 @@ def test_the_function_runs_as_its_role(local_aws, function, tmp_path):
     assert recorder.environment["TABLE_NAME"] == "uploads"
 
 
-def test_a_disabled_mapping_stops_processing_and_the_uploads_wait(local_aws, function, tmp_path):
+def test_a_disabled_mapping_stops_processing_and_the_uploads_wait(
+    local_aws: LocalAWS, function: dict[str, Any], tmp_path: Path
+) -> None:
     lam, recorder = local_aws.client("lambda"), Recorder()
     lam.update_event_source_mapping(UUID=function["mapping"], Enabled=False)
     upload(local_aws, function, tmp_path, "uploads/during-stop.png")
@@ -248,7 +271,9 @@ def test_a_disabled_mapping_stops_processing_and_the_uploads_wait(local_aws, fun
     assert list(recorder.names()) == ["uploads/during-stop.png"]
 
 
-def test_maximum_concurrency_caps_parallel_invocations(local_aws, function, tmp_path):
+def test_maximum_concurrency_caps_parallel_invocations(
+    local_aws: LocalAWS, function: dict[str, Any], tmp_path: Path
+) -> None:
     recorder = Recorder(seconds=0.3)
     for n in range(6):
         upload(local_aws, function, tmp_path, f"uploads/{n}.png")
@@ -261,7 +286,9 @@ def test_maximum_concurrency_caps_parallel_invocations(local_aws, function, tmp_
     assert recorder.most_at_once == 2  # ScalingConfig.MaximumConcurrency
 
 
-def test_a_batch_holds_at_most_batch_size_messages(local_aws, function, tmp_path):
+def test_a_batch_holds_at_most_batch_size_messages(
+    local_aws: LocalAWS, function: dict[str, Any], tmp_path: Path
+) -> None:
     recorder = Recorder()
     for n in range(5):
         upload(local_aws, function, tmp_path, f"uploads/b{n}.png")
@@ -273,8 +300,8 @@ def test_a_batch_holds_at_most_batch_size_messages(local_aws, function, tmp_path
 
 
 def test_a_reported_failure_is_redelivered_alone_then_moved_to_the_failed_events_queue(
-    local_aws, function, tmp_path
-):
+    local_aws: LocalAWS, function: dict[str, Any], tmp_path: Path
+) -> None:
     recorder = Recorder(fail={"uploads/bad.png"})
     upload(local_aws, function, tmp_path, "uploads/good.png")
     upload(local_aws, function, tmp_path, "uploads/bad.png")
@@ -296,8 +323,8 @@ def test_a_reported_failure_is_redelivered_alone_then_moved_to_the_failed_events
 
 
 def test_a_function_whose_key_cannot_decrypt_is_not_run_and_the_uploads_wait(
-    local_aws, function, tmp_path
-):
+    local_aws: LocalAWS, function: dict[str, Any], tmp_path: Path
+) -> None:
     kms, recorder = local_aws.client("kms"), Recorder()
     upload(local_aws, function, tmp_path, "uploads/k.png")
     kms.disable_key(KeyId=function["key"])
@@ -315,7 +342,7 @@ def test_a_function_whose_key_cannot_decrypt_is_not_run_and_the_uploads_wait(
     assert visible(local_aws, function["queue"]) == 0  # in flight until its visibility ends
 
 
-def test_the_summary_counts_outcomes_and_redeliveries():
+def test_the_summary_counts_outcomes_and_redeliveries() -> None:
     tally = local_lambda.Tally()
     tally.outcomes.update({"PROCESSED": 3, "REJECTED": 1})
     tally.reasons.update({"corrupt": 1})
@@ -327,7 +354,7 @@ def test_the_summary_counts_outcomes_and_redeliveries():
     )
 
 
-def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws, env):
+def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws: LocalAWS, env: None) -> None:
     # moto drops it, and Terraform's aws_sqs_queue_redrive_allow_policy then
     # waits for it to read back until its timeout (the wrapper stores it).
     sqs = local_aws.client("sqs")
@@ -347,7 +374,7 @@ def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws, env):
     assert "RedriveAllowPolicy" not in removed
 
 
-def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws, env):
+def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws: LocalAWS, env: None) -> None:
     # moto set Policy to the request's (none) on every SetQueueAttributes.
     sqs = local_aws.client("sqs")
     queue = sqs.create_queue(QueueName="keeps-policy")["QueueUrl"]
@@ -362,7 +389,7 @@ def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws, env):
     assert json.loads(read["Attributes"]["Policy"]) == json.loads(policy)
 
 
-def test_a_redrive_policy_reads_back_as_terraform_wrote_it(local_aws, env):
+def test_a_redrive_policy_reads_back_as_terraform_wrote_it(local_aws: LocalAWS, env: None) -> None:
     # moto returned it with spaces: Terraform then planned a change on every run.
     sqs = local_aws.client("sqs")
     dead = sqs.create_queue(QueueName="redrive-target")["QueueUrl"]

@@ -13,14 +13,19 @@ tests fail if the code pads on the wrong side.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, Any
 
 import images
 from helpers import FakeLambdaContext
+from pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 KEY = "uploads/order.png"
 
 
-def two_uploads(stack):
+def two_uploads(stack: Stack) -> tuple[dict[str, Any], dict[str, Any]]:
     earlier = stack.put(KEY, images.make("PNG", (300, 200)))
     later = stack.put(KEY, images.make("PNG", (600, 400)))
     earlier["Records"][0]["s3"]["object"]["sequencer"] = "0100"
@@ -28,7 +33,9 @@ def two_uploads(stack):
     return earlier, later
 
 
-def test_the_later_upload_wins_when_its_shorter_sequencer_arrives_first(pipeline, stack):
+def test_the_later_upload_wins_when_its_shorter_sequencer_arrives_first(
+    pipeline: Pipeline, stack: Stack
+) -> None:
     earlier, later = two_uploads(stack)
     pipeline.handle(later, FakeLambdaContext())
 
@@ -41,7 +48,9 @@ def test_the_later_upload_wins_when_its_shorter_sequencer_arrives_first(pipeline
     assert record["sequencer"]["S"] == "FF".ljust(64, "0")
 
 
-def test_the_later_upload_replaces_the_earlier_one_in_order(pipeline, stack):
+def test_the_later_upload_replaces_the_earlier_one_in_order(
+    pipeline: Pipeline, stack: Stack
+) -> None:
     earlier, later = two_uploads(stack)
     pipeline.handle(earlier, FakeLambdaContext())
 
@@ -52,7 +61,7 @@ def test_the_later_upload_replaces_the_earlier_one_in_order(pipeline, stack):
     assert len(stack.messages("notifications")) == 2
 
 
-def test_trailing_zeros_do_not_make_a_different_upload(pipeline, stack):
+def test_trailing_zeros_do_not_make_a_different_upload(pipeline: Pipeline, stack: Stack) -> None:
     event = stack.put(KEY, images.make("PNG"))
     event["Records"][0]["s3"]["object"]["sequencer"] = "0055AED6DCD90281E5"
     pipeline.handle(event, FakeLambdaContext())

@@ -9,12 +9,18 @@ https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeLis
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 import images
 from errors import BatchIncomplete
 from faults import Fault, FaultInjector
 from helpers import FakeLambdaContext
+from pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 BUCKET = "image-processor-test-images"
 
@@ -29,8 +35,8 @@ def key_of(length: int, char: str = "a") -> str:
 
 @pytest.mark.parametrize(("length", "char"), [(1023, "a"), (1024, "a"), (1024, "é")])
 def test_an_upload_key_whose_output_key_is_too_long_is_rejected_before_download(
-    pipeline, stack, lambda_context, length, char
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, length: int, char: str
+) -> None:
     # Arrange
     key = key_of(length, char)
     assert len(key.encode()) == length
@@ -50,7 +56,9 @@ def test_an_upload_key_whose_output_key_is_too_long_is_rejected_before_download(
     assert stack.s3.list_objects_v2(Bucket=BUCKET, Prefix="processed/")["KeyCount"] == 0
 
 
-def test_the_longest_upload_key_that_fits_is_processed(pipeline, stack, lambda_context):
+def test_the_longest_upload_key_that_fits_is_processed(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     key = key_of(1022)
 
     pipeline.handle(stack.put(key, images.make("PNG")), lambda_context)
@@ -70,8 +78,13 @@ def test_the_longest_upload_key_that_fits_is_processed(pipeline, stack, lambda_c
     ],
 )
 def test_a_permanent_s3_error_is_a_rejection_with_its_code(
-    pipeline, stack, lambda_context, operation, code, reason
-):
+    pipeline: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+    operation: str,
+    code: str,
+    reason: str,
+) -> None:
     # Arrange: S3 answers every attempt with the error
     event = stack.put("uploads/refused.png", images.make("PNG"))
     faults = FaultInjector(Fault(operation, code, times=99)).install(stack.s3)
@@ -92,8 +105,8 @@ def test_a_permanent_s3_error_is_a_rejection_with_its_code(
 
 
 def test_access_denied_is_failed_and_retried_because_an_operator_can_fix_it(
-    pipeline, stack, lambda_context
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/denied.png", images.make("PNG"))
     FaultInjector(Fault("GetObject", "AccessDenied", status=403, times=99)).install(stack.s3)
 
@@ -105,7 +118,9 @@ def test_access_denied_is_failed_and_retried_because_an_operator_can_fix_it(
     assert stack.messages("notifications") == []
 
 
-def test_the_retry_after_the_fix_completes_it(pipeline, stack, lambda_context):
+def test_the_retry_after_the_fix_completes_it(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/fixed.png", images.make("PNG"))
     FaultInjector(Fault("GetObject", "AccessDenied", status=403, times=1)).install(stack.s3)
     with pytest.raises(BatchIncomplete):

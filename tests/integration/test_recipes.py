@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -16,7 +18,11 @@ import images
 from errors import BatchIncomplete
 from faults import Fault, FaultInjector
 from helpers import FakeLambdaContext
+from pipeline import Pipeline
 from storage import SEED_RECIPE_DIGEST
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 #: 4 attempts per call: botocore's standard mode with the function's configuration.
 EXHAUSTED = 4
@@ -32,13 +38,13 @@ TWO = [
 ]
 
 
-def recipes_env(recipes: list[dict]) -> dict[str, str]:
+def recipes_env(recipes: list[dict[str, Any]]) -> dict[str, str]:
     return {"RECIPES": json.dumps(recipes)}
 
 
 def test_three_recipes_write_three_outputs_one_record_and_one_message(
-    make_pipeline, stack, lambda_context
-):
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline = make_pipeline(**recipes_env(THREE))
     event = stack.put("uploads/2026/photo.jpg", images.make("JPEG", (3000, 2000)))
 
@@ -63,9 +69,9 @@ def test_three_recipes_write_three_outputs_one_record_and_one_message(
         ("thumb", "processed/thumb/2026/photo.webp", "WEBP"),
         ("modern", "processed/modern/2026/photo.avif", "AVIF"),
     ]
-    for output in outputs:
-        _, response = stack.output(output["key"])
-        assert int(output["bytes"]) == response["ContentLength"]
+    for recorded in outputs:
+        _, response = stack.output(recorded["key"])
+        assert int(recorded["bytes"]) == response["ContentLength"]
     [message] = stack.messages("notifications")
     assert [o["key"] for o in message["body"]["outputs"]] == list(expected)
     assert message["body"]["outputs"][1] == {
@@ -80,7 +86,9 @@ def test_three_recipes_write_three_outputs_one_record_and_one_message(
     assert message["attributes"]["operation"] == "recipes"
 
 
-def test_the_default_records_its_one_output_and_the_seeds_digest(pipeline, stack, lambda_context):
+def test_the_default_records_its_one_output_and_the_seeds_digest(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline.handle(stack.put("uploads/a_thumb.png", images.make("PNG")), lambda_context)
 
     item = stack.record("uploads/a_thumb.png")
@@ -91,8 +99,8 @@ def test_the_default_records_its_one_output_and_the_seeds_digest(pipeline, stack
 
 
 def test_a_duplicate_event_under_the_same_recipes_changes_nothing(
-    make_pipeline, stack, lambda_context
-):
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline = make_pipeline(**recipes_env(THREE))
     event = stack.put("uploads/dup.jpg", images.make("JPEG"))
     pipeline.handle(event, lambda_context)
@@ -106,8 +114,8 @@ def test_a_duplicate_event_under_the_same_recipes_changes_nothing(
 
 
 def test_changed_recipes_reprocess_the_same_upload_and_say_what_they_replaced(
-    make_pipeline, stack, lambda_context
-):
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     # Arrange: decided under the seed's rule, then the recipes change (a backfill
     # builds the same upload again, with the record's sequencer).
     event = stack.put("uploads/old.jpg", images.make("JPEG", (2000, 1000)))
@@ -136,8 +144,8 @@ def test_changed_recipes_reprocess_the_same_upload_and_say_what_they_replaced(
 
 
 def test_a_record_written_before_records_had_a_digest_counts_as_the_seeds(
-    make_pipeline, stack, lambda_context
-):
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/legacy.png", images.make("PNG"))
     pipeline = make_pipeline()
     pipeline.handle(event, lambda_context)
@@ -157,8 +165,8 @@ def test_a_record_written_before_records_had_a_digest_counts_as_the_seeds(
 
 
 def test_two_of_three_outputs_written_is_failed_and_the_retry_adds_no_objects(
-    make_pipeline, stack, lambda_context
-):
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     # Arrange: the third PutObject fails past botocore's retries.
     pipeline = make_pipeline(**recipes_env(THREE))
     event = stack.put("uploads/partial.jpg", images.make("JPEG", (1600, 1200)))
@@ -192,8 +200,8 @@ def test_two_of_three_outputs_written_is_failed_and_the_retry_adds_no_objects(
 
 
 def test_an_output_key_over_s3s_limit_rejects_before_anything_is_written(
-    make_pipeline, stack, lambda_context
-):
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     recipes = [{"name": "a", "max_edge": 100, "key": "{recipe}/" + "x" * 600 + "/{path}.{ext}"}]
     pipeline = make_pipeline(**recipes_env(recipes))
     event = stack.put("uploads/" + "y" * 420 + ".png", images.make("PNG"))
@@ -213,8 +221,8 @@ def test_an_output_key_over_s3s_limit_rejects_before_anything_is_written(
 
 
 def test_a_phones_heic_is_processed_upright_without_metadata_when_switched_on(
-    make_pipeline, stack, lambda_context
-):
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline = make_pipeline(HEIC_INPUT="on")
     data = images.heic(images.gradient((1200, 1600)), orientation=6, gps=True)
     event = stack.put("uploads/IMG_0001.HEIC", data)
@@ -241,8 +249,8 @@ def test_a_phones_heic_is_processed_upright_without_metadata_when_switched_on(
     ],
 )
 def test_heic_switched_off_is_rejected_exactly_as_before(
-    pipeline, stack, lambda_context, key, reason
-):
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, key: str, reason: str
+) -> None:
     data = images.heic(images.gradient((120, 160)))
 
     pipeline.handle(stack.put(key, data), lambda_context)

@@ -1,6 +1,6 @@
 """scripts/reprocess.sh --local, end to end against the local AWS server.
 
-The real script and the real aws CLI, against scripts/lib/moto_server.py: the
+The real script and the real aws CLI, against scripts/local/moto_server.py: the
 images are processed first through the uploads queue's path; then the script
 builds the manifest of the prefix, finds that the local AWS has no S3 Batch
 Operations, and runs each task through the deployed function's handler with
@@ -16,6 +16,8 @@ import io
 import json
 import subprocess
 import zipfile
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
@@ -36,10 +38,14 @@ NEW_RECIPES = '[{"name": "web", "max_edge": 800}]'
 
 
 @pytest.fixture(scope="module")
-def deployed(local_aws: LocalAWS) -> dict:
+def deployed(local_aws: LocalAWS) -> dict[str, Any]:
     """What the stack deploys, as far as a reprocess touches it."""
     iam, lam, s3, ddb, sns = (
-        local_aws.client(s) for s in ("iam", "lambda", "s3", "dynamodb", "sns")
+        local_aws.client("iam"),
+        local_aws.client("lambda"),
+        local_aws.client("s3"),
+        local_aws.client("dynamodb"),
+        local_aws.client("sns"),
     )
     role = iam.create_role(
         RoleName=NAME,
@@ -104,7 +110,7 @@ def pipeline(local_aws: LocalAWS, environment: dict[str, str]) -> Pipeline:
     )
 
 
-def reprocess(local_aws: LocalAWS, tmp_path, *args: str) -> subprocess.CompletedProcess:
+def reprocess(local_aws: LocalAWS, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     port = local_aws.endpoint.rsplit(":", 1)[1]
     env = local_aws.env | {"LOCAL_AWS_PORT": port, "LOCAL_AWS_DIR": str(tmp_path), "NO_COLOR": "1"}
     return subprocess.run(
@@ -132,7 +138,9 @@ def report_rows(local_aws: LocalAWS, stdout: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body.read().decode())))
 
 
-def test_reprocess_a_prefix_locally_only_when_the_recipe_set_changed(local_aws, deployed, tmp_path):
+def test_reprocess_a_prefix_locally_only_when_the_recipe_set_changed(
+    local_aws: LocalAWS, deployed: dict[str, Any], tmp_path: Path
+) -> None:
     s3 = local_aws.client("s3")
     # Uploaded and processed through the uploads queue's path, as usual.
     first = pipeline(local_aws, deployed["environment"])
@@ -174,9 +182,14 @@ def test_reprocess_a_prefix_locally_only_when_the_recipe_set_changed(local_aws, 
         assert after[key].status == "PROCESSED"
         assert after[key].recipe_digest == new_digest != before[key].recipe_digest
         assert after[key].sequencer == before[key].sequencer
-        assert after[key].processed_at > before[key].processed_at
+        processed_at, processed_before = after[key].processed_at, before[key].processed_at
+        assert processed_at is not None
+        assert processed_before is not None
+        assert processed_at > processed_before
         # The new recipe set writes its own key once; the old output is named as replaced.
-        assert output_versions(local_aws, after[key].output_key) == 1
+        output_key = after[key].output_key
+        assert output_key is not None
+        assert output_versions(local_aws, output_key) == 1
         assert list(after[key].replaced_outputs) == [before[key].output_key]
     rows = report_rows(local_aws, changed.stdout.splitlines()[-1])
     assert all(row["result_code"] == "Succeeded" for row in rows)
@@ -187,10 +200,12 @@ def test_reprocess_a_prefix_locally_only_when_the_recipe_set_changed(local_aws, 
 
     assert again.returncode == 0, again.stderr
     assert records(local_aws) == after
-    assert all(output_versions(local_aws, r.output_key) == 1 for r in after.values())
+    assert all(output_versions(local_aws, cast(str, r.output_key)) == 1 for r in after.values())
 
 
-def test_an_empty_prefix_is_refused_before_anything_runs(local_aws, deployed, tmp_path):
+def test_an_empty_prefix_is_refused_before_anything_runs(
+    local_aws: LocalAWS, deployed: dict[str, Any], tmp_path: Path
+) -> None:
     result = reprocess(local_aws, tmp_path, "--prefix", "uploads/nothing-here/")
 
     assert result.returncode == 1
@@ -198,8 +213,8 @@ def test_an_empty_prefix_is_refused_before_anything_runs(local_aws, deployed, tm
 
 
 def test_keys_outside_the_input_prefix_fail_permanently_and_change_nothing(
-    local_aws, deployed, tmp_path
-):
+    local_aws: LocalAWS, deployed: dict[str, Any], tmp_path: Path
+) -> None:
     s3 = local_aws.client("s3")
     s3.put_object(Bucket=BUCKET, Key="processed/elsewhere.png", Body=images.make("PNG"))
     before = records(local_aws)
@@ -216,7 +231,9 @@ def test_keys_outside_the_input_prefix_fail_permanently_and_change_nothing(
     assert records(local_aws) == before
 
 
-def test_on_aws_the_job_request_passes_the_real_clis_validation(local_aws, deployed, tmp_path):
+def test_on_aws_the_job_request_passes_the_real_clis_validation(
+    local_aws: LocalAWS, deployed: dict[str, Any], tmp_path: Path
+) -> None:
     """Without --local: the manifest as S3 Batch Operations reads it, and a create-job
     request the aws CLI accepts (it then fails to connect: the local AWS has no
     s3-control endpoint for the account, https://<account>.s3-control...)."""

@@ -1,7 +1,7 @@
 """Soak: 1,000 uploads through the handler against the local AWS, under faults.
 
 Several workers deliver S3's events to one pipeline each, as concurrent
-Lambda instances would, against moto's server (scripts/lib/moto_server.py):
+Lambda instances would, against moto's server (scripts/local/moto_server.py):
 a tenth of the events are delivered twice, all of them in shuffled order, and
 every AWS call the handler makes meets injected throttles and connection
 timeouts inside botocore's retry loop (tests/faults.py). An invocation that
@@ -24,7 +24,9 @@ import os
 import random
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from queue import Empty, Queue
+from typing import Any
 
 import boto3
 import pytest
@@ -49,8 +51,9 @@ LAMBDA_ATTEMPTS = 3  # the first invocation and Lambda's two retries
 BUCKET, TABLE = "soak-images", "soak-uploads"
 
 
-def client(local_aws: LocalAWS, service: str):
-    return boto3.client(
+def client(local_aws: LocalAWS, service: str) -> Any:
+    make: Callable[..., Any] = boto3.client  # one helper, four services
+    return make(
         service, endpoint_url=local_aws.endpoint, region_name=REGION, config=AWS_CONFIG,
         aws_access_key_id="local", aws_secret_access_key="local",
     )  # fmt: skip
@@ -72,7 +75,7 @@ def sample(index: int, rng: random.Random) -> tuple[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def soak(local_aws: LocalAWS) -> dict:
+def soak(local_aws: LocalAWS) -> dict[str, Any]:
     rng = random.Random(20261202)
     s3, ddb, sns, sqs = (client(local_aws, s) for s in ("s3", "dynamodb", "sns", "sqs"))
     s3.create_bucket(Bucket=BUCKET)
@@ -117,10 +120,12 @@ def soak(local_aws: LocalAWS) -> dict:
     rng.shuffle(events)
 
     # Act: WORKERS concurrent "Lambda instances", each with its own clients and faults.
-    pending: Queue[tuple[dict, int]] = Queue()
+    pending: Queue[tuple[dict[str, Any], int]] = Queue()
     for event in events:
         pending.put((event, 1))
-    failed_events, invocations, injected = [], Counter(), Counter()
+    failed_events: list[dict[str, Any]] = []
+    invocations: Counter[str] = Counter()
+    injected: Counter[str] = Counter()
     lock = threading.Lock()
 
     def worker(seed: int) -> None:
@@ -166,7 +171,7 @@ def soak(local_aws: LocalAWS) -> dict:
     for page in ddb.get_paginator("scan").paginate(TableName=TABLE, ConsistentRead=True):
         for item in page["Items"]:
             records[item["object_key"]["S"]] = item
-    messages: dict[str, list[dict]] = defaultdict(list)
+    messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
     while batch := sqs.receive_message(
         QueueUrl=queues["notifications"], MaxNumberOfMessages=10, WaitTimeSeconds=0
     ).get("Messages", []):
@@ -193,11 +198,11 @@ def soak(local_aws: LocalAWS) -> dict:
     }  # fmt: skip
 
 
-def test_faults_were_injected_into_every_service(soak):
+def test_faults_were_injected_into_every_service(soak: dict[str, Any]) -> None:
     assert {"PutItem", "UpdateItem", "GetObject", "PutObject", "Publish"} <= set(soak["injected"])
 
 
-def test_every_upload_has_exactly_one_terminal_record(soak):
+def test_every_upload_has_exactly_one_terminal_record(soak: dict[str, Any]) -> None:
     records = soak["records"]
 
     assert set(records) == set(soak["uploads"])
@@ -211,7 +216,7 @@ def test_every_upload_has_exactly_one_terminal_record(soak):
     assert failed == dead_lettered
 
 
-def test_rejections_have_a_reason(soak):
+def test_rejections_have_a_reason(soak: dict[str, Any]) -> None:
     rejected = [r for r in soak["records"].values() if r["status"]["S"] == "REJECTED"]
 
     assert rejected
@@ -219,7 +224,9 @@ def test_rejections_have_a_reason(soak):
     assert all(r["object_key"]["S"].endswith("not-an-image.png") for r in rejected)
 
 
-def test_each_processed_upload_has_one_output_and_a_stable_notification_id(soak):
+def test_each_processed_upload_has_one_output_and_a_stable_notification_id(
+    soak: dict[str, Any],
+) -> None:
     processed = {k: r for k, r in soak["records"].items() if r["status"]["S"] == "PROCESSED"}
     outputs: Counter[str] = Counter()
     for page in (

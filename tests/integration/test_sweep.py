@@ -12,11 +12,19 @@ terminal state; FAILED stays claimable, so a late retry still completes it.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
 
 import images
-from events import parse_s3_record
+from events import Upload, parse_s3_record
 from helpers import FakeLambdaContext
+from pipeline import Pipeline
 from storage import UploadRecord
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 SCHEDULED = {
     "version": "0",
@@ -31,8 +39,9 @@ SCHEDULED = {
 }
 
 
-def claim_that_died(pipeline, event, seconds_ago):
+def claim_that_died(pipeline: Pipeline, event: dict[str, Any], seconds_ago: int) -> None:
     upload = parse_s3_record(event["Records"][0], pipeline.settings)
+    assert isinstance(upload, Upload)
     record = UploadRecord(
         object_key=upload.key,
         bucket=upload.bucket,
@@ -45,7 +54,9 @@ def claim_that_died(pipeline, event, seconds_ago):
     pipeline.records.claim(record, lease_seconds=30, now=int(time.time()) - seconds_ago)
 
 
-def test_a_claim_whose_invocation_died_is_recorded_failed_and_announced(pipeline, stack):
+def test_a_claim_whose_invocation_died_is_recorded_failed_and_announced(
+    pipeline: Pipeline, stack: Stack
+) -> None:
     # Arrange: a claim whose lease ran out 20 minutes ago (stuck_after_s is 900)
     event = stack.put("uploads/stuck.png", images.make("PNG"))
     claim_that_died(pipeline, event, seconds_ago=1230)
@@ -64,7 +75,7 @@ def test_a_claim_whose_invocation_died_is_recorded_failed_and_announced(pipeline
     assert (notice["body"]["status"], notice["body"]["reason"]) == ("FAILED", "LeaseExpired")
 
 
-def test_a_late_retry_still_completes_a_swept_upload(pipeline, stack):
+def test_a_late_retry_still_completes_a_swept_upload(pipeline: Pipeline, stack: Stack) -> None:
     event = stack.put("uploads/late.png", images.make("PNG"))
     claim_that_died(pipeline, event, seconds_ago=1230)
     pipeline.handle(SCHEDULED, FakeLambdaContext())
@@ -74,7 +85,9 @@ def test_a_late_retry_still_completes_a_swept_upload(pipeline, stack):
     assert stack.record("uploads/late.png")["status"]["S"] == "PROCESSED"
 
 
-def test_a_recent_claim_and_decided_records_are_left_alone(pipeline, stack):
+def test_a_recent_claim_and_decided_records_are_left_alone(
+    pipeline: Pipeline, stack: Stack
+) -> None:
     recent = stack.put("uploads/recent.png", images.make("PNG"))
     claim_that_died(pipeline, recent, seconds_ago=60)
     pipeline.handle(stack.put("uploads/done.png", images.make("PNG")), FakeLambdaContext())
@@ -88,7 +101,9 @@ def test_a_recent_claim_and_decided_records_are_left_alone(pipeline, stack):
     assert stack.messages("notifications") == []
 
 
-def test_a_retry_that_claims_the_upload_while_the_sweep_runs_keeps_it(pipeline, stack, monkeypatch):
+def test_a_retry_that_claims_the_upload_while_the_sweep_runs_keeps_it(
+    pipeline: Pipeline, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Arrange: the sweep reads the dead claim; before it writes, Lambda's retry
     # of that invocation claims the upload again with a fresh lease. A retry keeps
     # the request id ("duplicate invocations ... that have the same request ID
@@ -99,7 +114,7 @@ def test_a_retry_that_claims_the_upload_while_the_sweep_runs_keeps_it(pipeline, 
     claim_that_died(pipeline, event, seconds_ago=1230)
     scan = pipeline.records.stuck
 
-    def stuck_then_retried(*args, **kwargs):
+    def stuck_then_retried(*args: Any, **kwargs: Any) -> Iterator[UploadRecord]:
         for stuck in scan(*args, **kwargs):
             claim_that_died(pipeline, event, seconds_ago=0)
             yield stuck

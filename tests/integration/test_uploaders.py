@@ -12,29 +12,35 @@ known and never stop the decision.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
 import images
-from helpers import batch_invocation, scan_result_event
+from helpers import FakeLambdaContext, batch_invocation, scan_result_event
+from pipeline import Pipeline
 from storage import SEED_RECIPE_DIGEST, UploadRecord
+
+if TYPE_CHECKING:
+    from integration.conftest import Stack
 
 BUCKET = "image-processor-test-images"
 PRINCIPAL = "AWS:AIDAEXAMPLE"  # tests/fixtures/events/s3_object_created.json
 
 
 @pytest.fixture
-def isolated(make_pipeline):
+def isolated(make_pipeline: Callable[..., Pipeline]) -> Pipeline:
     return make_pipeline(UPLOADER_ISOLATION="on")
 
 
-def stored(stack, key) -> UploadRecord:
+def stored(stack: Stack, key: str) -> UploadRecord:
     return UploadRecord.from_item(stack.record(key))
 
 
 def test_the_record_and_the_notification_name_the_uploader_and_the_tenant(
-    isolated, stack, lambda_context
-):
+    isolated: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/acme/2026/holiday.jpg", images.make("JPEG"))
 
     isolated.handle(event, lambda_context)
@@ -48,7 +54,12 @@ def test_the_record_and_the_notification_name_the_uploader_and_the_tenant(
     assert message["body"]["tenant"] == "acme"
 
 
-def test_the_decision_log_names_them(capsys, isolated, stack, lambda_context):
+def test_the_decision_log_names_them(
+    capsys: pytest.CaptureFixture[str],
+    isolated: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+) -> None:
     isolated.handle(stack.put("uploads/acme/logged.png", images.make("PNG")), lambda_context)
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
@@ -56,7 +67,9 @@ def test_the_decision_log_names_them(capsys, isolated, stack, lambda_context):
     assert (decided["uploaded_by"], decided["tenant"]) == (PRINCIPAL, "acme")
 
 
-def test_a_rejection_names_them_too(isolated, stack, lambda_context):
+def test_a_rejection_names_them_too(
+    isolated: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     event = stack.put("uploads/globex/not-an-image.png", b"plain text, not a PNG")
 
     isolated.handle(event, lambda_context)
@@ -68,7 +81,9 @@ def test_a_rejection_names_them_too(isolated, stack, lambda_context):
     assert (notice["body"]["uploaded_by"], notice["body"]["tenant"]) == (PRINCIPAL, "globex")
 
 
-def test_without_isolation_the_uploader_is_recorded_and_no_tenant(pipeline, stack, lambda_context):
+def test_without_isolation_the_uploader_is_recorded_and_no_tenant(
+    pipeline: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     pipeline.handle(stack.put("uploads/acme/a.png", images.make("PNG")), lambda_context)
 
     item = stack.record("uploads/acme/a.png")
@@ -86,7 +101,13 @@ def test_without_isolation_the_uploader_is_recorded_and_no_tenant(pipeline, stac
         ("uploads/acme/../globex/a.png", "acme"),  # keys are literal: this is acme's
     ],
 )  # fmt: skip
-def test_the_tenant_is_the_first_segment_as_written(isolated, stack, lambda_context, key, tenant):
+def test_the_tenant_is_the_first_segment_as_written(
+    isolated: Pipeline,
+    stack: Stack,
+    lambda_context: FakeLambdaContext,
+    key: str,
+    tenant: str | None,
+) -> None:
     isolated.handle(stack.put(key, images.make("PNG")), lambda_context)
 
     assert stored(stack, key).tenant == tenant
@@ -99,8 +120,8 @@ def test_the_tenant_is_the_first_segment_as_written(isolated, stack, lambda_cont
     ids=["missing", "empty", "empty id", "not a string", "not an object"],
 )
 def test_an_event_without_a_readable_principal_is_still_decided(
-    isolated, stack, lambda_context, identity
-):
+    isolated: Pipeline, stack: Stack, lambda_context: FakeLambdaContext, identity: object
+) -> None:
     event = stack.put("uploads/acme/b.png", images.make("PNG"))
     record = event["Records"][0]
     if identity is None:
@@ -118,7 +139,9 @@ def test_an_event_without_a_readable_principal_is_still_decided(
     assert "uploaded_by" not in message["body"]
 
 
-def test_a_scan_result_names_the_tenant_but_no_uploader(make_pipeline, stack, lambda_context):
+def test_a_scan_result_names_the_tenant_but_no_uploader(
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     gated = make_pipeline(UPLOADER_ISOLATION="on", MALWARE_PROTECTION="on")
     obj = stack.put("uploads/acme/scanned.png", images.make("PNG"))["Records"][0]["s3"]["object"]
 
@@ -134,7 +157,9 @@ def test_a_scan_result_names_the_tenant_but_no_uploader(make_pipeline, stack, la
     assert (record.uploaded_by, record.tenant) == (None, "acme")
 
 
-def test_a_reprocess_keeps_who_uploaded(make_pipeline, stack, lambda_context):
+def test_a_reprocess_keeps_who_uploaded(
+    make_pipeline: Callable[..., Pipeline], stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     make_pipeline(UPLOADER_ISOLATION="on").handle(
         stack.put("uploads/acme/c.png", images.make("PNG")), lambda_context
     )
@@ -149,8 +174,8 @@ def test_a_reprocess_keeps_who_uploaded(make_pipeline, stack, lambda_context):
 
 
 def test_a_reprocess_of_an_object_never_recorded_names_the_tenant_only(
-    isolated, stack, lambda_context
-):
+    isolated: Pipeline, stack: Stack, lambda_context: FakeLambdaContext
+) -> None:
     stack.s3.put_object(Bucket=BUCKET, Key="uploads/acme/old.png", Body=images.make("PNG"))
 
     isolated.handle(batch_invocation(BUCKET, "uploads/acme/old.png"), lambda_context)

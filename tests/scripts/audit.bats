@@ -40,7 +40,7 @@ bats_require_minimum_version 1.5.0
   repo=$(copy_repo)
   fixtures="$repo/tests/fixtures/audit"
   # The fixture run has 2 stack FAILs; SECURITY.md's register has the whole baseline.
-  run "$repo/.venv/bin/python" "$repo/scripts/audit_report.py" \
+  run "$repo/.venv/bin/python" "$repo/scripts/audit/audit_report.py" \
     --findings "$fixtures/prowler.ocsf.json" --state "$fixtures/state.json" --out-dir "$repo/reports/audit"
   [ "$status" -eq 1 ]
   run "$repo/scripts/audit.sh" --compare-only

@@ -109,11 +109,11 @@ print("avif", features.version("avif"), "libheif", pillow_heif.libheif_version()
 @test "the build writes a manifest that the zip verifies against, and a changed zip does not" {
   package arm64 m
   [ -s "$BATS_TEST_TMPDIR/m.manifest.json" ]
-  run "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/package_manifest.py" verify --zip "$BATS_TEST_TMPDIR/m.zip"
+  run "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/lib/package_manifest.py" verify --zip "$BATS_TEST_TMPDIR/m.zip"
   [ "$status" -eq 0 ]
   printf 'print("injected")\n' >"$BATS_TEST_TMPDIR/injected.py"
   (cd "$BATS_TEST_TMPDIR" && "$REPO_ROOT/.venv/bin/python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "a").write("injected.py")' m.zip)
-  run "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/package_manifest.py" verify --zip "$BATS_TEST_TMPDIR/m.zip"
+  run "$REPO_ROOT/.venv/bin/python" "$REPO_ROOT/scripts/lib/package_manifest.py" verify --zip "$BATS_TEST_TMPDIR/m.zip"
   [ "$status" -eq 1 ]
   [[ $output == *"injected.py: in the zip, not in the manifest"* ]]
 }

@@ -5,9 +5,9 @@ load helpers
 bats_require_minimum_version 1.5.0
 
 SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh reprocess.sh)
-PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.py
-  audit_policies.py audit_report.py mutation.py local_batch_operations.py terraform_docs.py
-  upload_url.py)
+PY_HELPERS=(lib/empty_bucket.py local/demo_tool.py lib/terraform_progress.py local/local_lambda.py
+  audit/audit_policies.py audit/audit_report.py dev/mutation.py local/local_batch_operations.py
+  dev/terraform_docs.py upload_url.py)
 
 @test "every script prints its usage with --help and -h" {
   for script in "${SCRIPTS[@]}"; do
@@ -71,9 +71,9 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
 
 @test "a Python helper given a missing file says which, in one line, without a traceback" {
   missing="$BATS_TEST_TMPDIR/no-such-dir/file.json"
-  for args in "audit_report.py --compare-only $missing" \
-    "audit_report.py --findings $missing --state $missing" \
-    "audit_policies.py --summary $missing" \
+  for args in "audit/audit_report.py --compare-only $missing" \
+    "audit/audit_report.py --findings $missing --state $missing" \
+    "audit/audit_policies.py --summary $missing" \
     "lib/terraform_progress.py run --label x --log $missing -- true"; do
     read -ra words <<<"$args"
     run --separate-stderr "$PY" "$REPO_ROOT/scripts/${words[0]}" "${words[@]:1}"
@@ -84,7 +84,7 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
 }
 
 @test "the Python helpers that talk to AWS name an unreachable endpoint instead of a traceback" {
-  for args in "local_lambda.py --once --function f" "audit_policies.py --out $BATS_TEST_TMPDIR/p.json"; do
+  for args in "local/local_lambda.py --once --function f" "audit/audit_policies.py --out $BATS_TEST_TMPDIR/p.json"; do
     read -ra words <<<"$args"
     run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
       AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/${words[0]}" "${words[@]:1}"
@@ -96,7 +96,7 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
 
 @test "empty_bucket.py names an unreachable endpoint instead of a traceback" {
   run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
-    AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/empty_bucket.py" some-bucket
+    AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/lib/empty_bucket.py" some-bucket
 
   [ "$status" -eq 1 ]
   [[ $stderr == *"error: Could not connect to the endpoint URL"* ]]
@@ -170,14 +170,14 @@ PY_HELPERS=(empty_bucket.py demo_tool.py lib/terraform_progress.py local_lambda.
 
 @test "demo_tool.py and empty_bucket.py run by a Python without the project's packages: in .venv, else one line" {
   [[ -x /usr/bin/python3 ]] && ! /usr/bin/python3 -c 'import PIL' 2>/dev/null || skip "needs a python3 without Pillow"
-  for helper in demo_tool.py empty_bucket.py; do
+  for helper in local/demo_tool.py lib/empty_bucket.py; do
     run --separate-stderr /usr/bin/python3 "$REPO_ROOT/scripts/$helper" --help
     [ "$status" -eq 0 ] || { echo "$helper: $stderr"; return 1; }
     [[ $output == usage:* ]]
   done
   repo=$(copy_repo)
   rm "$repo/.venv"
-  run --separate-stderr /usr/bin/python3 "$repo/scripts/demo_tool.py" --help
+  run --separate-stderr /usr/bin/python3 "$repo/scripts/local/demo_tool.py" --help
   [ "$status" -eq 1 ]
   [ "$stderr" = "demo_tool.py: error: the Python package 'boto3' is missing: run 'make setup'" ] || { echo "$stderr"; return 1; }
 }

@@ -204,7 +204,7 @@ PY
   LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
   create_lambda "$port"
   # (moto's state dump, which the old health check fetched, answered HTTP 500
-  # here before scripts/lib/moto_server.py section 6; the check no longer uses it.)
+  # here before scripts/local/moto_server.py section 6; the check no longer uses it.)
 
   run env LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" status
   [ "$status" -eq 0 ]

@@ -14,6 +14,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -34,30 +37,35 @@ REGISTER = """
 <!-- prowler-exceptions:end -->
 """
 
-audit_report = load_script("audit_report")
+if TYPE_CHECKING:  # mypy reads scripts/audit/audit_report.py as the module it is
+    import audit_report
+    from audit_report import Artefact, JSONObject, RegisterRow, Row
+else:
+    audit_report = load_script("audit/audit_report")
 ROWS = audit_report.read_register(REGISTER)
 ARTEFACTS = audit_report.load_artefacts()
 
 
 @pytest.fixture
-def index():
+def index() -> dict[str, str]:
     return audit_report.state_index(json.loads((FIXTURES / "state.json").read_text()))
 
 
 @pytest.fixture
-def findings(index):
+def findings(index: dict[str, str]) -> list[Row]:
     return audit_report.read_findings(
         json.loads((FIXTURES / "prowler.ocsf.json").read_text()), index
     )
 
 
-def entries(register, index, artefacts=()):
-    return audit_report.mutelist(register, list(artefacts), index)["Mutelist"]["Accounts"]["*"][
-        "Checks"
-    ]
+def entries(
+    register: list[RegisterRow], index: dict[str, str], artefacts: Iterable[Artefact] = ()
+) -> JSONObject:
+    rendered = audit_report.mutelist(register, list(artefacts), index)
+    return cast("JSONObject", rendered["Mutelist"]["Accounts"]["*"]["Checks"])
 
 
-def mutes(entry, resource_id):
+def mutes(entry: JSONObject, resource_id: str) -> bool:
     """Prowler's documented matching: each Resources item is a regex searched in the id."""
     return any(re.search(pattern, resource_id) for pattern in entry["Resources"])
 
@@ -67,7 +75,9 @@ def mutes(entry, resource_id):
 # --------------------------------------------------------------------------
 
 
-def test_a_resource_is_indexed_under_its_module_address_and_wins_over_its_satellites(index):
+def test_a_resource_is_indexed_under_its_module_address_and_wins_over_its_satellites(
+    index: dict[str, str],
+) -> None:
     bucket = {"address": "module.images.aws_s3_bucket.this", "mode": "managed",
               "values": {"arn": "arn:aws:s3:::b", "id": "b"}}  # fmt: skip
     state = {"values": {"root_module": {"child_modules": [{"resources": [bucket]}]}}}
@@ -77,7 +87,7 @@ def test_a_resource_is_indexed_under_its_module_address_and_wins_over_its_satell
     assert index[IMAGES] == index[f"arn:aws:s3:::{IMAGES}"] == "aws_s3_bucket.this"
 
 
-def test_a_resource_owns_its_arn_even_where_another_names_it():
+def test_a_resource_owns_its_arn_even_where_another_names_it() -> None:
     fn = "arn:aws:lambda:eu-west-1:123456789012:function:f"
     mapping = {"address": "aws_lambda_event_source_mapping.uploads", "mode": "managed",
                "values": {"arn": "arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:u",
@@ -97,7 +107,7 @@ def test_a_resource_owns_its_arn_even_where_another_names_it():
 # --------------------------------------------------------------------------
 
 
-def test_a_register_row_mutes_its_check_on_its_resource_and_says_why(index):
+def test_a_register_row_mutes_its_check_on_its_resource_and_says_why(index: dict[str, str]) -> None:
     entry = entries(ROWS, index)["^s3_bucket_no_mfa_delete$"]
 
     assert mutes(entry, IMAGES)
@@ -107,14 +117,14 @@ def test_a_register_row_mutes_its_check_on_its_resource_and_says_why(index):
     assert entry["Regions"] == ["*"]
 
 
-def test_a_check_key_matches_that_check_only(index):
+def test_a_check_key_matches_that_check_only(index: dict[str, str]) -> None:
     key = next(iter(entries(ROWS, index)))
 
     assert re.search(key, "guardduty_rds_protection_enabled")
     assert not re.search(key, "guardduty_rds_protection_enabled_everywhere")
 
 
-def test_a_resource_pattern_covers_the_ids_prowler_builds_around_a_name():
+def test_a_resource_pattern_covers_the_ids_prowler_builds_around_a_name() -> None:
     queue, role = audit_report.resource_pattern("q.1"), audit_report.resource_pattern("role")
 
     assert re.search(queue, "http://localhost:5055/123456789012/q.1")  # an SQS queue's URL
@@ -123,8 +133,10 @@ def test_a_resource_pattern_covers_the_ids_prowler_builds_around_a_name():
     assert not re.search(role, "roles/p")
 
 
-def test_rows_of_one_check_share_its_entry_and_an_undeployed_row_mutes_nothing(index):
-    register = [*ROWS, {**ROWS[0], "address": "aws_kms_key.this"},
+def test_rows_of_one_check_share_its_entry_and_an_undeployed_row_mutes_nothing(
+    index: dict[str, str],
+) -> None:
+    register: list[RegisterRow] = [*ROWS, {**ROWS[0], "address": "aws_kms_key.this"},
                 {**ROWS[0], "address": "aws_s3_bucket.gone"}]  # fmt: skip
 
     entry = entries(register, index)["^s3_bucket_no_mfa_delete$"]
@@ -134,7 +146,9 @@ def test_rows_of_one_check_share_its_entry_and_an_undeployed_row_mutes_nothing(i
     assert "aws_s3_bucket.gone" not in entry["Description"]
 
 
-def test_an_artefact_outside_the_stack_is_muted_everywhere_but_on_the_stacks_resources(index):
+def test_an_artefact_outside_the_stack_is_muted_everywhere_but_on_the_stacks_resources(
+    index: dict[str, str],
+) -> None:
     entry = entries([], index, ARTEFACTS)["^kms_cmk_rotation_enabled$"]
 
     assert entry["Resources"] == ["*"]
@@ -144,24 +158,26 @@ def test_an_artefact_outside_the_stack_is_muted_everywhere_but_on_the_stacks_res
     assert not [e for e in entry["Exceptions"]["Resources"] if re.search(e, MOTO_KEY)]
 
 
-def test_an_artefact_rule_names_resources_as_prowler_does_and_nothing_else(tmp_path, index):
+def test_an_artefact_rule_names_resources_as_prowler_does_and_nothing_else(
+    tmp_path: Path, index: dict[str, str]
+) -> None:
     rules = tmp_path / "rules.json"
     rules.write_text(json.dumps({"artefacts": [{"check": "c", "reason": "r", "resource": "a*"}]}))
-    narrow = {"check": "c", "reason": "r", "resources": ["^default$"]}
+    narrow: Artefact = {"check": "c", "reason": "r", "resources": ["^default$"]}
 
     with pytest.raises(ValueError, match=r"unknown \['resource'\]"):
         audit_report.load_artefacts(rules)
     assert entries([], index, [narrow])["^c$"]["Resources"] == ["^default$"]
 
 
-def test_an_artefact_on_a_registered_check_is_refused(index):
-    clash = [{"check": "s3_bucket_no_mfa_delete", "reason": "r"}]
+def test_an_artefact_on_a_registered_check_is_refused(index: dict[str, str]) -> None:
+    clash: list[Artefact] = [{"check": "s3_bucket_no_mfa_delete", "reason": "r"}]
 
     with pytest.raises(ValueError, match="one entry per check"):
         audit_report.mutelist(ROWS, clash, index)
 
 
-def test_the_register_and_the_artefacts_render_together(index):
+def test_the_register_and_the_artefacts_render_together(index: dict[str, str]) -> None:
     rendered = entries(audit_report.read_register(SECURITY), index, ARTEFACTS)
 
     assert {f"^{rule['check']}$" for rule in ARTEFACTS} <= rendered.keys()
@@ -170,7 +186,9 @@ def test_the_register_and_the_artefacts_render_together(index):
 
 
 @pytest.mark.skipif(not PROWLER_PYTHON.exists(), reason="no .venv-prowler: run make audit")
-def test_prowlers_own_mutelist_code_mutes_what_the_fixture_says(tmp_path, index):
+def test_prowlers_own_mutelist_code_mutes_what_the_fixture_says(
+    tmp_path: Path, index: dict[str, str]
+) -> None:
     mutelist = tmp_path / "mutelist.yaml"
     mutelist.write_text(json.dumps(audit_report.mutelist(ROWS, ARTEFACTS, index)))
     ocsf = json.loads((FIXTURES / "prowler.ocsf.json").read_text())
@@ -196,7 +214,9 @@ def test_prowlers_own_mutelist_code_mutes_what_the_fixture_says(tmp_path, index)
 # --------------------------------------------------------------------------
 
 
-def test_findings_are_sorted_into_the_stack_the_artefacts_and_the_account(findings):
+def test_findings_are_sorted_into_the_stack_the_artefacts_and_the_account(
+    findings: list[Row],
+) -> None:
     report = audit_report.sort(findings, ROWS, ARTEFACTS)
 
     assert [(r["check"], r["resource"]) for r in report.artefacts] == [
@@ -209,11 +229,11 @@ def test_findings_are_sorted_into_the_stack_the_artefacts_and_the_account(findin
     }
 
 
-def test_muted_fails_and_their_rows_agree(findings):
+def test_muted_fails_and_their_rows_agree(findings: list[Row]) -> None:
     assert audit_report.sort(findings, ROWS, ARTEFACTS).agrees
 
 
-def test_a_fail_its_row_did_not_mute_is_unregistered(findings):
+def test_a_fail_its_row_did_not_mute_is_unregistered(findings: list[Row]) -> None:
     unmuted = [r | {"muted": False} if r["check"] == "s3_bucket_no_mfa_delete" else r
                for r in findings]  # fmt: skip
     elsewhere = [r | {"address": "aws_s3_bucket.other"} if r["check"] == "s3_bucket_no_mfa_delete"
@@ -225,7 +245,7 @@ def test_a_fail_its_row_did_not_mute_is_unregistered(findings):
         assert [r["check"] for r in report.unregistered] == ["s3_bucket_no_mfa_delete"]
 
 
-def test_a_register_row_without_its_muted_fail_is_stale(findings):
+def test_a_register_row_without_its_muted_fail_is_stale(findings: list[Row]) -> None:
     fixed = [r for r in findings if r["check"] != "s3_bucket_no_mfa_delete"]
 
     report = audit_report.sort(fixed, ROWS, ARTEFACTS)
@@ -237,7 +257,9 @@ def test_a_register_row_without_its_muted_fail_is_stale(findings):
     )
 
 
-def test_the_command_renders_the_mutelist_reports_and_exits_1_on_a_difference(tmp_path):
+def test_the_command_renders_the_mutelist_reports_and_exits_1_on_a_difference(
+    tmp_path: Path,
+) -> None:
     security = tmp_path / "SECURITY.md"
     security.write_text(REGISTER.replace("`s3_bucket_no_mfa_delete`", "`s3_bucket_object_lock`"))
     state = ["--state", str(FIXTURES / "state.json"), "--security", str(security)]
@@ -255,7 +277,7 @@ def test_the_command_renders_the_mutelist_reports_and_exits_1_on_a_difference(tm
     assert audit_report.main(compare_only) == 0
 
 
-def test_the_register_draft_keeps_known_reasons_and_marks_new_rows(findings):
+def test_the_register_draft_keeps_known_reasons_and_marks_new_rows(findings: list[Row]) -> None:
     report = audit_report.sort(findings, ROWS[:1], ARTEFACTS)  # guardduty_rds_... is new
 
     draft = audit_report.register_draft(report)
@@ -277,7 +299,7 @@ REGISTERED = audit_report.read_register(SECURITY)
 CLASSES = ("Deliberate", "AWS", "Open")
 
 
-def test_every_register_row_has_a_class_and_a_real_reason():
+def test_every_register_row_has_a_class_and_a_real_reason() -> None:
     assert REGISTERED
     for row in REGISTERED:
         kind, _, reason = row["reason"].partition(": ")
@@ -285,7 +307,7 @@ def test_every_register_row_has_a_class_and_a_real_reason():
         assert len(reason.split()) >= 8, row
 
 
-def test_the_registers_baseline_sentence_counts_its_rows():
+def test_the_registers_baseline_sentence_counts_its_rows() -> None:
     counts = {kind: sum(r["reason"].startswith(kind + ":") for r in REGISTERED) for kind in CLASSES}
     sentence = re.sub(r"\s+", " ", SECURITY)
 
@@ -295,7 +317,7 @@ def test_the_registers_baseline_sentence_counts_its_rows():
     )
 
 
-def test_a_checkov_id_in_the_register_is_a_checkov_skip_on_the_same_resource():
+def test_a_checkov_id_in_the_register_is_a_checkov_skip_on_the_same_resource() -> None:
     checkov = SECURITY.split("<!-- checkov-skips:start -->")[1].split("<!-- checkov-skips:end -->")[
         0
     ]
@@ -330,7 +352,7 @@ def checkov_address(address: str) -> str:
 
 
 @pytest.mark.skipif(not LAST_AUDIT.exists(), reason="no reports/audit/audit.json: run make audit")
-def test_the_last_audit_agrees_with_the_register():
+def test_the_last_audit_agrees_with_the_register() -> None:
     report = audit_report.recompare(json.loads(LAST_AUDIT.read_text()), REGISTERED)
 
     assert not report.unregistered, "FAILs missing from SECURITY.md's register"
@@ -338,7 +360,7 @@ def test_the_last_audit_agrees_with_the_register():
 
 
 @pytest.mark.skipif(not LAST_AUDIT.exists(), reason="no reports/audit/audit.json: run make audit")
-def test_the_prowler_checks_cited_for_met_controls_pass_in_the_last_audit():
+def test_the_prowler_checks_cited_for_met_controls_pass_in_the_last_audit() -> None:
     report = json.loads(LAST_AUDIT.read_text())
     failing = {row["check"] for row in report["stack"] if row["status"] == "FAIL"}
     for control, status, prowler in controls_with_prowler_checks():
@@ -357,7 +379,7 @@ def controls_with_prowler_checks() -> list[tuple[str, str, list[str]]]:
     return rows
 
 
-def test_the_controls_table_names_a_prowler_check_or_says_why_not():
+def test_the_controls_table_names_a_prowler_check_or_says_why_not() -> None:
     rows = controls_with_prowler_checks()
 
     assert len(rows) >= 20
@@ -367,7 +389,7 @@ def test_the_controls_table_names_a_prowler_check_or_says_why_not():
 
 
 @pytest.mark.skipif(not LAST_AUDIT.exists(), reason="no reports/audit/audit.json: run make audit")
-def test_the_cited_prowler_checks_ran_in_the_last_audit():
+def test_the_cited_prowler_checks_ran_in_the_last_audit() -> None:
     report = json.loads(LAST_AUDIT.read_text())
     ran = {row["check"] for group in ("stack", "account", "artefacts") for row in report[group]}
     for control, _, checks in controls_with_prowler_checks():

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import pytest
 
 from helpers import load_script
 
-audit_policies = load_script("audit_policies")
+if TYPE_CHECKING:
+    from audit_policies import Finding
+
+audit_policies = load_script("audit/audit_policies")
 Document = audit_policies.Document
 
 # The account statement of both keys (kms.tf): administration by name, no kms:*.
@@ -25,11 +30,11 @@ TRUST = {
 }
 
 
-def policy(*statements: dict) -> dict:
+def policy(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
-def test_a_permissions_management_grant_fails():
+def test_a_permissions_management_grant_fails() -> None:
     findings = audit_policies.lint(
         Document("iam role inline policy: r/p", "identity", policy(ADMIN))
     )
@@ -39,7 +44,7 @@ def test_a_permissions_management_grant_fails():
     assert {f.sid for f in failing} == {"Admin"}
 
 
-def test_the_account_administration_statement_is_accepted_with_its_reason():
+def test_the_account_administration_statement_is_accepted_with_its_reason() -> None:
     findings = audit_policies.lint(
         Document("kms key policy: alias/x", "resource", policy(ACCOUNT_ADMINISTRATION))
     )
@@ -50,7 +55,7 @@ def test_the_account_administration_statement_is_accepted_with_its_reason():
 
 
 @pytest.mark.parametrize("everything", ["kms:*", ["kms:DescribeKey", "kms:*"], "*"])
-def test_kms_star_to_the_account_is_no_longer_accepted(everything):
+def test_kms_star_to_the_account_is_no_longer_accepted(everything: str | list[str]) -> None:
     # Issue 20: no kms:* to the root beyond what AWS requires, which is none.
     statement = ACCOUNT_ADMINISTRATION | {"Action": everything}
 
@@ -62,13 +67,13 @@ def test_kms_star_to_the_account_is_no_longer_accepted(everything):
 
 
 @pytest.mark.parametrize("source", ["iam role inline policy: r/p", "sns topic policy: t"])
-def test_the_same_grant_outside_a_key_policy_is_not_accepted(source):
+def test_the_same_grant_outside_a_key_policy_is_not_accepted(source: str) -> None:
     findings = audit_policies.lint(Document(source, "resource", policy(ACCOUNT_ADMINISTRATION)))
 
     assert audit_policies.failing(findings)
 
 
-def test_grants_are_accepted_only_for_break_glass_and_for_the_services_own():
+def test_grants_are_accepted_only_for_break_glass_and_for_the_services_own() -> None:
     break_glass = {
         "Sid": "BreakGlassOnly",
         "Effect": "Allow",
@@ -77,7 +82,7 @@ def test_grants_are_accepted_only_for_break_glass_and_for_the_services_own():
         "Resource": "*",
         "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:root"}},
     }
-    services = {
+    services: dict[str, Any] = {
         "Sid": "DynamoDBAndLambdaCreateTheirGrants",
         "Effect": "Allow",
         "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
@@ -90,9 +95,9 @@ def test_grants_are_accepted_only_for_break_glass_and_for_the_services_own():
     }
     anyone = services | {"Condition": services["Condition"] | {"Bool": {}}}
 
-    def failing(statement: dict) -> list:
+    def failing(statement: dict[str, Any]) -> list[Finding]:
         document = Document("kms key policy: alias/x", "resource", policy(statement))
-        return audit_policies.failing(audit_policies.lint(document))
+        return cast("list[Finding]", audit_policies.failing(audit_policies.lint(document)))
 
     assert failing(break_glass) == []
     assert failing(services) == []
@@ -100,7 +105,9 @@ def test_grants_are_accepted_only_for_break_glass_and_for_the_services_own():
     assert failing(anyone)  # a grant that is not for an AWS resource
 
 
-def test_a_trust_policy_without_resource_is_a_known_false_positive_only_for_trust_policies():
+def test_a_trust_policy_without_resource_is_a_known_false_positive_only_for_trust_policies() -> (
+    None
+):
     as_trust = audit_policies.lint(Document("iam role trust policy: r", "trust", policy(TRUST)))
     as_identity = audit_policies.lint(
         Document("iam role inline policy: r/p", "identity", policy(TRUST))
@@ -111,7 +118,7 @@ def test_a_trust_policy_without_resource_is_a_known_false_positive_only_for_trus
     assert audit_policies.failing(as_identity)
 
 
-def test_a_known_entry_that_matches_nothing_is_stale():
+def test_a_known_entry_that_matches_nothing_is_stale() -> None:
     findings = audit_policies.lint(
         Document("kms key policy: alias/x", "resource", policy(ACCOUNT_ADMINISTRATION))
     )
@@ -122,7 +129,7 @@ def test_a_known_entry_that_matches_nothing_is_stale():
     assert audit_policies.KNOWN[0] in stale  # no trust policy was linted
 
 
-def test_every_known_entry_has_a_status_and_a_real_reason():
+def test_every_known_entry_has_a_status_and_a_real_reason() -> None:
     for entry in audit_policies.KNOWN:
         assert entry.status in ("false positive", "open")
         assert len(entry.reason.split()) >= 12, entry.issue

@@ -6,12 +6,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from typing import Any
 
 import pytest
 
 import batch_operations
 from batch_operations import ResultCode, TaskResult, plan, result_of
-from config import ConfigError, load_settings, recipe_digest
+from config import ConfigError, load_settings
 from errors import MalformedEvent
 from events import (
     BatchTask,
@@ -22,6 +23,7 @@ from events import (
     parse_batch_task,
 )
 from helpers import EVENTS, LIMITS_ENV, ROOT, batch_invocation, s3_event, sqs_batch
+from image_processor import recipe_digest
 from storage import (
     REPROCESS_FLOOR_SEQUENCER,
     SEED_RECIPE_DIGEST,
@@ -31,6 +33,8 @@ from storage import (
 )
 
 _spec = importlib.util.spec_from_file_location("prices", ROOT / "bench" / "prices.py")
+assert _spec is not None
+assert _spec.loader is not None
 prices = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(prices)
 
@@ -44,13 +48,14 @@ BUCKET = "images"
 SEQ = "0055AED6DCD90281E5".ljust(64, "0")
 
 
-def fixture(name: str) -> dict:
+def fixture(name: str) -> dict[str, Any]:
     with (EVENTS / name).open() as f:
-        return json.load(f)
+        event: dict[str, Any] = json.load(f)
+    return event
 
 
-def record(**changes) -> UploadRecord:
-    values = {
+def record(**changes: Any) -> UploadRecord:
+    values: dict[str, Any] = {
         "object_key": "uploads/a.png",
         "bucket": BUCKET,
         "sequencer": SEQ,
@@ -78,18 +83,18 @@ def task(key: str = "uploads/a.png", bucket: str = BUCKET) -> BatchTask:
 @pytest.mark.parametrize(
     "name", ["s3_batch_operations_invocation_v1.json", "s3_batch_operations_invocation_v2.json"]
 )
-def test_the_documented_requests_are_batch_operations(name):
+def test_the_documented_requests_are_batch_operations(name: str) -> None:
     assert event_kind(fixture(name)) is EventKind.BATCH_OPERATIONS
 
 
-def test_other_events_are_not_taken_for_batch_operations():
+def test_other_events_are_not_taken_for_batch_operations() -> None:
     event = s3_event(BUCKET, "uploads/a.png", size=1, sequencer="01")
 
     assert event_kind(event) is EventKind.S3
     assert event_kind(sqs_batch(event)) is EventKind.SQS
 
 
-def test_schema_1_0_names_the_bucket_by_arn():
+def test_schema_1_0_names_the_bucket_by_arn() -> None:
     invocation = parse_batch_invocation(fixture("s3_batch_operations_invocation_v1.json"))
 
     assert invocation.schema_version == "1.0"
@@ -104,14 +109,14 @@ def test_schema_1_0_names_the_bucket_by_arn():
     )
 
 
-def test_schema_1_0_with_the_s3_user_guides_arn_form():
+def test_schema_1_0_with_the_s3_user_guides_arn_form() -> None:
     raw = fixture("s3_batch_operations_invocation_v1.json")["tasks"][0]
     raw["s3BucketArn"] = "arn:aws:s3:us-east-1:0123456788:awsexamplebucket1"
 
     assert parse_batch_task(raw, "1.0").bucket == "awsexamplebucket1"
 
 
-def test_schema_2_0_names_the_bucket_and_carries_user_arguments():
+def test_schema_2_0_names_the_bucket_and_carries_user_arguments() -> None:
     invocation = parse_batch_invocation(fixture("s3_batch_operations_invocation_v2.json"))
 
     assert invocation.schema_version == "2.0"
@@ -124,7 +129,7 @@ def test_schema_2_0_names_the_bucket_and_carries_user_arguments():
     )
 
 
-def test_keys_are_percent_decoded_and_a_plus_stays_a_plus():
+def test_keys_are_percent_decoded_and_a_plus_stays_a_plus() -> None:
     event = batch_invocation(BUCKET, "uploads/a b+c é.png", "uploads/x+y.png")
     assert event["tasks"][0]["s3Key"] == "uploads/a%20b%2Bc%20%C3%A9.png"  # as in a manifest
     event["tasks"][1]["s3Key"] = "uploads/x+y.png"  # a literal + in a manifest
@@ -134,7 +139,7 @@ def test_keys_are_percent_decoded_and_a_plus_stays_a_plus():
     assert keys == ["uploads/a b+c é.png", "uploads/x+y.png"]
 
 
-def test_the_response_has_the_documented_shape():
+def test_the_response_has_the_documented_shape() -> None:
     documented = fixture("s3_batch_operations_response.json")
     invocation = parse_batch_invocation(fixture("s3_batch_operations_invocation_v1.json"))
     only = documented["results"][0]
@@ -147,7 +152,7 @@ def test_the_response_has_the_documented_shape():
     assert built == documented
 
 
-def test_result_codes_are_the_three_documented_ones():
+def test_result_codes_are_the_three_documented_ones() -> None:
     assert {code.value for code in ResultCode} == {
         "Succeeded",
         "TemporaryFailure",
@@ -155,7 +160,7 @@ def test_result_codes_are_the_three_documented_ones():
     }
 
 
-def test_a_long_result_string_is_cut():
+def test_a_long_result_string_is_cut() -> None:
     result = TaskResult("t", ResultCode.SUCCEEDED, "x" * 5000).to_json()
 
     assert len(result["resultString"]) == batch_operations.MAX_RESULT_STRING
@@ -169,7 +174,9 @@ def test_a_long_result_string_is_cut():
         ({"job": {"id": "j", "userArguments": ["not", "a", "map"]}}, "userArguments"),
     ],
 )
-def test_an_invocation_that_cannot_be_answered_is_malformed(change, message):
+def test_an_invocation_that_cannot_be_answered_is_malformed(
+    change: dict[str, Any], message: str | None
+) -> None:
     event = fixture("s3_batch_operations_invocation_v2.json") | change
     if change.get("invocationId", "") is None:
         del event["invocationId"]
@@ -187,7 +194,9 @@ def test_an_invocation_that_cannot_be_answered_is_malformed(change, message):
         ("1.0", {"s3BucketArn": "amzn-s3-demo-bucket"}),
     ],
 )
-def test_a_task_without_bucket_or_key_is_malformed_and_named(schema, change):
+def test_a_task_without_bucket_or_key_is_malformed_and_named(
+    schema: str, change: dict[str, Any]
+) -> None:
     name = f"s3_batch_operations_invocation_v{schema[0]}.json"
     raw = fixture(name)["tasks"][0] | change
     raw = {k: v for k, v in raw.items() if v is not None}
@@ -201,7 +210,7 @@ def test_a_task_without_bucket_or_key_is_malformed_and_named(schema, change):
 # --------------------------------------------------------------------------
 
 
-def test_a_key_outside_the_input_prefix_fails_permanently():
+def test_a_key_outside_the_input_prefix_fails_permanently() -> None:
     result = plan(task("processed/a.png"), None, SETTINGS)
 
     assert result == TaskResult(
@@ -209,7 +218,7 @@ def test_a_key_outside_the_input_prefix_fails_permanently():
     )
 
 
-def test_a_folder_marker_is_skipped():
+def test_a_folder_marker_is_skipped() -> None:
     result = plan(task("uploads/2026/"), None, SETTINGS)
 
     assert isinstance(result, TaskResult)
@@ -217,7 +226,7 @@ def test_a_folder_marker_is_skipped():
 
 
 @pytest.mark.parametrize("status", [Status.PROCESSED, Status.REJECTED])
-def test_a_decided_record_of_the_same_recipe_set_is_unchanged(status):
+def test_a_decided_record_of_the_same_recipe_set_is_unchanged(status: Status) -> None:
     result = plan(task(), record(status=status), SETTINGS)
 
     assert result == TaskResult(
@@ -227,11 +236,11 @@ def test_a_decided_record_of_the_same_recipe_set_is_unchanged(status):
     )
 
 
-def test_a_record_without_a_digest_counts_as_the_seed_rules():
+def test_a_record_without_a_digest_counts_as_the_seed_rules() -> None:
     assert isinstance(plan(task(), record(recipe_digest=None), SETTINGS), TaskResult)
 
 
-def test_a_record_of_another_recipe_set_is_reprocessed_as_the_record_says():
+def test_a_record_of_another_recipe_set_is_reprocessed_as_the_record_says() -> None:
     settings = load_settings(ENV | {"RECIPES": '[{"name": "web", "max_edge": 800}]'})
 
     upload = plan(task(), record(), settings)
@@ -251,11 +260,11 @@ def test_a_record_of_another_recipe_set_is_reprocessed_as_the_record_says():
     "changes",
     [{"status": Status.FAILED}, {"status": Status.PROCESSING}, {"pending_topics": {"n"}}],
 )
-def test_an_undecided_or_unannounced_record_goes_to_the_claim(changes):
+def test_an_undecided_or_unannounced_record_goes_to_the_claim(changes: dict[str, Any]) -> None:
     assert isinstance(plan(task(), record(**changes), SETTINGS), Upload)
 
 
-def test_an_object_without_a_record_is_processed_below_any_s3_sequencer():
+def test_an_object_without_a_record_is_processed_below_any_s3_sequencer() -> None:
     upload = plan(task(), None, SETTINGS)
 
     assert isinstance(upload, Upload)
@@ -264,7 +273,7 @@ def test_an_object_without_a_record_is_processed_below_any_s3_sequencer():
     assert upload.reprocess
 
 
-def test_a_record_in_another_bucket_fails_permanently():
+def test_a_record_in_another_bucket_fails_permanently() -> None:
     result = plan(task(bucket="elsewhere"), record(), SETTINGS)
 
     assert isinstance(result, TaskResult)
@@ -280,7 +289,9 @@ def test_a_record_in_another_bucket_fails_permanently():
         record(trigger=Trigger.MALWARE_SCAN, status=Status.REJECTED, reason="malware"),
     ],
 )
-def test_with_malware_gating_only_a_clean_scanned_upload_is_reprocessed(existing):
+def test_with_malware_gating_only_a_clean_scanned_upload_is_reprocessed(
+    existing: UploadRecord | None,
+) -> None:
     settings = load_settings(ENV | {"MALWARE_PROTECTION": "on", "RECIPES": '[{"name": "x"}]'})
 
     result = plan(task(), existing, settings)
@@ -290,7 +301,7 @@ def test_with_malware_gating_only_a_clean_scanned_upload_is_reprocessed(existing
     assert "malware gating is on" in result.message
 
 
-def test_with_malware_gating_a_clean_scanned_upload_is_reprocessed():
+def test_with_malware_gating_a_clean_scanned_upload_is_reprocessed() -> None:
     settings = load_settings(ENV | {"MALWARE_PROTECTION": "on", "RECIPES": '[{"name": "x"}]'})
 
     upload = plan(task(), record(trigger=Trigger.MALWARE_SCAN), settings)
@@ -323,7 +334,9 @@ def test_with_malware_gating_a_clean_scanned_upload_is_reprocessed():
         ({"status": "PROCESSING"}, ResultCode.TEMPORARY_FAILURE, "no decision recorded"),
     ],
 )
-def test_each_outcome_has_its_result(outcome, code, message):
+def test_each_outcome_has_its_result(
+    outcome: dict[str, str], code: ResultCode, message: str
+) -> None:
     result = result_of(task(), outcome, "d")
 
     assert result.code is code
@@ -335,13 +348,13 @@ def test_each_outcome_has_its_result(outcome, code, message):
 # --------------------------------------------------------------------------
 
 
-def test_the_seed_digest_is_the_digest_of_no_recipes():
+def test_the_seed_digest_is_the_digest_of_no_recipes() -> None:
     assert recipe_digest(None) == SEED_RECIPE_DIGEST
     assert SETTINGS.recipe_digest == SEED_RECIPE_DIGEST
     assert load_settings(ENV | {"RECIPES": "[]"}).recipe_digest == SEED_RECIPE_DIGEST
 
 
-def test_another_recipe_set_has_another_digest_and_key_order_does_not_matter():
+def test_another_recipe_set_has_another_digest_and_key_order_does_not_matter() -> None:
     one = load_settings(ENV | {"RECIPES": '[{"name": "web", "max_edge": 800}]'})
     same = load_settings(ENV | {"RECIPES": '[{"max_edge": 800, "name": "web"}]'})
     other = load_settings(ENV | {"RECIPES": '[{"name": "web", "max_edge": 801}]'})
@@ -351,7 +364,7 @@ def test_another_recipe_set_has_another_digest_and_key_order_does_not_matter():
 
 
 @pytest.mark.parametrize("raw", ["{not json", '{"name": "web"}'])
-def test_recipes_that_are_not_a_json_list_are_refused(raw):
+def test_recipes_that_are_not_a_json_list_are_refused(raw: str) -> None:
     with pytest.raises(ConfigError, match="RECIPES"):
         load_settings(ENV | {"RECIPES": raw})
 
@@ -366,9 +379,11 @@ def _readme_section() -> str:
     return text.split("## Reprocessing (backfill)", 1)[1].split("\n## ", 1)[0]
 
 
-def test_the_readmes_backfill_durations_follow_from_the_gb_seconds_an_image():
+def test_the_readmes_backfill_durations_follow_from_the_gb_seconds_an_image() -> None:
     section = _readme_section()
-    gb_s = float(re.search(r"An image costs about ([\d.]+) GB-s", section)[1])
+    stated = re.search(r"An image costs about ([\d.]+) GB-s", section)
+    assert stated is not None
+    gb_s = float(stated[1])
     rows = re.findall(r"^\| (\d+)[^|]*\| ([\d,]+) \| ([\d.]+) (days|hours) \|$", section, re.M)
     assert len(rows) == 4
     for concurrency, rate, duration, unit in rows:
@@ -379,14 +394,18 @@ def test_the_readmes_backfill_durations_follow_from_the_gb_seconds_an_image():
         assert float(duration) == pytest.approx(expected, abs=0.05), (concurrency, duration)
 
 
-def test_the_readmes_cost_per_million_tasks_adds_up():
+def test_the_readmes_cost_per_million_tasks_adds_up() -> None:
     section = _readme_section()
-    gb_s = float(re.search(r"An image costs about ([\d.]+) GB-s", section)[1])
+    stated = re.search(r"An image costs about ([\d.]+) GB-s", section)
+    assert stated is not None
+    gb_s = float(stated[1])
     price = f"{prices.LAMBDA_ARM_USD_PER_GB_S:.10f}"
     assert f"{gb_s} GB-s \N{MULTIPLICATION SIGN} USD {price}" in section
     lines = re.findall(r"^\| (?!\*\*)[^|]+\| USD ([\d.]+) \|$", section, re.M)
-    total = float(
-        re.search(r"\*\*Total, without DynamoDB and SNS\*\* \| \*\*about USD (\d+)\*\*", section)[1]
+    stated_total = re.search(
+        r"\*\*Total, without DynamoDB and SNS\*\* \| \*\*about USD (\d+)\*\*", section
     )
+    assert stated_total is not None
+    total = float(stated_total[1])
     assert f"| USD {gb_s * 1_000_000 * prices.LAMBDA_ARM_USD_PER_GB_S:.2f} |" in section
     assert sum(map(float, lines)) == pytest.approx(total, abs=0.5)

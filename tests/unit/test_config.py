@@ -21,7 +21,7 @@ VALID = {
 } | LIMITS_ENV
 
 
-def test_defaults_follow_the_contract():
+def test_defaults_follow_the_contract() -> None:
     settings = load_settings(VALID)
 
     assert settings == Settings(
@@ -40,7 +40,7 @@ def test_defaults_follow_the_contract():
     )
 
 
-def test_every_variable_is_read():
+def test_every_variable_is_read() -> None:
     env = VALID | {
         "INPUT_PREFIX": "in/",
         "OUTPUT_PREFIX": "out/",
@@ -65,7 +65,7 @@ def test_every_variable_is_read():
 
 
 @pytest.mark.parametrize("name", sorted(VALID))
-def test_a_missing_required_variable_is_named(name):
+def test_a_missing_required_variable_is_named(name: str) -> None:
     env = {k: v for k, v in VALID.items() if k != name}
 
     with pytest.raises(ConfigError, match=name):
@@ -89,7 +89,7 @@ def test_a_missing_required_variable_is_named(name):
         ("STUCK_AFTER_S", "59"),
     ],
 )
-def test_a_malformed_variable_is_named(name, value):
+def test_a_malformed_variable_is_named(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings(VALID | {name: value})
 
@@ -98,7 +98,7 @@ def test_a_malformed_variable_is_named(name, value):
     ("input_prefix", "output_prefix"),
     [("uploads/", "uploads/"), ("uploads/", "uploads/processed/"), ("a/b/", "a/")],
 )
-def test_overlapping_prefixes_are_refused(input_prefix, output_prefix):
+def test_overlapping_prefixes_are_refused(input_prefix: str, output_prefix: str) -> None:
     env = VALID | {"INPUT_PREFIX": input_prefix, "OUTPUT_PREFIX": output_prefix}
 
     with pytest.raises(ConfigError, match="must not overlap"):
@@ -106,16 +106,16 @@ def test_overlapping_prefixes_are_refused(input_prefix, output_prefix):
 
 
 @pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("", False)])
-def test_malware_gating_is_off_unless_switched_on(value, expected):
+def test_malware_gating_is_off_unless_switched_on(value: str, expected: bool) -> None:
     assert load_settings(VALID | {"MALWARE_PROTECTION": value}).malware_protection is expected
 
 
 @pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("", False)])
-def test_uploader_isolation_is_off_unless_switched_on(value, expected):
+def test_uploader_isolation_is_off_unless_switched_on(value: str, expected: bool) -> None:
     assert load_settings(VALID | {"UPLOADER_ISOLATION": value}).uploader_isolation is expected
 
 
-def test_the_domain_defaults_are_terraforms():
+def test_the_domain_defaults_are_terraforms() -> None:
     """Limits() (used by tests and the benchmark) may not drift from the deployed limits."""
     defaults = Limits()
 
@@ -139,7 +139,7 @@ TERRAFORM_RECIPES = json.dumps(
 )  # fmt: skip
 
 
-def test_without_recipes_the_seeds_rule_applies_and_heic_is_off():
+def test_without_recipes_the_seeds_rule_applies_and_heic_is_off() -> None:
     settings = load_settings(VALID | {"RECIPES": ""})
 
     assert settings.recipes is None
@@ -147,7 +147,7 @@ def test_without_recipes_the_seeds_rule_applies_and_heic_is_off():
     assert settings.recipe_digest == recipe_digest(None) == SEED_RECIPE_DIGEST
 
 
-def test_recipes_are_read_as_terraform_renders_them():
+def test_recipes_are_read_as_terraform_renders_them() -> None:
     settings = load_settings(VALID | {"RECIPES": TERRAFORM_RECIPES, "HEIC_INPUT": "on"})
 
     assert settings.recipes == (
@@ -158,7 +158,7 @@ def test_recipes_are_read_as_terraform_renders_them():
     assert settings.recipe_digest != SEED_RECIPE_DIGEST
 
 
-def test_the_digest_is_canonical_and_changes_with_any_option():
+def test_the_digest_is_canonical_and_changes_with_any_option() -> None:
     recipes = load_settings(VALID | {"RECIPES": TERRAFORM_RECIPES}).recipes
     assert recipes is not None
     reordered_json = json.dumps([dict(sorted(r.items())) for r in json.loads(TERRAFORM_RECIPES)])
@@ -201,23 +201,25 @@ def test_the_digest_is_canonical_and_changes_with_any_option():
         (json.dumps([{"name": "a", "key": "{path}.x"}, {"name": "b", "key": "{path}.x"}]), "same"),
     ],
 )
-def test_a_bad_recipe_set_is_refused_with_what_is_wrong(recipes, message):
+def test_a_bad_recipe_set_is_refused_with_what_is_wrong(recipes: str, message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_settings(VALID | {"RECIPES": recipes})
 
 
-def test_heic_input_is_on_or_off():
+def test_heic_input_is_on_or_off() -> None:
     with pytest.raises(ConfigError, match="HEIC_INPUT"):
         load_settings(VALID | {"HEIC_INPUT": "yes"})
 
 
 @pytest.mark.parametrize("path", ["terraform/modules/image-pipeline/variables.tf"])
-def test_the_recipe_defaults_are_the_same_on_both_sides(path):
+def test_the_recipe_defaults_are_the_same_on_both_sides(path: str) -> None:
     # The optional attributes' defaults in var.recipes, and the same rules'
     # bounds, as config.py and image_processor.Recipe hold them.
     root = Path(__file__).resolve().parents[2]
     text = (root / path).read_text()
-    block = re.search(r'^variable "recipes" \{(.*?)^\}', text, re.M | re.S)[1]
+    variable = re.search(r'^variable "recipes" \{(.*?)^\}', text, re.M | re.S)
+    assert variable is not None
+    block = variable[1]
 
     assert f'key       = optional(string, "{DEFAULT_KEY_TEMPLATE}")' in block
     assert Recipe("r").key == DEFAULT_KEY_TEMPLATE

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
+from typing import cast
 
 import pytest
 from markdown_it import MarkdownIt
@@ -15,18 +16,18 @@ from image_processor import Reason
 
 TERRAFORM = ROOT / "terraform"
 README = (ROOT / "README.md").read_text()
-terraform_docs = load_script("terraform_docs")  # the modules' README generator
+terraform_docs = load_script("dev/terraform_docs")  # the modules' README generator
 SECURITY = (ROOT / "SECURITY.md").read_text()
 
 
-def terraform_files() -> list:
+def terraform_files() -> list[Path]:
     """Every .tf file of the root, its modules and examples (not .terraform/)."""
     return sorted(p for p in TERRAFORM.rglob("*.tf") if ".terraform" not in p.parts)
 
 
-def terraform_skips() -> set[tuple[str, str, str]]:
+def terraform_skips() -> set[tuple[str, str | None, str]]:
     """(check, module directory/resource address, reason) for every inline checkov skip."""
-    skips = set()
+    skips: set[tuple[str, str | None, str]] = set()
     for path in terraform_files():
         module = path.parent.relative_to(TERRAFORM).as_posix()
         block = None
@@ -49,21 +50,21 @@ def documented_skips() -> set[tuple[str, str, str]]:
     return {(check, resource, reason.strip()) for check, resource, reason in rows}
 
 
-def test_every_checkov_skip_is_in_the_exceptions_register_with_its_reason():
+def test_every_checkov_skip_is_in_the_exceptions_register_with_its_reason() -> None:
     in_code = terraform_skips()
 
     assert len(in_code) >= 1
     assert documented_skips() == in_code
 
 
-def test_every_skip_has_a_real_reason():
+def test_every_skip_has_a_real_reason() -> None:
     for check, resource, reason in terraform_skips():
         assert len(reason.split()) >= 8, f"{check} on {resource} needs a real reason"
 
 
 def terraform_variables(directory: Path = TERRAFORM) -> dict[str, str]:
     """Variable name -> default of the root (or of a module's directory), read
-    by the modules' README generator (scripts/terraform_docs.py, python-hcl2)
+    by the modules' README generator (scripts/dev/terraform_docs.py, python-hcl2)
     and written as HCL writes it.
 
     Only the names and defaults: the README's descriptions are shorter than
@@ -79,18 +80,18 @@ def readme_variables() -> dict[str, str]:
     return dict(re.findall(r"^\| `([a-z0-9_]+)` \| `([^`]*)` \|", section, flags=re.MULTILINE))
 
 
-def test_the_readme_lists_every_variable_with_its_default():
+def test_the_readme_lists_every_variable_with_its_default() -> None:
     assert readme_variables() == terraform_variables()
 
 
-def test_every_variable_has_description_type_and_default():
+def test_every_variable_has_description_type_and_default() -> None:
     text = (TERRAFORM / "variables.tf").read_text()
     for name, body in re.findall(r'variable "([a-z0-9_]+)" \{(.*?)\n\}', text, flags=re.DOTALL):
         for field in ("description", "type", "default"):
             assert re.search(rf"^\s*{field}\s*=", body, flags=re.MULTILINE), f"{name} lacks {field}"
 
 
-def test_the_readme_lists_every_rejection_reason():
+def test_the_readme_lists_every_rejection_reason() -> None:
     section = README.split("<!-- reasons:start -->")[1].split("<!-- reasons:end -->")[0]
     listed = set(re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE))
 
@@ -98,13 +99,13 @@ def test_the_readme_lists_every_rejection_reason():
 
 
 @pytest.mark.parametrize("document", ["README.md", "SECURITY.md", "INCIDENT_RESPONSE.md"])
-def test_documents_link_only_to_files_that_exist(document):
+def test_documents_link_only_to_files_that_exist(document: str) -> None:
     text = (ROOT / document).read_text()
     for target in re.findall(r"\]\((?!https?://|#)([^)#]+)", text):
         assert (ROOT / target).exists(), f"{document} links to missing {target}"
 
 
-def test_the_alarm_count_in_the_docs_matches_the_terraform():
+def test_the_alarm_count_in_the_docs_matches_the_terraform() -> None:
     pipeline = TERRAFORM / "modules" / "image-pipeline"
     alarms_tf = (pipeline / "alarms.tf").read_text()
     every_tf = "".join(path.read_text() for path in terraform_files())
@@ -112,7 +113,9 @@ def test_the_alarm_count_in_the_docs_matches_the_terraform():
     assert len(re.findall(r'^resource "aws_cloudwatch_metric_alarm"', every_tf, re.M)) == 1
     alarm_map = alarms_tf.split("  alarms = {")[1].split("\n  }\n")[0]
     own = len(re.findall(r"^    [a-z-]+ = \{", alarm_map, re.M))
-    per_policy = int(re.search(r"alarms_per_target_tracking_policy = (\d+)", alarms_tf)[1])
+    per_policy_match = re.search(r"alarms_per_target_tracking_policy = (\d+)", alarms_tf)
+    assert per_policy_match is not None
+    per_policy = int(per_policy_match[1])
     # The default is on demand: no target tracking. (PROVISIONED with autoscaling
     # adds one policy for the table's writes and one for the index's:
     # terraform/tests count those from the plan.)
@@ -124,14 +127,14 @@ def test_the_alarm_count_in_the_docs_matches_the_terraform():
     assert f"= {own + 2 * per_policy}." in alarms_tf
 
 
-def test_the_cost_section_names_every_paid_toggle():
+def test_the_cost_section_names_every_paid_toggle() -> None:
     cost = README.split("## Cost, honestly")[1].split("\n## ")[0]
     for toggle in ("enable_guardduty", "enable_security_hub", "enable_config", "enable_cloudtrail"):
         assert toggle in cost
         assert toggle in terraform_variables(TERRAFORM / "modules" / "account-baseline")
 
 
-def test_the_readme_states_the_limits_terraform_sets():
+def test_the_readme_states_the_limits_terraform_sets() -> None:
     variables = terraform_variables(TERRAFORM / "modules" / "image-pipeline")
 
     assert (
@@ -148,7 +151,7 @@ RUNBOOK_LINK = re.compile(r"INCIDENT_RESPONSE\.md#([A-Za-z0-9_-]+)")
 SKIPPED_DIRS = {".venv", ".venv-checkov", ".terraform", ".git", ".local-aws", "node_modules"}
 
 
-def repository_files(pattern: str) -> list:
+def repository_files(pattern: str) -> list[Path]:
     return sorted(
         p for p in ROOT.rglob(pattern) if not SKIPPED_DIRS.intersection(p.relative_to(ROOT).parts)
     )
@@ -158,10 +161,10 @@ def github_anchors(markdown: str) -> set[str]:
     """The ids GitHub gives the headings: lower case, punctuation dropped, spaces to
     hyphens, repeats suffixed -1, -2 (markdown-it-py's anchors plugin, GitHub's rule)."""
     md = MarkdownIt("commonmark").use(anchors_plugin, min_level=1, max_level=6)
-    return {t.attrs["id"] for t in md.parse(markdown) if t.type == "heading_open"}
+    return {cast(str, t.attrs["id"]) for t in md.parse(markdown) if t.type == "heading_open"}
 
 
-def test_github_anchors_follow_githubs_rule():
+def test_github_anchors_follow_githubs_rule() -> None:
     anchors = github_anchors("# Lambda errors\n## `<name>` and, (this)!\n## Same\n## Same\n")
 
     assert anchors == {"lambda-errors", "name-and-this", "same", "same-1"}
@@ -178,7 +181,7 @@ def runbook_links() -> list[tuple[str, str]]:
     return links
 
 
-def test_every_runbook_link_resolves_to_a_heading():
+def test_every_runbook_link_resolves_to_a_heading() -> None:
     anchors = github_anchors((ROOT / "INCIDENT_RESPONSE.md").read_text())
     links = runbook_links()
 
@@ -187,7 +190,7 @@ def test_every_runbook_link_resolves_to_a_heading():
     assert missing == []
 
 
-def test_the_cost_figures_add_up():
+def test_the_cost_figures_add_up() -> None:
     """The README's S3, e-mail and monthly totals, recomputed from the prices it cites."""
     cost = README.split("## Cost, honestly")[1].split("\n## ")[0]
     # 12 GB of current objects (30 days), and noncurrent versions 7 days more.
@@ -210,7 +213,7 @@ def test_the_cost_figures_add_up():
     assert f"USD {year[1]:.2f}\nin the second and USD {year[2]:.2f} from the third" in cost
 
 
-def test_the_tests_make_the_in_progress_index_as_the_terraform_does():
+def test_the_tests_make_the_in_progress_index_as_the_terraform_does() -> None:
     """tests/integration/conftest.py's table must be the one the handler meets on AWS."""
     from helpers import INDEX_KEY_SCHEMA
 
@@ -253,12 +256,12 @@ def _tracked() -> list[str]:
     return listed.splitlines()
 
 
-def test_the_readme_layout_names_only_paths_that_exist():
+def test_the_readme_layout_names_only_paths_that_exist() -> None:
     for path in _layout():
         assert (ROOT / path).exists(), path
 
 
-def test_the_readme_layout_names_every_directory_and_module():
+def test_the_readme_layout_names_every_directory_and_module() -> None:
     layout = _layout()
     named_paths = set(layout)
     directories = {name.split("/")[0] for name in _tracked() if "/" in name}
@@ -271,7 +274,9 @@ def test_the_readme_layout_names_every_directory_and_module():
         assert any(p == directory or p.startswith(directory + "/") for p in named_paths), (
             f"{directory}/ is not in the README's layout"
         )
-    for folder in ("lambda", "scripts", "scripts/lib"):
+    # scripts/ and each of its folders (scripts/README.md: lib, local, audit, dev).
+    script_folders = {n.rsplit("/", 1)[0] for n in _tracked() if n.startswith("scripts/")}
+    for folder in ("lambda", *sorted(f for f in script_folders if f.count("/") <= 1)):
         words = set(re.findall(r"[\w.]+", layout[folder]))
         for name in _tracked():
             if name.startswith(folder + "/") and name.count("/") == folder.count("/") + 1:
@@ -279,7 +284,7 @@ def test_the_readme_layout_names_every_directory_and_module():
                 stem = module.rsplit(".", 1)[0]
                 if module.endswith((".py", ".sh", ".json")) and module != "requirements.txt":
                     assert {module, stem} & words, f"{name} is not named in the README's layout"
-            elif name.startswith(folder + "/") and folder == "scripts/lib":
+            elif name.startswith(folder + "/") and folder.startswith("scripts/"):
                 sub = name.split("/")[2]
                 assert sub in words, f"{folder}/{sub}/ is not named in the README's layout"
 
@@ -290,7 +295,7 @@ def _make_targets() -> set[str]:
 
 
 @pytest.mark.parametrize("document", ["README.md", "SECURITY.md", "INCIDENT_RESPONSE.md"])
-def test_every_make_command_in_the_documents_is_a_makefile_target(document):
+def test_every_make_command_in_the_documents_is_a_makefile_target(document: str) -> None:
     text = (ROOT / document).read_text()
     # As code: `make x` inline, or a line of a code block that starts with it.
     named = set(re.findall(r"(?:`|^)make ([a-z][\w-]*)", text, flags=re.MULTILINE))
@@ -298,7 +303,7 @@ def test_every_make_command_in_the_documents_is_a_makefile_target(document):
     assert not missing, f"{document} names make targets that do not exist: {sorted(missing)}"
 
 
-def test_the_terraform_minimum_is_the_same_in_the_root_the_scripts_and_the_readme():
+def test_the_terraform_minimum_is_the_same_in_the_root_the_scripts_and_the_readme() -> None:
     root = re.search(r'required_version = ">= ([\d.]+)"', (TERRAFORM / "providers.tf").read_text())
     hint = re.search(r"install Terraform >= ([\d.]+)", (ROOT / "scripts/lib/common.sh").read_text())
     assert root

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import pytest
 from PIL import Image, ImageOps
@@ -54,14 +55,14 @@ def rejection(data: bytes, key: str, limits: Limits = LIMITS) -> ImageRejected:
         ("uploads/photo.png.jpg", Operation.RESIZE, "JPEG"),
     ],
 )
-def test_route_follows_the_file_name(key, operation, fmt):
+def test_route_follows_the_file_name(key: str, operation: Operation, fmt: str) -> None:
     assert route(key) == Route(operation, fmt)
 
 
 @pytest.mark.parametrize(
     "key", ["uploads/a.gif", "uploads/noext", "uploads/.png", "uploads/a.jpg.exe", "uploads/a."]
 )
-def test_route_rejects_other_extensions(key):
+def test_route_rejects_other_extensions(key: str) -> None:
     with pytest.raises(ImageRejected) as caught:
         route(key)
     assert caught.value.reason is Reason.UNSUPPORTED_EXTENSION
@@ -82,7 +83,9 @@ def test_route_rejects_other_extensions(key):
         ((3000, 2000), "_grayscale", (3000, 2000)),
     ],
 )
-def test_fit_within_keeps_aspect_and_never_upscales(size, suffix, expected):
+def test_fit_within_keeps_aspect_and_never_upscales(
+    size: tuple[int, int], suffix: str, expected: tuple[int, int]
+) -> None:
     data = images.encode(Image.new("L", size, 128), "PNG")
 
     output = decode(process_image(data, route(f"uploads/f{suffix}.png"), LIMITS).data)
@@ -107,7 +110,14 @@ def test_fit_within_keeps_aspect_and_never_upscales(size, suffix, expected):
         ("_grayscale", (640, 480), (640, 480), {"L", "RGB"}),
     ],
 )
-def test_each_operation_in_each_format(fmt, ext, suffix, size, expected_size, expected_modes):
+def test_each_operation_in_each_format(
+    fmt: str,
+    ext: str,
+    suffix: str,
+    size: tuple[int, int],
+    expected_size: tuple[int, int],
+    expected_modes: set[str],
+) -> None:
     # Arrange
     data = images.make(fmt, size)
 
@@ -126,7 +136,7 @@ def test_each_operation_in_each_format(fmt, ext, suffix, size, expected_size, ex
 
 
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
-def test_grayscale_has_no_colour_left(fmt, ext):
+def test_grayscale_has_no_colour_left(fmt: str, ext: str) -> None:
     result = process_image(
         images.make(fmt, (256, 256)), route(f"uploads/g_grayscale.{ext}"), LIMITS
     )
@@ -139,7 +149,7 @@ def test_grayscale_has_no_colour_left(fmt, ext):
     assert max(abs(r - b) for r, b in zip(red, blue, strict=True)) <= tolerance
 
 
-def test_resize_content_matches_a_reference_downscale():
+def test_resize_content_matches_a_reference_downscale() -> None:
     source = images.gradient((2048, 1536))
     data = images.encode(source, "PNG")
 
@@ -153,7 +163,7 @@ def test_resize_content_matches_a_reference_downscale():
 
 @pytest.mark.parametrize(("fmt", "ext"), [("PNG", "png"), ("WEBP", "webp")])
 @pytest.mark.parametrize("suffix", ["", "_thumb", "_grayscale"])
-def test_transparency_is_kept(fmt, ext, suffix):
+def test_transparency_is_kept(fmt: str, ext: str, suffix: str) -> None:
     image = images.gradient((1200, 800)).convert("RGBA")
     image.putalpha(Image.linear_gradient("L").resize((1200, 800)))
     data = images.encode(image, fmt, **({"lossless": True} if fmt == "WEBP" else {}))
@@ -163,12 +173,12 @@ def test_transparency_is_kept(fmt, ext, suffix):
     output = decode(result.data)
     assert "A" in output.getbands()
     alpha = output.getchannel("A")
-    lowest, highest = alpha.getextrema()
+    lowest, highest = cast("tuple[int, int]", alpha.getextrema())
     assert lowest < 20
     assert highest > 235
 
 
-def test_palette_transparency_becomes_alpha():
+def test_palette_transparency_becomes_alpha() -> None:
     image = Image.new("P", (400, 400), 1)
     image.putpalette([0, 0, 0, 255, 0, 0] * 128)
     image.paste(0, (0, 0, 200, 400))
@@ -179,22 +189,22 @@ def test_palette_transparency_becomes_alpha():
     assert output.mode == "RGBA"
     assert output.size == (200, 200)
     assert output.getpixel((10, 100)) == (0, 0, 0, 255)
-    assert output.getpixel((190, 100))[3] == 0
+    assert cast("tuple[int, ...]", output.getpixel((190, 100)))[3] == 0
 
 
-def test_sixteen_bit_png_is_scaled_not_clipped():
+def test_sixteen_bit_png_is_scaled_not_clipped() -> None:
     image = Image.new("I;16", (64, 64), 40000)
     data = images.encode(image, "PNG")
 
     output = decode(process_image(data, route("uploads/deep.png"), LIMITS).data)
 
     assert output.mode == "L"
-    assert abs(output.getpixel((0, 0)) - 40000 // 256) <= 1
+    assert abs(cast(int, output.getpixel((0, 0))) - 40000 // 256) <= 1
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
-def test_exif_orientation_is_applied(orientation, fmt, ext):
+def test_exif_orientation_is_applied(orientation: int, fmt: str, ext: str) -> None:
     data = images.with_orientation(fmt, (1600, 1000), orientation)
     raw = decode(data)
     assert images.is_upright(raw) == (orientation == 1)  # the fixture really is turned
@@ -207,7 +217,7 @@ def test_exif_orientation_is_applied(orientation, fmt, ext):
 
 
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
-def test_all_metadata_is_stripped(fmt, ext):
+def test_all_metadata_is_stripped(fmt: str, ext: str) -> None:
     image = images.gradient((500, 400))
     exif = image.getexif()
     exif[0x010F] = "SecretCam"  # Make
@@ -230,7 +240,7 @@ def test_all_metadata_is_stripped(fmt, ext):
 
 
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
-def test_embedded_icc_profile_is_converted_to_srgb(fmt, ext):
+def test_embedded_icc_profile_is_converted_to_srgb(fmt: str, ext: str) -> None:
     # Under the swapped profile, values stored as pure red mean blue light.
     image = Image.new("RGB", (300, 300), (255, 0, 0))
     options = {"quality": 95} if fmt != "PNG" else {}
@@ -238,12 +248,12 @@ def test_embedded_icc_profile_is_converted_to_srgb(fmt, ext):
 
     output = decode(process_image(data, route(f"uploads/icc.{ext}"), LIMITS).data)
 
-    red, green, blue = output.convert("RGB").getpixel((150, 150))
+    red, green, blue = cast("tuple[int, ...]", output.convert("RGB").getpixel((150, 150)))
     assert blue > 200
     assert max(red, green) < 60
 
 
-def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
+def test_cmyk_jpeg_becomes_rgb_with_the_right_colours() -> None:
     # C=0 M=255 Y=255 K=0 is red ink.
     data = images.encode(Image.new("CMYK", (2000, 1000), (0, 255, 255, 0)), "JPEG", quality=95)
 
@@ -251,7 +261,7 @@ def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
 
     assert output.mode == "RGB"
     assert output.size == (1024, 512)
-    red, green, blue = output.getpixel((500, 250))
+    red, green, blue = cast("tuple[int, ...]", output.getpixel((500, 250)))
     assert red > 200
     assert max(green, blue) < 60
 
@@ -261,7 +271,7 @@ def test_cmyk_jpeg_becomes_rgb_with_the_right_colours():
 # --------------------------------------------------------------------------
 
 
-def test_size_limits_from_the_event():
+def test_size_limits_from_the_event() -> None:
     check_size(LIMITS.max_bytes, LIMITS)
     with pytest.raises(ImageRejected) as too_big:
         check_size(LIMITS.max_bytes + 1, LIMITS)
@@ -271,7 +281,7 @@ def test_size_limits_from_the_event():
     assert empty.value.reason is Reason.EMPTY
 
 
-def test_downloaded_bytes_over_the_limit_are_rejected():
+def test_downloaded_bytes_over_the_limit_are_rejected() -> None:
     data = images.make("PNG", (64, 64))
     small = Limits(max_bytes=len(data) - 1)
 
@@ -293,7 +303,7 @@ def test_downloaded_bytes_over_the_limit_are_rejected():
         (bytes(range(256)) * 4, "uploads/a.webp"),
     ],
 )
-def test_content_that_is_not_an_allowed_image_is_unsupported_type(data, key):
+def test_content_that_is_not_an_allowed_image_is_unsupported_type(data: bytes, key: str) -> None:
     rejected = rejection(data, key)
 
     assert rejected.reason is Reason.UNSUPPORTED_TYPE
@@ -304,7 +314,7 @@ def test_content_that_is_not_an_allowed_image_is_unsupported_type(data, key):
     ("fmt", "key"),
     [("PNG", "uploads/a.jpg"), ("JPEG", "uploads/a.png"), ("WEBP", "uploads/a.jpeg")],
 )
-def test_content_that_does_not_match_its_name_is_type_mismatch(fmt, key):
+def test_content_that_does_not_match_its_name_is_type_mismatch(fmt: str, key: str) -> None:
     rejected = rejection(images.make(fmt, (50, 50)), key)
 
     assert rejected.reason is Reason.TYPE_MISMATCH
@@ -313,7 +323,7 @@ def test_content_that_does_not_match_its_name_is_type_mismatch(fmt, key):
 
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
 @pytest.mark.parametrize("size", [(4097, 10), (10, 4097), (4097, 4097), (5000, 5000)])
-def test_dimensions_over_the_limit(fmt, ext, size):
+def test_dimensions_over_the_limit(fmt: str, ext: str, size: tuple[int, int]) -> None:
     data = images.encode(Image.new("L" if fmt != "WEBP" else "RGB", size), fmt)
 
     rejected = rejection(data, f"uploads/big.{ext}")
@@ -322,7 +332,7 @@ def test_dimensions_over_the_limit(fmt, ext, size):
     assert not rejected.suspicious
 
 
-def test_exactly_the_limit_is_accepted():
+def test_exactly_the_limit_is_accepted() -> None:
     data = images.encode(Image.new("L", (4096, 16)), "PNG")
 
     result = process_image(data, route("uploads/edge.png"), LIMITS)
@@ -330,7 +340,7 @@ def test_exactly_the_limit_is_accepted():
     assert (result.output.width, result.output.height) == (1024, 4)
 
 
-def test_header_claiming_huge_dimensions_is_a_decompression_bomb():
+def test_header_claiming_huge_dimensions_is_a_decompression_bomb() -> None:
     # A 60000x60000 JPEG is never encoded: patch the SOF0 frame of a tiny one.
     data = bytearray(images.encode(Image.new("L", (8, 8)), "JPEG"))
     sof = data.index(b"\xff\xc0")
@@ -344,7 +354,7 @@ def test_header_claiming_huge_dimensions_is_a_decompression_bomb():
 
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
 @pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
-def test_truncated_images_are_corrupt(fmt, ext, keep):
+def test_truncated_images_are_corrupt(fmt: str, ext: str, keep: float) -> None:
     data = images.make(fmt, (800, 600))
 
     rejected = rejection(data[: int(len(data) * keep)], f"uploads/cut.{ext}")
@@ -353,7 +363,7 @@ def test_truncated_images_are_corrupt(fmt, ext, keep):
 
 
 @pytest.mark.parametrize(("fmt", "ext"), [("PNG", "png"), ("WEBP", "webp")])
-def test_animated_images_are_rejected(fmt, ext):
+def test_animated_images_are_rejected(fmt: str, ext: str) -> None:
     frames = [images.gradient((64, 64)), images.gradient((64, 64)).rotate(90)]
     data = images.encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=100)
 
@@ -362,7 +372,7 @@ def test_animated_images_are_rejected(fmt, ext):
     assert rejected.reason is Reason.ANIMATED
 
 
-def test_memory_guard_rejects_what_cannot_fit_and_names_the_need():
+def test_memory_guard_rejects_what_cannot_fit_and_names_the_need() -> None:
     data = images.encode(Image.new("RGB", (2000, 2000)), "PNG")
 
     rejected = rejection(data, "uploads/m.png", Limits(memory_budget_bytes=16 * 2**20))
@@ -388,7 +398,14 @@ OPERATIONS = [("", (1024, 512)), ("_thumb", (200, 100)), ("_grayscale", (1600, 8
 
 @pytest.mark.parametrize(("mode", "clear", "solid", "expected"), TRNS_CASES, ids=lambda v: str(v))
 @pytest.mark.parametrize(("suffix", "size"), OPERATIONS)
-def test_png_trns_transparency_is_kept_in_every_mode(mode, clear, solid, expected, suffix, size):
+def test_png_trns_transparency_is_kept_in_every_mode(
+    mode: str,
+    clear: int | tuple[int, int, int],
+    solid: int | tuple[int, int, int],
+    expected: int | tuple[int, int, int],
+    suffix: str,
+    size: tuple[int, int],
+) -> None:
     # Arrange: the left half is the tRNS colour (transparent), the right half opaque.
     image = Image.new(mode, (1600, 800), clear)
     image.paste(Image.new(mode, (800, 800), solid), (800, 0))  # (an int paste clips I;16)
@@ -404,17 +421,19 @@ def test_png_trns_transparency_is_kept_in_every_mode(mode, clear, solid, expecte
     assert result.output.mode == output.mode
     assert output.size == size
     width, height = size
-    left, right = output.getpixel((width // 8, height // 2)), output.getpixel((width * 7 // 8, 5))
+    left = cast("tuple[int, ...]", output.getpixel((width // 8, height // 2)))
+    right = cast("tuple[int, ...]", output.getpixel((width * 7 // 8, 5)))
     assert left[-1] == 0
     assert right[-1] == 255
     if grey:
         luma = expected if mode != "RGB" else (200 * 299 + 100 * 587 + 50 * 114) // 1000
         assert right == (luma, 255)
     else:
+        assert isinstance(expected, tuple)
         assert right == (*expected, 255)
 
 
-def test_png_without_trns_stays_opaque_and_alpha_free():
+def test_png_without_trns_stays_opaque_and_alpha_free() -> None:
     data = images.encode(Image.new("L", (300, 200), 7), "PNG")
 
     output = decode(process_image(data, route("uploads/opaque.png"), LIMITS).data)
@@ -425,7 +444,9 @@ def test_png_without_trns_stays_opaque_and_alpha_free():
 
 @pytest.mark.parametrize("form", ["mpo", "ultrahdr", "ultrahdr-element", "ultrahdr-iso"])
 @pytest.mark.parametrize(("suffix", "size"), [("", (1024, 768)), ("_thumb", (200, 150))])
-def test_multi_picture_jpeg_is_processed_as_its_primary_image(form, suffix, size):
+def test_multi_picture_jpeg_is_processed_as_its_primary_image(
+    form: str, suffix: str, size: tuple[int, int]
+) -> None:
     # Arrange: a still with a second picture (stereo view or HDR gain map) behind it.
     data = images.multi_picture_jpeg((1600, 1200), form)
     assert Image.open(io.BytesIO(data)).format in ("MPO", "JPEG")
@@ -440,7 +461,7 @@ def test_multi_picture_jpeg_is_processed_as_its_primary_image(form, suffix, size
     assert (result.source.width, result.source.height) == (1600, 1200)
     assert result.source.format == "JPEG"
     assert result.content_type == "image/jpeg"
-    red, green, blue = output.getpixel((size[0] // 2, size[1] // 2))
+    red, green, blue = cast("tuple[int, ...]", output.getpixel((size[0] // 2, size[1] // 2)))
     assert abs(red - images.PRIMARY_COLOUR[0]) <= 8
     assert max(abs(green - images.PRIMARY_COLOUR[1]), abs(blue - images.PRIMARY_COLOUR[2])) <= 8
     for marker in (b"MPF\0", b"hdrgm", b"Container:Directory"):
@@ -448,7 +469,7 @@ def test_multi_picture_jpeg_is_processed_as_its_primary_image(form, suffix, size
     assert result.data.count(b"\xff\xd8") == 1  # one start-of-image: no second picture
 
 
-def test_multi_picture_jpeg_in_greyscale_is_the_primary_in_grey():
+def test_multi_picture_jpeg_in_greyscale_is_the_primary_in_grey() -> None:
     data = images.multi_picture_jpeg((800, 600), "ultrahdr-iso")
 
     output = decode(process_image(data, route("uploads/hdr_grayscale.jpg"), LIMITS).data)
@@ -456,10 +477,10 @@ def test_multi_picture_jpeg_in_greyscale_is_the_primary_in_grey():
     assert output.mode == "L"
     assert output.size == (800, 600)
     expected = (200 * 299 + 30 * 587 + 30 * 114) // 1000  # luma of PRIMARY_COLOUR
-    assert abs(output.getpixel((400, 300)) - expected) <= 4
+    assert abs(cast(int, output.getpixel((400, 300))) - expected) <= 4
 
 
-def test_a_multi_picture_jpeg_too_large_for_memory_is_still_guarded():
+def test_a_multi_picture_jpeg_too_large_for_memory_is_still_guarded() -> None:
     data = images.multi_picture_jpeg((2000, 2000), "mpo")
 
     rejected = rejection(data, "uploads/m.jpg", Limits(memory_budget_bytes=8 * 2**20))
@@ -469,7 +490,7 @@ def test_a_multi_picture_jpeg_too_large_for_memory_is_still_guarded():
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA"])
 @pytest.mark.parametrize("size", [(16, 16), (300, 200)])
-def test_lossless_webp_stays_lossless_and_exact(mode, size):
+def test_lossless_webp_stays_lossless_and_exact(mode: str, size: tuple[int, int]) -> None:
     # Arrange: small enough that no operation resizes it.
     source = images.screenshot(size, mode)
     data = images.encode(source, "WEBP", lossless=True)
@@ -492,7 +513,7 @@ def test_lossless_webp_stays_lossless_and_exact(mode, size):
 
 
 @pytest.mark.parametrize("suffix", ["", "_thumb", "_grayscale"])
-def test_lossless_webp_stays_lossless_in_every_operation(suffix):
+def test_lossless_webp_stays_lossless_in_every_operation(suffix: str) -> None:
     data = images.encode(images.screenshot((1200, 800)), "WEBP", lossless=True)
 
     result = process_image(data, route(f"uploads/screen{suffix}.webp"), LIMITS)
@@ -503,7 +524,7 @@ def test_lossless_webp_stays_lossless_in_every_operation(suffix):
 
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA"])
-def test_lossy_webp_stays_lossy(mode):
+def test_lossy_webp_stays_lossy(mode: str) -> None:
     image = images.gradient((300, 200)).convert(mode)
     if mode == "RGBA":
         image.putalpha(Image.linear_gradient("L").resize((300, 200)))  # libwebp drops opaque alpha
@@ -519,7 +540,9 @@ def test_lossy_webp_stays_lossy(mode):
 
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png")])
 @pytest.mark.parametrize("suffix", ["", "_grayscale"])
-def test_greyscale_with_a_grey_icc_profile_is_colour_managed(fmt, ext, suffix):
+def test_greyscale_with_a_grey_icc_profile_is_colour_managed(
+    fmt: str, ext: str, suffix: str
+) -> None:
     # Arrange: 128 under a linear-light grey profile is half the light.
     image = Image.new("L", (300, 200), 128)
     options = {"quality": 100} if fmt == "JPEG" else {}
@@ -532,10 +555,10 @@ def test_greyscale_with_a_grey_icc_profile_is_colour_managed(fmt, ext, suffix):
     output = decode(result.data)
     assert output.mode == "L"
     assert "icc_profile" not in output.info
-    assert abs(output.getpixel((150, 100)) - images.srgb_from_linear(128 / 255)) <= 2
+    assert abs(cast(int, output.getpixel((150, 100))) - images.srgb_from_linear(128 / 255)) <= 2
 
 
-def test_grey_alpha_png_with_a_grey_icc_profile_keeps_its_alpha():
+def test_grey_alpha_png_with_a_grey_icc_profile_keeps_its_alpha() -> None:
     image = Image.new("LA", (300, 200), (128, 255))
     image.paste((128, 0), (0, 0, 150, 200))
     data = images.encode(image, "PNG", icc_profile=images.linear_grey_profile())
@@ -543,14 +566,14 @@ def test_grey_alpha_png_with_a_grey_icc_profile_keeps_its_alpha():
     output = decode(process_image(data, route("uploads/grey.png"), LIMITS).data)
 
     assert output.mode == "LA"
-    grey, alpha = output.getpixel((225, 100))
+    grey, alpha = cast("tuple[int, ...]", output.getpixel((225, 100)))
     assert abs(grey - images.srgb_from_linear(128 / 255)) <= 2
     assert alpha == 255
-    assert output.getpixel((75, 100))[1] == 0
+    assert cast("tuple[int, ...]", output.getpixel((75, 100)))[1] == 0
 
 
 @pytest.mark.parametrize("lossless", [True, False])
-def test_lossless_detection_walks_past_odd_sized_chunks(lossless):
+def test_lossless_detection_walks_past_odd_sized_chunks(lossless: bool) -> None:
     # An extended WEBP: VP8X, an ICCP chunk of odd length (padded to even), then the bitstream.
     profile = images.swapped_rgb_profile() + b"\0"  # one byte longer: odd
     assert len(profile) % 2 == 1
@@ -568,7 +591,7 @@ def test_lossless_detection_walks_past_odd_sized_chunks(lossless):
 # --------------------------------------------------------------------------
 
 
-def test_a_one_byte_object_is_not_called_empty():
+def test_a_one_byte_object_is_not_called_empty() -> None:
     # Arrange / Act
     rejected = rejection(b"\x89", "uploads/one.png")
 
@@ -579,13 +602,13 @@ def test_a_one_byte_object_is_not_called_empty():
     assert empty.value.reason is Reason.EMPTY
 
 
-def test_a_rejection_says_what_was_found_and_what_was_expected():
+def test_a_rejection_says_what_was_found_and_what_was_expected() -> None:
     rejected = rejection(images.make("PNG", (50, 50)), "uploads/a.jpg")
 
     assert rejected.message == "the content is PNG but the file name says JPEG"
 
 
-def test_the_memory_guard_names_what_is_needed_and_what_is_available():
+def test_the_memory_guard_names_what_is_needed_and_what_is_available() -> None:
     data = images.encode(Image.new("RGB", (2000, 2000)), "PNG")
 
     rejected = rejection(data, "uploads/m.png", Limits(memory_budget_bytes=16 * 2**20))
@@ -594,7 +617,7 @@ def test_the_memory_guard_names_what_is_needed_and_what_is_available():
     assert "2000x2000" in rejected.message
 
 
-def test_an_animated_image_is_rejected_with_a_message_that_says_why():
+def test_an_animated_image_is_rejected_with_a_message_that_says_why() -> None:
     frames = [Image.new("RGB", (20, 20), colour) for colour in ("red", "blue")]
     buffer = io.BytesIO()
     frames[0].save(buffer, "PNG", save_all=True, append_images=frames[1:])
@@ -604,7 +627,7 @@ def test_an_animated_image_is_rejected_with_a_message_that_says_why():
     assert rejected.message == "the image is animated; only single-frame images are processed"
 
 
-def test_a_bilevel_png_without_transparency_comes_out_greyscale():
+def test_a_bilevel_png_without_transparency_comes_out_greyscale() -> None:
     image = Image.new("1", (300, 200), 0)
     image.paste(1, (150, 0, 300, 200))
 
@@ -616,7 +639,7 @@ def test_a_bilevel_png_without_transparency_comes_out_greyscale():
     assert (output.getpixel((10, 100)), output.getpixel((290, 100))) == (0, 255)
 
 
-def test_a_palette_png_without_transparency_gets_no_alpha():
+def test_a_palette_png_without_transparency_gets_no_alpha() -> None:
     image = Image.new("RGB", (300, 200), (200, 30, 30)).convert("P")
 
     output = decode(process_image(images.encode(image, "PNG"), route("uploads/p.png"), LIMITS).data)
@@ -624,14 +647,14 @@ def test_a_palette_png_without_transparency_gets_no_alpha():
     assert output.mode == "RGB"
 
 
-def test_an_rgba_png_with_an_icc_profile_is_colour_managed_and_keeps_its_alpha():
+def test_an_rgba_png_with_an_icc_profile_is_colour_managed_and_keeps_its_alpha() -> None:
     # Under the swapped profile, values stored as pure red mean blue light.
     image = Image.new("RGBA", (300, 300), (255, 0, 0, 128))
     data = images.encode(image, "PNG", icc_profile=images.swapped_rgb_profile())
 
     output = decode(process_image(data, route("uploads/icc-alpha.png"), LIMITS).data)
 
-    red, green, blue, alpha = output.convert("RGBA").getpixel((150, 150))
+    red, green, blue, alpha = cast("tuple[int, ...]", output.convert("RGBA").getpixel((150, 150)))
     assert blue > 200
     assert max(red, green) < 60
     assert alpha == 128

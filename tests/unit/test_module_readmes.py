@@ -1,7 +1,7 @@
 """Each module's README says what its HCL says.
 
 The Inputs and Outputs tables of terraform/modules/*/README.md are written by
-scripts/terraform_docs.py (make docs) from the module's variables and
+scripts/dev/terraform_docs.py (make docs) from the module's variables and
 outputs; a README that differs from what the generator would write (a
 description, type or default changed in the HCL and not regenerated, or a
 table edited by hand) fails here. The hand-written usage example above the
@@ -15,26 +15,27 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import hcl2
 import pytest
 
 from helpers import ROOT, load_script
 
-terraform_docs = load_script("terraform_docs")
+terraform_docs = load_script("dev/terraform_docs")
 MODULES = terraform_docs.module_directories()
 # Arguments of a module block that are not the module's inputs.
 META_ARGUMENTS = {"source", "version", "providers", "count", "for_each", "depends_on"}
 
 
-def test_every_module_is_documented():
+def test_every_module_is_documented() -> None:
     assert {m.name for m in MODULES} == {
         p.name for p in (ROOT / "terraform" / "modules").iterdir() if p.is_dir()
     }
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
-def test_the_readme_tables_are_what_the_generator_writes(module):
+def test_the_readme_tables_are_what_the_generator_writes(module: Path) -> None:
     readme = (module / "README.md").read_text()
 
     assert readme == terraform_docs.generated_readme(module), (
@@ -43,7 +44,7 @@ def test_the_readme_tables_are_what_the_generator_writes(module):
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
-def test_the_readme_opens_with_an_introduction_and_a_usage_example(module):
+def test_the_readme_opens_with_an_introduction_and_a_usage_example(module: Path) -> None:
     intro = (module / "README.md").read_text().split(terraform_docs.BEGIN)[0]
 
     assert intro.startswith(f"# {module.name}\n")
@@ -51,7 +52,7 @@ def test_the_readme_opens_with_an_introduction_and_a_usage_example(module):
     assert usage_module_calls(module), f"{module.name}/README.md has no module block in its usage"
 
 
-def usage_module_calls(module: Path) -> list[dict]:
+def usage_module_calls(module: Path) -> list[dict[str, Any]]:
     """The module blocks of the README's ```hcl examples, as python-hcl2 reads them."""
     intro = (module / "README.md").read_text().split(terraform_docs.BEGIN)[0]
     calls = []
@@ -63,7 +64,9 @@ def usage_module_calls(module: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
-def test_the_usage_example_passes_inputs_the_module_has_and_every_required_one(module):
+def test_the_usage_example_passes_inputs_the_module_has_and_every_required_one(
+    module: Path,
+) -> None:
     declared = {v.name for v in terraform_docs.variables(module)}
     required = {v.name for v in terraform_docs.variables(module) if not v.has_default}
 
@@ -73,9 +76,9 @@ def test_the_usage_example_passes_inputs_the_module_has_and_every_required_one(m
         assert required <= passed, f"required by {module.name}: {sorted(required - passed)}"
 
 
-def test_the_check_mode_passes_on_the_committed_readmes():
+def test_the_check_mode_passes_on_the_committed_readmes() -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "terraform_docs.py"), "--check"],
+        [sys.executable, str(ROOT / "scripts" / "dev" / "terraform_docs.py"), "--check"],
         capture_output=True,
         text=True,
         check=False,
@@ -84,7 +87,9 @@ def test_the_check_mode_passes_on_the_committed_readmes():
     assert result.returncode == 0, result.stderr
 
 
-def test_the_check_mode_names_a_readme_that_differs(tmp_path, monkeypatch):
+def test_the_check_mode_names_a_readme_that_differs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     module = tmp_path / "modules" / "example"
     module.mkdir(parents=True)
     (module / "variables.tf").write_text(
@@ -118,5 +123,5 @@ def test_the_check_mode_names_a_readme_that_differs(tmp_path, monkeypatch):
         (["AWS::S3::Bucket", "AWS::KMS::Key"], '["AWS::S3::Bucket", "AWS::KMS::Key"]'),
     ],
 )
-def test_defaults_are_written_as_hcl_writes_them(value, rendered):
+def test_defaults_are_written_as_hcl_writes_them(value: object, rendered: str) -> None:
     assert terraform_docs.render_default(value) == rendered

@@ -29,7 +29,7 @@ _HCL = hcl2.SerializationOptions(
 
 def terraform_block(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as f:
-        document: dict[str, Any] = hcl2.load(f, serialization_options=_HCL)
+        document: dict[str, list[dict[str, Any]]] = hcl2.load(f, serialization_options=_HCL)
     (block,) = document["terraform"]
     return block
 
@@ -49,7 +49,7 @@ def floor(constraint: str) -> tuple[int, ...]:
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda p: p.name)
-def test_a_module_states_minimum_versions_only(module):
+def test_a_module_states_minimum_versions_only(module: Path) -> None:
     block = terraform_block(module / "versions.tf")
 
     assert re.fullmatch(r">= [0-9.]+", aws_constraint(block)), module.name
@@ -57,7 +57,7 @@ def test_a_module_states_minimum_versions_only(module):
 
 
 @pytest.mark.parametrize("caller", CALLERS, ids=lambda p: p.parent.name)
-def test_a_caller_pins_a_range_from_the_highest_module_floor(caller):
+def test_a_caller_pins_a_range_from_the_highest_module_floor(caller: Path) -> None:
     constraint = aws_constraint(terraform_block(caller))
     highest = max(floor(aws_constraint(terraform_block(m / "versions.tf"))) for m in MODULES)
 
@@ -93,7 +93,9 @@ def cross_variable_validations(directory: Path) -> list[str]:
     ],
     ids=lambda p: p.relative_to(TERRAFORM).as_posix(),
 )
-def test_a_validation_that_refers_to_another_variable_requires_terraform_1_9(directory):
+def test_a_validation_that_refers_to_another_variable_requires_terraform_1_9(
+    directory: Path,
+) -> None:
     """Terraform 1.9.0 lets a validation refer to other variables; before, it is
     an error (https://github.com/hashicorp/terraform/pull/34955)."""
     version_file = directory / ("providers.tf" if directory == TERRAFORM else "versions.tf")

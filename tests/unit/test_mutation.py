@@ -1,4 +1,4 @@
-"""make mutation's score (scripts/mutation.py): Stryker's, per file, from mutmut 3's results.
+"""make mutation's score (scripts/dev/mutation.py): Stryker's, per file, from mutmut 3's results.
 
 Stryker: detected = killed + timeout, valid = detected + survived + no coverage, score =
 detected / valid (https://stryker-mutator.io/docs/mutation-testing-elements/mutant-states-and-metrics).
@@ -9,9 +9,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from helpers import load_script
 
-mutation = load_script("mutation")
+mutation = load_script("dev/mutation")
 
 # `mutmut results --all True` as mutmut 3.8.1 printed it in reports/mutation (a method's mutant
 # is named <module>.xǁ<class>ǁ<method>__mutmut_<n>).
@@ -29,7 +31,7 @@ RESULTS = """\
 """
 
 
-def test_the_score_is_detected_over_valid_per_file_and_in_total():
+def test_the_score_is_detected_over_valid_per_file_and_in_total() -> None:
     summary = mutation.scores(RESULTS, ["config", "storage", "errors"])
 
     # (2 killed + 1 timeout) / (3 + 1 survived + 1 no tests); suspicious and segfault (Stryker's
@@ -42,7 +44,9 @@ def test_the_score_is_detected_over_valid_per_file_and_in_total():
     assert summary["total"]["killed"] == 3
 
 
-def test_mutmut_runs_where_src_is_lambda_and_the_tests_import_the_mutants(tmp_path, monkeypatch):
+def test_mutmut_runs_where_src_is_lambda_and_the_tests_import_the_mutants(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A repository of three files; mutmut 3 names a mutant after its path less `src/`, and the
     # tests import lambda/'s modules by file name (pytest's pythonpath) through mutants/lambda,
     # which must be mutmut's mutated copies (mutants/src), never lambda/ itself.

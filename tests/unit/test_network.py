@@ -36,14 +36,14 @@ def terraform_text() -> str:
     return "".join(path.read_text() for path in files)
 
 
-def test_no_resource_gives_the_vpc_a_way_out():
+def test_no_resource_gives_the_vpc_a_way_out() -> None:
     declared = set(re.findall(r'^resource "([a-z0-9_]+)"', terraform_text(), flags=re.MULTILINE))
 
     assert "aws_vpc" in declared  # the parser reads the network
     assert declared.isdisjoint(WAYS_OUT), sorted(declared & set(WAYS_OUT))
 
 
-def test_no_rule_of_the_functions_network_names_the_internet():
+def test_no_rule_of_the_functions_network_names_the_internet() -> None:
     text = NETWORK.read_text()
 
     assert "aws_vpc_security_group_egress_rule" in text

@@ -8,6 +8,7 @@ guards and the same output rules as every other format.
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import pytest
 from PIL import Image, ImageFile
@@ -48,7 +49,7 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     original = ImageFile.ImageFile.load
 
-    def counting_load(self: ImageFile.ImageFile):  # type: ignore[no-untyped-def]
+    def counting_load(self: ImageFile.ImageFile) -> object:
         if self.tile:
             seen.append(str(self.format))
         return original(self)
@@ -63,7 +64,7 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
-def test_three_recipes_decode_the_upload_once(fmt, decodes):
+def test_three_recipes_decode_the_upload_once(fmt: str, decodes: list[str]) -> None:
     data = images.make(fmt, (3000, 2000))
 
     result = process_recipes(data, fmt, THREE, LIMITS)
@@ -72,7 +73,7 @@ def test_three_recipes_decode_the_upload_once(fmt, decodes):
     assert [o.output.format for o in result.outputs] == ["JPEG", "WEBP", "AVIF"]
 
 
-def test_the_decode_shrinks_on_load_to_the_largest_output_only():
+def test_the_decode_shrinks_on_load_to_the_largest_output_only() -> None:
     data = images.make("JPEG", (4000, 3000))
     opened: list[tuple[int, int]] = []
     original = ImageFile.ImageFile.load
@@ -92,7 +93,7 @@ def test_the_decode_shrinks_on_load_to_the_largest_output_only():
     assert [o.output.width for o in result.outputs] == [1024, 200, 1024]
 
 
-def test_the_seeds_recipes_are_the_three_operations():
+def test_the_seeds_recipes_are_the_three_operations() -> None:
     assert SEED_RECIPES[Operation.RESIZE] == Recipe("resize", 1024, 1024)
     assert SEED_RECIPES[Operation.THUMBNAIL] == Recipe("thumbnail", 200, 200)
     assert SEED_RECIPES[Operation.GRAYSCALE] == Recipe("grayscale", grayscale=True)
@@ -100,7 +101,9 @@ def test_the_seeds_recipes_are_the_three_operations():
 
 @pytest.mark.parametrize("suffix", ["", "_thumb", "_grayscale"])
 @pytest.mark.parametrize(("fmt", "ext"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
-def test_a_recipe_set_of_the_seeds_recipe_gives_todays_bytes(fmt, ext, suffix):
+def test_a_recipe_set_of_the_seeds_recipe_gives_todays_bytes(
+    fmt: str, ext: str, suffix: str
+) -> None:
     data = images.with_orientation(fmt, (1600, 1000), 6)
     target = route(f"uploads/a{suffix}.{ext}")
 
@@ -130,7 +133,9 @@ def test_a_recipe_set_of_the_seeds_recipe_gives_todays_bytes(fmt, ext, suffix):
     ],
 )
 @pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif"])
-def test_box_and_aspect(recipe, size, expected, fmt):
+def test_box_and_aspect(
+    recipe: Recipe, size: tuple[int, int], expected: tuple[int, int], fmt: str
+) -> None:
     recipe = Recipe(recipe.name, recipe.width, recipe.height, format=fmt)
     data = images.make("PNG", size)
 
@@ -144,7 +149,7 @@ def test_box_and_aspect(recipe, size, expected, fmt):
 
 
 @pytest.mark.parametrize("orientation", [3, 6, 8])
-def test_a_box_applies_to_the_upright_image(orientation):
+def test_a_box_applies_to_the_upright_image(orientation: int) -> None:
     data = images.with_orientation("JPEG", (1600, 1000), orientation)
 
     [output] = process_recipes(data, "JPEG", (Recipe("wide", 800, 200),), LIMITS).outputs
@@ -155,7 +160,7 @@ def test_a_box_applies_to_the_upright_image(orientation):
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif"])
-def test_grayscale_in_every_format(fmt):
+def test_grayscale_in_every_format(fmt: str) -> None:
     data = images.make("JPEG", (400, 300))
 
     [output] = process_recipes(
@@ -170,7 +175,7 @@ def test_grayscale_in_every_format(fmt):
 
 
 @pytest.mark.parametrize(("fmt", "lossless"), [("png", False), ("webp", True), ("same", False)])
-def test_lossless_stays_lossless(fmt, lossless):
+def test_lossless_stays_lossless(fmt: str, lossless: bool) -> None:
     source = images.screenshot((320, 200))
     data = images.encode(source, "PNG")
 
@@ -181,7 +186,7 @@ def test_lossless_stays_lossless(fmt, lossless):
     assert decode(output.data).convert("RGB").tobytes() == source.tobytes()
 
 
-def test_quality_is_the_recipes():
+def test_quality_is_the_recipes() -> None:
     data = images.make("JPEG", (800, 600))
     low, high = (Recipe(f"q{q}", format="webp", quality=q) for q in (30, 95))
 
@@ -191,7 +196,7 @@ def test_quality_is_the_recipes():
 
 
 @pytest.mark.parametrize(("fmt", "keeps_alpha"), [("png", True), ("webp", True), ("avif", True)])
-def test_alpha_is_kept_where_the_format_has_it(fmt, keeps_alpha):
+def test_alpha_is_kept_where_the_format_has_it(fmt: str, keeps_alpha: bool) -> None:
     image = images.gradient((1200, 800)).convert("RGBA")
     image.putalpha(Image.linear_gradient("L").resize((1200, 800)))
     data = images.encode(image, "PNG")
@@ -200,12 +205,12 @@ def test_alpha_is_kept_where_the_format_has_it(fmt, keeps_alpha):
 
     decoded = decode(output.data)
     assert ("A" in decoded.getbands()) is keeps_alpha
-    lowest, highest = decoded.getchannel("A").getextrema()
+    lowest, highest = cast("tuple[int, int]", decoded.getchannel("A").getextrema())
     assert lowest < 20
     assert highest > 235
 
 
-def test_jpeg_from_a_transparent_image_is_flattened_on_white():
+def test_jpeg_from_a_transparent_image_is_flattened_on_white() -> None:
     image = Image.new("RGBA", (100, 100), (255, 0, 0, 0))  # invisible red
     image.paste((0, 0, 255, 255), (50, 0, 100, 100))
     data = images.encode(image, "PNG")
@@ -214,14 +219,16 @@ def test_jpeg_from_a_transparent_image_is_flattened_on_white():
 
     decoded = decode(output.data)
     assert decoded.mode == "RGB"
-    assert min(decoded.getpixel((20, 50))) > 240  # white, not the hidden red
-    red, green, blue = decoded.getpixel((80, 50))
+    assert (
+        min(cast("tuple[int, ...]", decoded.getpixel((20, 50)))) > 240
+    )  # white, not the hidden red
+    red, green, blue = cast("tuple[int, ...]", decoded.getpixel((80, 50)))
     assert blue > 200
     assert max(red, green) < 60
 
 
 @pytest.mark.parametrize("fmt", ["jpeg", "png", "webp", "avif"])
-def test_metadata_is_gone_from_every_format(fmt):
+def test_metadata_is_gone_from_every_format(fmt: str) -> None:
     image = images.gradient((500, 400))
     exif = image.getexif()
     exif[0x010F] = "SecretCam"
@@ -242,19 +249,21 @@ def test_metadata_is_gone_from_every_format(fmt):
 
 
 @pytest.mark.parametrize("fmt", ["webp", "avif"])
-def test_colour_is_converted_to_srgb_in_the_new_formats(fmt):
+def test_colour_is_converted_to_srgb_in_the_new_formats(fmt: str) -> None:
     image = Image.new("RGB", (300, 300), (255, 0, 0))  # blue light, under the swapped profile
     data = images.encode(image, "PNG", icc_profile=images.swapped_rgb_profile())
 
     [output] = process_recipes(data, "PNG", (Recipe("c", format=fmt, quality=90),), LIMITS).outputs
 
-    red, green, blue = decode(output.data).convert("RGB").getpixel((150, 150))
+    red, green, blue = cast(
+        "tuple[int, ...]", decode(output.data).convert("RGB").getpixel((150, 150))
+    )
     assert blue > 200
     assert max(red, green) < 60
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
-def test_every_output_is_upright(orientation):
+def test_every_output_is_upright(orientation: int) -> None:
     data = images.with_orientation("JPEG", (1600, 1000), orientation)
 
     outputs = process_recipes(data, "JPEG", THREE, LIMITS).outputs
@@ -263,7 +272,7 @@ def test_every_output_is_upright(orientation):
         assert images.is_upright(decode(output.data)), output.recipe.name
 
 
-def test_more_outputs_plan_more_memory():
+def test_more_outputs_plan_more_memory() -> None:
     data = images.make("PNG", (1000, 1000))
     budget = Limits(memory_budget_bytes=1000 * 1000 * 12)  # PNG alone plans 10 bytes a pixel
 
@@ -285,7 +294,7 @@ def phone_photo() -> bytes:
     return images.heic(images.gradient((1200, 1600)), orientation=6, gps=True)
 
 
-def test_heic_is_sniffed_by_its_brand_never_by_its_name(phone_photo):
+def test_heic_is_sniffed_by_its_brand_never_by_its_name(phone_photo: bytes) -> None:
     assert phone_photo[4:12] == b"ftypheic"
     assert sniff_format(phone_photo, heif=True) == "HEIF"
     assert sniff_format(phone_photo) is None  # switched off: not a format we accept
@@ -296,7 +305,7 @@ def test_heic_is_sniffed_by_its_brand_never_by_its_name(phone_photo):
     assert sniff_format(b"\0\0\0\x18ftypisom\0\0\0\0isomiso2", heif=True) is None  # an MP4
 
 
-def test_heic_switched_off_is_rejected_as_today(phone_photo):
+def test_heic_switched_off_is_rejected_as_today(phone_photo: bytes) -> None:
     with pytest.raises(ImageRejected) as by_name:
         route("uploads/IMG_0001.HEIC")
     with pytest.raises(ImageRejected) as by_content:
@@ -306,7 +315,7 @@ def test_heic_switched_off_is_rejected_as_today(phone_photo):
     assert by_content.value.reason is Reason.UNSUPPORTED_TYPE
 
 
-def test_a_phones_heic_comes_out_upright_in_srgb_with_no_metadata(phone_photo):
+def test_a_phones_heic_comes_out_upright_in_srgb_with_no_metadata(phone_photo: bytes) -> None:
     target = route("uploads/IMG_0001.HEIC", heif=True)
 
     result = process_recipes(phone_photo, target.expected_format, THREE, LIMITS)
@@ -329,7 +338,7 @@ def test_a_phones_heic_comes_out_upright_in_srgb_with_no_metadata(phone_photo):
             assert secret not in output.data
 
 
-def test_the_seeds_rule_writes_a_heic_upload_as_jpeg(phone_photo):
+def test_the_seeds_rule_writes_a_heic_upload_as_jpeg(phone_photo: bytes) -> None:
     result = process_image(phone_photo, route("uploads/IMG_0001_thumb.heic", heif=True), LIMITS)
 
     decoded = decode(result.data)
@@ -337,19 +346,19 @@ def test_the_seeds_rule_writes_a_heic_upload_as_jpeg(phone_photo):
     assert images.is_upright(decoded)
 
 
-def test_a_heic_icc_profile_is_converted_to_srgb():
+def test_a_heic_icc_profile_is_converted_to_srgb() -> None:
     data = images.heic(
         Image.new("RGB", (256, 256), (255, 0, 0)), icc_profile=images.swapped_rgb_profile()
     )
 
     [output] = process_recipes(data, "HEIF", (Recipe("c", format="png"),), LIMITS).outputs
 
-    red, green, blue = decode(output.data).getpixel((128, 128))
+    red, green, blue = cast("tuple[int, ...]", decode(output.data).getpixel((128, 128)))
     assert blue > 180
     assert max(red, green) < 80
 
 
-def test_a_multi_image_heic_is_its_primary_image():
+def test_a_multi_image_heic_is_its_primary_image() -> None:
     primary = images.gradient((400, 300))
     other = Image.new("RGB", (640, 640), (0, 255, 0))
     data = images.heic(primary, extra=(other,))
@@ -361,7 +370,7 @@ def test_a_multi_image_heic_is_its_primary_image():
     assert images.is_upright(decoded)
 
 
-def test_a_heic_image_sequence_is_rejected_as_animated(phone_photo):
+def test_a_heic_image_sequence_is_rejected_as_animated(phone_photo: bytes) -> None:
     sequence = phone_photo[:8] + b"msf1" + phone_photo[12:].replace(b"heic", b"hevc", 1)
 
     with pytest.raises(ImageRejected) as caught:
@@ -370,7 +379,9 @@ def test_a_heic_image_sequence_is_rejected_as_animated(phone_photo):
     assert caught.value.reason is Reason.ANIMATED
 
 
-def test_a_heic_declaring_enormous_dimensions_is_a_bomb_never_decoded(phone_photo, decodes):
+def test_a_heic_declaring_enormous_dimensions_is_a_bomb_never_decoded(
+    phone_photo: bytes, decodes: list[str]
+) -> None:
     at = phone_photo.index(b"ispe") + 8  # after the box type and its version/flags
     huge = (100_000).to_bytes(4, "big") * 2
     data = phone_photo[:at] + huge + phone_photo[at + 8 :]
@@ -382,14 +393,14 @@ def test_a_heic_declaring_enormous_dimensions_is_a_bomb_never_decoded(phone_phot
     assert decodes == []
 
 
-def test_a_heic_over_the_dimension_limit_is_rejected_from_its_header(phone_photo):
+def test_a_heic_over_the_dimension_limit_is_rejected_from_its_header(phone_photo: bytes) -> None:
     with pytest.raises(ImageRejected) as caught:
         process_recipes(phone_photo, "HEIF", THREE, Limits(max_dimension=1500))
 
     assert caught.value.reason is Reason.TOO_LARGE_DIMENSIONS
 
 
-def test_the_memory_guard_plans_for_heic(phone_photo):
+def test_the_memory_guard_plans_for_heic(phone_photo: bytes) -> None:
     needed = 1200 * 1600 * (16 + 4)  # HEIF's working bytes, plus a second output
 
     with pytest.raises(ImageRejected) as caught:
@@ -400,7 +411,7 @@ def test_the_memory_guard_plans_for_heic(phone_photo):
 
 
 @pytest.mark.parametrize("keep", [0.9, 0.5, 0.1])
-def test_a_truncated_heic_is_corrupt(phone_photo, keep):
+def test_a_truncated_heic_is_corrupt(phone_photo: bytes, keep: float) -> None:
     with pytest.raises(ImageRejected) as caught:
         process_recipes(phone_photo[: int(len(phone_photo) * keep)], "HEIF", THREE, LIMITS)
 
@@ -408,8 +419,8 @@ def test_a_truncated_heic_is_corrupt(phone_photo, keep):
 
 
 def test_heifs_transforms_turn_the_image_and_its_exif_orientation_never_does(
-    phone_photo, monkeypatch
-):
+    phone_photo: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # pillow-heif resets the EXIF orientation it reads to 1, as libheif has
     # applied irot already; without that reset the EXIF still says 6, and the
     # processor must not turn the image a second time.

@@ -33,11 +33,11 @@ OUTPUTS = (
 )  # fmt: skip
 
 
-def test_the_seeds_digest_is_the_one_the_store_assumes_for_old_records():
+def test_the_seeds_digest_is_the_one_the_store_assumes_for_old_records() -> None:
     assert recipe_digest(None) == SEED_RECIPE_DIGEST
 
 
-def test_outputs_round_trip_through_the_dynamodb_item_as_plain_ints():
+def test_outputs_round_trip_through_the_dynamodb_item_as_plain_ints() -> None:
     record = CLAIM.decided(status=Status.PROCESSED, outputs=OUTPUTS, replaced_outputs=("x",))
 
     item = record.to_item()
@@ -49,13 +49,13 @@ def test_outputs_round_trip_through_the_dynamodb_item_as_plain_ints():
     assert type(back.outputs[0]["bytes"]) is int
 
 
-def test_no_outputs_is_absent_from_the_item_and_the_message():
+def test_no_outputs_is_absent_from_the_item_and_the_message() -> None:
     assert "outputs" not in CLAIM.to_item()
     assert "outputs" not in build_message(CLAIM)
     assert "replaced_outputs" not in build_message(CLAIM)
 
 
-def test_the_message_lists_every_output_as_json():
+def test_the_message_lists_every_output_as_json() -> None:
     record = CLAIM.decided(status=Status.PROCESSED, outputs=OUTPUTS, pending_topics={NOTIFICATIONS})
 
     message = json.loads(json.dumps(build_message(record)))
@@ -64,7 +64,7 @@ def test_the_message_lists_every_output_as_json():
     assert message["recipe_digest"] == "0123456789abcdef"
 
 
-def test_a_reprocess_names_the_outputs_of_the_earlier_set():
+def test_a_reprocess_names_the_outputs_of_the_earlier_set() -> None:
     earlier = CLAIM.decided(
         request_id="req-1", status=Status.PROCESSED, recipe_digest="ffffffffffffffff",
         outputs=OUTPUTS, output_key="processed/display/a.jpg",
@@ -76,7 +76,7 @@ def test_a_reprocess_names_the_outputs_of_the_earlier_set():
     assert claimed.previous_recipe_digest == "ffffffffffffffff"
 
 
-def test_a_record_from_before_digests_replaces_its_one_output_under_the_seeds_digest():
+def test_a_record_from_before_digests_replaces_its_one_output_under_the_seeds_digest() -> None:
     earlier = CLAIM.decided(
         request_id="req-1", status=Status.PROCESSED, recipe_digest=None,
         output_key="processed/a.jpg", trigger=Trigger.MALWARE_SCAN,
@@ -88,7 +88,7 @@ def test_a_record_from_before_digests_replaces_its_one_output_under_the_seeds_di
     assert claimed.previous_recipe_digest == SEED_RECIPE_DIGEST
 
 
-def test_a_retry_of_a_reprocess_keeps_what_the_first_attempt_found():
+def test_a_retry_of_a_reprocess_keeps_what_the_first_attempt_found() -> None:
     failed = CLAIM.decided(
         request_id="req-1", status=Status.FAILED,
         replaced_outputs=("processed/a.jpg",), previous_recipe_digest=SEED_RECIPE_DIGEST,
@@ -100,7 +100,7 @@ def test_a_retry_of_a_reprocess_keeps_what_the_first_attempt_found():
     assert claimed.previous_recipe_digest == SEED_RECIPE_DIGEST
 
 
-def test_nothing_is_replaced_by_a_new_upload_or_after_a_rejection():
+def test_nothing_is_replaced_by_a_new_upload_or_after_a_rejection() -> None:
     newer = CLAIM.decided(sequencer="02".ljust(SEQUENCER_WIDTH, "0"))
     older = CLAIM.decided(request_id="req-1", status=Status.PROCESSED, outputs=OUTPUTS,
                           recipe_digest="ffffffffffffffff")  # fmt: skip

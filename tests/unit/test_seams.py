@@ -60,7 +60,7 @@ def alarm_sections() -> dict[str, str]:
     return sections
 
 
-def test_the_parsers_find_the_alarms_rules_and_sections():
+def test_the_parsers_find_the_alarms_rules_and_sections() -> None:
     names, sections = paging_names(), alarm_sections()
 
     assert len(names) >= 9  # 7 alarms and 2 rules today
@@ -69,7 +69,7 @@ def test_the_parsers_find_the_alarms_rules_and_sections():
 
 
 @pytest.mark.parametrize(("name", "anchor"), sorted(paging_names().items()))
-def test_every_alarm_and_rule_is_named_in_the_section_it_links_to(name, anchor):
+def test_every_alarm_and_rule_is_named_in_the_section_it_links_to(name: str, anchor: str) -> None:
     sections = alarm_sections()
 
     assert anchor in sections, f"{name} links #{anchor}, which is no section of ## Alarms"
@@ -78,7 +78,7 @@ def test_every_alarm_and_rule_is_named_in_the_section_it_links_to(name, anchor):
     )
 
 
-def test_every_alarm_the_runbook_opens_a_section_with_exists():
+def test_every_alarm_the_runbook_opens_a_section_with_exists() -> None:
     names = paging_names()
     opened = {
         anchor: match[1]
@@ -107,7 +107,7 @@ def module_variables() -> set[str]:
     )
 
 
-def test_the_readme_names_the_delivery_inputs_and_the_default_the_stack_changes():
+def test_the_readme_names_the_delivery_inputs_and_the_default_the_stack_changes() -> None:
     section = README.split("## Calling the pipeline module from another stack")[1].split("\n## ")[0]
     prose = re.sub(r"```.*?```", "", section, flags=re.DOTALL)  # the example is not the prose
 
@@ -141,7 +141,7 @@ def module_arguments(hcl: str, opening: str = 'module "image_pipeline" {') -> di
     return found
 
 
-def test_the_readme_calls_the_module_as_the_example_does():
+def test_the_readme_calls_the_module_as_the_example_does() -> None:
     example = ROOT / "terraform" / "examples" / "with-organisation-baseline" / "main.tf"
     readme = module_arguments(README.split("## Calling the pipeline module from another stack")[1])
     validated = module_arguments(example.read_text())
@@ -154,13 +154,13 @@ def test_the_readme_calls_the_module_as_the_example_does():
     assert readme == validated
 
 
-def test_destroy_schedules_the_kept_replica_key_with_the_stacks_window():
+def test_destroy_schedules_the_kept_replica_key_with_the_stacks_window() -> None:
     """destroy.sh, with no state left, uses terraform/main.tf's deletion windows."""
     main = (ROOT / "terraform" / "main.tf").read_text()
     destroy = (ROOT / "scripts" / "destroy.sh").read_text()
-    local, default = re.search(
-        r"kms_deletion_window_days = var\.local_aws \? (\d+) : (\d+)", main
-    ).groups()
+    windows = re.search(r"kms_deletion_window_days = var\.local_aws \? (\d+) : (\d+)", main)
+    assert windows is not None
+    local, default = windows.groups()
     window = destroy[destroy.index("replica_key_window() {") :]
     window = window[: window.index("\n}\n")]
     assert f"window={default}" in window

@@ -104,7 +104,7 @@ PREVIOUS_RELEASE = {
 
 
 @pytest.mark.parametrize("name", sorted(PREVIOUS_RELEASE))
-def test_the_default_gives_the_previous_releases_bytes(name):
+def test_the_default_gives_the_previous_releases_bytes(name: str) -> None:
     key, data = cases()[name]
 
     output = process_image(data, route(key), Limits()).data
@@ -112,5 +112,5 @@ def test_the_default_gives_the_previous_releases_bytes(name):
     assert hashlib.sha256(output).hexdigest()[:16] == PREVIOUS_RELEASE[name]
 
 
-def test_every_case_has_a_digest():
+def test_every_case_has_a_digest() -> None:
     assert set(PREVIOUS_RELEASE) == set(cases())

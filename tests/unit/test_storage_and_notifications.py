@@ -19,7 +19,7 @@ RECORD = UploadRecord(
 )
 
 
-def test_sequencers_of_different_lengths_are_right_padded_as_the_s3_user_guide_says():
+def test_sequencers_of_different_lengths_are_right_padded_as_the_s3_user_guide_says() -> None:
     # "first right pad the shorter value with zeros, and then do a lexicographical
     # comparison" (S3 User Guide, Event message structure)
     shorter, longer = normalize_sequencer("FF"), normalize_sequencer("0100")
@@ -32,12 +32,12 @@ def test_sequencers_of_different_lengths_are_right_padded_as_the_s3_user_guide_s
 
 
 @pytest.mark.parametrize("bad", ["xyz", "12 34", "F" * 65, "", None])
-def test_a_malformed_sequencer_is_refused(bad):
+def test_a_malformed_sequencer_is_refused(bad: str | None) -> None:
     with pytest.raises(ValueError, match="sequencer"):
         normalize_sequencer(bad)
 
 
-def test_the_record_round_trips_through_its_dynamodb_item():
+def test_the_record_round_trips_through_its_dynamodb_item() -> None:
     record = RECORD.decided(
         status=Status.PROCESSED,
         trigger=Trigger.MALWARE_SCAN,
@@ -56,26 +56,26 @@ def test_the_record_round_trips_through_its_dynamodb_item():
     assert UploadRecord.from_item(item) == record
 
 
-def test_an_empty_topic_set_is_absent_and_reads_back_empty():
+def test_an_empty_topic_set_is_absent_and_reads_back_empty() -> None:
     item = RECORD.to_item()
 
     assert "pending_topics" not in item
     assert UploadRecord.from_item(item).pending_topics == frozenset()
 
 
-def test_the_decision_leaves_out_what_the_claim_wrote():
+def test_the_decision_leaves_out_what_the_claim_wrote() -> None:
     record = RECORD.decided(status=Status.REJECTED, reason="corrupt", lease_until=5)
 
     assert record.decision() == {"status": "REJECTED", "reason": "corrupt"}
 
 
-def test_an_unknown_attribute_from_a_newer_version_is_ignored():
+def test_an_unknown_attribute_from_a_newer_version_is_ignored() -> None:
     item = RECORD.to_item() | {"added_later": {"S": "x"}}
 
     assert UploadRecord.from_item(item) == RECORD
 
 
-def test_messages_carry_public_fields_only_as_plain_json():
+def test_messages_carry_public_fields_only_as_plain_json() -> None:
     record = RECORD.decided(
         status=Status.PROCESSED,
         output_width=1024,
@@ -98,7 +98,7 @@ def test_messages_carry_public_fields_only_as_plain_json():
     assert len(notification_id) == 32
 
 
-def test_every_message_about_one_upload_has_the_same_id():
+def test_every_message_about_one_upload_has_the_same_id() -> None:
     newer_upload = RECORD.decided(sequencer="02".ljust(SEQUENCER_WIDTH, "0"))
     retried = RECORD.decided(request_id="req-2", status=Status.PROCESSED)
 
@@ -108,7 +108,7 @@ def test_every_message_about_one_upload_has_the_same_id():
     )
 
 
-def test_numbers_read_back_from_dynamodb_are_plain_ints():
+def test_numbers_read_back_from_dynamodb_are_plain_ints() -> None:
     item = RECORD.to_item() | {"input_width": {"N": "3000"}}
 
     record = UploadRecord.from_item(item)
@@ -117,6 +117,6 @@ def test_numbers_read_back_from_dynamodb_are_plain_ints():
     assert not isinstance(record.input_width, Decimal)
 
 
-def test_suspicious_outcomes_also_go_to_security():
+def test_suspicious_outcomes_also_go_to_security() -> None:
     assert topics_for(suspicious=False) == {NOTIFICATIONS}
     assert topics_for(suspicious=True) == {NOTIFICATIONS, SECURITY}

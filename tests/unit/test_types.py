@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 import tomllib
 
 from helpers import ROOT
@@ -45,3 +46,19 @@ def test_every_boto3_client_the_checked_code_makes_has_its_stubs_pinned() -> Non
         assert re.search(
             rf"^types-boto3-{service}==", (ROOT / "requirements-dev.txt").read_text(), re.M
         ), f"types-boto3-{service} is not pinned in requirements-dev.txt"
+
+
+def test_mypy_checks_every_python_file_of_the_repository_and_ignores_none_of_them() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.py", "*.pyi"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    checked = [entry.rstrip("/") for entry in MYPY["files"]]
+    unchecked = [p for p in tracked if not any(p == c or p.startswith(c + "/") for c in checked)]
+
+    assert tracked
+    assert not unchecked, f"mypy's files leave out {unchecked}"
+    assert "exclude" not in MYPY
+    assert "disable_error_code" not in MYPY
+    for override in MYPY.get("overrides", []):
+        assert not override.get("ignore_errors"), override["module"]
+        assert "disable_error_code" not in override, override["module"]

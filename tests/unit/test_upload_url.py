@@ -11,19 +11,26 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
 
 from helpers import LIMITS_ENV, ROOT, load_script
 
-upload_url = load_script("upload_url")
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+if TYPE_CHECKING:  # mypy reads scripts/upload_url.py as the module it is
+    import upload_url
+else:
+    upload_url = load_script("upload_url")
 
 MAX_BYTES = int(LIMITS_ENV["MAX_UPLOAD_BYTES"])  # the pipeline module's max_upload_mb
 
 
 @pytest.fixture
-def s3():
+def s3() -> S3Client:
     return boto3.client(
         "s3",
         region_name="eu-west-1",
@@ -33,13 +40,20 @@ def s3():
     )
 
 
-def form(s3, name="photo.jpg", tenant="acme", **kwargs):
-    arguments = {"bucket": "images", "tenant": tenant, "name": name, "max_bytes": MAX_BYTES}
+def form(
+    s3: S3Client, name: str = "photo.jpg", tenant: str | None = "acme", **kwargs: Any
+) -> dict[str, Any]:
+    arguments: dict[str, Any] = {
+        "bucket": "images",
+        "tenant": tenant,
+        "name": name,
+        "max_bytes": MAX_BYTES,
+    }
     return upload_url.presigned_post(s3, **(arguments | kwargs))
 
 
-def conditions(post) -> list:
-    return upload_url.decoded_policy(post["fields"])["conditions"]
+def conditions(post: dict[str, Any]) -> list[Any]:
+    return cast("list[Any]", upload_url.decoded_policy(post["fields"])["conditions"])
 
 
 @pytest.mark.parametrize(
@@ -51,7 +65,7 @@ def conditions(post) -> list:
         ("scan_grayscale.webp", "image/webp"),
     ],
 )
-def test_every_condition_of_the_policy(s3, name, content_type):
+def test_every_condition_of_the_policy(s3: S3Client, name: str, content_type: str) -> None:
     before = datetime.now(UTC).replace(microsecond=0)
 
     post = form(s3, name, token="0123456789abcdef", expires_s=120)
@@ -78,30 +92,33 @@ def test_every_condition_of_the_policy(s3, name, content_type):
     assert post["fields"]["x-amz-credential"].startswith("AKIDEXAMPLE/")
 
 
-def test_each_form_gets_a_fresh_key_under_the_tenants_prefix(s3):
+def test_each_form_gets_a_fresh_key_under_the_tenants_prefix(s3: S3Client) -> None:
     keys = {form(s3)["key"] for _ in range(20)}
 
     assert len(keys) == 20
     assert all(k.startswith("uploads/acme/") and k.endswith("/photo.jpg") for k in keys)
 
 
-def test_without_a_tenant_the_key_is_directly_under_uploads(s3):
+def test_without_a_tenant_the_key_is_directly_under_uploads(s3: S3Client) -> None:
     assert form(s3, tenant=None, token="t")["key"] == "uploads/t/photo.jpg"
 
 
-def test_the_size_limit_is_the_one_given(s3):
+def test_the_size_limit_is_the_one_given(s3: S3Client) -> None:
     assert ["content-length-range", 1, 1024] in conditions(form(s3, max_bytes=1024))
 
 
-def test_the_default_limit_is_terraforms_output(s3, monkeypatch):
+def test_the_default_limit_is_terraforms_output(
+    s3: S3Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One source: terraform output max_upload_bytes (the function's MAX_UPLOAD_BYTES)."""
-    asked = []
-    monkeypatch.setattr(
-        upload_url, "terraform_output", lambda name: asked.append(name) or {
-            "s3_bucket_name": "deployed-images", "max_upload_bytes": "2048"
-        }[name],
-    )  # fmt: skip
-    monkeypatch.setattr(upload_url.boto3, "client", lambda *_a, **_k: s3)
+    asked: list[str] = []
+
+    def terraform_output(name: str) -> str:
+        asked.append(name)
+        return {"s3_bucket_name": "deployed-images", "max_upload_bytes": "2048"}[name]
+
+    monkeypatch.setattr(upload_url, "terraform_output", terraform_output)
+    monkeypatch.setattr(boto3, "client", lambda *_a, **_k: s3)  # upload_url.boto3 is boto3
 
     assert upload_url.main(["--tenant", "acme", "photo.png"]) == 0
 
@@ -124,12 +141,12 @@ def test_the_default_limit_is_terraforms_output(s3, monkeypatch):
         ({"max_bytes": 0}, "at least 1 byte"),
     ],
 )  # fmt: skip
-def test_what_the_front_door_refuses(s3, kwargs, message):
+def test_what_the_front_door_refuses(s3: S3Client, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(upload_url.UsageError, match=message):
         form(s3, **kwargs)
 
 
-def test_the_cli_refuses_with_a_usage_error():
+def test_the_cli_refuses_with_a_usage_error() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "upload_url.py"), "--bucket", "b",
          "--max-bytes", "10", "--tenant", "acme/x", "photo.jpg"],
@@ -141,7 +158,7 @@ def test_the_cli_refuses_with_a_usage_error():
     assert result.stdout == ""
 
 
-def test_help_says_what_it_checks():
+def test_help_says_what_it_checks() -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "upload_url.py"), "--help"],
         capture_output=True, text=True, timeout=60, check=True,
@@ -151,7 +168,7 @@ def test_help_says_what_it_checks():
         assert promise in result.stdout
 
 
-def test_the_help_names_the_modules_default_tenant_tag_key():
+def test_the_help_names_the_modules_default_tenant_tag_key() -> None:
     """A seam: the tag key the help tells a tenant's role to carry is the module's default."""
     import hcl2
 
@@ -161,4 +178,5 @@ def test_the_help_names_the_modules_default_tenant_tag_key():
         variables = hcl2.load(f, serialization_options=options)["variable"]
     name = "uploader_tenant_tag_key"
     (default,) = (v[name]["default"] for v in variables if name in v)
+    assert upload_url.__doc__ is not None
     assert f"its tag {default} names the tenant" in upload_url.__doc__

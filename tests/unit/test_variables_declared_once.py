@@ -14,13 +14,14 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import Any
 
 import hcl2
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TERRAFORM = ROOT / "terraform"
-# Names and strings without their quotes (as scripts/terraform_docs.py reads them).
+# Names and strings without their quotes (as scripts/dev/terraform_docs.py reads them).
 HCL = hcl2.SerializationOptions(
     with_comments=False, explicit_blocks=False, strip_string_quotes=True
 )
@@ -50,9 +51,9 @@ SHARED_BETWEEN_MODULES = {
 
 
 @functools.cache
-def blocks(directory: Path, kind: str) -> dict[str, dict]:
+def blocks(directory: Path, kind: str) -> dict[str, dict[str, Any]]:
     """The blocks of one kind (variable, module) of a configuration directory."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.tf")):
         with path.open(encoding="utf-8") as f:
             document = hcl2.load(f, serialization_options=HCL)
@@ -72,13 +73,13 @@ def called_modules(directory: Path) -> list[Path]:
     return list(dict.fromkeys(called))
 
 
-def test_the_modules_are_found():
+def test_the_modules_are_found() -> None:
     called = {p.name for p in called_modules(TERRAFORM)}
     assert called == {"image-pipeline", "account-baseline", "audit-replica", "hardened-bucket"}
 
 
 @pytest.mark.parametrize("root", ROOTS, ids=lambda p: p.relative_to(TERRAFORM).as_posix())
-def test_no_root_variable_is_a_module_input_too(root):
+def test_no_root_variable_is_a_module_input_too(root: Path) -> None:
     declared = set(blocks(root, "variable"))
     for module in called_modules(root):
         twice = declared & set(blocks(module, "variable")) - set(ROOT_EXCEPTIONS)
@@ -89,7 +90,7 @@ def test_no_root_variable_is_a_module_input_too(root):
         )
 
 
-def test_modules_share_only_the_names_listed_with_a_reason():
+def test_modules_share_only_the_names_listed_with_a_reason() -> None:
     seen: dict[str, list[str]] = {}
     for module in called_modules(TERRAFORM):
         for name in blocks(module, "variable"):
@@ -98,7 +99,7 @@ def test_modules_share_only_the_names_listed_with_a_reason():
     assert shared <= set(SHARED_BETWEEN_MODULES), {n: seen[n] for n in shared}
 
 
-def test_every_exception_is_still_needed():
+def test_every_exception_is_still_needed() -> None:
     root_variables = set(blocks(TERRAFORM, "variable"))
     module_variables = {n for m in called_modules(TERRAFORM) for n in blocks(m, "variable")}
     assert set(ROOT_EXCEPTIONS) <= root_variables & module_variables
@@ -106,7 +107,7 @@ def test_every_exception_is_still_needed():
         assert sum(name in blocks(m, "variable") for m in called_modules(TERRAFORM)) > 1, name
 
 
-def test_the_root_declares_only_its_own_concerns():
+def test_the_root_declares_only_its_own_concerns() -> None:
     # Where and under which name the stack is deployed, the package, and the
     # local profile: README's Configuration table lists them.
     assert set(blocks(TERRAFORM, "variable")) == {
@@ -132,7 +133,7 @@ READERS = [
 ]
 
 
-def test_every_root_output_has_a_reader_outside_terraform():
+def test_every_root_output_has_a_reader_outside_terraform() -> None:
     # The root's outputs are the stack's interface to its users, not a copy of
     # the modules' outputs one by one: each is read by name somewhere.
     text = "\n".join(path.read_text(encoding="utf-8") for path in READERS)

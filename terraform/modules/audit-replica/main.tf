@@ -145,18 +145,25 @@ module "replica_bucket" {
 
   access_log_target = null # its own access is in the trail (data events are per region: unverified here)
 
-  policy_documents = [data.aws_iam_policy_document.replica_bucket.json]
+  policy_documents = [data.aws_iam_policy_document.evidence_tampering["audit"].json]
 }
 
-data "aws_iam_policy_document" "replica_bucket" {
+# Each replica's policy: only the break-glass principal may weaken its
+# retention or delete a version (one document per replica bucket).
+data "aws_iam_policy_document" "evidence_tampering" {
+  for_each = merge(
+    { audit = local.replica_bucket_name },
+    var.replicate_logs_bucket ? { logs = local.logs_replica_bucket_name } : {},
+  )
+
   statement {
     sid    = "DenyEvidenceTamperingExceptBreakGlass"
     effect = "Deny"
     actions = ["s3:BypassGovernanceRetention", "s3:DeleteObjectVersion", "s3:PutObjectRetention",
     "s3:PutObjectLegalHold", "s3:PutBucketObjectLockConfiguration"]
     resources = [
-      "arn:${local.partition}:s3:::${local.replica_bucket_name}",
-      "arn:${local.partition}:s3:::${local.replica_bucket_name}/*",
+      "arn:${local.partition}:s3:::${each.value}",
+      "arn:${local.partition}:s3:::${each.value}/*",
     ]
     principals {
       type        = "*"
@@ -205,29 +212,5 @@ module "logs_replica_bucket" {
 
   access_log_target = null # as the audit replica's
 
-  policy_documents = [data.aws_iam_policy_document.logs_replica_bucket["this"].json]
-}
-
-data "aws_iam_policy_document" "logs_replica_bucket" {
-  for_each = local.logs
-
-  statement {
-    sid    = "DenyEvidenceTamperingExceptBreakGlass"
-    effect = "Deny"
-    actions = ["s3:BypassGovernanceRetention", "s3:DeleteObjectVersion", "s3:PutObjectRetention",
-    "s3:PutObjectLegalHold", "s3:PutBucketObjectLockConfiguration"]
-    resources = [
-      "arn:${local.partition}:s3:::${local.logs_replica_bucket_name}",
-      "arn:${local.partition}:s3:::${local.logs_replica_bucket_name}/*",
-    ]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "ArnNotEquals"
-      variable = "aws:PrincipalArn"
-      values   = [var.break_glass_principal_arn]
-    }
-  }
+  policy_documents = [data.aws_iam_policy_document.evidence_tampering["logs"].json]
 }

@@ -27,9 +27,9 @@ output "policies" {
   description = "The policies as rendered: the replica key's, the replica bucket's, the replication role's and the logs replica bucket's (null without replicate_logs_bucket)."
   value = {
     replica_key    = data.aws_iam_policy_document.replica_key.json
-    replica_bucket = data.aws_iam_policy_document.replica_bucket.json
+    replica_bucket = data.aws_iam_policy_document.evidence_tampering["audit"].json
     replication    = data.aws_iam_policy_document.replication.json
-    logs_replica   = try(data.aws_iam_policy_document.logs_replica_bucket["this"].json, null)
+    logs_replica   = try(data.aws_iam_policy_document.evidence_tampering["logs"].json, null)
   }
 }
 

@@ -8,11 +8,11 @@ invocation per object (schema 2.0: ``invocationId``, ``job``, ``tasks`` with
 ``taskId``, ``s3Key`` as the manifest has it, ``s3VersionId``, ``s3Bucket``;
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html),
 calls ``lambda_function.handler`` in-process with the deployed function's
-environment and its role's credentials (as scripts/local_lambda.py does),
+environment and its role's credentials (as scripts/local/local_lambda.py does),
 redrives a TemporaryFailure up to --attempts times, and writes a completion
 report (a CSV of its own format: bucket, key, result code, result string).
 
-    python scripts/local_batch_operations.py --function NAME --manifest s3://BUCKET/KEY \\
+    python scripts/local/local_batch_operations.py --function NAME --manifest s3://BUCKET/KEY \\
         --report s3://BUCKET/PREFIX
 
 One task at a time: a laptop, not a fleet. It talks to the endpoint in
@@ -35,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-# scripts/ is this file's directory, first on sys.path when it runs.
+# scripts/local/ is this file's directory, first on sys.path when it runs.
 from local_lambda import Handler, LocalContext, invoke_error, load_handler, role_environment
 
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ and an Outputs table (every output: name, description), each sorted by name
 as terraform-docs sorts them. What is above and below the markers (the
 module's introduction and usage example) is written by hand and kept.
 
-    scripts/terraform_docs.py            rewrite every module's README (make docs)
-    scripts/terraform_docs.py --check    exit 1 and name each README that differs
+    scripts/dev/terraform_docs.py            rewrite every module's README (make docs)
+    scripts/dev/terraform_docs.py --check    exit 1 and name each README that differs
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 import hcl2
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODULES = ROOT / "terraform" / "modules"
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"

@@ -1,6 +1,6 @@
 """moto's server, with corrections where it differs from AWS in ways this project relies on.
 
-    python scripts/lib/moto_server.py -H 127.0.0.1 -p 5055
+    python scripts/local/moto_server.py -H 127.0.0.1 -p 5055
 
 1. Bucket policies are evaluated with the request's context.
 
@@ -71,7 +71,7 @@ and URL-encodes the key as S3 does, slashes kept. For
 a multipart upload moto also sends a Put before the CompleteMultipartUpload;
 S3 sends only the last, so the wrapper drops that Put. And moto would invoke
 a function mapped to the queue itself, through Docker, on every message: the
-wrapper leaves the messages in the queue for scripts/local_lambda.py, which
+wrapper leaves the messages in the queue for scripts/local/local_lambda.py, which
 consumes them as Lambda's event source mapping does. moto also drops a
 queue's RedriveAllowPolicy, for which Terraform then waits until its
 timeout; the wrapper stores and returns it.
@@ -617,7 +617,8 @@ def _uploader(bucket: Any) -> str | None:
 
 
 def _no_docker_invocation(*_args: Any) -> None:
-    """moto would run the function through Docker here; scripts/local_lambda.py does instead."""
+    """moto would run the function through Docker here; scripts/local/local_lambda.py does
+    instead."""
 
 
 notifications.send_event = _send_event_as_s3_does

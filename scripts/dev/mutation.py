@@ -32,7 +32,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "reports" / "mutation"
 MUTMUT = Path(sys.executable).with_name("mutmut")
 DETECTED, UNDETECTED = ("killed", "timeout"), ("survived", "no tests")

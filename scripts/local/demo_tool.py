@@ -24,7 +24,7 @@ try:
     from PIL import Image, ImageDraw, ImageFilter
 except ModuleNotFoundError as missing:  # run by a Python without the project's packages
     # The project's virtualenv has them (make setup): run this helper there.
-    _venv = Path(__file__).resolve().parents[1] / ".venv"
+    _venv = Path(__file__).resolve().parents[2] / ".venv"
     if (_venv / "bin" / "python").exists() and Path(sys.prefix).resolve() != _venv.resolve():
         python = str(_venv / "bin" / "python")
         os.execv(python, [python, *sys.argv])  # noqa: S606 - this same helper, same arguments

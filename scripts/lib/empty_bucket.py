@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Delete every object version and delete marker in S3 buckets, so they can be destroyed.
 
-    python scripts/empty_bucket.py [--bypass-governance-retention] [--delete] BUCKET [BUCKET ...]
-    python scripts/empty_bucket.py --measure BUCKET
+    python scripts/lib/empty_bucket.py [--bypass-governance-retention] [--delete] BUCKET [...]
+    python scripts/lib/empty_bucket.py --measure BUCKET
 
 A bucket that does not exist is skipped. Prints how many versions it removed.
 --bypass-governance-retention also deletes versions under an S3 Object Lock
@@ -28,7 +28,7 @@ try:
     from botocore.exceptions import BotoCoreError, ClientError
 except ModuleNotFoundError as missing:  # run by a Python without the project's packages
     # The project's virtualenv has them (make setup): run this helper there.
-    _venv = Path(__file__).resolve().parents[1] / ".venv"
+    _venv = Path(__file__).resolve().parents[2] / ".venv"
     if (_venv / "bin" / "python").exists() and Path(sys.prefix).resolve() != _venv.resolve():
         python = str(_venv / "bin" / "python")
         os.execv(python, [python, *sys.argv])  # noqa: S606 - this same helper, same arguments

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = Path(__file__).with_name("audit_rules.json")
 SECURITY = ROOT / "SECURITY.md"
 REGISTER_START, REGISTER_END = (
@@ -260,7 +260,7 @@ def markdown(report: Report) -> str:
         "",
         f"Prowler {report.meta.get('prowler_version', '?')}, services: "
         f"{report.meta.get('services', '')}, with the mutelist rendered from SECURITY.md's "
-        "register and scripts/audit_rules.json (reports/audit/mutelist.yaml).",
+        "register and scripts/audit/audit_rules.json (reports/audit/mutelist.yaml).",
         "",
         "```",
         summary(report),

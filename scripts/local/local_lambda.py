@@ -17,8 +17,8 @@ A disabled mapping ("stop processing") receives nothing, and a function whose
 KMS key cannot decrypt its environment is not run (Lambda's
 KMSDisabledException or KMSInvalidStateException): its batch stays in the queue.
 
-    python scripts/local_lambda.py --function NAME --once    # until the queue is drained
-    python scripts/local_lambda.py --function NAME --watch   # until Ctrl-C
+    python scripts/local/local_lambda.py --function NAME --once    # until the queue is drained
+    python scripts/local/local_lambda.py --function NAME --watch   # until Ctrl-C
 
 It talks to the endpoint in AWS_ENDPOINT_URL and refuses to run without one.
 Exit status: 0 when every delivery succeeded, 1 when any failed (they stay
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from types_boto3_sqs.type_defs import MessageTypeDef, ReceiveMessageRequestTypeDef
     from types_boto3_sts import STSClient
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # The Lambda API's errors when the function's environment cannot be decrypted
 # (botocore: Lambda.Client.exceptions.KMSDisabledException, KMSInvalidStateException).
 KMS_DISABLED = (

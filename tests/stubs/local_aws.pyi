@@ -1,0 +1,3 @@
+# What pytest names local_aws (tests/integration/local_aws.py), for mypy: see [tool.mypy].
+from integration.local_aws import LocalAWS as LocalAWS
+from integration.local_aws import local_aws_fixture as local_aws_fixture
