@@ -310,3 +310,38 @@ def test_the_terraform_minimum_is_the_same_in_the_root_the_scripts_and_the_readm
     assert hint
     assert hint[1] == root[1]
     assert f"Terraform ≥ {root[1]} (≥ 1.11 to run" in README
+
+
+def test_every_cited_terraform_test_names_a_run_or_a_labelled_block() -> None:
+    """A document cites a Terraform test as `<file>.tftest.hcl::<name>` or `terraform test`
+    `<name>`; the name must be a run of that file (of any file for the second form), or a
+    block of asserts labelled `# <name>` (a note in brackets may follow) inside a run, as
+    runs that share their variables label their parts. A trailing `*` cites every name with
+    that prefix (at least one)."""
+    tests = {p.name: p.read_text() for p in (TERRAFORM / "tests").glob("*.tftest.hcl")}
+
+    def names(text: str) -> set[str]:
+        return set(re.findall(r'^run "(\w+)"', text, re.M)) | set(
+            re.findall(r"^\s+# (\w+)(?: \(.*\))?$", text, re.M)
+        )
+
+    every = set().union(*(names(text) for text in tests.values()))
+    cited: list[tuple[str, str, set[str]]] = []
+    for doc in ("README.md", "SECURITY.md", "INCIDENT_RESPONSE.md"):
+        text = (ROOT / doc).read_text()
+        for file, name in re.findall(r"(\w+\.tftest\.hcl)::(\w+\*?)", text):
+            cited.append((doc, f"{file}::{name}", names(tests.get(file, ""))))
+        for name in re.findall(r"`terraform test` `(\w+\*?)`", text):
+            cited.append((doc, name, every))
+    assert len(cited) >= 10, cited  # the forms above are still how the documents cite
+
+    def found(name: str, among: set[str]) -> bool:
+        name = name.rsplit("::", 1)[-1]
+        if name.endswith("*"):
+            return any(n.startswith(name[:-1]) for n in among)
+        return name in among
+
+    missing = [(doc, name) for doc, name, among in cited if not found(name, among)]
+    assert not missing, (
+        f"cited Terraform tests that are neither a run nor a labelled block: {missing}"
+    )
