@@ -16,7 +16,8 @@ kept, and its printed commands run in a fresh shell.
 Last, a deploy that fails mid-apply (a table of its name exists already) is
 removed by the destroy command it prints, run as printed, and the kept
 buckets by the command destroy prints for them: nothing is left.
-Each deployment is a module fixture, so that a test asserts one behaviour.
+Each deploy and destroy that later tests start from is a module fixture, so
+that a test asserts one behaviour and `-k` can select any of them.
 """
 
 from __future__ import annotations
