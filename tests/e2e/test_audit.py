@@ -30,7 +30,8 @@ def audit(
     prowler_venv: subprocess.Popen[bytes] | None, shared_stack: LocalDeployment
 ) -> subprocess.CompletedProcess[str]:
     if prowler_venv is not None:  # begun before the deployment; done long since, as a rule
-        assert prowler_venv.wait(timeout=900) == 0, "make .venv-prowler/.installed failed"
+        installed = prowler_venv.wait(timeout=900)
+        assert installed == 0, "make .venv-prowler/.installed failed: see .venv-prowler/pip.log"
     audited = shared_stack.script("audit.sh", "--deployed")
     reports = shared_stack.repo / "reports" / "audit"
     if reports.is_dir():
