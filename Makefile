@@ -75,9 +75,11 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	@touch $@
 
 # Prowler pins about a hundred packages of its own: a virtualenv of its own too.
+# --no-compile: pip compiles no bytecode for its 33,000 files (about half of
+# its 1.5 GB; Prowler's AWS checks import a fraction of them, compiled on use).
 $(PROWLER_STAMP): requirements-prowler.txt
 	@test -x $(PROWLER_VENV)/bin/python || $(PYTHON) -m venv $(PROWLER_VENV)
-	$(call pip_install,$(PROWLER_VENV),-r requirements-prowler.txt)
+	$(call pip_install,$(PROWLER_VENV),--no-compile -r requirements-prowler.txt)
 	@touch $@
 
 .PHONY: setup
@@ -150,26 +152,35 @@ test-unit: $(VENV_STAMP) ## Unit tests only (seconds)
 breaks: $(VENV_STAMP) $(CHECKOV_STAMP) ## Each deliberate break of tests/breaks.py on a scratch copy, and whether its test catches it (minutes)
 	$(BIN)/python tests/breaks.py
 
-# Two pytest runs side by side (tests/e2e/conftest.py): the demo loop on a
-# stack of its own (its output is printed when the other run ends), and every
-# other module on one stack deployed once, destroyed last. (Not pytest-xdist's
-# loadgroup: with pytest 9 it no longer keeps a group on one worker.) The scan
-# runs once first: every deployment then reuses its pass (a scratch copy of an
-# unchanged tree has the same content) instead of scanning again.
-# The modules with stacks of their own, run one after the other beside the
-# shared stack's run (tests/e2e/conftest.py).
-E2E_DEMO := tests/e2e/test_demo_loop.py tests/e2e/test_recovery.py
+# Three pytest runs side by side (tests/e2e/conftest.py), each with a local
+# AWS and a repository copy of its own: the demo loop (demo.sh deploys and
+# destroys a stack of its own: that is what it tests), then the bats tests
+# tagged local-aws; the recovery paths (they deploy, break and destroy theirs);
+# and every other module on one stack deployed once, destroyed last, audited
+# first (scripts/audit.sh --deployed: make audit's Prowler and parliament,
+# without a deployment of its own; Prowler's virtualenv is built while that
+# stack deploys). The two in the background print their output when the
+# third ends. (Not pytest-xdist's loadgroup: with pytest 9 it no longer keeps
+# a group on one worker.) The scan runs once first: every deployment then
+# reuses its pass (a scratch copy of an unchanged tree has the same content)
+# instead of scanning again.
+E2E_DEMO := tests/e2e/test_demo_loop.py
+E2E_RECOVERY := tests/e2e/test_recovery.py
 .PHONY: test-e2e
-test-e2e: $(VENV_STAMP) $(CHECKOV_STAMP) ## End-to-end: real deployments to a local AWS (the demo loop, recovery paths, the runbook, parliament) and the bats tests tagged local-aws
+test-e2e: $(VENV_STAMP) $(CHECKOV_STAMP) ## End-to-end: real deployments to a local AWS (the demo loop, recovery paths, the runbook, the audit) and the bats tests tagged local-aws
 	$(call need,terraform,$(TERRAFORM_HINT))
 	scripts/security_scan.sh --target local
 	@mkdir -p reports
-	@echo "$(BIN)/pytest $(E2E_DEMO) (beside the run below; output in reports/test-e2e-demo.log)"
-	@$(BIN)/pytest $(E2E_DEMO) $(PYTEST_ARGS) >reports/test-e2e-demo.log 2>&1 & demo=$$!; \
-	  rc=0; $(BIN)/pytest tests/e2e $(addprefix --ignore=,$(E2E_DEMO)) $(PYTEST_ARGS) || rc=$$?; \
-	  $(MAKE) test-scripts-local-aws || rc=$$((rc ? rc : $$?)); \
+	@echo "$(BIN)/pytest $(E2E_DEMO), then make test-scripts-local-aws (beside the run below; output in reports/test-e2e-demo.log)"
+	@echo "$(BIN)/pytest $(E2E_RECOVERY) (beside the run below; output in reports/test-e2e-recovery.log)"
+	@{ rc=0; $(BIN)/pytest $(E2E_DEMO) $(PYTEST_ARGS) || rc=$$?; \
+	   $(MAKE) test-scripts-local-aws || rc=$$((rc ? rc : $$?)); exit $$rc; } >reports/test-e2e-demo.log 2>&1 & demo=$$!; \
+	  $(BIN)/pytest $(E2E_RECOVERY) $(PYTEST_ARGS) >reports/test-e2e-recovery.log 2>&1 & recovery=$$!; \
+	  rc=0; $(BIN)/pytest tests/e2e $(addprefix --ignore=,$(E2E_DEMO) $(E2E_RECOVERY)) $(PYTEST_ARGS) || rc=$$?; \
 	  wait $$demo || rc=$$((rc ? rc : $$?)); \
-	  printf '\n%s\n' "--- $(E2E_DEMO) (reports/test-e2e-demo.log)"; cat reports/test-e2e-demo.log; exit $$rc
+	  printf '\n%s\n' "--- $(E2E_DEMO) and make test-scripts-local-aws (reports/test-e2e-demo.log)"; cat reports/test-e2e-demo.log; \
+	  wait $$recovery || rc=$$((rc ? rc : $$?)); \
+	  printf '\n%s\n' "--- $(E2E_RECOVERY) (reports/test-e2e-recovery.log)"; cat reports/test-e2e-recovery.log; exit $$rc
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt

@@ -17,10 +17,11 @@ LOG_FILE="$OUT_DIR/audit.log"
 PROWLER_VENV="$REPO_ROOT/.venv-prowler"
 KEEP=0
 COMPARE_ONLY=0
+EXISTING=0
 
 usage() {
   cat <<USAGE
-Usage: $(basename "$0") [--keep] [--compare-only]
+Usage: $(basename "$0") [--keep | --deployed] [--compare-only]
 
   1. starts the local AWS (moto's server, port \$LOCAL_AWS_PORT, state in
      \$LOCAL_AWS_DIR, default .local-aws/); refuses when one runs there
@@ -46,6 +47,10 @@ mutelist.yaml, policies.json (parliament), prowler/ (Prowler's own output), audi
 Options:
   --keep          leave the deployment and the local AWS running afterwards
                   (then: './scripts/destroy.sh --local --yes', 'make local-down')
+  --deployed      audit the stack already deployed to the local AWS of
+                  \$LOCAL_AWS_PORT and \$LOCAL_AWS_DIR ('make local-deploy', or
+                  the end-to-end tests' shared stack): steps 3 to 5 and 7 only;
+                  nothing is started, deployed, destroyed or stopped
   --compare-only  no deployment: compare the last reports/audit/audit.json with
                   the register again (after editing SECURITY.md)
   -h, --help      show this help
@@ -56,6 +61,7 @@ while (($#)); do
   case $1 in
     --keep) KEEP=1; shift ;;
     --compare-only) COMPARE_ONLY=1; shift ;;
+    --deployed) EXISTING=1; KEEP=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
@@ -71,10 +77,17 @@ fi
 use_project_venv
 tidy_terraform_env
 require terraform aws
+SHOWN_DIR=${LOCAL_AWS_DIR#"$REPO_ROOT"/}
+if ((EXISTING)); then
+  # --deployed: the stack that runs there is the one audited, as it is.
+  "$REPO_ROOT/scripts/local_aws.sh" status >/dev/null 2>&1 ||
+    die "no local AWS of $SHOWN_DIR/ answers on $LOCAL_AWS_ENDPOINT: deploy one first ('make local-deploy'), set LOCAL_AWS_PORT and LOCAL_AWS_DIR to the stack's, or run without --deployed"
+  grep -qs '"mode": "managed"' "$LOCAL_AWS_DIR/terraform.tfstate" ||
+    die "nothing is deployed in $SHOWN_DIR/ (no resource in its terraform.tfstate): deploy first ('make local-deploy'), or run without --deployed"
 # The audit deploys to, then destroys, the local AWS of .local-aws/: never a
 # stack of yours that 'make local-deploy' left running there.
-if "$REPO_ROOT/scripts/local_aws.sh" status >/dev/null 2>&1; then
-  die "a local AWS already runs on $LOCAL_AWS_ENDPOINT (make local-deploy): the audit would deploy over your stack and destroy it; remove it first ('./scripts/destroy.sh --local --yes', 'make local-down'), or choose another LOCAL_AWS_PORT and LOCAL_AWS_DIR"
+elif "$REPO_ROOT/scripts/local_aws.sh" status >/dev/null 2>&1; then
+  die "a local AWS already runs on $LOCAL_AWS_ENDPOINT (make local-deploy): the audit would deploy over your stack and destroy it; remove it first ('./scripts/destroy.sh --local --yes', 'make local-down'), audit it as it is with --deployed, or choose another LOCAL_AWS_PORT and LOCAL_AWS_DIR"
 fi
 mkdir -p "$OUT_DIR"
 rm -rf "$OUT_DIR/prowler"
@@ -111,10 +124,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'warn "line $LINENO: \"$BASH_COMMAND\" failed; see ${LOG_FILE#"$REPO_ROOT"/}"' ERR
 
-timed "start the local AWS ($LOCAL_AWS_ENDPOINT)" "$REPO_ROOT/scripts/local_aws.sh" start
-use_local_aws
-DEPLOYED=1
-timed "deploy the stack (scan, build, apply)" "$REPO_ROOT/scripts/deploy.sh" --local --auto-approve
+if ((EXISTING)); then
+  step "the stack deployed on $LOCAL_AWS_ENDPOINT (state in $SHOWN_DIR/)"
+  use_local_aws
+else
+  timed "start the local AWS ($LOCAL_AWS_ENDPOINT)" "$REPO_ROOT/scripts/local_aws.sh" start
+  use_local_aws
+  DEPLOYED=1
+  timed "deploy the stack (scan, build, apply)" "$REPO_ROOT/scripts/deploy.sh" --local --auto-approve
+fi
 
 read_state() {
   # deploy.sh --local's data directory: its modules are installed there, not in terraform/.

@@ -237,6 +237,11 @@ BREAKS = (
           'print(f"# retarget {alias} {key.get(\'KeyState\')} {key[\'KeyId\']}")',
           "continue",
           pytest("tests/e2e/test_recovery.py", "-k", "ctrl_c or kept_key")),
+    Break("e2e: a Prowler FAIL on the shared stack without its row (the audit fails the run)",
+          "SECURITY.md",
+          "| `s3_bucket_server_access_logging_enabled` | `module.pipeline.module.logs_bucket."
+          "aws_s3_bucket.this` |",
+          "", pytest("tests/e2e/test_audit.py", "-k", "every_fail")),
     Break("replication: the logs copied into the trail's replica, not a locked one of their own",
           "terraform/modules/audit-replica/replication.tf",
           "bucket        = module.logs_replica_bucket[each.key].arn",
@@ -286,7 +291,7 @@ def scratch_copy(target: Path) -> Path:
     subprocess.run([*git, "init", "-q"], cwd=target, check=True)
     subprocess.run([*git, "add", "-A"], cwd=target, check=True)
     subprocess.run([*git, "commit", "-qm", "scratch"], cwd=target, check=True)
-    for venv in (".venv", ".venv-checkov"):
+    for venv in (".venv", ".venv-checkov", ".venv-prowler"):
         if (ROOT / venv).exists():
             (target / venv).symlink_to(ROOT / venv)
             # .gitignore's `.venv/` matches a directory, not this link: a copy of

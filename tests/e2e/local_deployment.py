@@ -44,7 +44,8 @@ def copy_repo(target: Path) -> Path:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             (target / name).write_bytes(source.read_bytes())
             (target / name).chmod(source.stat().st_mode)
-    for venv in (".venv", ".venv-checkov"):
+    # .venv-prowler may not exist yet: the audit's fixture builds it beside the deployment.
+    for venv in (".venv", ".venv-checkov", ".venv-prowler"):
         (target / venv).symlink_to(ROOT / venv)
     return target
 

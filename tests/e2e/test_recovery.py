@@ -7,12 +7,17 @@ audit logs every destroy keeps (the audit-log buckets and the audit replica:
 its two buckets, key and role). Then destroy -> deploy -> destroy,
 twice in a row: each deploy after a destroy adopts the kept buckets
 (Terraform import blocks in its plan) with their logs, instead of failing
-with BucketAlreadyExists; deploy's printed commands run in a fresh shell.
-Then the kept security key scheduled for deletion, as destroy's printed
-command does: the next deploy moves its alias, which KMS keeps, to a new key.
+with BucketAlreadyExists. The first cycle's deploy (`make local-deploy`)
+starts from the kept security key scheduled for deletion, as destroy's
+printed command does: it moves the key's alias, which KMS keeps, to a new
+key; then an alias outside the state is adopted on the stack's key. The
+second cycle's deploy adopts the new key, which the first cycle's destroy
+kept, and its printed commands run in a fresh shell.
 Last, a deploy that fails mid-apply (a table of its name exists already) is
 removed by the destroy command it prints, run as printed, and the kept
 buckets by the command destroy prints for them: nothing is left.
+Each deploy and destroy that later tests start from is a module fixture, so
+that a test asserts one behaviour and `-k` can select any of them.
 """
 
 from __future__ import annotations
@@ -184,8 +189,18 @@ def interrupted(stack: LocalDeployment) -> dict[str, Any]:
     return mid_apply(stack)
 
 
-def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(
+@pytest.fixture(scope="module")
+def destroyed_after_ctrl_c(
     stack: LocalDeployment, interrupted: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    """destroy.sh after the interrupted deploy; what the next deploys start from."""
+    return stack.script("destroy.sh", "--local", "--yes")
+
+
+def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(
+    stack: LocalDeployment,
+    interrupted: dict[str, Any],
+    destroyed_after_ctrl_c: subprocess.CompletedProcess[str],
 ) -> None:
     """Stopping Terraform mid-call can leave a resource outside its state: it finishes instead."""
     assert interrupted["created"] > 0, interrupted  # interrupted mid-apply (and the message below)
@@ -194,7 +209,7 @@ def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(
     assert "Traceback" not in interrupted["stderr"]
     assert not (stack.repo / "terraform" / "deploy_adopt_kept_buckets.tf").exists()
 
-    destroy = stack.script("destroy.sh", "--local", "--yes")
+    destroy = destroyed_after_ctrl_c
 
     assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
     assert '" failed (line' not in destroy.stderr
@@ -204,49 +219,176 @@ def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(
     assert not list((stack.repo / "terraform").glob("*.backup"))
 
 
-@pytest.mark.parametrize("cycle", [1, 2])
-def test_destroy_then_deploy_then_destroy(
-    stack: LocalDeployment, interrupted: dict[str, Any], cycle: int, tmp_path: Path
-) -> None:
-    """Each destroy keeps the audit logs, each deploy after it adopts them, twice in a row."""
-    assert leftovers(stack) == KEPT
-    # A log file in each kept bucket (the trail's and S3's deliveries are moto's
-    # to make or not): the deploy must adopt the buckets as they are.
+# Destroy -> deploy -> destroy, twice in a row, each deploy adopting what the
+# destroy before it kept. One deploy fewer than a cycle per behaviour: the
+# first cycle's deploy also meets the kept security key scheduled for deletion
+# (it moves the alias to a new key), and the second adopts that new key, kept
+# by the first cycle's destroy, with the buckets.
+SECURITY_ALIAS = "alias/image-processor-local-security"
+
+
+def keep_a_log_in_each_kept_bucket(stack: LocalDeployment, cycle: int) -> dict[str, int]:
+    """A log file in each kept bucket (the trail's and S3's deliveries are moto's to make or
+    not): the deploy must adopt the buckets as they are. Returns each bucket's version count."""
     for bucket in (LOGS, AUDIT):
         stack.client("s3").put_object(Bucket=bucket, Key=f"kept/cycle-{cycle}.log", Body=b"log")
-    kept = {bucket: versions(stack, bucket) for bucket in (LOGS, AUDIT)}
+    return {bucket: versions(stack, bucket) for bucket in (LOGS, AUDIT)}
 
-    if cycle == 1:  # as the README says: make local-deploy, at most 60 lines (a log holds the rest)
-        make_sees_the_virtualenvs_as_installed(stack)
-        deploy = stack.run("make", "-s", "local-deploy", timeout=1800)
-        printed = deploy.stdout.splitlines() + deploy.stderr.splitlines()
-        assert len(printed) <= 60, deploy.stdout
-    else:
-        deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
 
+@pytest.fixture(scope="module")
+def first_cycle(
+    stack: LocalDeployment, destroyed_after_ctrl_c: subprocess.CompletedProcess[str]
+) -> dict[str, Any]:
+    """After the first destroy: the kept security key scheduled for deletion, as destroy's printed
+    break-glass command does (hints.bats), then `make local-deploy`, as the README says."""
+    before = leftovers(stack)
+    kms = stack.client("kms")
+    kept_key = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"]
+    kms.schedule_key_deletion(KeyId=kept_key, PendingWindowInDays=30)
+    kept_logs = keep_a_log_in_each_kept_bucket(stack, 1)
+    make_sees_the_virtualenvs_as_installed(stack)
+    deploy = stack.run("make", "-s", "local-deploy", timeout=1800)
+    return {"before": before, "kept_key": kept_key, "kept_logs": kept_logs, "deploy": deploy}
+
+
+@pytest.fixture(scope="module")
+def first_cycle_destroyed(
+    stack: LocalDeployment, first_cycle: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    return stack.script("destroy.sh", "--local", "--yes")
+
+
+@pytest.fixture(scope="module")
+def second_cycle(
+    stack: LocalDeployment,
+    first_cycle: dict[str, Any],
+    first_cycle_destroyed: subprocess.CompletedProcess[str],
+) -> dict[str, Any]:
+    """deploy.sh after the first cycle's destroy, which kept the key that cycle's deploy made."""
+    before = leftovers(stack)
+    kept_key = stack.client("kms").describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]
+    kept_logs = keep_a_log_in_each_kept_bucket(stack, 2)
+    deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+    return {"before": before, "kept_key": kept_key, "kept_logs": kept_logs, "deploy": deploy}
+
+
+@pytest.fixture(scope="module")
+def second_cycle_destroyed(
+    stack: LocalDeployment, second_cycle: dict[str, Any]
+) -> subprocess.CompletedProcess[str]:
+    return stack.script("destroy.sh", "--local", "--yes")
+
+
+def assert_the_kept_audit_logs_were_adopted(
+    stack: LocalDeployment, cycle: dict[str, Any], number: int
+) -> None:
+    deploy = cycle["deploy"]
+    assert cycle["before"] == KEPT
     assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
-    security_alias = "alias/image-processor-local-security"
-    kept_key = stack.client("kms").describe_key(KeyId=security_alias)
-    adopting = (
-        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {security_alias},"
-        f" {AUDIT_REPLICA}, {LOGS_REPLICA}"
-    )
-    assert adopting in deploy.stdout
-    assert stack.outputs()["security_kms_key_arn"] == kept_key["KeyMetadata"]["Arn"]
     assert re.search(r"plan: \d+ to import, \d+ to add", deploy.stdout), deploy.stdout
     assert not (stack.repo / "terraform" / "deploy_adopt_kept_buckets.tf").exists()
-    assert all(versions(stack, bucket) >= count for bucket, count in kept.items())
+    assert all(versions(stack, bucket) >= count for bucket, count in cycle["kept_logs"].items())
     for bucket in (LOGS, AUDIT):
-        stack.client("s3").head_object(Bucket=bucket, Key=f"kept/cycle-{cycle}.log")
+        stack.client("s3").head_object(Bucket=bucket, Key=f"kept/cycle-{number}.log")
     assert stack.outputs()["logs_bucket_name"] == LOGS
-    if cycle == 2:
-        run_the_printed_hints(stack, deploy.stdout, tmp_path)
 
-    destroy = stack.script("destroy.sh", "--local", "--yes")
 
+def assert_the_destroy_kept_the_audit_logs_alone(
+    stack: LocalDeployment, destroy: subprocess.CompletedProcess[str]
+) -> None:
     assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
     assert state_resources(stack) == []
     assert leftovers(stack) == KEPT
+
+
+def test_make_local_deploy_after_a_destroy_adopts_the_kept_audit_logs_in_at_most_60_lines(
+    stack: LocalDeployment, first_cycle: dict[str, Any]
+) -> None:
+    """As the README says: make local-deploy, at most 60 lines (a log holds the rest)."""
+    deploy = first_cycle["deploy"]
+    printed = deploy.stdout.splitlines() + deploy.stderr.splitlines()
+    assert len(printed) <= 60, deploy.stdout
+    assert_the_kept_audit_logs_were_adopted(stack, first_cycle, 1)
+    # The kept key is scheduled for deletion: its alias is adopted alone (the test below).
+    adopting = (
+        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {AUDIT_REPLICA}, {LOGS_REPLICA}"
+    )
+    assert adopting in deploy.stdout
+
+
+def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_moves_it(
+    stack: LocalDeployment, first_cycle: dict[str, Any]
+) -> None:
+    """destroy's printed break-glass command schedules the kept key's deletion (hints.bats), and
+    KMS deletes a key's aliases only when the waiting period ends: the next deploy adopts the
+    alias alone and points it at a new security key (was: the apply created the key, then failed
+    on the alias with AlreadyExistsException, and so did every deploy after it)."""
+    deploy, kept = first_cycle["deploy"], first_cycle["kept_key"]
+    kms = stack.client("kms")
+
+    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
+    assert f"adopting {SECURITY_ALIAS}, which names key {kept} (PendingDeletion)" in deploy.stdout
+    new = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]
+    assert new["KeyId"] != kept
+    assert new["KeyState"] == "Enabled"
+    assert stack.outputs()["security_kms_key_arn"] == new["Arn"]
+    assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+
+
+def test_an_alias_outside_the_state_is_adopted_as_it_is_on_the_stacks_key(
+    stack: LocalDeployment, first_cycle: dict[str, Any]
+) -> None:
+    """An alias outside the state (a second Ctrl-C stops an apply whose CreateAlias then
+    completes): the next deploy adopts it as it is, on the stack's key."""
+    assert first_cycle["deploy"].returncode == 0
+    kms = stack.client("kms")
+    key = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"]
+    forget = stack.run(
+        "terraform", "-chdir=terraform", "state", "rm", "module.pipeline.aws_kms_alias.security",
+        env=stack.aws_env,
+    )  # fmt: skip
+    assert forget.returncode == 0, forget.stderr
+
+    again = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert f"adopting {SECURITY_ALIAS}, which names key {key} (Enabled)" in again.stdout
+    assert kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"] == key
+    assert "module.pipeline.aws_kms_alias.security" in state_resources(stack)
+
+
+def test_the_first_cycles_destroy_keeps_the_audit_logs_alone(
+    stack: LocalDeployment, first_cycle_destroyed: subprocess.CompletedProcess[str]
+) -> None:
+    assert_the_destroy_kept_the_audit_logs_alone(stack, first_cycle_destroyed)
+
+
+def test_a_second_deploy_after_a_destroy_adopts_the_kept_audit_logs_and_security_key(
+    stack: LocalDeployment, first_cycle: dict[str, Any], second_cycle: dict[str, Any]
+) -> None:
+    """Twice in a row: the key this deploy adopts is the one the first cycle's deploy made."""
+    deploy, kept_key = second_cycle["deploy"], second_cycle["kept_key"]
+    assert_the_kept_audit_logs_were_adopted(stack, second_cycle, 2)
+    adopting = (
+        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {SECURITY_ALIAS},"
+        f" {AUDIT_REPLICA}, {LOGS_REPLICA}"
+    )
+    assert adopting in deploy.stdout
+    assert kept_key["KeyId"] != first_cycle["kept_key"]
+    assert stack.outputs()["security_kms_key_arn"] == kept_key["Arn"]
+
+
+def test_the_second_deploys_printed_commands_run_in_a_fresh_shell(
+    stack: LocalDeployment, second_cycle: dict[str, Any], tmp_path: Path
+) -> None:
+    assert second_cycle["deploy"].returncode == 0
+    run_the_printed_hints(stack, second_cycle["deploy"].stdout, tmp_path)
+
+
+def test_the_second_cycles_destroy_keeps_the_audit_logs_alone(
+    stack: LocalDeployment, second_cycle_destroyed: subprocess.CompletedProcess[str]
+) -> None:
+    assert_the_destroy_kept_the_audit_logs_alone(stack, second_cycle_destroyed)
 
 
 def make_sees_the_virtualenvs_as_installed(stack: LocalDeployment) -> None:
@@ -275,51 +417,8 @@ def run_the_printed_hints(stack: LocalDeployment, printed: str, tmp_path: Path) 
     assert table["Count"] >= 1, typed.stdout[-4000:]  # make local-process delivered it
 
 
-def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_moves_it(
-    stack: LocalDeployment, interrupted: dict[str, Any]
-) -> None:
-    """destroy's printed break-glass command schedules the kept key's deletion (hints.bats), and
-    KMS deletes a key's aliases only when the waiting period ends: the next deploy adopts the
-    alias alone and points it at a new security key (was: the apply created the key, then failed
-    on the alias with AlreadyExistsException, and so did every deploy after it)."""
-    assert leftovers(stack) == KEPT
-    kms = stack.client("kms")
-    security_alias = "alias/image-processor-local-security"
-    kept = kms.describe_key(KeyId=security_alias)["KeyMetadata"]["KeyId"]
-    kms.schedule_key_deletion(KeyId=kept, PendingWindowInDays=30)
-
-    deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
-
-    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
-    assert f"adopting {security_alias}, which names key {kept} (PendingDeletion)" in deploy.stdout
-    new = kms.describe_key(KeyId=security_alias)["KeyMetadata"]
-    assert new["KeyId"] != kept
-    assert new["KeyState"] == "Enabled"
-    assert stack.outputs()["security_kms_key_arn"] == new["Arn"]
-    assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "PendingDeletion"
-
-    # An alias outside the state (a second Ctrl-C stops an apply whose CreateAlias then
-    # completes): the next deploy adopts it as it is, on the stack's key.
-    forget = stack.run(
-        "terraform", "-chdir=terraform", "state", "rm", "module.pipeline.aws_kms_alias.security",
-        env=stack.aws_env,
-    )  # fmt: skip
-    assert forget.returncode == 0, forget.stderr
-    again = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert f"adopting {security_alias}, which names key {new['KeyId']} (Enabled)" in again.stdout
-    assert kms.describe_key(KeyId=security_alias)["KeyMetadata"]["KeyId"] == new["KeyId"]
-    assert "module.pipeline.aws_kms_alias.security" in state_resources(stack)
-
-    destroy = stack.script("destroy.sh", "--local", "--yes")
-
-    assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
-    assert state_resources(stack) == []
-    assert leftovers(stack) == KEPT
-
-
 def test_a_deploy_that_fails_mid_apply_is_removed_by_the_destroy_it_prints(
-    stack: LocalDeployment, interrupted: dict[str, Any]
+    stack: LocalDeployment, second_cycle_destroyed: subprocess.CompletedProcess[str]
 ) -> None:
     """The apply fails on a table of the same name that is not the stack's; destroy removes
     everything the failed apply created (outputs or not) and leaves that table alone."""

@@ -95,6 +95,36 @@ teardown() {
   [ "$status" -eq 1 ]
   [[ $stderr == *"a local AWS already runs on http://127.0.0.1:$port"*"would deploy over your stack"* ]] ||
     { echo "$stderr"; return 1; }
+  [[ $stderr == *"audit it as it is with --deployed"* ]] || { echo "$stderr"; return 1; }
   [[ $output != *"deploy the stack"* ]]
+  kill -0 "$pid"
+}
+
+@test "--deployed without a local AWS on its port says to deploy first, and starts nothing" {
+  repo=$(copy_repo)
+  fake_prowler "$repo"
+  port=$(free_port)
+
+  run --separate-stderr env LOCAL_AWS_PORT="$port" "$repo/scripts/audit.sh" --deployed
+
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"no local AWS of .local-aws/ answers on http://127.0.0.1:$port: deploy one first ('make local-deploy')"* ]] ||
+    { echo "$stderr"; return 1; }
+  [ ! -e "$repo/.local-aws/moto.pid" ]
+}
+
+@test "--deployed on a local AWS with nothing deployed says so, and leaves that local AWS running" {
+  repo=$(copy_repo)
+  fake_prowler "$repo"
+  port=$(free_port)
+  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  pid=$(cat "$repo/.local-aws/moto.pid")
+
+  run --separate-stderr env LOCAL_AWS_PORT="$port" "$repo/scripts/audit.sh" --deployed
+
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"nothing is deployed in .local-aws/ (no resource in its terraform.tfstate)"* ]] ||
+    { echo "$stderr"; return 1; }
+  [[ $output != *"deploy the stack"* && $output != *"destroy"* ]] || { echo "$output"; return 1; }
   kill -0 "$pid"
 }
