@@ -10,7 +10,6 @@ ListFunctions. moto alone drops it (scripts/local/moto_server.py, 5.).
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from typing import Any
 
@@ -25,10 +24,7 @@ def package() -> bytes:
 
 
 def create_function(local_aws: LocalAWS, name: str, **options: Any) -> Any:
-    role = local_aws.client("iam").create_role(
-        RoleName=f"{name}-role",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
-    )["Role"]["Arn"]
+    role = local_aws.role(f"{name}-role")
     awslambda = local_aws.client("lambda")
     awslambda.create_function(
         FunctionName=name, Role=role, Runtime="python3.13", Handler="lambda_function.handler",
