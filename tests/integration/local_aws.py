@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
     from types_boto3_sts import STSClient
 
 AWS_CLI = ROOT / ".venv" / "bin" / "aws"
+#: The images bucket's policies as Terraform renders them, their ARNs as placeholders
+#: (terraform/tests/pipeline.tftest.hcl fails until they are; `make policy-fixtures`).
+POLICIES = ROOT / "tests" / "fixtures" / "policies"
+#: The tag that names a role's tenant: uploader_tenant_tag_key's default.
+TAG_KEY = "image-processor:tenant"
 #: The end of S3's AccessDenied message for a bucket-policy deny (troubleshoot-403-errors).
 EXPLICIT_DENY = "with an explicit deny in a resource-based policy"
 #: A trust policy anyone here may use: the local AWS does not check trust policies (README).
@@ -155,6 +161,18 @@ class LocalAWS:
             [str(AWS_CLI), *args],
             env=env or self.env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
+
+
+def rendered_policy(name: str, **values: str | list[str]) -> str:
+    """A policy of POLICIES with its placeholders filled as Terraform's templatefile does
+    (a list through jsonencode, $${ as ${); a placeholder without a value raises KeyError."""
+
+    def fill(placeholder: re.Match[str]) -> str:
+        value = values[placeholder.group(2)]
+        return json.dumps(value) if placeholder.group(1) else str(value)
+
+    template = (POLICIES / name).read_text()
+    return re.sub(r"(?<!\$)\$\{(jsonencode\()?(\w+)\)?\}", fill, template).replace("$${", "${")
 
 
 def denied(call: Callable[..., object], *args: object, **kwargs: object) -> str:

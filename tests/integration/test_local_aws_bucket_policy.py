@@ -14,27 +14,18 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from string import Template
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
-
-from helpers import ROOT
+from local_aws import LocalAWS, local_aws_fixture, rendered_policy  # noqa: F401 - the fixture
 
 if TYPE_CHECKING:
     from types_boto3_s3.type_defs import ObjectVersionTypeDef
 
-POLICY = ROOT / "tests" / "fixtures" / "policies" / "images_bucket_denies.json"
 BUCKET = "image-processor-test-images"
 EXPLICIT_DENY = "with an explicit deny in a resource-based policy"
 SSE_C = ["--sse-c", "AES256", "--sse-c-key", "0123456789abcdef0123456789abcdef"]  # 32 bytes
 OTHER_KEY = ["--sse", "aws:kms", "--sse-kms-key-id", "{other_key}"]
-
-
-def bucket_policy(**arns: str) -> str:
-    """Every placeholder filled, as Terraform's templatefile does (a missing one raises)."""
-    return Template(POLICY.read_text()).substitute(arns)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +51,8 @@ def stack(local_aws: LocalAWS, tmp_path_factory: pytest.TempPathFactory) -> dict
     )
     s3.put_object(Bucket=BUCKET, Key="uploads/existing.png", Body=b"kept")
     batch = local_aws.role("image-processor-test-batch-operations")
-    policy = bucket_policy(
+    policy = rendered_policy(
+        "images_bucket_denies.json",
         bucket_arn=f"arn:aws:s3:::{BUCKET}",
         key_arn=key,
         function_role_arn=role,

@@ -22,8 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from local_aws import EXPLICIT_DENY, LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
-from test_local_aws_uploaders import TAG_KEY, isolation_policy
+from local_aws import (  # noqa: F401 - the fixture
+    EXPLICIT_DENY,
+    TAG_KEY,
+    LocalAWS,
+    local_aws_fixture,
+    rendered_policy,
+)
 
 from helpers import load_script
 
@@ -52,9 +57,11 @@ def door(local_aws: LocalAWS) -> dict[str, Any]:
     function = local_aws.role("front-door-function")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_policy(
-        Bucket=BUCKET, Policy=isolation_policy(f"arn:aws:s3:::{BUCKET}", [function])
-    )
+    policy = rendered_policy(
+        "images_bucket_uploader_isolation.json",
+        bucket_arn=f"arn:aws:s3:::{BUCKET}", tag_key=TAG_KEY, exempt_role_arns=[function],
+    )  # fmt: skip
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy)
     queue, _ = local_aws.events_queue(BUCKET, "front-door-events")
     return {
         "roles": roles,

@@ -20,30 +20,21 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from local_aws import LocalAWS, denied, local_aws_fixture  # noqa: F401 - the fixture
-
-from helpers import ROOT
+from local_aws import (  # noqa: F401 - the fixture
+    TAG_KEY,
+    LocalAWS,
+    denied,
+    local_aws_fixture,
+    rendered_policy,
+)
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
     from types_boto3_s3.type_defs import ObjectVersionTypeDef
 
-POLICY = ROOT / "tests" / "fixtures" / "policies" / "images_bucket_uploader_isolation.json"
 BUCKET = "image-processor-test-images"
 OPEN_BUCKET = "image-processor-test-no-isolation"
-TAG_KEY = "image-processor:tenant"
 ACME_KEY = "uploads/acme/photo.png"
-
-
-def isolation_policy(bucket_arn: str, exempt_role_arns: list[str], tag_key: str = TAG_KEY) -> str:
-    """The fixture as Terraform's templatefile renders it (terraform/tests/pipeline.tftest.hcl)."""
-    return (
-        POLICY.read_text()
-        .replace("${bucket_arn}", bucket_arn)
-        .replace("${tag_key}", tag_key)
-        .replace("${jsonencode(exempt_role_arns)}", json.dumps(exempt_role_arns))
-        .replace("$${", "${")
-    )
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +54,11 @@ def tenants(local_aws: LocalAWS) -> dict[str, Any]:
     for bucket in (BUCKET, OPEN_BUCKET):
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=isolation_policy(f"arn:aws:s3:::{BUCKET}", exempt))
+    policy = rendered_policy(
+        "images_bucket_uploader_isolation.json",
+        bucket_arn=f"arn:aws:s3:::{BUCKET}", tag_key=TAG_KEY, exempt_role_arns=exempt,
+    )  # fmt: skip
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy)
     clients = {name: local_aws.s3_as(arn, "uploader") for name, arn in roles.items()}
     clients["admin"] = s3  # the account's default principal: no tenant tag
     return {"roles": roles, "s3": clients}
