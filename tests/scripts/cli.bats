@@ -160,16 +160,19 @@ PY_HELPERS=(lib/empty_bucket.py local/demo_tool.py lib/terraform_progress.py loc
   [[ $output != *"ap-south-1"* ]]
 }
 
-@test "demo_tool.py and empty_bucket.py run by a Python without the project's packages: in .venv, else one line" {
-  [[ -x /usr/bin/python3 ]] && ! /usr/bin/python3 -c 'import PIL' 2>/dev/null || skip "needs a python3 without Pillow"
-  for helper in local/demo_tool.py lib/empty_bucket.py; do
-    run --separate-stderr /usr/bin/python3 "$REPO_ROOT/scripts/$helper" --help
-    [ "$status" -eq 0 ] || { echo "$helper: $stderr"; return 1; }
-    [[ $output == usage:* ]]
-  done
+@test "upload_url.py and empty_bucket.py run by a Python without the project's packages: in .venv, else one line" {
+  [[ -x /usr/bin/python3 ]] && ! /usr/bin/python3 -c 'import boto3' 2>/dev/null || skip "needs a python3 without boto3"
   repo=$(copy_repo)
-  rm "$repo/.venv"
-  run --separate-stderr /usr/bin/python3 "$repo/scripts/local/demo_tool.py" --help
-  [ "$status" -eq 1 ]
-  [ "$stderr" = "demo_tool.py: error: the Python package 'boto3' is missing: run 'make setup'" ] || { echo "$stderr"; return 1; }
+  for venv in yes no; do
+    [[ $venv == yes ]] || rm "$repo/.venv"
+    for helper in upload_url.py lib/empty_bucket.py; do
+      run --separate-stderr /usr/bin/python3 "$repo/scripts/$helper" --help
+      if [[ $venv == yes ]]; then
+        [[ $status -eq 0 && $output == usage:* ]] || { echo "$helper: $stderr"; return 1; }
+      else
+        [ "$status" -eq 1 ]
+        [ "$stderr" = "${helper#lib/}: error: the Python package 'boto3' is missing: run 'make setup'" ] || { echo "$stderr"; return 1; }
+      fi
+    done
+  done
 }
