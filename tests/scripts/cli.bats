@@ -4,7 +4,7 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh reprocess.sh)
+SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh reprocess.sh audit.sh)
 PY_HELPERS=(lib/empty_bucket.py local/demo_tool.py lib/terraform_progress.py local/local_lambda.py
   audit/audit_policies.py audit/audit_report.py dev/mutation.py local/local_batch_operations.py
   dev/terraform_docs.py upload_url.py)
