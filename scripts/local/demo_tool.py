@@ -9,27 +9,17 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import random
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+from PIL import Image, ImageDraw, ImageFilter
+
 if TYPE_CHECKING:
     from types_boto3_sqs import SQSClient
-
-try:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
-    from PIL import Image, ImageDraw, ImageFilter
-except ModuleNotFoundError as missing:  # run by a Python without the project's packages
-    # The project's virtualenv has them (make setup): run this helper there.
-    _venv = Path(__file__).resolve().parents[2] / ".venv"
-    if (_venv / "bin" / "python").exists() and Path(sys.prefix).resolve() != _venv.resolve():
-        python = str(_venv / "bin" / "python")
-        os.execv(python, [python, *sys.argv])  # noqa: S606 - this same helper, same arguments
-    name = Path(sys.argv[0]).name
-    sys.exit(f"{name}: error: the Python package '{missing.name}' is missing: run 'make setup'")
 
 QUEUES = {"notifications": "demo-notifications", "security": "demo-security-alerts"}
 

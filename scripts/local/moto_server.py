@@ -11,11 +11,12 @@ so a TLS-only Deny refuses everything. This wrapper evaluates the bucket
 policy itself, as IAM documents it, for each object request:
 
 - Deny wins over Allow; a statement applies when its Principal, Action and
-  Resource (or their Not- forms) match and every condition holds.
-- Condition operators (reference_policies_elements_condition_operators):
-  String*, Arn*, Bool, Null, their ...IfExists forms and the ForAnyValue: /
-  ForAllValues: qualifiers. A key missing from the request makes a positive
-  operator false and a negated one (StringNotEquals, ArnNotLike, ...) true.
+  Resource (or NotResource) match and every condition holds.
+- Condition operators (reference_policies_elements_condition_operators): the
+  ones the stack's policies use, StringEquals, StringLike, ArnEquals, ArnLike,
+  their Not- forms, Bool and Null, and the ForAnyValue: qualifier. A key
+  missing from the request makes a positive operator false and a negated one
+  (StringNotEquals, ArnNotLike, ...) true.
   Several operators, or several keys under one operator, must all hold;
   several values of one key are ORed (NORed for negated operators)
   (reference_policies_multi-value-conditions).
@@ -31,7 +32,7 @@ policy itself, as IAM documents it, for each object request:
   which S3 does not support it for, and s3:RequestObjectTagKeys from the
   x-amz-tagging header (PutObject, CreateMultipartUpload, CopyObject; not
   from PutObjectTagging's body). A key with several values is matched with
-  ForAnyValue: / ForAllValues: only. aws:SourceArn, aws:SourceAccount,
+  ForAnyValue: only. aws:SourceArn, aws:SourceAccount,
   aws:SourceOwner, aws:SourceVpc and aws:SourceVpce are known to be absent
   (no service or VPC endpoint calls the local AWS on anyone's behalf).
 - The caller's principal tags (aws:PrincipalTag/<key>): the tags of its IAM
@@ -46,7 +47,8 @@ policy itself, as IAM documents it, for each object request:
   literal text. A statement whose conditions hold and whose resource only
   a variable without a value could decide cannot be evaluated (below).
 - Fail closed: a statement that uses any other condition key, another
-  operator (Numeric, Date, IpAddress, Binary), a policy variable in a
+  operator (Numeric, Date, IpAddress, Binary, ...IgnoreCase, ...IfExists,
+  ForAllValues:), NotPrincipal or NotAction, a policy variable in a
   condition, or a variable without a value cannot be evaluated. Such a
   Deny applies and such an Allow does not; the server log says which
   statement and why, once.
@@ -140,12 +142,9 @@ KNOWN_KEYS = (
     | PRINCIPAL_KEYS
     | {REQUEST_TAG_KEYS}
 )
-NEGATED = frozenset(
-    {"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "ArnNotEquals", "ArnNotLike"}
-)
+NEGATED = frozenset({"StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike"})
 OPERATORS = frozenset(
-    {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike", "Bool", "Null"}
-    | NEGATED
+    {"StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "Null"} | NEGATED
 )
 
 
@@ -194,10 +193,8 @@ def _like(pattern: str, value: str, ignore_case: bool = False) -> bool:
 
 
 def _matches(operator: str, expected: str, actual: str) -> bool:
-    if operator in ("StringEquals", "StringNotEquals"):
+    if operator == "StringEquals":
         return expected == actual
-    if operator in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
-        return expected.lower() == actual.lower()
     if operator == "Bool":
         return expected.lower() == actual.lower()
     # StringLike, ArnEquals and ArnLike all take wildcards.
@@ -209,10 +206,8 @@ def evaluate_condition(
 ) -> bool:
     """One key under one operator, against the request's condition keys."""
     qualifier, _, base = operator.rpartition(":")
-    if_exists = base.endswith("IfExists") and base != "Null"
-    base = base.removesuffix("IfExists") if if_exists else base
     name = key.lower()
-    if base not in OPERATORS or qualifier not in ("", "ForAnyValue", "ForAllValues"):
+    if base not in OPERATORS or qualifier not in ("", "ForAnyValue"):
         raise CannotEvaluate(f"operator {operator}")
     if name not in KNOWN_KEYS and not name.startswith((EXISTING_TAG_PREFIX, PRINCIPAL_TAG_PREFIX)):
         raise CannotEvaluate(f"condition key {key}")
@@ -223,15 +218,14 @@ def evaluate_condition(
     if base == "Null":
         return (actual is None) == (values[0].lower() == "true")
     if actual is None:
-        if if_exists or qualifier == "ForAllValues":
-            return True
-        return base in NEGATED and qualifier != "ForAnyValue"
+        return base in NEGATED and not qualifier
     positive = base.replace("Not", "", 1) if base in NEGATED else base
     if isinstance(actual, tuple):  # several values: each one is matched
         if not qualifier:
-            raise CannotEvaluate(f"{key} has several values; only ForAnyValue/ForAllValues")
-        hits = [any(_matches(positive, v, a) for v in values) != (base in NEGATED) for a in actual]
-        return any(hits) if qualifier == "ForAnyValue" else all(hits)
+            raise CannotEvaluate(f"{key} has several values; only ForAnyValue")
+        return any(
+            any(_matches(positive, v, a) for v in values) != (base in NEGATED) for a in actual
+        )
     matched = any(_matches(positive, v, actual) for v in values)
     return not matched if base in NEGATED else matched
 
@@ -257,8 +251,9 @@ def _principal_matches(element: Any, principal: Principal) -> bool:
     return False
 
 
-def _element_matches(patterns: Any, value: str, ignore_case: bool) -> bool:
-    return any(_like(p, value, ignore_case) for p in _values(patterns))
+def _element_matches(patterns: Any, value: str) -> bool:
+    """Action: IAM's wildcards, without case (actions' names are not case sensitive)."""
+    return any(_like(p, value, ignore_case=True) for p in _values(patterns))
 
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -290,17 +285,13 @@ def _resource_matches(
 
 
 def _statement_applies(statement: dict[str, Any], request: RequestContext) -> bool:
+    if "NotPrincipal" in statement or "NotAction" in statement:
+        raise CannotEvaluate("NotPrincipal or NotAction")
     if "Principal" in statement and not _principal_matches(
         statement["Principal"], request.principal
     ):
         return False
-    if "NotPrincipal" in statement and _principal_matches(
-        statement["NotPrincipal"], request.principal
-    ):
-        return False
-    if "Action" in statement and not _element_matches(statement["Action"], request.action, True):
-        return False
-    if "NotAction" in statement and _element_matches(statement["NotAction"], request.action, True):
+    if "Action" in statement and not _element_matches(statement["Action"], request.action):
         return False
     # A resource that names a variable without a value is decided after the
     # conditions: a Null guard on a principal tag settles the statement first.

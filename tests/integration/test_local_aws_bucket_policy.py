@@ -14,49 +14,26 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from string import Template
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
-
-from helpers import ROOT
+from local_aws import LocalAWS, local_aws_fixture, rendered_policy  # noqa: F401 - the fixture
 
 if TYPE_CHECKING:
     from types_boto3_s3.type_defs import ObjectVersionTypeDef
 
-POLICY = ROOT / "tests" / "fixtures" / "policies" / "images_bucket_denies.json"
 BUCKET = "image-processor-test-images"
 EXPLICIT_DENY = "with an explicit deny in a resource-based policy"
 SSE_C = ["--sse-c", "AES256", "--sse-c-key", "0123456789abcdef0123456789abcdef"]  # 32 bytes
 OTHER_KEY = ["--sse", "aws:kms", "--sse-kms-key-id", "{other_key}"]
 
 
-def bucket_policy(**arns: str) -> str:
-    """Every placeholder filled, as Terraform's templatefile does (a missing one raises)."""
-    return Template(POLICY.read_text()).substitute(arns)
-
-
 @pytest.fixture(scope="module")
 def stack(local_aws: LocalAWS, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    kms, s3, iam = local_aws.client("kms"), local_aws.client("s3"), local_aws.client("iam")
+    kms, s3 = local_aws.client("kms"), local_aws.client("s3")
     key = kms.create_key(Description="the stack's key")["KeyMetadata"]["Arn"]
     other_key = kms.create_key(Description="another key")["KeyMetadata"]["Arn"]
-    role = iam.create_role(
-        RoleName="image-processor-test-function",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
+    role = local_aws.role("image-processor-test-function")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_encryption(
@@ -73,18 +50,9 @@ def stack(local_aws: LocalAWS, tmp_path_factory: pytest.TempPathFactory) -> dict
         },
     )
     s3.put_object(Bucket=BUCKET, Key="uploads/existing.png", Body=b"kept")
-    batch = iam.create_role(
-        RoleName="image-processor-test-batch-operations",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
-    policy = bucket_policy(
+    batch = local_aws.role("image-processor-test-batch-operations")
+    policy = rendered_policy(
+        "images_bucket_denies.json",
         bucket_arn=f"arn:aws:s3:::{BUCKET}",
         key_arn=key,
         function_role_arn=role,
@@ -173,14 +141,7 @@ def test_copying_into_the_output_prefix_is_denied(
 def test_the_function_role_writes_the_output_prefix(
     local_aws: LocalAWS, stack: dict[str, Any]
 ) -> None:
-    credentials = local_aws.client("sts").assume_role(
-        RoleArn=stack["role"], RoleSessionName="image-processor-test"
-    )["Credentials"]
-    role_env = local_aws.env | {
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
+    role_env = local_aws.role_env(stack["role"], "image-processor-test")
 
     result = cp(local_aws, stack["files"] / "small.png", "processed/by-role.png", env=role_env)
     denied = cp(
@@ -199,14 +160,7 @@ def test_only_the_batch_operations_role_writes_sse_s3(
 ) -> None:
     """Batch Operations writes its completion reports with SSE-S3 whatever the bucket's default
     (buckets.tf): its role is exempt from DenyOtherEncryption, and no one else is."""
-    credentials = local_aws.client("sts").assume_role(
-        RoleArn=stack["batch"], RoleSessionName="image-processor-test"
-    )["Credentials"]
-    batch_env = local_aws.env | {
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
+    batch_env = local_aws.role_env(stack["batch"])
     key = "batch-operations/reports/job-1/report.csv"
 
     report = cp(local_aws, stack["files"] / "small.png", key, "--sse", "AES256", env=batch_env)
@@ -240,16 +194,7 @@ def test_a_batch_delete_under_the_output_prefix_is_a_delete_not_a_write(
     local_aws: LocalAWS, stack: dict[str, Any]
 ) -> None:
     """DeleteObjects is a POST; AWS authorizes each key as s3:DeleteObject (destroy.sh uses it)."""
-    credentials = local_aws.client("sts").assume_role(
-        RoleArn=stack["role"], RoleSessionName="image-processor-test"
-    )["Credentials"]
-    as_role = local_aws.client(
-        "s3",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-    as_role.put_object(Bucket=BUCKET, Key="processed/old.png", Body=b"x")
+    local_aws.s3_as(stack["role"]).put_object(Bucket=BUCKET, Key="processed/old.png", Body=b"x")
     [version] = versions(local_aws, "processed/old.png")
     s3 = local_aws.client("s3")  # an operator emptying the bucket, as destroy.sh does
 
@@ -262,34 +207,25 @@ def test_a_batch_delete_under_the_output_prefix_is_a_delete_not_a_write(
     assert versions(local_aws, "processed/old.png") == []
 
 
+def bucket_denying_puts(local_aws: LocalAWS, bucket: str, condition: dict[str, Any]) -> str:
+    """A new bucket whose policy denies s3:PutObject to everyone under the condition."""
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*", "Condition": condition}  # fmt: skip
+    s3 = local_aws.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Statement": [deny]}))
+    return bucket
+
+
 def test_a_condition_the_local_aws_cannot_evaluate_fails_closed(
     local_aws: LocalAWS, stack: dict[str, Any]
 ) -> None:
-    s3 = local_aws.client("s3")
-    s3.create_bucket(Bucket="image-processor-test-unknown-condition")
-    s3.put_bucket_policy(
-        Bucket="image-processor-test-unknown-condition",
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyOutsideTheOffice",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:PutObject",
-                        "Resource": "arn:aws:s3:::image-processor-test-unknown-condition/*",
-                        "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
-                    }
-                ],
-            }
-        ),
-    )
-
-    result = local_aws.aws(
-        "s3", "cp", str(stack["files"] / "small.png"),
-        "s3://image-processor-test-unknown-condition/uploads/x.png",
+    bucket = bucket_denying_puts(
+        local_aws, "image-processor-test-unknown-condition",
+        {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
     )  # fmt: skip
+
+    result = local_aws.aws("s3", "cp", str(stack["files"] / "small.png"), f"s3://{bucket}/x.png")
 
     assert result.returncode != 0
     assert EXPLICIT_DENY in result.stderr
@@ -304,28 +240,10 @@ def test_a_negated_condition_on_a_missing_header_holds(
     (IAM: reference_policies_elements_condition_operators): this is why the
     stack's denies pair each StringNotEquals with a Null check.
     """
-    s3, bucket = local_aws.client("s3"), "image-processor-test-unguarded"
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_policy(
-        Bucket=bucket,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyUnlessKms",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:PutObject",
-                        "Resource": f"arn:aws:s3:::{bucket}/*",
-                        "Condition": {
-                            "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}
-                        },
-                    }
-                ],
-            }
-        ),
-    )
+    bucket = bucket_denying_puts(
+        local_aws, "image-processor-test-unguarded",
+        {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+    )  # fmt: skip
     source = str(stack["files"] / "small.png")
 
     without_header = local_aws.aws("s3", "cp", source, f"s3://{bucket}/a.png")

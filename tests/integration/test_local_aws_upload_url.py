@@ -18,15 +18,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
-from test_local_aws_uploaders import TAG_KEY, TRUST, isolation_policy
+from local_aws import (  # noqa: F401 - the fixture
+    EXPLICIT_DENY,
+    TAG_KEY,
+    LocalAWS,
+    local_aws_fixture,
+    rendered_policy,
+)
 
-from helpers import REGION, load_script
+from helpers import load_script
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -37,66 +41,33 @@ else:
     upload_url = load_script("upload_url")
 
 BUCKET = "image-processor-test-front-door"
-EXPLICIT_DENY = "with an explicit deny in a resource-based policy"
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 2000  # the bytes do not matter to S3 or to moto here
-
-
-def credentials(local_aws: LocalAWS, role_arn: str) -> dict[str, str]:
-    issued = local_aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="front-door")
-    return {
-        "aws_access_key_id": issued["Credentials"]["AccessKeyId"],
-        "aws_secret_access_key": issued["Credentials"]["SecretAccessKey"],
-        "aws_session_token": issued["Credentials"]["SessionToken"],
-    }
 
 
 def signer(local_aws: LocalAWS, role_arn: str) -> S3Client:
     """An S3 client of the tenant's role, signing as scripts/upload_url.py does (SigV4)."""
-    import boto3
-
-    make: Callable[..., S3Client] = boto3.client  # the credentials are keyword arguments
-    return make(
-        "s3",
-        endpoint_url=local_aws.endpoint,
-        region_name=REGION,
-        config=upload_url.SIGV4,
-        **credentials(local_aws, role_arn),
-    )
+    credentials = local_aws.credentials(role_arn, "front-door")
+    return local_aws.client("s3", config=upload_url.SIGV4, **credentials)
 
 
 @pytest.fixture(scope="module")
 def door(local_aws: LocalAWS) -> dict[str, Any]:
-    iam, s3, sqs = local_aws.client("iam"), local_aws.client("s3"), local_aws.client("sqs")
-    roles = {
-        tenant: iam.create_role(
-            RoleName=f"front-door-{tenant}",
-            AssumeRolePolicyDocument=TRUST,
-            Tags=[{"Key": TAG_KEY, "Value": tenant}],
-        )["Role"]
-        for tenant in ("acme", "globex")
-    }
-    function = iam.create_role(RoleName="front-door-function", AssumeRolePolicyDocument=TRUST)
+    s3 = local_aws.client("s3")
+    roles = {t: local_aws.role(f"front-door-{t}", {TAG_KEY: t}) for t in ("acme", "globex")}
+    function = local_aws.role("front-door-function")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_policy(
-        Bucket=BUCKET,
-        Policy=isolation_policy(f"arn:aws:s3:::{BUCKET}", [function["Role"]["Arn"]]),
-    )
-    queue = sqs.create_queue(QueueName="front-door-events")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    s3.put_bucket_notification_configuration(
-        Bucket=BUCKET,
-        NotificationConfiguration={
-            "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
-        },
-    )
+    policy = rendered_policy(
+        "images_bucket_uploader_isolation.json",
+        bucket_arn=f"arn:aws:s3:::{BUCKET}", tag_key=TAG_KEY, exempt_role_arns=[function],
+    )  # fmt: skip
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy)
+    queue, _ = local_aws.events_queue(BUCKET, "front-door-events")
     return {
         "roles": roles,
-        "signers": {t: signer(local_aws, r["Arn"]) for t, r in roles.items()},
+        "signers": {t: signer(local_aws, arn) for t, arn in roles.items()},
         "s3": s3,
-        "sqs": sqs,
+        "sqs": local_aws.client("sqs"),
         "queue": queue,
     }
 
@@ -155,9 +126,9 @@ def test_a_stolen_form_uploads_as_its_signer_only_where_it_says(door: dict[str, 
     assert stored(door, form["key"]) == JPEG
 
 
-def test_the_event_names_the_forms_signer(door: dict[str, Any]) -> None:
+def test_the_event_names_the_forms_signer(local_aws: LocalAWS, door: dict[str, Any]) -> None:
     form = issue(door, "globex", "globex", name="evented.png")
-    role_id = door["roles"]["globex"]["RoleId"]
+    role_id = local_aws.client("iam").get_role(RoleName="front-door-globex")["Role"]["RoleId"]
 
     assert post(form).status_code == 204
 

@@ -17,83 +17,49 @@ and record. Without the isolation statements the overwrite succeeds
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from botocore.exceptions import ClientError
-from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
-
-from helpers import ROOT
+from local_aws import (  # noqa: F401 - the fixture
+    TAG_KEY,
+    LocalAWS,
+    denied,
+    local_aws_fixture,
+    rendered_policy,
+)
 
 if TYPE_CHECKING:
-    from types_boto3_iam.type_defs import TagTypeDef
     from types_boto3_s3 import S3Client
     from types_boto3_s3.type_defs import ObjectVersionTypeDef
 
-POLICY = ROOT / "tests" / "fixtures" / "policies" / "images_bucket_uploader_isolation.json"
 BUCKET = "image-processor-test-images"
 OPEN_BUCKET = "image-processor-test-no-isolation"
-TAG_KEY = "image-processor:tenant"
-EXPLICIT_DENY = "with an explicit deny in a resource-based policy"
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}],
-    }
-)
 ACME_KEY = "uploads/acme/photo.png"
-
-
-def isolation_policy(bucket_arn: str, exempt_role_arns: list[str], tag_key: str = TAG_KEY) -> str:
-    """The fixture as Terraform's templatefile renders it (terraform/tests/pipeline.tftest.hcl)."""
-    return (
-        POLICY.read_text()
-        .replace("${bucket_arn}", bucket_arn)
-        .replace("${tag_key}", tag_key)
-        .replace("${jsonencode(exempt_role_arns)}", json.dumps(exempt_role_arns))
-        .replace("$${", "${")
-    )
-
-
-def session(local_aws: LocalAWS, role_arn: str, **assume: Any) -> S3Client:
-    credentials = local_aws.client("sts").assume_role(
-        RoleArn=role_arn, RoleSessionName="uploader", **assume
-    )["Credentials"]
-    return local_aws.client(
-        "s3",
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-
-
-def role(local_aws: LocalAWS, name: str, tenant: str | None = None) -> str:
-    tags: list[TagTypeDef] = [] if tenant is None else [{"Key": TAG_KEY, "Value": tenant}]
-    return local_aws.client("iam").create_role(
-        RoleName=name, AssumeRolePolicyDocument=TRUST, Tags=tags
-    )["Role"]["Arn"]
 
 
 @pytest.fixture(scope="module")
 def tenants(local_aws: LocalAWS) -> dict[str, Any]:
     s3 = local_aws.client("s3")
     roles = {
-        "acme": role(local_aws, "tenant-acme", "acme"),
-        "globex": role(local_aws, "tenant-globex", "globex"),
-        "nested": role(local_aws, "tenant-nested", "acme/x"),  # would nest in acme's prefix
-        "empty": role(local_aws, "tenant-empty", ""),
-        "untagged": role(local_aws, "an-untagged-role"),
-        "function": role(local_aws, "test-prod-lambda"),
-        "batch": role(local_aws, "test-prod-batch-operations"),
-        "scanner": role(local_aws, "test-prod-malware-protection"),
+        "acme": local_aws.role("tenant-acme", {TAG_KEY: "acme"}),
+        "globex": local_aws.role("tenant-globex", {TAG_KEY: "globex"}),
+        "nested": local_aws.role("tenant-nested", {TAG_KEY: "acme/x"}),  # nests in acme's prefix
+        "empty": local_aws.role("tenant-empty", {TAG_KEY: ""}),
+        "untagged": local_aws.role("an-untagged-role"),
+        "function": local_aws.role("test-prod-lambda"),
+        "batch": local_aws.role("test-prod-batch-operations"),
+        "scanner": local_aws.role("test-prod-malware-protection"),
     }
     exempt = [roles["function"], roles["batch"], roles["scanner"]]
     for bucket in (BUCKET, OPEN_BUCKET):
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=isolation_policy(f"arn:aws:s3:::{BUCKET}", exempt))
-    clients = {name: session(local_aws, arn) for name, arn in roles.items()}
+    policy = rendered_policy(
+        "images_bucket_uploader_isolation.json",
+        bucket_arn=f"arn:aws:s3:::{BUCKET}", tag_key=TAG_KEY, exempt_role_arns=exempt,
+    )  # fmt: skip
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=policy)
+    clients = {name: local_aws.s3_as(arn, "uploader") for name, arn in roles.items()}
     clients["admin"] = s3  # the account's default principal: no tenant tag
     return {"roles": roles, "s3": clients}
 
@@ -105,15 +71,6 @@ def versions(s3: S3Client, key: str, bucket: str = BUCKET) -> list[ObjectVersion
 
 def body(s3: S3Client, key: str, bucket: str = BUCKET) -> bytes:
     return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-
-
-def denied(call: Callable[..., object], *args: object, **kwargs: object) -> str:
-    with pytest.raises(ClientError) as refused:
-        call(*args, **kwargs)
-    assert refused.value.response["Error"]["Code"] == "AccessDenied"
-    message = refused.value.response["Error"]["Message"]
-    assert EXPLICIT_DENY in message
-    return message
 
 
 # --------------------------------------------------------------------------
@@ -252,9 +209,8 @@ def test_a_session_tag_overrides_the_roles_tenant(
     policies must not allow sts:TagSession (README, "Uploading as a tenant").
     The local AWS does not check trust policies; AWS refuses AssumeRole with
     tags unless sts:TagSession is allowed (id_session-tags.html)."""
-    as_globex = session(
-        local_aws, tenants["roles"]["acme"], Tags=[{"Key": TAG_KEY, "Value": "globex"}]
-    )
+    tagged = [{"Key": TAG_KEY, "Value": "globex"}]
+    as_globex = local_aws.s3_as(tenants["roles"]["acme"], Tags=tagged)
 
     as_globex.put_object(Bucket=BUCKET, Key="uploads/globex/by-acme-role.png", Body=b"x")
     denied(as_globex.put_object, Bucket=BUCKET, Key="uploads/acme/own.png", Body=b"x")
@@ -266,23 +222,8 @@ def test_a_session_tag_overrides_the_roles_tenant(
 
 
 def test_the_event_names_the_uploader(local_aws: LocalAWS, tenants: dict[str, Any]) -> None:
-    sqs, admin = local_aws.client("sqs"), tenants["s3"]["admin"]
-    queue = sqs.create_queue(QueueName="uploaders-events")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    admin.put_bucket_notification_configuration(
-        Bucket=BUCKET,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
-                }
-            ]
-        },
-    )
+    sqs = local_aws.client("sqs")
+    queue, _ = local_aws.events_queue(BUCKET, "uploaders-events", "uploads/")
     role_id = local_aws.client("iam").get_role(RoleName="tenant-acme")["Role"]["RoleId"]
 
     tenants["s3"]["acme"].put_object(Bucket=BUCKET, Key="uploads/acme/evented.png", Body=b"x")
@@ -303,31 +244,12 @@ def test_a_variable_without_a_value_fails_closed_and_other_resources_are_unaffec
 ) -> None:
     admin, bucket = tenants["s3"]["admin"], "image-processor-test-variables"
     admin.create_bucket(Bucket=bucket)
-    admin.put_bucket_policy(
-        Bucket=bucket,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyUnderAnAbsentTag",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:PutObject",
-                        "Resource": f"arn:aws:s3:::{bucket}/tagged/${{aws:PrincipalTag/absent}}/*",
-                    },
-                    {
-                        "Sid": "DenyOtherPrefixOutsideTheOffice",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:PutObject",
-                        "Resource": f"arn:aws:s3:::{bucket}/other/*",
-                        "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
-                    },
-                ],
-            }
-        ),
-    )
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject"}
+    admin.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Statement": [
+        deny | {"Resource": f"arn:aws:s3:::{bucket}/tagged/${{aws:PrincipalTag/absent}}/*"},
+        deny | {"Resource": f"arn:aws:s3:::{bucket}/other/*",
+                "Condition": {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}}},
+    ]}))  # fmt: skip
 
     denied(admin.put_object, Bucket=bucket, Key="tagged/x/a.png", Body=b"x")
     denied(admin.put_object, Bucket=bucket, Key="other/a.png", Body=b"x")

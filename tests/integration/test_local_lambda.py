@@ -9,11 +9,9 @@ each test sees exactly the batches and the environment Lambda would hand it.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
-import sys
 import threading
 import time
 import zipfile
@@ -24,18 +22,13 @@ from urllib.parse import unquote_plus
 import pytest
 from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
 
-from helpers import ROOT
+from helpers import load_script
 
 if TYPE_CHECKING:  # mypy reads scripts/local/local_lambda.py as the module it is
     import local_lambda
     from local_lambda import Handler
 else:
-    spec = importlib.util.spec_from_file_location(
-        "local_lambda", ROOT / "scripts" / "local" / "local_lambda.py"
-    )
-    local_lambda = importlib.util.module_from_spec(spec)
-    sys.modules["local_lambda"] = local_lambda  # dataclasses look their module up
-    spec.loader.exec_module(local_lambda)
+    local_lambda = load_script("local/local_lambda")
 
 
 class Recorder:
@@ -97,56 +90,26 @@ def function(local_aws: LocalAWS, env: None) -> dict[str, Any]:
     """A bucket whose uploads/ events queue up for a function, as the stack deploys them."""
     n = next(_deployed)
     name, bucket = f"image-processor-test-{n}", f"image-processor-test-images-{n}"
-    iam, lam, s3, kms, sqs = (
-        local_aws.client("iam"),
-        local_aws.client("lambda"),
-        local_aws.client("s3"),
-        local_aws.client("kms"),
-        local_aws.client("sqs"),
-    )
-    key = kms.create_key(Description="the stack's key")["KeyMetadata"]
-    role = iam.create_role(
-        RoleName=name,
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
+    lam, s3, sqs = local_aws.client("lambda"), local_aws.client("s3"), local_aws.client("sqs")
+    key = local_aws.client("kms").create_key(Description="the stack's key")["KeyMetadata"]
+    role = local_aws.role(name)
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("lambda_function.py", "def handler(event, context): pass\n")
     function_arn = lam.create_function(
-        FunctionName=name,
-        Runtime="python3.13",
-        Role=role,
-        Handler="lambda_function.handler",
-        Code={"ZipFile": package.getvalue()},
-        Timeout=30,
-        MemorySize=1024,
-        KMSKeyArn=key["Arn"],
+        FunctionName=name, Runtime="python3.13", Role=role, Handler="lambda_function.handler",
+        Code={"ZipFile": package.getvalue()}, Timeout=30, MemorySize=1024, KMSKeyArn=key["Arn"],
         Environment={"Variables": {"TABLE_NAME": "uploads"}},
-    )["FunctionArn"]
+    )["FunctionArn"]  # fmt: skip
     dead = sqs.create_queue(QueueName=f"{name}-failed-events")["QueueUrl"]
     dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])
-    queue = sqs.create_queue(
-        QueueName=f"{name}-uploads",
-        Attributes={
-            "VisibilityTimeout": "180",
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dead_arn["Attributes"]["QueueArn"], "maxReceiveCount": 3}
-            ),
-        },
-    )["QueueUrl"]
-    queue_attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
-    queue_arn = queue_attributes["Attributes"]["QueueArn"]
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    redrive = {"deadLetterTargetArn": dead_arn["Attributes"]["QueueArn"], "maxReceiveCount": 3}
+    queue, queue_arn = local_aws.events_queue(
+        bucket, f"{name}-uploads", "uploads/",
+        VisibilityTimeout="180", RedrivePolicy=json.dumps(redrive),
+    )  # fmt: skip
     mapping = lam.create_event_source_mapping(
         EventSourceArn=queue_arn,
         FunctionName=function_arn,  # as Terraform passes it
@@ -154,22 +117,6 @@ def function(local_aws: LocalAWS, env: None) -> dict[str, Any]:
         FunctionResponseTypes=["ReportBatchItemFailures"],
         ScalingConfig={"MaximumConcurrency": 2},
     )["UUID"]
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_notification_configuration(
-        Bucket=bucket,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "Id": "uploads",
-                    "QueueArn": queue_arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
-                }
-            ]
-        },
-    )
-    sqs.purge_queue(QueueUrl=queue)  # S3's test event for the new configuration
     # moto's DisableKey takes the key's id only, not its ARN as AWS does.
     return {
         "name": name, "bucket": bucket, "key": key["KeyId"], "role": role,
@@ -352,56 +299,3 @@ def test_the_summary_counts_outcomes_and_redeliveries() -> None:
         "5 message(s) in 2 batch(es): 3 processed, 1 rejected (rejected: corrupt 1); "
         "1 failed and left queued; 1 redelivered"
     )
-
-
-def test_the_local_aws_keeps_a_queues_redrive_allow_policy(local_aws: LocalAWS, env: None) -> None:
-    # moto drops it, and Terraform's aws_sqs_queue_redrive_allow_policy then
-    # waits for it to read back until its timeout (the wrapper stores it).
-    sqs = local_aws.client("sqs")
-    queue = sqs.create_queue(QueueName="redrive-allow")["QueueUrl"]
-    policy = json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": ["arn:x"]})
-
-    unset = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedriveAllowPolicy": policy})
-    read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedriveAllowPolicy"])
-
-    # Terraform removes it by setting it empty, then waits until it is gone.
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedriveAllowPolicy": ""})
-    removed = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
-
-    assert "RedriveAllowPolicy" not in unset
-    assert read["Attributes"]["RedriveAllowPolicy"] == policy
-    assert "RedriveAllowPolicy" not in removed
-
-
-def test_setting_one_queue_attribute_keeps_the_queue_policy(local_aws: LocalAWS, env: None) -> None:
-    # moto set Policy to the request's (none) on every SetQueueAttributes.
-    sqs = local_aws.client("sqs")
-    queue = sqs.create_queue(QueueName="keeps-policy")["QueueUrl"]
-    statement = {"Sid": "X", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*"}
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"Policy": policy})
-
-    deny_all = json.dumps({"redrivePermission": "denyAll"})
-    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"RedriveAllowPolicy": deny_all})
-
-    read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["Policy"])
-    assert json.loads(read["Attributes"]["Policy"]) == json.loads(policy)
-
-
-def test_a_redrive_policy_reads_back_as_terraform_wrote_it(local_aws: LocalAWS, env: None) -> None:
-    # moto returned it with spaces: Terraform then planned a change on every run.
-    sqs = local_aws.client("sqs")
-    dead = sqs.create_queue(QueueName="redrive-target")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])
-    written = json.dumps(
-        {"deadLetterTargetArn": arn["Attributes"]["QueueArn"], "maxReceiveCount": 5},
-        separators=(",", ":"),
-    )
-    queue = sqs.create_queue(QueueName="redrive-source", Attributes={"RedrivePolicy": written})[
-        "QueueUrl"
-    ]
-
-    read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])
-
-    assert read["Attributes"]["RedrivePolicy"] == written

@@ -4,7 +4,7 @@
 load helpers
 bats_require_minimum_version 1.5.0
 
-SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh reprocess.sh)
+SCRIPTS=(build_lambda.sh deploy.sh destroy.sh security_scan.sh local_aws.sh demo.sh reprocess.sh audit.sh)
 PY_HELPERS=(lib/empty_bucket.py local/demo_tool.py lib/terraform_progress.py local/local_lambda.py
   audit/audit_policies.py audit/audit_report.py dev/mutation.py local/local_batch_operations.py
   dev/terraform_docs.py upload_url.py)
@@ -84,7 +84,8 @@ PY_HELPERS=(lib/empty_bucket.py local/demo_tool.py lib/terraform_progress.py loc
 }
 
 @test "the Python helpers that talk to AWS name an unreachable endpoint instead of a traceback" {
-  for args in "local/local_lambda.py --once --function f" "audit/audit_policies.py --out $BATS_TEST_TMPDIR/p.json"; do
+  for args in "local/local_lambda.py --once --function f" "audit/audit_policies.py --out $BATS_TEST_TMPDIR/p.json" \
+    "lib/empty_bucket.py some-bucket"; do
     read -ra words <<<"$args"
     run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
       AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/${words[0]}" "${words[@]:1}"
@@ -92,15 +93,6 @@ PY_HELPERS=(lib/empty_bucket.py local/demo_tool.py lib/terraform_progress.py loc
     [[ $stderr == *"error: Could not connect to the endpoint URL"* && $stderr != *Traceback* ]] ||
       { echo "$args said: $stderr"; return 1; }
   done
-}
-
-@test "empty_bucket.py names an unreachable endpoint instead of a traceback" {
-  run --separate-stderr env AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x \
-    AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 "$PY" "$REPO_ROOT/scripts/lib/empty_bucket.py" some-bucket
-
-  [ "$status" -eq 1 ]
-  [[ $stderr == *"error: Could not connect to the endpoint URL"* ]]
-  [[ $stderr != *Traceback* ]]
 }
 
 @test "deploy refuses at once, before scanning or planning, when it cannot ask for confirmation" {
@@ -168,16 +160,19 @@ PY_HELPERS=(lib/empty_bucket.py local/demo_tool.py lib/terraform_progress.py loc
   [[ $output != *"ap-south-1"* ]]
 }
 
-@test "demo_tool.py and empty_bucket.py run by a Python without the project's packages: in .venv, else one line" {
-  [[ -x /usr/bin/python3 ]] && ! /usr/bin/python3 -c 'import PIL' 2>/dev/null || skip "needs a python3 without Pillow"
-  for helper in local/demo_tool.py lib/empty_bucket.py; do
-    run --separate-stderr /usr/bin/python3 "$REPO_ROOT/scripts/$helper" --help
-    [ "$status" -eq 0 ] || { echo "$helper: $stderr"; return 1; }
-    [[ $output == usage:* ]]
-  done
+@test "upload_url.py and empty_bucket.py run by a Python without the project's packages: in .venv, else one line" {
+  [[ -x /usr/bin/python3 ]] && ! /usr/bin/python3 -c 'import boto3' 2>/dev/null || skip "needs a python3 without boto3"
   repo=$(copy_repo)
-  rm "$repo/.venv"
-  run --separate-stderr /usr/bin/python3 "$repo/scripts/local/demo_tool.py" --help
-  [ "$status" -eq 1 ]
-  [ "$stderr" = "demo_tool.py: error: the Python package 'boto3' is missing: run 'make setup'" ] || { echo "$stderr"; return 1; }
+  for venv in yes no; do
+    [[ $venv == yes ]] || rm "$repo/.venv"
+    for helper in upload_url.py lib/empty_bucket.py; do
+      run --separate-stderr /usr/bin/python3 "$repo/scripts/$helper" --help
+      if [[ $venv == yes ]]; then
+        [[ $status -eq 0 && $output == usage:* ]] || { echo "$helper: $stderr"; return 1; }
+      else
+        [ "$status" -eq 1 ]
+        [ "$stderr" = "${helper#lib/}: error: the Python package 'boto3' is missing: run 'make setup'" ] || { echo "$stderr"; return 1; }
+      fi
+    done
+  done
 }
