@@ -6,22 +6,18 @@
     terraform plan -json ... | terraform_progress.py summary
     terraform state pull | terraform_progress.py count-state
 
-All but count-state read Terraform's machine-readable UI (the -json of plan,
-apply and destroy: one JSON message a line, with a type, @level and @message;
-https://developer.hashicorp.com/terraform/internals/v1.11.x/machine-readable-ui),
-never its human text, whose wording is no interface. What they write for
-people is each message's @message, a diagnostic with its detail: the log
-reads as Terraform's own output, without the JSON.
+All but count-state read Terraform's machine-readable UI (-json: a JSON
+message a line; https://developer.hashicorp.com/terraform/internals/v1.11.x/machine-readable-ui),
+never its human text, whose wording is no interface, and write for people
+each message's @message (a diagnostic's with where it arose and its detail).
 
-`run` runs the command with that text appended to FILE, and shows one
-progress line instead: updated in place on a terminal, one line every 10 s
-otherwise (a CI log). It counts the resources from apply_complete, and ends
-with the change_summary ("Apply complete! Resources: ..."), or with the error
-diagnostics and the log's path, and exits with the command's exit code.
-`text` prints that text of a finished command (--errors: its error
-diagnostics, else its last lines); `summary` the total of a plan's
-change_summary and the summary itself ("7 2 to import, 5 to add, 2 to change,
-0 to destroy"), or fails when there is none.
+`run` appends that text to FILE and shows one progress line instead: updated
+in place on a terminal, one line every 10 s otherwise (a CI log), counting
+apply_complete messages. It ends with the change_summary ("Apply complete!
+Resources: ..."), or with the error diagnostics and the log's path, and exits
+with the command's exit code. `text` prints the text (--errors: the error
+diagnostics, else the last lines); `summary` a plan's change_summary as
+"TOTAL [N to import, ]A to add, C to change, D to destroy", or fails.
 
 An interrupt (Ctrl-C, or SIGTERM) does not stop the command at once: a
 stopped Terraform cancels the calls it has in flight, and a create cancelled
@@ -38,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import signal
 import subprocess
 import sys
@@ -47,7 +42,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # The hook actions a plan's add, change and remove count (a replacement is a
 # create and a delete; a data source's read is not counted).
 COUNTED = {"create", "update", "delete"}
@@ -74,7 +68,7 @@ class Ui:
 
     def read(self, raw: str) -> str:
         """The human text of one line (kept in self.text); counts what it reports."""
-        line = ANSI.sub("", raw.rstrip("\n"))
+        line = raw.rstrip("\n")
         try:
             message = json.loads(line)
         except json.JSONDecodeError:
