@@ -78,6 +78,10 @@ terraform_target_args "$TARGET"
 export TF_IN_AUTOMATION=1
 TF_COLOR=()
 [[ -t 1 && -z ${NO_COLOR:-} && $QUIET == 0 ]] || TF_COLOR=(-no-color)
+# --quiet reads plan's and apply's machine-readable UI, not their human text
+# (https://developer.hashicorp.com/terraform/internals/v1.11.x/machine-readable-ui).
+TF_JSON=()
+((!QUIET)) || TF_JSON=(-json)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/deploy.XXXXXX")
 PLAN_FILE="$WORK/deploy.tfplan"
 # Import blocks for the kept audit-log buckets (see kept_bucket_imports):
@@ -188,14 +192,17 @@ fi
 ((QUIET)) || step "terraform plan"
 plan_rc=0
 plan_start=$SECONDS
-plan=(terraform -chdir="$TF_DIR" plan -input=false -detailed-exitcode -out="$PLAN_FILE" "${TF_COLOR[@]}" "${VAR_ARGS[@]}")
+plan=(terraform -chdir="$TF_DIR" plan -input=false -detailed-exitcode -out="$PLAN_FILE" "${TF_COLOR[@]}" "${TF_JSON[@]}" "${VAR_ARGS[@]}")
+# tf_ui: Terraform's machine-readable UI (-json) read for people: its text,
+# its errors, a plan's summary (lib/terraform_progress.py).
+tf_ui() { "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" "$@"; }
 run_plan() {
   if ((QUIET)); then
     printf '\n### terraform plan\n' >>"$LOG_FILE"
-    "${plan[@]}" >"$WORK/plan.out" 2>&1 || plan_rc=$?
-    cat "$WORK/plan.out" >>"$LOG_FILE"
+    "${plan[@]}" >"$WORK/plan.jsonl" 2>&1 || plan_rc=$?
+    tf_ui text <"$WORK/plan.jsonl" >>"$LOG_FILE"
   else
-    "${plan[@]}" 2>&1 | tee "$WORK/plan.out" || plan_rc=${PIPESTATUS[0]}
+    "${plan[@]}" || plan_rc=$?
   fi
 }
 
@@ -309,11 +316,13 @@ fi
 case $plan_rc in
   0) ok "Nothing to change: the deployment is up to date." ;;
   2)
-    summary=$(sed -n 's/^Plan: \(.*\)\.$/\1/p' "$WORK/plan.out" | tail -n 1)
-    # "[N to import, ]A to add, C to change, D to destroy"
-    count() { sed -nE "s/.*(^|, )([0-9]+) to $1.*/\2/p" <<<"$summary"; }
-    add=$(count add) change=$(count change) destroy=$(count destroy)
-    ((QUIET)) && ok "plan: $summary ($(elapsed "$plan_start"))"
+    if ((QUIET)); then
+      # "TOTAL [N to import, ]A to add, C to change, D to destroy", from its change_summary
+      summary=$(tf_ui summary <"$WORK/plan.jsonl") || die "terraform plan: no summary in its -json output (full output: $LOG_FILE)"
+      ok "plan: ${summary#* } ($(elapsed "$plan_start"))"
+      # The plan in full, for review: -json gives each change but not its attributes.
+      terraform -chdir="$TF_DIR" show -no-color "$PLAN_FILE" >>"$LOG_FILE" 2>&1 || die "terraform show of the plan failed (full output: $LOG_FILE)"
+    fi
     if ((!AUTO_APPROVE)); then
       ((QUIET)) && info "the plan in full: ${LOG_FILE#"$REPO_ROOT"/} (section '### terraform plan')"
       read -r -p "Apply this plan to account $ACCOUNT? Type 'yes' to continue: " answer
@@ -331,17 +340,16 @@ case $plan_rc in
       fi
       die "terraform apply failed or was interrupted; what it created is in the state: fix the cause and run ${where_env}./scripts/deploy.sh$target_args again to finish, or ${where_env}./scripts/destroy.sh$target_args to remove it"
     }
-    apply=(terraform -chdir="$TF_DIR" apply -input=false "${TF_COLOR[@]}" "$PLAN_FILE")
+    apply=(terraform -chdir="$TF_DIR" apply -input=false "${TF_COLOR[@]}" "${TF_JSON[@]}" "$PLAN_FILE")
     if ((QUIET)); then
       printf '\n### terraform apply\n' >>"$LOG_FILE"
-      "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" run --label apply \
-        --total $((add + change + destroy)) --log "$LOG_FILE" -- "${apply[@]}" || apply_failed
+      tf_ui run --label apply --total "${summary%% *}" --log "$LOG_FILE" -- "${apply[@]}" || apply_failed
     else
       "${apply[@]}" || apply_failed
     fi
     ;;
   *)
-    ((QUIET)) && { grep -A 20 -m 1 'Error:' "$WORK/plan.out" >&2 || tail -n 20 "$WORK/plan.out" >&2; }
+    ((QUIET)) && tf_ui text --errors <"$WORK/plan.jsonl" >&2
     die "terraform plan failed${LOG_FILE:+ (full output: $LOG_FILE)}"
     ;;
 esac

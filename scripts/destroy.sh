@@ -415,8 +415,10 @@ else
     : >"$LOG_FILE"
   fi
   printf '\n##### destroy.sh --%s, %s\n' "$TARGET" "$(date -u +%FT%TZ)" >>"$LOG_FILE"
+  # Its machine-readable UI, read for people by terraform_progress.py
+  # (https://developer.hashicorp.com/terraform/internals/v1.11.x/machine-readable-ui).
   "$(project_python)" "$REPO_ROOT/scripts/lib/terraform_progress.py" run --label destroy \
-    --total "$resources" --log "$LOG_FILE" -- "${destroy[@]}" -no-color ||
+    --total "$resources" --log "$LOG_FILE" -- "${destroy[@]}" -json ||
     die "terraform destroy failed; run $again again (it destroys what the state still holds)"
   info "full output: ${LOG_FILE#"$REPO_ROOT"/}"
 fi

@@ -127,15 +127,25 @@ state_resources() { "$PY" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-s
   port=$(free_port)
   LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
   gone_bucket_state "$repo/.local-aws/terraform.tfstate"
-  # A terraform whose destroy fails (as an API error halfway does); the rest is the real one.
+  # A terraform whose destroy fails (as an API error halfway does: its -json
+  # diagnostic, as the real one words it); the rest is the real one.
   mkdir -p "$BATS_TEST_TMPDIR/bin"
-  # shellcheck disable=SC2016 # the $ are the wrapper's own
-  printf '#!/bin/sh\nfor a; do [ "$a" = destroy ] && { echo "Error: deleting S3 Bucket (gone-bucket): made by the test"; exit 1; }; done\nexec %q "$@"\n' \
-    "$(command -v terraform)" >"$BATS_TEST_TMPDIR/bin/terraform"
+  {
+    printf '#!/bin/sh\nreal=%q\n' "$(command -v terraform)"
+    cat <<'SH'
+for a; do [ "$a" = destroy ] && {
+  echo '{"@level":"info","@message":"Terraform 1.11.4","type":"version","terraform":"1.11.4","ui":"1.2"}'
+  echo '{"@level":"error","@message":"Error: deleting S3 Bucket (gone-bucket): made by the test","type":"diagnostic","diagnostic":{"severity":"error","summary":"deleting S3 Bucket (gone-bucket): made by the test","detail":"","address":"aws_s3_bucket.gone"}}'
+  exit 1
+}; done
+exec "$real" "$@"
+SH
+  } >"$BATS_TEST_TMPDIR/bin/terraform"
   chmod +x "$BATS_TEST_TMPDIR/bin/terraform"
 
   run --separate-stderr env PATH="$BATS_TEST_TMPDIR/bin:$PATH" LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
   [ "$status" -eq 1 ]
+  [[ $stderr == *"Error: deleting S3 Bucket (gone-bucket): made by the test"$'\n'"  with aws_s3_bucket.gone,"* ]] || { echo "$stderr"; return 1; }
   [ "$(state_resources "$repo/.local-aws/terraform.tfstate")" -eq 1 ]
   hint=$(sed -n 's/.*terraform destroy failed; run \(.*\) again (it destroys what the state still holds)$/\1/p' <<<"$stderr")
   [ "$hint" = "LOCAL_AWS_PORT=$port ./scripts/destroy.sh --local" ] || { echo "$stderr"; return 1; }
@@ -177,10 +187,13 @@ state_resources() { "$PY" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-s
 
 # fake_terraform FILE STATE-DIR: a terraform for deploy.sh with a deployment
 # of its own, STATE-DIR/state (absent, half or complete): plan adds what is
-# not applied yet, and apply fails while STATE-DIR/cause exists (leaving a
-# half state, as a failed real apply does) or completes it. The scan's calls
-# (fmt, validate) go to the stub scanner; every call is logged, with the
-# endpoint and the Terraform data directory it ran with, in STATE-DIR/calls.
+# not applied yet (and fails while STATE-DIR/plan-cause exists), and apply
+# fails while STATE-DIR/cause exists (leaving a half state, as a failed real
+# apply does) or completes it. With -json (deploy --quiet) it prints the
+# messages of Terraform's machine-readable UI as Terraform 1.11.4 words them
+# (tests/fixtures/terraform_ui/), else its human text. The scan's calls (fmt,
+# validate) go to the stub scanner; every call is logged, with the endpoint
+# and the Terraform data directory it ran with, in STATE-DIR/calls.
 fake_terraform() {
   mkdir -p "$2/scanner"
   ln -sfn "$REPO_ROOT/tests/fixtures/stub_scanner" "$2/scanner/terraform"
@@ -189,6 +202,15 @@ fake_terraform() {
     cat <<'SH'
 printf '%s\n' "AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL:-} TF_DATA_DIR=${TF_DATA_DIR:-} $*" >>"$dir/calls"
 state=$(cat "$dir/state" 2>/dev/null || echo absent)
+json=0
+for a; do [[ $a == -json ]] && json=1; done
+# say TYPE MESSAGE [JSON-FIELDS]: one message, as -json prints it, or its text.
+say() {
+  if ((json)); then printf '{"@level":"%s","@message":"%s","type":"%s"%s}\n' "${level:-info}" "$2" "$1" "${3:+,$3}"
+  else printf '%s\n' "$2"; fi
+}
+hook() { printf '"hook":{"resource":{"addr":"%s"},"action":"create"}' "$1"; }
+table=aws_dynamodb_table.uploads
 [[ $1 == -chdir=* ]] && shift
 case $1 in
   version) echo "Terraform v1.11.4" ;;
@@ -196,22 +218,38 @@ case $1 in
   init) echo "Terraform has been successfully initialized!" ;;
   plan)
     for a; do [[ $a == -out=* ]] && : >"${a#-out=}"; done
+    say version "Terraform 1.11.4" '"terraform":"1.11.4","ui":"1.2"'
+    if [[ -e $dir/plan-cause ]]; then
+      level=error say diagnostic "Error: Invalid value for variable" \
+        '"diagnostic":{"severity":"error","summary":"Invalid value for variable","detail":"made by the test","range":{"filename":"variables.tf","start":{"line":3}}}'
+      exit 1
+    fi
     case $state in
-      complete) echo "No changes. Your infrastructure matches the configuration."; exit 0 ;;
-      half) echo "Plan: 1 to add, 0 to change, 0 to destroy." ;;
-      *) echo "Plan: 2 to add, 0 to change, 0 to destroy." ;;
+      complete) say change_summary "No changes. Your infrastructure matches the configuration."; exit 0 ;;
+      half) add=1 ;;
+      *) add=2 ;;
     esac
+    say change_summary "Plan: $add to add, 0 to change, 0 to destroy." "\"changes\":{\"add\":$add,\"change\":0,\"import\":0,\"remove\":0,\"operation\":\"plan\"}"
     exit 2
     ;;
-  show) echo '{"resource_changes": []}' ;;
+  show)
+    if ((json)); then echo '{"resource_changes": []}'; else echo "Terraform will perform the following actions:"; fi ;;
   apply)
+    if [[ $state == absent ]]; then
+      say apply_start "aws_kms_key.this: Creating..." "$(hook aws_kms_key.this)"
+      say apply_complete "aws_kms_key.this: Creation complete after 1s [id=k]" "$(hook aws_kms_key.this)"
+    fi
+    say apply_start "$table: Creating..." "$(hook $table)"
     if [[ -e $dir/cause ]]; then
       echo half >"$dir/state"
-      echo "Error: creating DynamoDB Table (image-processor-local-uploads): ResourceInUseException (made by the test)" >&2
+      say apply_errored "$table: Creation errored after 1s" "$(hook $table)"
+      level=error say diagnostic "Error: creating DynamoDB Table (image-processor-local-uploads): ResourceInUseException (made by the test)" \
+        "\"diagnostic\":{\"severity\":\"error\",\"summary\":\"creating DynamoDB Table\",\"detail\":\"\",\"address\":\"$table\"}"
       exit 1
     fi
     echo complete >"$dir/state"
-    echo "Apply complete! Resources: 1 added, 0 changed, 0 destroyed."
+    say apply_complete "$table: Creation complete after 1s [id=t]" "$(hook $table)"
+    say change_summary "Apply complete! Resources: 1 added, 0 changed, 0 destroyed." '"changes":{"add":1,"change":0,"import":0,"remove":0,"operation":"apply"}'
     ;;
   output)
     [[ $state == complete ]] || { echo "No outputs found"; exit 0; }
@@ -251,12 +289,25 @@ SH
   setting=$(sed -n 's/.*: run with \(LOCAL_AWS_PORT=[0-9]*\)$/\1/p' <<<"$stderr")
   [ "$setting" = "LOCAL_AWS_PORT=$port" ] || { echo "$stderr"; return 1; }
 
-  run_in_fresh_shell "$repo" "$setting ./scripts/deploy.sh --local --auto-approve"
+  # With --quiet: the plan's summary, the progress and the error come from terraform's -json.
+  run_in_fresh_shell "$repo" "$setting ./scripts/deploy.sh --local --auto-approve --quiet"
   [ "$status" -eq 1 ] || { echo "$output"; return 1; }
-  [[ $output == *"terraform apply failed"* ]] || { echo "$output"; return 1; }
+  [[ $output == *"plan: 2 to add, 0 to change, 0 to destroy ("*"apply: 1/2 resources"* ]] || { echo "$output"; return 1; }
+  [[ $output == *"Error: creating DynamoDB Table (image-processor-local-uploads): ResourceInUseException (made by the test)"$'\r\n'"  with aws_dynamodb_table.uploads,"* ]] ||
+    { echo "$output"; return 1; }
+  [[ $output == *"apply failed (exit 1); full output in $repo/reports/deploy-local.log"*"terraform apply failed"* ]] || { echo "$output"; return 1; }
   [ "$(cat "$tf/state")" = half ]
+  grep -q "^aws_kms_key.this: Creation complete after 1s" "$repo/reports/deploy-local.log"
   hint=$(sed -n 's/.*fix the cause and run \(.*\) again to finish, or .*/\1/p' <<<"$output")
   [ "$hint" = "LOCAL_AWS_PORT=$port ./scripts/deploy.sh --local" ] || { echo "$output"; return 1; }
+
+  # A plan that fails: its error diagnostic, where it arose and its detail.
+  touch "$tf/plan-cause"
+  run_in_fresh_shell "$repo" "$hint --quiet --auto-approve"
+  [ "$status" -eq 1 ] || { echo "$output"; return 1; }
+  [[ $output == *"Error: Invalid value for variable"$'\r\n'"  on variables.tf line 3:"$'\r\n\r\n'"  made by the test"$'\r\n'*"terraform plan failed (full output: "* ]] ||
+    { echo "$output"; return 1; }
+  rm "$tf/plan-cause"
 
   # The cause fixed, the command as printed, in a fresh shell, answering 'yes' to its plan.
   rm "$tf/cause"
