@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -120,10 +121,11 @@ def setup_state(deployment: LocalDeployment) -> str:
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert result.returncode == 0, f"setup:\n{result.stdout}\n{result.stderr}"
-        state = result.stdout.split("\n", 1)[1]  # after the set-up's own "function=..." line
+        printed, state = result.stdout.split("\n", 1)  # the set-up's "function=..." line first
         assert "declare -a SQS_ENDPOINT=" in state, result.stdout
         assert "queue_url ()" in state, result.stdout
-        SETUP_STATE[deployment.endpoint] = state
+        # The block's output starts with that line, as it did after the whole set-up.
+        SETUP_STATE[deployment.endpoint] = f"printf '%s\\n' {shlex.quote(printed)}\n{state}"
     return SETUP_STATE[deployment.endpoint]
 
 
@@ -213,6 +215,20 @@ def test_setup_fails_loudly_for_a_stack_that_is_not_there(
     assert result.returncode != 0
     assert "set-up incomplete for NAME=not-deployed" in result.stderr
     assert "function=" not in result.stdout
+
+
+def test_a_block_after_the_replayed_setup_does_what_it_does_after_the_whole_setup(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
+    """The seam of setup_state: the same block (one that only reads), once after the set-up run
+    in full and once after the shell state it left, prints the same and ends the same."""
+    deployment, _ = stack
+
+    whole = run_block(deployment, "lifecycle", env=deployment.aws_env)
+    replayed = run_block(deployment, "lifecycle")
+
+    assert "function=image-processor-local" in whole.stdout
+    assert (replayed.stdout, replayed.stderr) == (whole.stdout, whole.stderr)
 
 
 def test_the_shell_survives_a_failing_command_after_the_setup(
