@@ -220,12 +220,13 @@ def test_setup_fails_loudly_for_a_stack_that_is_not_there(
 def test_a_block_after_the_replayed_setup_does_what_it_does_after_the_whole_setup(
     stack: tuple[LocalDeployment, dict[str, str]],
 ) -> None:
-    """The seam of setup_state: the same block (one that only reads), once after the set-up run
-    in full and once after the shell state it left, prints the same and ends the same."""
+    """The seam of setup_state: the same block (one that only reads, with a variable and an array
+    of the set-up), once after the set-up run in full and once after the shell state it left,
+    prints the same and ends the same."""
     deployment, _ = stack
 
-    whole = run_block(deployment, "lifecycle", env=deployment.aws_env)
-    replayed = run_block(deployment, "lifecycle")
+    whole = run_block(deployment, "dlq-depth", env=deployment.aws_env)
+    replayed = run_block(deployment, "dlq-depth")
 
     assert "function=image-processor-local" in whole.stdout
     assert (replayed.stdout, replayed.stderr) == (whole.stdout, whole.stderr)
