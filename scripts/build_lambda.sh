@@ -8,10 +8,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 ARCH=${LAMBDA_ARCHITECTURE:-arm64}
 RUNTIME=${LAMBDA_RUNTIME:-python3.13}
 OUTPUT="$REPO_ROOT/dist/lambda.zip"
+REBUILD=0
 
 usage() {
   cat <<USAGE
-Usage: $(basename "$0") [--arch arm64|x86_64] [--runtime python3.12|python3.13] [--output PATH]
+Usage: $(basename "$0") [--arch arm64|x86_64] [--runtime python3.12|python3.13] [--output PATH] [--rebuild]
 
 Builds the Lambda package from lambda/*.py and the wheels pinned by sha256
 in lambda/requirements.txt (pip --require-hashes; \`make lock-lambda\`
@@ -21,10 +22,15 @@ next to the zip (<output without .zip>.manifest.json): the wheels and
 sources that went in, and every entry of the zip, with their sha256;
 scripts/lib/package_manifest.py verify checks a zip against it.
 
+A zip whose manifest shows it was built from the same sources, requirements
+and platform, and that still matches its manifest, is kept as it is: the
+build would give the same bytes (package_manifest.py current decides).
+
 Options:
   --arch ARCH        arm64 (default) or x86_64; must match lambda_architecture
   --runtime RUNTIME  python3.13 (default) or python3.12; must match lambda_runtime
   --output PATH      where to write the zip (default: dist/lambda.zip)
+  --rebuild          build even when the zip is up to date
   -h, --help         show this help
 
 Environment: LAMBDA_ARCHITECTURE and LAMBDA_RUNTIME set the defaults.
@@ -36,6 +42,7 @@ while (($#)); do
     --arch) ARCH=$(option_value "$@") || exit 2; shift 2 ;;
     --runtime) RUNTIME=$(option_value "$@") || exit 2; shift 2 ;;
     --output) OUTPUT=$(option_value "$@") || exit 2; shift 2 ;;
+    --rebuild) REBUILD=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage_error "unknown option: $1" ;;
   esac
@@ -50,6 +57,14 @@ esac
 PY_VERSION=${RUNTIME#python}
 
 PYTHON=$(project_python)
+MANIFEST="${OUTPUT%.zip}.manifest.json"
+if ((!REBUILD)) && "$PYTHON" "$REPO_ROOT/scripts/lib/package_manifest.py" current --zip "$OUTPUT" \
+  --manifest "$MANIFEST" --sources "$REPO_ROOT/lambda" --requirements "$REPO_ROOT/lambda/requirements.txt" \
+  --platform "$RUNTIME/$ARCH" >/dev/null 2>&1; then
+  ok "${OUTPUT#"$REPO_ROOT"/} is up to date: built from these sources, requirements and platform (--rebuild builds again)"
+  info "sha256:   $(sha256sum "$OUTPUT" | cut -d' ' -f1)"
+  exit 0
+fi
 STAGING=$(mktemp -d "${TMPDIR:-/tmp}/lambda-build.XXXXXX")
 trap 'rm -rf "$STAGING" "$STAGING.wheels"' EXIT
 
@@ -108,7 +123,6 @@ os.replace(tmp, target)
 print(f"    {len(entries)} files")
 PY
 
-MANIFEST="${OUTPUT%.zip}.manifest.json"
 step "Recording what went into it"
 "$PYTHON" "$REPO_ROOT/scripts/lib/package_manifest.py" write --zip "$OUTPUT" --wheels "$WHEELS" \
   --sources "$REPO_ROOT/lambda" --requirements "$REPO_ROOT/lambda/requirements.txt" \

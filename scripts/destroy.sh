@@ -150,54 +150,64 @@ for key, value in facts.items():
 PY
 }
 
-# kept_buckets: the audit-log buckets an earlier destroy kept (out of the
-# state, found by their fixed names, <stack_name>-logs|audit-<account id>)
-# that still exist; nothing when the account cannot be asked.
-kept_buckets() {
-  local account name role
-  account=$(aws sts get-caller-identity --region "$(deploy_region)" --query Account --output text 2>/dev/null) || return 0
-  name=$(stack_name)
-  for role in logs audit; do
-    if aws s3api head-bucket --region "$(deploy_region)" --bucket "$name-$role-$account" --expected-bucket-owner "$account" >/dev/null 2>&1; then
-      printf '%s\n' "$name-$role-$account"
-    fi
-  done
-}
-
 # The audit replica (enable_audit_replication) lives in audit_replica_region
 # under fixed names (terraform/modules/audit-replica): its two buckets,
 # <stack_name>-audit|logs-replica-<account id>, its key's alias
 # alias/<stack_name>-audit-replica and the role <stack_name>-audit-replication.
-# An earlier destroy keeps it with the audit logs; these find what still exists.
 replica_region() { tf_variable audit_replica_region; }
-kept_replica_buckets() {
-  local account name role region
-  region=$(replica_region)
-  [[ -n $region ]] || return 0
-  account=$(aws sts get-caller-identity --region "$(deploy_region)" --query Account --output text 2>/dev/null) || return 0
-  name=$(stack_name)
-  for role in audit logs; do
-    if aws s3api head-bucket --region "$region" --bucket "$name-$role-replica-$account" --expected-bucket-owner "$account" >/dev/null 2>&1; then
-      printf '%s\n' "$name-$role-replica-$account"
-    fi
-  done
+
+# kept_probe: what an earlier destroy kept (out of the state, found by fixed
+# names) and still exists, one "KIND NAME" a line, asked in one boto3 process
+# (seven aws CLI calls took about 3 s of CPU): "bucket" for the audit-log
+# buckets, <stack_name>-logs|audit-<account id>, and "replica_bucket" for the
+# replica's (no bucket when the account cannot be asked); "replica_key", the
+# ID of the replica's key when its alias exists and the key is not pending
+# deletion; "replica_role" when the replication role exists.
+kept_probe() {
+  "$(project_python)" - "$(deploy_region)" "$(replica_region)" "$(stack_name)" <<'PY' 2>/dev/null || true
+import sys
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+region, replica_region, name = sys.argv[1:]
+try:
+    account = boto3.client("sts", region_name=region).get_caller_identity()["Account"]
+except (BotoCoreError, ClientError):
+    account = ""
+def buckets(kind, region_name, names):
+    s3 = boto3.client("s3", region_name=region_name)
+    for bucket in names:
+        try:
+            s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
+            print(kind, bucket)
+        except (BotoCoreError, ClientError):
+            pass
+if account:
+    buckets("bucket", region, [f"{name}-{role}-{account}" for role in ("logs", "audit")])
+if account and replica_region:
+    buckets("replica_bucket", replica_region, [f"{name}-{role}-replica-{account}" for role in ("audit", "logs")])
+if replica_region:
+    try:
+        key = boto3.client("kms", region_name=replica_region).describe_key(KeyId=f"alias/{name}-audit-replica")["KeyMetadata"]
+        if key["KeyState"] != "PendingDeletion":
+            print("replica_key", key["KeyId"])
+    except (BotoCoreError, ClientError):
+        pass
+try:
+    boto3.client("iam", region_name=region).get_role(RoleName=f"{name}-audit-replication")
+    print("replica_role", f"{name}-audit-replication")
+except (BotoCoreError, ClientError):
+    pass
+PY
 }
-# kept_replica_key: the ID of the replica's key when its alias exists and the
-# key is not already pending deletion.
-kept_replica_key() {
-  local region key
-  region=$(replica_region)
-  [[ -n $region ]] || return 0
-  key=$(aws kms describe-key --region "$region" --key-id "alias/$(stack_name)-audit-replica" \
-    --query 'KeyMetadata.[KeyId,KeyState]' --output text 2>/dev/null) || return 0
-  [[ $key == *PendingDeletion* || -z $key ]] || printf '%s\n' "${key%%[[:space:]]*}"
+KEPT=() # kept_probe's lines, read once the local AWS is known to answer (below)
+kept_named() {
+  local line
+  for line in "${KEPT[@]}"; do [[ ${line%% *} != "$1" ]] || printf '%s\n' "${line#* }"; done
 }
-kept_replica_role() {
-  local role
-  role="$(stack_name)-audit-replication"
-  aws iam get-role --role-name "$role" >/dev/null 2>&1 && printf '%s\n' "$role"
-  return 0
-}
+kept_buckets() { kept_named bucket; }
+kept_replica_buckets() { kept_named replica_bucket; }
+kept_replica_key() { kept_named replica_key; }
+kept_replica_role() { kept_named replica_role; }
 # The replica key's deletion window once the state is gone: terraform/main.tf's
 # kms_deletion_window_days, `var.local_aws ? 7 : 30` (tests/unit/test_seams.py
 # holds the two together).
@@ -249,6 +259,7 @@ if [[ $TARGET == local ]] && ! local_aws_answers; then
   [[ -z $elsewhere ]] || die "the local AWS is not running at $LOCAL_AWS_ENDPOINT; $elsewhere"
   die "the local AWS is not running at $LOCAL_AWS_ENDPOINT (a new one starts empty: 'make local-up' discards this state)"
 fi
+mapfile -t KEPT < <(kept_probe)
 
 if ((resources == 0)); then
   mapfile -t found < <(kept_buckets)

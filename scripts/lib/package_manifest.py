@@ -5,6 +5,8 @@
     package_manifest.py write --zip dist/lambda.zip --wheels DIR --sources lambda
                               --requirements FILE --platform python3.13/arm64 [--output FILE]
     package_manifest.py verify --zip dist/lambda.zip [--manifest FILE]
+    package_manifest.py current --zip dist/lambda.zip --sources lambda
+                                --requirements FILE --platform python3.13/arm64 [--manifest FILE]
 
 lock (`make lock-lambda`) downloads, with pip, the binary wheels of every
 requirement of lambda/requirements.in (and their dependencies) for every
@@ -18,6 +20,13 @@ the handler's sources with their sha256, and every entry of the zip with its
 sha256, next to the zip. verify (scripts/deploy.sh, before the apply that
 signs and deploys the package) fails when the zip's sha256 or any entry differs
 from the manifest, or the zip holds an entry the manifest does not list.
+
+current (scripts/build_lambda.sh, before it builds) exits 0 when the zip was
+built from exactly these inputs: its manifest names the same platform, the
+same sha256 of the requirements file and of each handler source, and the zip
+passes verify. A build of the same inputs gives the same bytes, so that zip is
+kept instead of built again; anything else (no zip, no manifest, a changed
+input, a zip changed since) exits 1 and says why.
 """
 
 from __future__ import annotations
@@ -135,6 +144,22 @@ def differences(package: Path, recorded: dict[str, Any]) -> list[str]:
     return found
 
 
+def changed_inputs(
+    recorded: dict[str, Any], sources: list[Path], requirements: Path, platform: str
+) -> list[str]:
+    """The inputs of a build that differ from the ones its manifest recorded; empty when none."""
+    found = []
+    if recorded.get("platform") != platform:
+        found.append(f"platform: built for {recorded.get('platform')}, {platform} asked")
+    if recorded.get("requirements", {}).get("sha256") != sha256(requirements):
+        found.append(f"{requirements.name}: changed since the build")
+    current = {source.name: sha256(source) for source in sorted(sources)}
+    for name in sorted(set(current) | set(recorded.get("sources", {}))):
+        if current.get(name) != recorded.get("sources", {}).get(name):
+            found.append(f"{name}: added, removed or changed since the build")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -163,6 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     p_verify.add_argument("--zip", type=Path, required=True)
     p_verify.add_argument("--manifest", type=Path)
 
+    p_current = commands.add_parser(
+        "current", help="whether the zip was built from these inputs and still matches"
+    )
+    p_current.add_argument("--zip", type=Path, required=True)
+    p_current.add_argument("--sources", type=Path, required=True)
+    p_current.add_argument("--requirements", type=Path, required=True)
+    p_current.add_argument("--platform", required=True)
+    p_current.add_argument("--manifest", type=Path)
+
     args = parser.parse_args(argv)
     if args.command == "lock":
         return lock(args.requirements_in, args.output)
@@ -182,12 +216,24 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    found = differences(args.zip, json.loads(manifest_path.read_text()))
+    if not args.zip.is_file():
+        print(f"error: no package {args.zip}", file=sys.stderr)
+        return 1
+    recorded = json.loads(manifest_path.read_text())
+    found = []
+    if args.command == "current":
+        found = changed_inputs(
+            recorded, sorted(args.sources.glob("*.py")), args.requirements, args.platform
+        )
+    found = found or differences(args.zip, recorded)
     for line in found:
         print(f"error: {line}", file=sys.stderr)
     if found:
         return 1
-    print(f"{args.zip} matches {manifest_path}")
+    if args.command == "current":
+        print(f"{args.zip} was built from these inputs and matches {manifest_path}")
+    else:
+        print(f"{args.zip} matches {manifest_path}")
     return 0
 
 

@@ -7,6 +7,11 @@ Nothing above LOW may remain apart from the entries of
 scripts/audit/audit_policies.py's KNOWN, each with its reason, and every entry of
 KNOWN must still match a finding (a fixed one is removed).
 
+parliament runs once per stack: these tests read the report that
+`scripts/audit.sh --deployed` wrote (test_audit.py runs it first on the shared
+stack), or, without it (this module run alone), the report that the audit's
+own command writes (`audit_policies.py --out`).
+
 Last, the stack is destroyed with --delete-audit-logs: the logs bucket goes
 too, its locked versions deleted with the GOVERNANCE bypass (test_demo_loop.py
 checks the default, which keeps them).
@@ -14,7 +19,9 @@ checks the default, which keeps them).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import sys
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -37,8 +44,23 @@ def deployment(shared_stack: LocalDeployment) -> LocalDeployment:
 
 
 @pytest.fixture(scope="module")
-def documents(deployment: LocalDeployment) -> list[Document]:
-    return audit_policies.collect(deployment.client)
+def report(deployment: LocalDeployment) -> dict[str, Any]:
+    """reports/audit/policies.json of the deployment's repository: the audit's (scripts/audit.sh
+    --deployed), else written here by the same command the audit runs."""
+    path = deployment.repo / "reports" / "audit" / "policies.json"
+    if not path.exists():
+        # Exit 1 means a finding: the tests below say which.
+        linted = deployment.run(
+            sys.executable, "scripts/audit/audit_policies.py", "--out", path, env=deployment.aws_env
+        )
+        assert linted.returncode in (0, 1), linted.stderr[-3000:]
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def documents(report: dict[str, Any]) -> list[Document]:
+    return [audit_policies.Document(**document) for document in report["documents"]]
 
 
 def test_every_kind_of_policy_document_is_read(documents: list[Document]) -> None:
@@ -51,9 +73,9 @@ def test_every_kind_of_policy_document_is_read(documents: list[Document]) -> Non
 
 
 def test_parliament_finds_nothing_above_low_but_the_known_findings(
-    documents: list[Document],
+    report: dict[str, Any],
 ) -> None:
-    findings = [finding for document in documents for finding in audit_policies.lint(document)]
+    findings = [audit_policies.Finding(**finding) for finding in report["findings"]]
 
     assert audit_policies.failing(findings) == []
     assert audit_policies.stale(findings) == [], "fixed: remove these entries from KNOWN"

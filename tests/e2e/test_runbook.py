@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -92,6 +93,42 @@ def process(deployment: LocalDeployment, names: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+# What the set-up block leaves in the reader's shell (its variables and functions, as
+# `declare -p` and `declare -f` print them), from one real run per local AWS.
+SETUP_STATE: dict[str, str] = {}
+# Before the set-up: the variables the shell has (bash's own and the environment).
+LIST_VARIABLES = '_before_setup=" $(compgen -v | tr "\\n" " ") "\n'
+# After the set-up, when it succeeded: every variable it made (not bash's own), every function.
+DUMP_SETUP_STATE = r"""
+(($? == 0)) || exit 1
+for _variable in $(compgen -v); do
+  [[ $_before_setup == *" $_variable "* || $_variable =~ ^(BASH.*|_.*|PIPESTATUS)$ ]] ||
+    declare -p "$_variable"
+done
+declare -p NAME
+declare -f
+"""
+
+
+def setup_state(deployment: LocalDeployment) -> str:
+    """The set-up block run once on DEPLOYMENT's local AWS, as the shell code that restores what
+    it left (its nine aws calls took about 5 s of CPU: once, not before each of some 40 blocks)."""
+    if deployment.endpoint not in SETUP_STATE:
+        script = LIST_VARIABLES + blocks()["setup"] + DUMP_SETUP_STATE
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-c", script],
+            env={"NAME": "image-processor-local"} | deployment.aws_env, cwd=deployment.repo,
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, f"setup:\n{result.stdout}\n{result.stderr}"
+        printed, state = result.stdout.split("\n", 1)  # the set-up's "function=..." line first
+        assert "declare -a SQS_ENDPOINT=" in state, result.stdout
+        assert "queue_url ()" in state, result.stdout
+        # The block's output starts with that line, as it did after the whole set-up.
+        SETUP_STATE[deployment.endpoint] = f"printf '%s\\n' {shlex.quote(printed)}\n{state}"
+    return SETUP_STATE[deployment.endpoint]
+
+
 def run_block(
     deployment: LocalDeployment,
     name: str,
@@ -104,8 +141,13 @@ def run_block(
     """The set-up block, BEFORE (what the reader types in between), then block NAME (or CODE),
     pasted into one shell as a person would: no `set -e`, nothing on PATH the runbook does not
     set up, only what section 0 says to do first (`eval "$(scripts/local_aws.sh env)"`, which
-    the deployment's environment stands for, and NAME). The shell's status is the last command's."""
-    script = blocks()["setup"] + "\n" + before + "\n" + (blocks()[name] if code is None else code)
+    the deployment's environment stands for, and NAME). The shell's status is the last command's.
+    The reader runs the set-up once and pastes the blocks after it into the same shell: a block
+    other than "setup", in the deployment's own environment, starts from what the set-up left
+    (setup_state); the set-up's own tests run it in full."""
+    full = name == "setup" or env is not None
+    setup = blocks()["setup"] if full else setup_state(deployment)
+    script = setup + "\n" + before + "\n" + (blocks()[name] if code is None else code)
     environment = {"NAME": "image-processor-local"} | (env or deployment.aws_env)
     result = subprocess.run(
         ["bash", "--noprofile", "--norc", "-c", script],
@@ -173,6 +215,21 @@ def test_setup_fails_loudly_for_a_stack_that_is_not_there(
     assert result.returncode != 0
     assert "set-up incomplete for NAME=not-deployed" in result.stderr
     assert "function=" not in result.stdout
+
+
+def test_a_block_after_the_replayed_setup_does_what_it_does_after_the_whole_setup(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
+    """The seam of setup_state: the same block (one that only reads, with a variable and an array
+    of the set-up), once after the set-up run in full and once after the shell state it left,
+    prints the same and ends the same."""
+    deployment, _ = stack
+
+    whole = run_block(deployment, "dlq-depth", env=deployment.aws_env)
+    replayed = run_block(deployment, "dlq-depth")
+
+    assert "function=image-processor-local" in whole.stdout
+    assert (replayed.stdout, replayed.stderr) == (whole.stdout, whole.stderr)
 
 
 def test_the_shell_survives_a_failing_command_after_the_setup(

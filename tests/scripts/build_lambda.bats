@@ -117,3 +117,43 @@ print("avif", features.version("avif"), "libheif", pillow_heif.libheif_version()
   [ "$status" -eq 1 ]
   [[ $output == *"injected.py: in the zip, not in the manifest"* ]]
 }
+
+@test "an up-to-date package is kept as it is; a changed source builds again, and so does --rebuild" {
+  repo=$(copy_repo)
+  mkdir -p "$repo/dist"
+  cp "$BATS_FILE_TMPDIR/arm64.zip" "$repo/dist/lambda.zip"
+  cp "$BATS_FILE_TMPDIR/arm64.manifest.json" "$repo/dist/lambda.manifest.json"
+
+  run "$repo/scripts/build_lambda.sh"
+  [ "$status" -eq 0 ]
+  [[ $output == *"dist/lambda.zip is up to date"* ]] || { echo "$output"; return 1; }
+  [[ $output != *"Installing"* ]] || { echo "$output"; return 1; }
+  cmp "$BATS_FILE_TMPDIR/arm64.zip" "$repo/dist/lambda.zip"
+
+  run "$repo/scripts/build_lambda.sh" --rebuild
+  [ "$status" -eq 0 ]
+  [[ $output == *"Installing"* ]] || { echo "$output"; return 1; }
+  cmp "$BATS_FILE_TMPDIR/arm64.zip" "$repo/dist/lambda.zip"
+
+  printf '# changed\n' >>"$repo/lambda/config.py"
+  run "$repo/scripts/build_lambda.sh"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Installing"* ]] || { echo "$output"; return 1; }
+  "$PY" -c 'import sys, zipfile; assert zipfile.ZipFile(sys.argv[1]).read("config.py").endswith(b"# changed\n")' "$repo/dist/lambda.zip"
+}
+
+@test "package_manifest.py current: another platform, or a zip changed after its build, is not up to date" {
+  package arm64 c
+  current=("$PY" "$REPO_ROOT/scripts/lib/package_manifest.py" current --zip "$BATS_TEST_TMPDIR/c.zip"
+    --sources "$REPO_ROOT/lambda" --requirements "$REPO_ROOT/lambda/requirements.txt")
+  run "${current[@]}" --platform python3.13/arm64
+  [ "$status" -eq 0 ]
+  run "${current[@]}" --platform python3.13/x86_64
+  [ "$status" -eq 1 ]
+  [[ $output == *"platform: built for python3.13/arm64, python3.13/x86_64 asked"* ]]
+  printf 'print("injected")\n' >"$BATS_TEST_TMPDIR/injected.py"
+  (cd "$BATS_TEST_TMPDIR" && "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "a").write("injected.py")' c.zip)
+  run "${current[@]}" --platform python3.13/arm64
+  [ "$status" -eq 1 ]
+  [[ $output == *"injected.py: in the zip, not in the manifest"* ]]
+}
