@@ -153,6 +153,15 @@ run "with_the_trail_and_config_on" {
     error_message = "The audit bucket must lock every version for access_log_retention_days (GOVERNANCE by default); the logs bucket, a log target, can have no Object Lock."
   }
 
+  # the_access_log_target_is_known_at_plan
+  # The image-pipeline module decides by it whether to create a logs bucket
+  # of its own (for_each): while the logs bucket's name is still unknown
+  # (here, as in a first plan), the output must be known not to be null.
+  assert {
+    condition     = output.access_log_target != null
+    error_message = "access_log_target must be known (not null) at plan, before the logs bucket exists."
+  }
+
   # the_audit_key_grants_the_trail_by_its_arn
   assert {
     condition = length([for s in jsondecode(data.aws_iam_policy_document.audit_key[0].json).Statement : s

@@ -50,7 +50,9 @@ output "logs_bucket_name" {
 
 output "access_log_target" {
   description = "Where the buckets named in access_log_source_bucket_arns send their S3 server access logs: the logs bucket (known once its policy grants them) and the key prefix granted. The image-pipeline module's access_log_target input takes it as it is. Null without a logs bucket."
-  value       = try({ bucket = module.logs_bucket["this"].id, prefix = local.access_logs_prefix }, null)
+  # Not try(): an object whose bucket is still unknown must be known not to
+  # be null at plan, for the image-pipeline module's for_each on it.
+  value = local.create_logs_bucket ? { bucket = module.logs_bucket["this"].id, prefix = local.access_logs_prefix } : null
 }
 
 output "audit_kms_key_arn" {
