@@ -122,7 +122,7 @@ module "pipeline" {
 # An existing deployment keeps its audit evidence: the audit and logs
 # buckets the pipeline module created before the account baseline owned them
 # are the baseline's now (same names). The logs bucket arrives through the
-# pipeline module's own move (module.logs_bucket to module.logs_bucket["this"]).
+# pipeline module's own move (module.logs_bucket to module.logs_bucket[0]).
 # The pipeline's security key stays where it is: it still encrypts the
 # trail's files written before the move.
 moved {
@@ -131,7 +131,7 @@ moved {
 }
 
 moved {
-  from = module.pipeline.module.logs_bucket["this"]
+  from = module.pipeline.module.logs_bucket[0]
   to   = module.account_baseline.module.logs_bucket["this"]
 }
 

@@ -287,40 +287,40 @@ override_resource {
 }
 
 override_resource {
-  target = module.logs_bucket["this"].aws_s3_bucket.this
+  target = module.logs_bucket[0].aws_s3_bucket.this
   values = { arn = "arn:aws:s3:::test-prod-logs-123456789012", id = "test-prod-logs-123456789012" }
 }
 
 override_resource {
-  target = module.logs_bucket["this"].aws_s3_bucket_public_access_block.this
+  target = module.logs_bucket[0].aws_s3_bucket_public_access_block.this
 }
 
 override_resource {
-  target = module.logs_bucket["this"].aws_s3_bucket_ownership_controls.this
+  target = module.logs_bucket[0].aws_s3_bucket_ownership_controls.this
 }
 
 override_resource {
-  target = module.logs_bucket["this"].aws_s3_bucket_server_side_encryption_configuration.this
+  target = module.logs_bucket[0].aws_s3_bucket_server_side_encryption_configuration.this
 }
 
 override_resource {
-  target = module.logs_bucket["this"].aws_s3_bucket_versioning.this
+  target = module.logs_bucket[0].aws_s3_bucket_versioning.this
 }
 
 override_resource {
-  target = module.logs_bucket["this"].aws_s3_bucket_lifecycle_configuration.this
+  target = module.logs_bucket[0].aws_s3_bucket_lifecycle_configuration.this
 }
 
 override_resource {
-  target = module.logs_bucket["this"].aws_s3_bucket_logging.this
+  target = module.logs_bucket[0].aws_s3_bucket_logging.this
 }
 
 override_resource {
-  target = module.logs_bucket["this"].aws_s3_bucket_policy.this
+  target = module.logs_bucket[0].aws_s3_bucket_policy.this
 }
 
 override_resource {
-  target = module.logs_bucket["this"].aws_s3_bucket_object_lock_configuration.this
+  target = module.logs_bucket[0].aws_s3_bucket_object_lock_configuration.this
 }
 
 # Code signing (enable_code_signing): AWS-assigned names and the signed copy.
@@ -482,7 +482,7 @@ run "with_every_grant_and_alarm_on" {
 
   # every_bucket_blocks_public_access_and_acls
   assert {
-    condition = alltrue([for b in [module.images_bucket, module.logs_bucket["this"]] :
+    condition = alltrue([for b in [module.images_bucket, module.logs_bucket[0]] :
     b.public_access_blocked && b.acls_disabled && b.versioning_enabled])
     error_message = "Every bucket must block public access (all four settings), disable ACLs and keep versions."
   }
@@ -498,11 +498,11 @@ run "with_every_grant_and_alarm_on" {
     error_message = "Uploads and results must expire (upload_retention_days)."
   }
   assert {
-    condition     = module.logs_bucket["this"].encryption.sse_algorithm == "AES256"
+    condition     = module.logs_bucket[0].encryption.sse_algorithm == "AES256"
     error_message = "The logs bucket must use SSE-S3: S3 server access logging cannot deliver into SSE-KMS."
   }
   assert {
-    condition     = module.logs_bucket["this"].object_lock == null
+    condition     = module.logs_bucket[0].object_lock == null
     error_message = "The logs bucket must not have Object Lock: S3 cannot deliver server access logs, nor AWS Config its files, into such a bucket."
   }
 
@@ -511,24 +511,24 @@ run "with_every_grant_and_alarm_on" {
   # accepts the images bucket's access logs by the bucket's ARN, under the
   # prefix the images bucket logs to.
   assert {
-    condition     = module.images_bucket.access_log_target == { bucket = module.logs_bucket["this"].id, prefix = "s3-access-logs/" }
+    condition     = module.images_bucket.access_log_target == { bucket = module.logs_bucket[0].id, prefix = "s3-access-logs/" }
     error_message = "Without access_log_target, the images bucket must log its access into the module's own logs bucket."
   }
   assert {
-    condition = anytrue([for s in jsondecode(module.logs_bucket["this"].policy).Statement :
-      s.Sid == "S3ServerAccessLogsFromTheStacksBuckets" && s.Resource == "${module.logs_bucket["this"].arn}/${module.images_bucket.access_log_target.prefix}*" &&
+    condition = anytrue([for s in jsondecode(module.logs_bucket[0].policy).Statement :
+      s.Sid == "S3ServerAccessLogsFromTheStacksBuckets" && s.Resource == "${module.logs_bucket[0].arn}/${module.images_bucket.access_log_target.prefix}*" &&
       contains(flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])]), module.images_bucket.arn)
     ])
     error_message = "The logs bucket must accept the images bucket's access logs, by the images bucket's ARN, under the prefix the images bucket logs to."
   }
   assert {
-    condition     = output.access_log_source_bucket_arns == [module.images_bucket.arn] && output.evidence_bucket_arns == [module.logs_bucket["this"].arn]
+    condition     = output.access_log_source_bucket_arns == [module.images_bucket.arn] && output.evidence_bucket_arns == [module.logs_bucket[0].arn]
     error_message = "The module must name the buckets that log (the images bucket) and its own logs bucket as evidence."
   }
 
   # every_bucket_policy_denies_requests_without_tls
   assert {
-    condition = alltrue([for b in [module.images_bucket, module.logs_bucket["this"]] :
+    condition = alltrue([for b in [module.images_bucket, module.logs_bucket[0]] :
       anytrue([for s in try(jsondecode(b.policy).Statement, []) :
         s.Effect == "Deny" && contains(flatten([s.Action]), "s3:*") && s.Principal == "*" &&
         toset(flatten([s.Resource])) == toset([b.arn, "${b.arn}/*"]) &&
@@ -540,7 +540,7 @@ run "with_every_grant_and_alarm_on" {
   # each_bucket_policy_is_its_own
   # A policy meant for one bucket would name another bucket's ARN.
   assert {
-    condition = alltrue(flatten([for b in [module.images_bucket, module.logs_bucket["this"]] : [
+    condition = alltrue(flatten([for b in [module.images_bucket, module.logs_bucket[0]] : [
       for s in jsondecode(b.policy).Statement : [
         for r in flatten([s.Resource]) : r == b.arn || startswith(r, "${b.arn}/")
     ]]]))
@@ -643,7 +643,7 @@ run "with_every_grant_and_alarm_on" {
   assert {
     condition = alltrue(flatten([
       for policy in concat(
-        [aws_kms_key.this.policy, aws_kms_key.security.policy, module.images_bucket.policy, module.logs_bucket["this"].policy],
+        [aws_kms_key.this.policy, aws_kms_key.security.policy, module.images_bucket.policy, module.logs_bucket[0].policy],
         [aws_sqs_queue_policy.uploads.policy, aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy],
         [for topic in aws_sns_topic_policy.this : topic.policy],
         ) : [
@@ -1358,7 +1358,7 @@ run "with_every_grant_and_alarm_on" {
   # buckets are created with.
   assert {
     condition = toset(jsondecode(aws_cloudwatch_event_rule.this["bucket-changed"].event_pattern).detail.requestParameters.bucketName) == toset(concat(
-    [module.images_bucket.bucket, module.logs_bucket["this"].bucket], ["test-prod-code-123456789012"]))
+    [module.images_bucket.bucket, module.logs_bucket[0].bucket], ["test-prod-code-123456789012"]))
     error_message = "The bucket rule must name the stack's buckets."
   }
   # The rules' names, known before they exist, are the ones the topic and
@@ -1860,7 +1860,7 @@ run "no_grants_for_services_that_are_not_there" {
   # The trail and AWS Config deliver into the account baseline's buckets and
   # key: none of the module's policies grants them.
   assert {
-    condition = length([for s in concat(jsondecode(module.logs_bucket["this"].policy).Statement, jsondecode(aws_kms_key.this.policy).Statement, jsondecode(aws_kms_key.security.policy).Statement) : s
+    condition = length([for s in concat(jsondecode(module.logs_bucket[0].policy).Statement, jsondecode(aws_kms_key.this.policy).Statement, jsondecode(aws_kms_key.security.policy).Statement) : s
     if can(regex("cloudtrail|config", lower(jsonencode(try(s.Principal.Service, "")))))]) == 0
     error_message = "Neither the logs bucket nor the keys may grant CloudTrail or AWS Config: their sinks are the account baseline's."
   }
@@ -2135,7 +2135,7 @@ run "code_signing_deploys_only_what_the_stacks_profile_signed" {
   }
   assert {
     condition = contains(
-      flatten([for s in jsondecode(module.logs_bucket["this"].policy).Statement : flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])]),
+      flatten([for s in jsondecode(module.logs_bucket[0].policy).Statement : flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])]),
       module.code_bucket["this"].arn,
     )
     error_message = "The code bucket's access logs must be accepted by the logs bucket, by the code bucket's ARN."

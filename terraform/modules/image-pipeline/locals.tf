@@ -33,7 +33,7 @@ locals {
   access_log_source_bucket_arns = [for name in concat([local.images_bucket_name], var.enable_code_signing ? [local.code_bucket_name] : []) :
   "arn:${local.partition}:s3:::${name}"]
   access_log_target = var.access_log_target != null ? var.access_log_target : {
-    bucket = try(module.logs_bucket["this"].id, null)
+    bucket = try(module.logs_bucket[0].id, null)
     prefix = local.access_logs_prefix
   }
 

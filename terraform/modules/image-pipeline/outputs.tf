@@ -10,7 +10,7 @@ output "images_bucket_arn" {
 
 output "logs_bucket_name" {
   description = "The module's own logs bucket, holding the images and code buckets' S3 access logs (known once its policy grants them); null when access_log_target names another bucket."
-  value       = try(module.logs_bucket["this"].id, null)
+  value       = try(module.logs_bucket[0].id, null)
 }
 
 output "access_log_source_bucket_arns" {
@@ -21,8 +21,8 @@ output "access_log_source_bucket_arns" {
 output "access_log_retention" {
   description = "How long the module's own logs bucket keeps the access logs: Object Lock (null: S3 allows none on a log target) and the days a deleted version is kept (noncurrent_version_expiration_days). Null when access_log_target names another bucket."
   value = try({
-    object_lock                        = module.logs_bucket["this"].object_lock
-    noncurrent_version_expiration_days = module.logs_bucket["this"].noncurrent_version_expiration_days
+    object_lock                        = module.logs_bucket[0].object_lock
+    noncurrent_version_expiration_days = module.logs_bucket[0].noncurrent_version_expiration_days
   }, null)
 }
 
