@@ -216,7 +216,7 @@ import json, sys
 import boto3
 from botocore.exceptions import ClientError
 plan, account = json.load(open(sys.argv[1])), sys.argv[2]
-kept = ("module.pipeline.module.logs_bucket", 'module.pipeline.module.audit_bucket["this"]')
+kept = ('module.account_baseline.module.logs_bucket["this"]', 'module.account_baseline.module.audit_bucket["this"]')
 created = [c for c in plan.get("resource_changes", [])
            if c.get("module_address") in kept and c["change"]["actions"] == ["create"]]
 s3 = boto3.client("s3")
@@ -233,7 +233,8 @@ for module in kept:
     for change in created:
         if change["module_address"] == module:  # every resource of the module is read by bucket name
             print(f'import {{\n  to = {change["address"]}\n  id = "{names[0]}"\n}}')
-# The security key a destroy kept (it never deletes it): adopted with its alias.
+# The security key and the account baseline's audit key a destroy kept (it
+# never deletes them): each adopted with its alias.
 # An alias the plan would create that exists already with a key that is not
 # adopted is adopted alone ("# retarget ALIAS KEYSTATE KEYID"), and the apply
 # moves it to the stack's key: after destroy's printed break-glass command the
@@ -245,6 +246,7 @@ creates = {c["address"]: c["change"]["after"] for c in plan.get("resource_change
            if c["change"]["actions"] == ["create"]}
 kms = boto3.client("kms")
 for alias_address, key_address in (("module.pipeline.aws_kms_alias.security", "module.pipeline.aws_kms_key.security"),
+                                   ("module.account_baseline.aws_kms_alias.this[0]", "module.account_baseline.aws_kms_key.this[0]"),
                                    ("module.pipeline.aws_kms_alias.this", None)):
     alias = (creates.get(alias_address) or {}).get("name")
     if not alias:

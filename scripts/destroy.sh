@@ -40,9 +40,11 @@ destroy prints the command.
 
 Afterwards the data key waits out its deletion window
 (kms_deletion_window_days: 30 by default, 7 in the local profile) and can be
-recovered until then; see INCIDENT_RESPONSE.md. The security key is kept, as
-the audit logs are: only the break-glass principal may schedule its deletion
-(SECURITY.md, "Keys"); the next deploy.sh adopts it.
+recovered until then; see INCIDENT_RESPONSE.md. The security key and the
+account baseline's audit key (alias/<project>-<environment>-audit, the
+trail's files) are kept, as the audit logs are: only the break-glass
+principal may schedule their deletion (SECURITY.md, "Keys"); destroy prints
+the command, and the next deploy.sh adopts them.
 
 Options:
   --local     destroy the deployment on the local AWS (see deploy.sh --local;
@@ -116,10 +118,10 @@ def attributes(module, type_):
     return {}
 def bucket(output, module):
     return outputs.get(output) or attributes(module, "aws_s3_bucket").get("bucket") or ""
-pipeline = "module.pipeline.module."
+pipeline, baseline = "module.pipeline.module.", "module.account_baseline.module."
 lock = outputs.get("audit_log_object_lock")
 if not lock:
-    rule = attributes(pipeline + 'audit_bucket["this"]', "aws_s3_bucket_object_lock_configuration").get("rule") or [{}]
+    rule = attributes(baseline + 'audit_bucket["this"]', "aws_s3_bucket_object_lock_configuration").get("rule") or [{}]
     retention = (rule[0].get("default_retention") or [{}])[0]
     lock = {"mode": retention.get("mode"), "days": retention.get("days")}
 windows = [r["instances"][0]["attributes"].get("deletion_window_in_days")
@@ -127,14 +129,17 @@ windows = [r["instances"][0]["attributes"].get("deletion_window_in_days")
 facts = {
     "environment": outputs.get("environment") or "",
     "images": bucket("s3_bucket_name", pipeline + "images_bucket"),
-    "logs": bucket("logs_bucket_name", pipeline + "logs_bucket"),
-    "audit": bucket("audit_bucket_name", pipeline + 'audit_bucket["this"]'),
+    "logs": bucket("logs_bucket_name", baseline + 'logs_bucket["this"]'),
+    "audit": bucket("audit_bucket_name", baseline + 'audit_bucket["this"]'),
     "code": bucket("code_bucket_name", pipeline + 'code_bucket["this"]'),
     "window": outputs.get("kms_deletion_window_days") or next(filter(None, windows), "") or "",
     "lock_mode": (lock or {}).get("mode") or "none",
     "lock_days": (lock or {}).get("days") or 0,
     "security_alias": next((r["instances"][0]["attributes"].get("name") or "" for r in state.get("resources", [])
                             if r.get("type") == "aws_kms_alias" and r.get("name") == "security" and r.get("instances")), ""),
+    # The account baseline's audit key (the trail's files), kept like the security key.
+    "audit_alias": next((r["instances"][0]["attributes"].get("name") or "" for r in state.get("resources", [])
+                         if r.get("module") == "module.account_baseline" and r.get("type") == "aws_kms_alias" and r.get("instances")), ""),
     # The table, when its deletion protection is on (a local stack's: see below).
     "protected_table": next((i["attributes"].get("name") or "" for r in state.get("resources", [])
                              if r.get("mode") == "managed" and r.get("type") == "aws_dynamodb_table"
@@ -144,6 +149,9 @@ facts = {
     "security_key": next((r["instances"][0]["attributes"].get("key_id") or r["instances"][0]["attributes"].get("id") or ""
                           for r in state.get("resources", [])
                           if r.get("type") == "aws_kms_key" and r.get("name") == "security" and r.get("instances")), ""),
+    "audit_key": next((r["instances"][0]["attributes"].get("key_id") or r["instances"][0]["attributes"].get("id") or ""
+                       for r in state.get("resources", [])
+                       if r.get("module") == "module.account_baseline" and r.get("type") == "aws_kms_key" and r.get("instances")), ""),
 }
 for key, value in facts.items():
     print(key, value)
@@ -299,7 +307,7 @@ if ((resources == 0)); then
   [[ -z $replica_role ]] || delete_replica_role "$replica_role" || die "could not delete the role $replica_role"
   ok "Deleted ${found[*]/#/s3://}${found_replica[*]:+ ${found_replica[*]/#/s3://}}${replica_role:+ and the role $replica_role}."
   [[ -z $replica_key ]] || schedule_replica_key "$replica_key"
-  info "Nothing else of this stack remains but the security key, if an earlier destroy kept it."
+  info "Nothing else of this stack remains but the security and audit keys, if an earlier destroy kept them."
   exit 0
 fi
 
@@ -311,6 +319,7 @@ audit_bucket=${fact[audit]} code_bucket=${fact[code]} # empty without enable_clo
 window=${fact[window]} # empty without a key in the state: none was scheduled
 lock_mode=${fact[lock_mode]} lock_days=${fact[lock_days]}
 security_alias=${fact[security_alias]} security_key=${fact[security_key]}
+audit_alias=${fact[audit_alias]} audit_key=${fact[audit_key]}
 protected_table=${fact[protected_table]}
 # Buckets a destroy kept earlier and this state does not hold (a deploy that
 # failed before it adopted them): kept again, or deleted with --delete-audit-logs.
@@ -381,7 +390,7 @@ else
   # Out of Terraform's hands, so that terraform destroy leaves them (and
   # their policies, lifecycles and lock) in place; the next deploy adopts them.
   terraform -chdir="$TF_DIR" state list 2>/dev/null |
-    { grep -E '^module\.pipeline\.module\.(logs_bucket|audit_bucket\["this"\])\.|^module\.audit_replica\[' || true; } |
+    { grep -E '^module\.account_baseline\.module\.(logs_bucket|audit_bucket)\["this"\]\.|^module\.audit_replica\[' || true; } |
     xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm "${backup_args[@]}" >/dev/null
   kept=$resources
   resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
@@ -389,13 +398,15 @@ else
     info "${log_buckets[*]}: kept ($kept_versions object version(s); $((kept - resources)) resources left out of the destroy)"
 fi
 
-# The security key is never deleted here: it encrypts the trail's files and
-# the alerts, and its policy lets only the break-glass principal schedule its
-# deletion (SECURITY.md, "Keys"). Out of Terraform's hands, like the kept
-# buckets; the next deploy adopts it.
-if [[ -n $security_alias ]]; then
+# The security key and the account baseline's audit key are never deleted
+# here: they encrypt the alerts and the trail's files (the security key those
+# written before the baseline had its own audit key), and their policies let
+# only the break-glass principal schedule their deletion (SECURITY.md,
+# "Keys"). Out of Terraform's hands, like the kept buckets; the next deploy
+# adopts them.
+if [[ -n $security_alias || -n $audit_alias ]]; then
   terraform -chdir="$TF_DIR" state list 2>/dev/null |
-    { grep -E '^module\.pipeline\.aws_kms_(key|alias)\.security$' || true; } |
+    { grep -E '^module\.pipeline\.aws_kms_(key|alias)\.security$|^module\.account_baseline\.aws_kms_(key|alias)\.this\[0\]$' || true; } |
     xargs -r -d '\n' terraform -chdir="$TF_DIR" state rm "${backup_args[@]}" >/dev/null
   resources=$(count_resources) || die "cannot read the $TARGET Terraform state"
 fi
@@ -438,19 +449,23 @@ step "Destroyed"
 [[ -z $window ]] ||
   info "The data key is scheduled for deletion in $window days; until then it can be recovered"
 [[ -z $window ]] || info "(INCIDENT_RESPONSE.md, 'Cancel a KMS key deletion')."
-if [[ -n $security_alias ]]; then
-  info "Kept: the security key ($security_alias): it encrypts the trail's files and the alerts, and only"
-  info "the break-glass principal may schedule its deletion, once nothing it protects is needed:"
-  # As typed in a fresh shell: the key's ID (ScheduleKeyDeletion takes no
-  # alias: https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html),
-  # in the region Terraform deployed to; on the local AWS, after its endpoint
-  # and dummy keys (local_aws.sh env), with the aws of .venv.
-  schedule="aws kms schedule-key-deletion --region $(deploy_region) --key-id ${security_key:-$security_alias} --pending-window-in-days 30"
+# kept_key WHAT ALIAS KEY: how a kept key's deletion is scheduled, as typed
+# in a fresh shell: the key's ID (ScheduleKeyDeletion takes no alias:
+# https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html),
+# in the region Terraform deployed to; on the local AWS, after its endpoint
+# and dummy keys (local_aws.sh env), with the aws of .venv.
+kept_key() {
+  local what=$1 alias=$2 key=$3 schedule
+  info "Kept: the $what ($alias): only the break-glass principal may schedule its deletion,"
+  info "once nothing it protects is needed:"
+  schedule="aws kms schedule-key-deletion --region $(deploy_region) --key-id ${key:-$alias} --pending-window-in-days 30"
   # shellcheck disable=SC2016 # printed for the user to type
   [[ $TARGET == local ]] && schedule='eval "$('"$where_env"'scripts/local_aws.sh env)" && .venv/bin/'"$schedule"
   info "  $schedule"
   info "It costs USD 1 a month in its first year, up to USD 3 once rotated, until its deletion is scheduled (https://aws.amazon.com/kms/pricing/); the next deploy.sh adopts it."
-fi
+}
+[[ -z $security_alias ]] || kept_key "security key, which encrypts the alerts and older trail files" "$security_alias" "$security_key"
+[[ -z $audit_alias ]] || kept_key "audit key, which encrypts the trail's files" "$audit_alias" "$audit_key"
 if ((!DELETE_AUDIT_LOGS && ${#log_buckets[@]})); then
   cost=$(awk -v b="$kept_bytes" 'BEGIN { c = b / 1024 / 1024 / 1024 * 0.023; if (c < 0.01) print "less than USD 0.01"; else printf "about USD %.2f", c }')
   info "Kept: ${log_buckets[*]/#/s3://}: $kept_versions audit log version(s), $kept_bytes bytes"
@@ -470,6 +485,6 @@ if ((!DELETE_AUDIT_LOGS && ${#log_buckets[@]})); then
     info "To delete them now: $again --delete-audit-logs (needs s3:BypassGovernanceRetention)."
   info "The next deploy.sh adopts them (Terraform import blocks, listed in its plan)."
 elif ((DELETE_AUDIT_LOGS)); then
-  info "The audit logs were deleted.${security_alias:+ Of this stack only the security key remains (above).}"
+  info "The audit logs were deleted.${security_alias:+ Of this stack only the kept keys remain (above).}"
 fi
 info "Account-wide services you turned off with enable_* variables were never touched."

@@ -34,6 +34,47 @@ locals {
   force_destroy            = var.local_aws
 }
 
+# The account's security services and their audit sinks first: a platform
+# team applies this module to an account before any application (it needs
+# nothing from the pipeline but the names of what it records and logs).
+module "account_baseline" {
+  source = "./modules/account-baseline"
+
+  name = local.name
+
+  enable_guardduty  = local.enable_guardduty
+  enable_config     = local.enable_config
+  enable_cloudtrail = local.enable_cloudtrail
+
+  # ACCOUNT-WIDE: false if the account already has Security Hub. moto does not
+  # implement UpdateSecurityHubConfiguration (aws_securityhub_account would
+  # wait until its timeout): off locally.
+  enable_security_hub = !var.local_aws
+
+  # CloudTrail Insights, charged per management event analysed (README,
+  # Cost): true to turn it on. On in the local profile (moto stores the
+  # insight selectors).
+  enable_cloudtrail_insights = var.local_aws
+
+  cloudtrail_name = local.trail_name
+  # Data events in the trail, USD 0.10 per 100,000 (https://aws.amazon.com/cloudtrail/pricing/):
+  # object-level S3 calls on the images bucket (who read or wrote which
+  # object), and every invocation of the function. [] records none. The
+  # baseline's own audit and logs buckets are always recorded.
+  cloudtrail_s3_data_event_bucket_arns       = [module.pipeline.images_bucket_arn]
+  cloudtrail_lambda_data_event_function_arns = [module.pipeline.lambda_function_arn]
+
+  # The logs bucket accepts the pipeline's buckets' access logs (and the
+  # pipeline sends them there: access_log_target below).
+  access_log_source_bucket_arns = module.pipeline.access_log_source_bucket_arns
+
+  # The trail's files under the baseline's own audit key, and their
+  # replica's role (audit_replica below) may decrypt them.
+  enable_audit_replication = local.enable_audit_replication && local.enable_cloudtrail
+  force_destroy            = local.force_destroy
+  kms_deletion_window_days = local.kms_deletion_window_days
+}
+
 module "pipeline" {
   source = "./modules/image-pipeline"
 
@@ -63,51 +104,35 @@ module "pipeline" {
   # provider calls after registering a scalable target: off locally.
   enable_dynamodb_autoscaling = !var.local_aws
 
-  enable_audit_replication = local.enable_audit_replication && local.enable_cloudtrail
-
   # The decoder in a VPC without a route out; its SNS endpoint is billed by
   # the hour (README, Cost): true to turn it on. On in the local profile (the
   # wrapper reads security-group rules back as AWS does, scripts/local/moto_server.py).
   enable_vpc = var.local_aws
 
-  # What the account baseline below delivers into the pipeline's logs and
-  # audit buckets and key, and the findings the pipeline pages on-call for.
-  cloudtrail_name                = local.enable_cloudtrail ? local.trail_name : null
-  enable_config_delivery         = local.enable_config
+  # The images and code buckets log their access into the account
+  # baseline's logs bucket (the pipeline creates no logs bucket of its own);
+  # the alerts watch the baseline's audit key and buckets with the
+  # pipeline's own; and GuardDuty's findings page on-call.
+  access_log_target              = module.account_baseline.access_log_target
+  watched_kms_key_arns           = compact([module.account_baseline.audit_kms_key_arn])
+  watched_bucket_names           = compact([module.account_baseline.audit_bucket_name, module.account_baseline.logs_bucket_name])
   enable_guardduty_findings_rule = local.enable_guardduty
 }
 
-module "account_baseline" {
-  source = "./modules/account-baseline"
+# An existing deployment keeps its audit evidence: the audit and logs
+# buckets the pipeline module created before the account baseline owned them
+# are the baseline's now (same names). The logs bucket arrives through the
+# pipeline module's own move (module.logs_bucket to module.logs_bucket[0]).
+# The pipeline's security key stays where it is: it still encrypts the
+# trail's files written before the move.
+moved {
+  from = module.pipeline.module.audit_bucket["this"]
+  to   = module.account_baseline.module.audit_bucket["this"]
+}
 
-  name = local.name
-
-  enable_guardduty  = local.enable_guardduty
-  enable_config     = local.enable_config
-  enable_cloudtrail = local.enable_cloudtrail
-
-  # ACCOUNT-WIDE: false if the account already has Security Hub. moto does not
-  # implement UpdateSecurityHubConfiguration (aws_securityhub_account would
-  # wait until its timeout): off locally.
-  enable_security_hub = !var.local_aws
-
-  # CloudTrail Insights, charged per management event analysed (README,
-  # Cost): true to turn it on. On in the local profile (moto stores the
-  # insight selectors).
-  enable_cloudtrail_insights = var.local_aws
-
-  logs_bucket_name         = module.pipeline.logs_bucket_name
-  cloudtrail_bucket_name   = module.pipeline.audit_bucket_name
-  cloudtrail_name          = local.trail_name
-  cloudtrail_s3_key_prefix = module.pipeline.cloudtrail_s3_key_prefix
-  cloudtrail_kms_key_arn   = module.pipeline.security_kms_key_arn
-  # Data events in the trail, USD 0.10 per 100,000 (https://aws.amazon.com/cloudtrail/pricing/):
-  # object-level S3 calls on the images bucket (who read or wrote which
-  # object), and every invocation of the function. [] records none.
-  cloudtrail_s3_data_event_bucket_arns       = [module.pipeline.images_bucket_arn]
-  cloudtrail_lambda_data_event_function_arns = [module.pipeline.lambda_function_arn]
-  cloudtrail_evidence_bucket_arns            = module.pipeline.evidence_bucket_arns
-  config_s3_key_prefix                       = module.pipeline.config_s3_key_prefix
+moved {
+  from = module.pipeline.module.logs_bucket[0]
+  to   = module.account_baseline.module.logs_bucket["this"]
 }
 
 # A copy of the trail's files, and of the logs bucket's access logs and
@@ -123,12 +148,12 @@ module "audit_replica" {
   }
 
   name                      = local.name
-  source_bucket_name        = module.pipeline.audit_bucket_name
-  source_kms_key_arn        = module.pipeline.security_kms_key_arn
+  source_bucket_name        = module.account_baseline.audit_bucket_name
+  source_kms_key_arn        = module.account_baseline.audit_kms_key_arn
   replicate_logs_bucket     = true
-  logs_source_bucket_name   = module.pipeline.logs_bucket_name
-  object_lock               = { mode = module.pipeline.audit_log_retention.audit.object_lock.mode, days = module.pipeline.audit_log_retention.audit.object_lock.days }
-  break_glass_principal_arn = module.pipeline.break_glass_principal_arn
+  logs_source_bucket_name   = module.account_baseline.logs_bucket_name
+  object_lock               = { mode = module.account_baseline.audit_log_retention.audit.object_lock.mode, days = module.account_baseline.audit_log_retention.audit.object_lock.days }
+  break_glass_principal_arn = module.account_baseline.break_glass_principal_arn
   force_destroy             = local.force_destroy
   kms_deletion_window_days  = local.kms_deletion_window_days
 }

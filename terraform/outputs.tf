@@ -13,13 +13,13 @@ output "s3_bucket_name" {
 }
 
 output "logs_bucket_name" {
-  description = "Bucket holding the S3 access logs of the other buckets and AWS Config's files."
-  value       = module.pipeline.logs_bucket_name
+  description = "Bucket holding the S3 access logs of the other buckets and AWS Config's files (the account baseline's)."
+  value       = module.account_baseline.logs_bucket_name
 }
 
 output "audit_bucket_name" {
   description = "Bucket holding the trail's files under Object Lock; null when enable_cloudtrail is false."
-  value       = module.pipeline.audit_bucket_name
+  value       = module.account_baseline.audit_bucket_name
 }
 
 output "lambda_function_name" {
@@ -48,8 +48,13 @@ output "kms_key_arn" {
 }
 
 output "security_kms_key_arn" {
-  description = "ARN of the security key: security-alerts topic, undelivered-events queue, CloudTrail and the function's logs."
+  description = "ARN of the security key: security-alerts topic, undelivered-events, uploads and failed-events queues, and the function's logs."
   value       = module.pipeline.security_kms_key_arn
+}
+
+output "audit_kms_key_arn" {
+  description = "ARN of the audit key (the account baseline's): the trail's files. Null without a trail."
+  value       = module.account_baseline.audit_kms_key_arn
 }
 
 output "undelivered_events_queue_url" {
@@ -104,7 +109,7 @@ output "kms_deletion_window_days" {
 
 output "audit_log_object_lock" {
   description = "Object Lock default retention of the trail's files in the audit bucket (enabled, mode and days): what scripts/destroy.sh keeps; null without a trail."
-  value       = try(module.pipeline.audit_log_retention.audit.object_lock, null)
+  value       = try(module.account_baseline.audit_log_retention.audit.object_lock, null)
 }
 
 output "code_signing_config_arn" {
@@ -118,6 +123,6 @@ output "code_bucket_name" {
 }
 
 output "break_glass_principal_arn" {
-  description = "The only principal that may disable or delete either key (data and security) and weaken the audit bucket's retention (scripts/destroy.sh --delete-audit-logs must run as it)."
+  description = "The only principal that may disable or delete any of the stack's keys (data, security and audit) and weaken the audit bucket's retention (scripts/destroy.sh --delete-audit-logs must run as it)."
   value       = module.pipeline.break_glass_principal_arn
 }

@@ -7,7 +7,7 @@
 # logs; it also receives the audit bucket's own access logs (CloudTrail.7).
 # Values come from the configuration, so a mocked provider at plan time shows
 # what AWS would get. The first run is the stack's (terraform/main.tf), the
-# last two the image-pipeline module's, whose inputs set the retention.
+# last two the account-baseline module's, whose inputs set the retention.
 
 mock_provider "aws" {
   source          = "./tests/mocks"
@@ -33,7 +33,7 @@ run "the_stack_with_its_defaults" {
   assert {
     condition = (try(output.audit_log_object_lock.enabled, false) &&
       try(output.audit_log_object_lock.mode, null) == "GOVERNANCE" &&
-    try(output.audit_log_object_lock.days >= module.pipeline.audit_log_retention.audit.noncurrent_version_expiration_days, false))
+    try(output.audit_log_object_lock.days >= module.account_baseline.audit_log_retention.audit.noncurrent_version_expiration_days, false))
     error_message = "The audit bucket must have Object Lock, GOVERNANCE by default (scripts/destroy.sh --delete-audit-logs relies on the bypass; COMPLIANCE must be asked for), retaining every version as long as the logs are kept."
   }
   assert {
@@ -41,14 +41,14 @@ run "the_stack_with_its_defaults" {
     error_message = "The trail must deliver into the locked audit bucket, not into the access-log bucket."
   }
   assert {
-    condition = alltrue([for bucket in values(module.pipeline.audit_log_retention) :
+    condition = alltrue([for bucket in values(module.account_baseline.audit_log_retention) :
     try(bucket.noncurrent_version_expiration_days >= output.audit_log_object_lock.days, false)])
     error_message = "In both buckets a deleted or overwritten log version must be kept as long as the logs (not 7 days)."
   }
 
   # access_logs_and_config_go_where_s3_and_config_can_deliver
   assert {
-    condition     = module.pipeline.audit_log_retention.logs.object_lock == null
+    condition     = module.account_baseline.audit_log_retention.logs.object_lock == null
     error_message = "S3 server access logs and AWS Config files cannot be delivered into a bucket with Object Lock: the logs bucket must have none."
   }
   assert {
@@ -61,12 +61,11 @@ run "compliance_mode_and_retention_follow_the_variables" {
   command = plan
 
   module {
-    source = "./modules/image-pipeline"
+    source = "./modules/account-baseline"
   }
 
   variables {
     name                       = "image-processor-prod"
-    cloudtrail_name            = "image-processor-prod-trail"
     audit_log_object_lock_mode = "COMPLIANCE"
     access_log_retention_days  = 400
   }
@@ -86,7 +85,7 @@ run "rejects_an_object_lock_mode_s3_does_not_have" {
   command = plan
 
   module {
-    source = "./modules/image-pipeline"
+    source = "./modules/account-baseline"
   }
 
   variables {

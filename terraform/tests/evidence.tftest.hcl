@@ -1,6 +1,7 @@
-# The trail records object-level calls on the evidence buckets (logs and
-# audit), whatever the images bucket's toggle says. Composition only: a
-# mocked provider is enough (see stack.tftest.hcl).
+# The trail records object-level calls on the evidence buckets (the
+# baseline's own logs and audit buckets, and any given), whatever the images
+# bucket's toggle says. Composition only: a mocked provider is enough (see
+# stack.tftest.hcl).
 
 mock_provider "aws" {
   source          = "./tests/mocks"
@@ -29,31 +30,29 @@ run "the_trail_records_object_calls_on_the_evidence_buckets" {
   }
 
   variables {
-    name                   = "image-processor-prod"
-    logs_bucket_name       = "image-processor-prod-logs-123456789012"
-    cloudtrail_bucket_name = "image-processor-prod-audit-123456789012"
-    cloudtrail_name        = "image-processor-prod-trail"
-    cloudtrail_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    name = "image-processor-prod"
 
     cloudtrail_s3_data_event_bucket_arns = []
-    cloudtrail_evidence_bucket_arns      = ["arn:aws:s3:::image-processor-prod-logs-123456789012", "arn:aws:s3:::image-processor-prod-audit-123456789012"]
+    cloudtrail_evidence_bucket_arns      = ["arn:aws:s3:::image-processor-prod-logs-123456789012", "arn:aws:s3:::other-evidence"]
   }
 
   assert {
     condition = (one(aws_cloudtrail.this[0].event_selector).data_resource == tolist([
-      { type = "AWS::S3::Object", values = tolist(["arn:aws:s3:::image-processor-prod-logs-123456789012/", "arn:aws:s3:::image-processor-prod-audit-123456789012/"]) },
+      { type = "AWS::S3::Object", values = tolist(["arn:aws:s3:::image-processor-prod-audit-123456789012/", "arn:aws:s3:::image-processor-prod-logs-123456789012/", "arn:aws:s3:::other-evidence/"]) },
     ]))
-    error_message = "The trail must record the evidence buckets' object calls even with the images bucket's data events off."
+    error_message = "The trail must record its own evidence buckets' object calls, and those of the evidence buckets given, even with the images bucket's data events off."
   }
 }
 
 run "the_stack_with_its_defaults" {
   command = plan
 
-  # the_stack_passes_its_evidence_buckets_to_the_trail
+  # the_stack_keeps_its_evidence_in_the_baseline
+  # The evidence buckets are the baseline's (recorded by its own trail): the
+  # pipeline has none of its own to hand over.
   assert {
-    condition     = length(module.pipeline.evidence_bucket_arns) == 2
-    error_message = "The stack must hand the logs and audit buckets to the trail as evidence buckets."
+    condition     = length(module.pipeline.evidence_bucket_arns) == 0 && output.audit_bucket_name != null && output.logs_bucket_name != null
+    error_message = "The stack's evidence buckets must be the account baseline's (audit and logs), the pipeline holding none."
   }
 
   # audit_replication_is_off_by_default
@@ -64,7 +63,7 @@ run "the_stack_with_its_defaults" {
 }
 
 # The local profile replicates the audit and logs buckets (terraform/main.tf).
-run "audit_replication_replicates_the_audit_bucket_with_the_security_key" {
+run "audit_replication_replicates_the_audit_bucket_with_the_audit_key" {
   command = plan
 
   variables {

@@ -287,77 +287,40 @@ override_resource {
 }
 
 override_resource {
-  target = module.logs_bucket.aws_s3_bucket.this
+  target = module.logs_bucket[0].aws_s3_bucket.this
   values = { arn = "arn:aws:s3:::test-prod-logs-123456789012", id = "test-prod-logs-123456789012" }
 }
 
 override_resource {
-  target = module.logs_bucket.aws_s3_bucket_public_access_block.this
+  target = module.logs_bucket[0].aws_s3_bucket_public_access_block.this
 }
 
 override_resource {
-  target = module.logs_bucket.aws_s3_bucket_ownership_controls.this
+  target = module.logs_bucket[0].aws_s3_bucket_ownership_controls.this
 }
 
 override_resource {
-  target = module.logs_bucket.aws_s3_bucket_server_side_encryption_configuration.this
+  target = module.logs_bucket[0].aws_s3_bucket_server_side_encryption_configuration.this
 }
 
 override_resource {
-  target = module.logs_bucket.aws_s3_bucket_versioning.this
+  target = module.logs_bucket[0].aws_s3_bucket_versioning.this
 }
 
 override_resource {
-  target = module.logs_bucket.aws_s3_bucket_lifecycle_configuration.this
+  target = module.logs_bucket[0].aws_s3_bucket_lifecycle_configuration.this
 }
 
 override_resource {
-  target = module.logs_bucket.aws_s3_bucket_logging.this
+  target = module.logs_bucket[0].aws_s3_bucket_logging.this
 }
 
 override_resource {
-  target = module.logs_bucket.aws_s3_bucket_policy.this
+  target = module.logs_bucket[0].aws_s3_bucket_policy.this
 }
 
 override_resource {
-  target = module.logs_bucket.aws_s3_bucket_object_lock_configuration.this
-}
-
-override_resource {
-  target = module.audit_bucket["this"].aws_s3_bucket.this
-  values = { arn = "arn:aws:s3:::test-prod-audit-123456789012", id = "test-prod-audit-123456789012" }
-}
-
-override_resource {
-  target = module.audit_bucket["this"].aws_s3_bucket_public_access_block.this
-}
-
-override_resource {
-  target = module.audit_bucket["this"].aws_s3_bucket_ownership_controls.this
-}
-
-override_resource {
-  target = module.audit_bucket["this"].aws_s3_bucket_server_side_encryption_configuration.this
-}
-
-override_resource {
-  target = module.audit_bucket["this"].aws_s3_bucket_versioning.this
-}
-
-override_resource {
-  target = module.audit_bucket["this"].aws_s3_bucket_lifecycle_configuration.this
-}
-
-override_resource {
-  target = module.audit_bucket["this"].aws_s3_bucket_logging.this
-}
-
-override_resource {
-  target = module.audit_bucket["this"].aws_s3_bucket_policy.this
-}
-
-override_resource {
-  target = module.audit_bucket["this"].aws_s3_bucket_object_lock_configuration.this
+  target = module.logs_bucket[0].aws_s3_bucket_object_lock_configuration.this
 }
 
 # Code signing (enable_code_signing): AWS-assigned names and the signed copy.
@@ -504,8 +467,6 @@ variables {
 
   # Everything that adds a grant or an alarm is on, so that the properties
   # below are checked on every statement and alarm the module can create.
-  cloudtrail_name                = "test-prod-trail"
-  enable_config_delivery         = true
   enable_guardduty_findings_rule = true
   enable_dynamodb_autoscaling    = true
 }
@@ -521,7 +482,7 @@ run "with_every_grant_and_alarm_on" {
 
   # every_bucket_blocks_public_access_and_acls
   assert {
-    condition = alltrue([for b in [module.images_bucket, module.logs_bucket, module.audit_bucket["this"]] :
+    condition = alltrue([for b in [module.images_bucket, module.logs_bucket[0]] :
     b.public_access_blocked && b.acls_disabled && b.versioning_enabled])
     error_message = "Every bucket must block public access (all four settings), disable ACLs and keep versions."
   }
@@ -537,32 +498,37 @@ run "with_every_grant_and_alarm_on" {
     error_message = "Uploads and results must expire (upload_retention_days)."
   }
   assert {
-    condition     = module.logs_bucket.encryption.sse_algorithm == "AES256"
+    condition     = module.logs_bucket[0].encryption.sse_algorithm == "AES256"
     error_message = "The logs bucket must use SSE-S3: S3 server access logging cannot deliver into SSE-KMS."
   }
   assert {
-    condition     = module.logs_bucket.object_lock == null
+    condition     = module.logs_bucket[0].object_lock == null
     error_message = "The logs bucket must not have Object Lock: S3 cannot deliver server access logs, nor AWS Config its files, into such a bucket."
   }
 
-  # the_trails_bucket_logs_its_own_access (was a plan)
-  # The trail's bucket logs its access into the logs bucket (CloudTrail.7 / CIS 3.4).
+  # the_buckets_log_their_access_into_the_modules_own_logs_bucket
+  # Without access_log_target the module has a logs bucket of its own, which
+  # accepts the images bucket's access logs by the bucket's ARN, under the
+  # prefix the images bucket logs to.
   assert {
-    condition     = module.audit_bucket["this"].access_log_target.bucket == module.logs_bucket.bucket
-    error_message = "The audit bucket's access must be logged into the logs bucket (CloudTrail.7 / CIS 3.4)."
+    condition     = module.images_bucket.access_log_target == { bucket = module.logs_bucket[0].id, prefix = "s3-access-logs/" }
+    error_message = "Without access_log_target, the images bucket must log its access into the module's own logs bucket."
   }
   assert {
-    condition = contains(
-      flatten([for s in jsondecode(module.logs_bucket.policy).Statement : flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])
-      if s.Sid == "S3ServerAccessLogsFromTheStacksBuckets"]),
-      module.audit_bucket["this"].arn,
-    )
-    error_message = "The logs bucket must accept the audit bucket's access logs, by the audit bucket's ARN."
+    condition = anytrue([for s in jsondecode(module.logs_bucket[0].policy).Statement :
+      s.Sid == "S3ServerAccessLogsFromTheStacksBuckets" && s.Resource == "${module.logs_bucket[0].arn}/${module.images_bucket.access_log_target.prefix}*" &&
+      contains(flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])]), module.images_bucket.arn)
+    ])
+    error_message = "The logs bucket must accept the images bucket's access logs, by the images bucket's ARN, under the prefix the images bucket logs to."
+  }
+  assert {
+    condition     = output.access_log_source_bucket_arns == [module.images_bucket.arn] && output.evidence_bucket_arns == [module.logs_bucket[0].arn]
+    error_message = "The module must name the buckets that log (the images bucket) and its own logs bucket as evidence."
   }
 
   # every_bucket_policy_denies_requests_without_tls
   assert {
-    condition = alltrue([for b in [module.images_bucket, module.logs_bucket, module.audit_bucket["this"]] :
+    condition = alltrue([for b in [module.images_bucket, module.logs_bucket[0]] :
       anytrue([for s in try(jsondecode(b.policy).Statement, []) :
         s.Effect == "Deny" && contains(flatten([s.Action]), "s3:*") && s.Principal == "*" &&
         toset(flatten([s.Resource])) == toset([b.arn, "${b.arn}/*"]) &&
@@ -574,7 +540,7 @@ run "with_every_grant_and_alarm_on" {
   # each_bucket_policy_is_its_own
   # A policy meant for one bucket would name another bucket's ARN.
   assert {
-    condition = alltrue(flatten([for b in [module.images_bucket, module.logs_bucket, module.audit_bucket["this"]] : [
+    condition = alltrue(flatten([for b in [module.images_bucket, module.logs_bucket[0]] : [
       for s in jsondecode(b.policy).Statement : [
         for r in flatten([s.Resource]) : r == b.arn || startswith(r, "${b.arn}/")
     ]]]))
@@ -677,7 +643,7 @@ run "with_every_grant_and_alarm_on" {
   assert {
     condition = alltrue(flatten([
       for policy in concat(
-        [aws_kms_key.this.policy, aws_kms_key.security.policy, module.images_bucket.policy, module.logs_bucket.policy, module.audit_bucket["this"].policy],
+        [aws_kms_key.this.policy, aws_kms_key.security.policy, module.images_bucket.policy, module.logs_bucket[0].policy],
         [aws_sqs_queue_policy.uploads.policy, aws_sqs_queue_policy.dead_letter.policy, aws_sqs_queue_policy.rule_dead_letter.policy],
         [for topic in aws_sns_topic_policy.this : topic.policy],
         ) : [
@@ -688,10 +654,7 @@ run "with_every_grant_and_alarm_on" {
             alltrue([for v in flatten([values]) : !strcontains(v, "*")])
           ]
         ]))
-        # AWS Config's documented bucket policy scopes by AWS:SourceAccount
-        # only (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html);
-        # those two are asserted below and registered in SECURITY.md.
-        if s.Effect == "Allow" && can(s.Principal.Service) && !contains(["ConfigChecksBucket", "ConfigWritesSnapshots"], s.Sid)
+        if s.Effect == "Allow" && can(s.Principal.Service)
     ]]))
     error_message = "Every Allow to a service principal must carry aws:SourceArn (or an encryption context naming its resource), without a wildcard."
   }
@@ -708,12 +671,6 @@ run "with_every_grant_and_alarm_on" {
         if s.Effect == "Allow" && try(s.Principal.Service, "") == "s3.amazonaws.com"
     ]]))
     error_message = "S3's grants on the uploads queue and on the security key must name the images bucket (aws:SourceArn) and the account (aws:SourceAccount)."
-  }
-  assert {
-    condition = length([for s in jsondecode(module.logs_bucket.policy).Statement : s
-      if contains(["ConfigChecksBucket", "ConfigWritesSnapshots"], s.Sid) &&
-    flatten([try(s.Condition.StringEquals["aws:SourceAccount"], [])]) == ["123456789012"]]) == 2
-    error_message = "AWS Config's two grants must be scoped to the account (aws:SourceAccount)."
   }
   assert {
     condition     = aws_lambda_permission.sweep.source_arn == aws_cloudwatch_event_rule.sweep.arn && aws_lambda_permission.sweep.source_account == "123456789012"
@@ -1401,7 +1358,7 @@ run "with_every_grant_and_alarm_on" {
   # buckets are created with.
   assert {
     condition = toset(jsondecode(aws_cloudwatch_event_rule.this["bucket-changed"].event_pattern).detail.requestParameters.bucketName) == toset(concat(
-    [module.images_bucket.bucket, module.logs_bucket.bucket, module.audit_bucket["this"].bucket], ["test-prod-code-123456789012"]))
+    [module.images_bucket.bucket, module.logs_bucket[0].bucket], ["test-prod-code-123456789012"]))
     error_message = "The bucket rule must name the stack's buckets."
   }
   # The rules' names, known before they exist, are the ones the topic and
@@ -1458,17 +1415,8 @@ run "with_every_grant_and_alarm_on" {
   # Audit evidence
   # -------------------------------------------------------------------------
 
-  # audit_evidence_is_kept_from_everyone_but_break_glass
-  assert {
-    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.audit_bucket["this"].json).Statement :
-      s.Effect == "Deny" && try(s.Principal, "") == "*" &&
-      length(setsubtract(["s3:BypassGovernanceRetention", "s3:DeleteObjectVersion", "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:PutBucketObjectLockConfiguration"], flatten([s.Action]))) == 0 &&
-      toset(flatten([s.Resource])) == toset(["arn:aws:s3:::test-prod-audit-123456789012", "arn:aws:s3:::test-prod-audit-123456789012/*"]) &&
-      flatten([try(s.Condition.ArnNotEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:root"]
-    ])
-    error_message = "The audit bucket must refuse retention bypass, version deletion, retention and legal-hold changes and Object Lock changes to everyone but the break-glass principal."
-  }
-  # The function's logs are kept as long as the trail's files by default.
+  # The function's logs are kept as long as the trail's files by default
+  # (the account baseline's access_log_retention_days, 365).
   assert {
     condition     = aws_cloudwatch_log_group.lambda.retention_in_days == 365
     error_message = "The function's log group must keep its logs 365 days by default (CKV_AWS_338)."
@@ -1906,23 +1854,68 @@ run "no_grants_for_services_that_are_not_there" {
   }
 
   variables {
-    cloudtrail_name                = null
-    enable_config_delivery         = false
     enable_guardduty_findings_rule = false
   }
 
+  # The trail and AWS Config deliver into the account baseline's buckets and
+  # key: none of the module's policies grants them.
   assert {
-    condition = length([for s in concat(jsondecode(module.logs_bucket.policy).Statement, jsondecode(aws_kms_key.this.policy).Statement) : s
+    condition = length([for s in concat(jsondecode(module.logs_bucket[0].policy).Statement, jsondecode(aws_kms_key.this.policy).Statement, jsondecode(aws_kms_key.security.policy).Statement) : s
     if can(regex("cloudtrail|config", lower(jsonencode(try(s.Principal.Service, "")))))]) == 0
-    error_message = "Without a trail or Config delivery, neither the logs bucket nor the key may grant them."
-  }
-  assert {
-    condition     = length(module.audit_bucket) == 0
-    error_message = "Without a trail there is no audit bucket."
+    error_message = "Neither the logs bucket nor the keys may grant CloudTrail or AWS Config: their sinks are the account baseline's."
   }
   assert {
     condition     = !contains(keys(aws_cloudwatch_event_rule.this), "guardduty-high")
     error_message = "Without GuardDuty, there is no GuardDuty findings rule."
+  }
+}
+
+# ---------------------------------------------------------------------------
+# Called with the account baseline (terraform/main.tf): its logs bucket, and
+# its audit key and buckets watched
+# ---------------------------------------------------------------------------
+
+run "with_the_account_baselines_logs_bucket_and_watched_sinks" {
+  module {
+    source = "./modules/image-pipeline"
+  }
+
+  variables {
+    enable_code_signing  = true
+    access_log_target    = { bucket = "test-prod-logs-123456789012", prefix = "s3-access-logs/" }
+    watched_kms_key_arns = ["arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"]
+    watched_bucket_names = ["test-prod-audit-123456789012", "test-prod-logs-123456789012"]
+  }
+
+  # the_buckets_log_into_the_given_target
+  # No logs bucket of its own: the images and code buckets log into the
+  # bucket given, under its prefix, and the module names both buckets for
+  # the target's grant (the account baseline's access_log_source_bucket_arns).
+  assert {
+    condition     = length(module.logs_bucket) == 0 && output.logs_bucket_name == null && output.evidence_bucket_arns == [] && output.access_log_retention == null
+    error_message = "With access_log_target, the module must create no logs bucket of its own."
+  }
+  assert {
+    condition = alltrue([for b in [module.images_bucket, module.code_bucket["this"]] :
+    b.access_log_target == { bucket = "test-prod-logs-123456789012", prefix = "s3-access-logs/" }])
+    error_message = "The images and code buckets must log their access into access_log_target, under its prefix."
+  }
+  assert {
+    condition     = output.access_log_source_bucket_arns == [module.images_bucket.arn, module.code_bucket["this"].arn]
+    error_message = "access_log_source_bucket_arns must name exactly the buckets that log into access_log_target (images and code)."
+  }
+
+  # the_alerts_watch_the_baselines_key_and_buckets
+  assert {
+    condition = alltrue([for name in ["kms-key-state", "key-policy-changed"] :
+      toset(jsondecode(aws_cloudwatch_event_rule.this[name].event_pattern).detail.resources.ARN) == toset([aws_kms_key.this.arn, aws_kms_key.security.arn, "arn:aws:kms:us-east-1:123456789012:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"])
+    ])
+    error_message = "The key rules must watch the module's two keys and watched_kms_key_arns (the account baseline's audit key)."
+  }
+  assert {
+    condition = toset(jsondecode(aws_cloudwatch_event_rule.this["bucket-changed"].event_pattern).detail.requestParameters.bucketName) == toset(
+    [module.images_bucket.bucket, module.code_bucket["this"].bucket, "test-prod-audit-123456789012", "test-prod-logs-123456789012"])
+    error_message = "The bucket rule must name the module's buckets and watched_bucket_names (the account baseline's audit and logs buckets)."
   }
 }
 
@@ -2142,7 +2135,7 @@ run "code_signing_deploys_only_what_the_stacks_profile_signed" {
   }
   assert {
     condition = contains(
-      flatten([for s in jsondecode(module.logs_bucket.policy).Statement : flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])]),
+      flatten([for s in jsondecode(module.logs_bucket[0].policy).Statement : flatten([try(s.Condition.ArnLike["aws:SourceArn"], [])])]),
       module.code_bucket["this"].arn,
     )
     error_message = "The code bucket's access logs must be accepted by the logs bucket, by the code bucket's ARN."
@@ -2227,29 +2220,6 @@ run "keys_refuse_to_lock_out_the_deployer" {
   }
 
   expect_failures = [aws_kms_key.security, aws_kms_key.this]
-}
-
-# ---------------------------------------------------------------------------
-# Audit evidence
-# ---------------------------------------------------------------------------
-
-run "audit_replication_may_decrypt_the_trails_files_through_s3" {
-  module {
-    source = "./modules/image-pipeline"
-  }
-
-  variables {
-    enable_audit_replication = true
-  }
-
-  assert {
-    condition = anytrue([for s in jsondecode(data.aws_iam_policy_document.security_key.json).Statement :
-      s.Effect == "Allow" && flatten([s.Action]) == ["kms:Decrypt"] &&
-      flatten([try(s.Condition.ArnEquals["aws:PrincipalArn"], [])]) == ["arn:aws:iam::123456789012:role/test-prod-audit-replication"] &&
-      flatten([try(s.Condition.StringEquals["kms:ViaService"], [])]) == ["s3.us-east-1.amazonaws.com"]
-    ])
-    error_message = "With enable_audit_replication, the security key must let the replication role decrypt through S3 only."
-  }
 }
 
 # ---------------------------------------------------------------------------

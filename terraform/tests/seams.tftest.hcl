@@ -26,8 +26,6 @@ variables {
   name                = "test-prod"
   lambda_package_path = "tests/fixtures/placeholder.zip"
   # Every optional alarm and resource on.
-  cloudtrail_name                = "test-prod-trail"
-  enable_config_delivery         = true
   enable_guardduty_findings_rule = true
   enable_dynamodb_autoscaling    = true
 }
@@ -46,7 +44,7 @@ run "every_alarm_dimension_names_a_resource_of_the_module" {
           FunctionName = [aws_lambda_function.this.function_name]
           QueueName    = [aws_sqs_queue.uploads.name, aws_sqs_queue.dead_letter.name, aws_sqs_queue.rule_dead_letter.name, aws_sqs_queue.failed_sweeps.name]
           TableName    = [aws_dynamodb_table.this.name]
-          BucketName   = [module.images_bucket.bucket, module.logs_bucket.bucket]
+          BucketName   = [module.images_bucket.bucket, module.logs_bucket[0].bucket]
           StorageType  = ["StandardStorage"]
         }, dimension, []), value)
       ])

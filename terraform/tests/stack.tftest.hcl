@@ -42,6 +42,30 @@ run "the_stack_with_its_defaults" {
     module.account_baseline.security_hub_enabled)
     error_message = "GuardDuty, Config and Security Hub must be on by default (the seed asks for them)."
   }
+  # the_baseline_owns_the_audit_sinks
+  # The trail and Config deliver into the account baseline's buckets, and the
+  # pipeline logs into the baseline's logs bucket instead of one of its own
+  # (issue 21: the baseline never depends on the application for its sinks).
+  assert {
+    condition = (output.audit_bucket_name == module.account_baseline.audit_bucket_name && module.account_baseline.cloudtrail_bucket_name == output.audit_bucket_name &&
+      output.logs_bucket_name == module.account_baseline.logs_bucket_name && module.account_baseline.config_bucket_name == output.logs_bucket_name &&
+    module.pipeline.logs_bucket_name == null && length(module.pipeline.evidence_bucket_arns) == 0)
+    error_message = "The trail and Config must deliver into the account baseline's audit and logs buckets, and the pipeline must create no logs bucket of its own."
+  }
+  # (The mocked provider gives every key the same ARN: that the audit key is
+  # not the pipeline's is in the baseline's alias and policy,
+  # account_baseline.tftest.hcl.)
+  assert {
+    condition     = output.audit_kms_key_arn != null && output.audit_kms_key_arn == module.account_baseline.audit_kms_key_arn
+    error_message = "The trail's files must be under the baseline's own audit key."
+  }
+  # The two modules' break-glass principals are one (both default to the
+  # account's root user): destroy.sh --delete-audit-logs runs as it.
+  assert {
+    condition     = module.pipeline.break_glass_principal_arn == module.account_baseline.break_glass_principal_arn
+    error_message = "The pipeline and the account baseline must name the same break-glass principal."
+  }
+
   assert {
     condition     = module.pipeline.cloudwatch_alarm_count == 9
     error_message = "The default stack (on-demand table, nothing autoscaled) causes 9 alarms, inside CloudWatch's free 10 (README, Cost)."
@@ -140,8 +164,8 @@ run "the_local_profile_turns_off_what_the_local_aws_cannot_run" {
     error_message = "The local profile must turn Security Hub and code signing off (moto has neither UpdateSecurityHubConfiguration nor CreateCodeSigningConfig)."
   }
   assert {
-    condition     = length(module.pipeline.evidence_bucket_arns) == 2 && output.kms_deletion_window_days == 7 && module.account_baseline.guardduty_detector_id != null && module.account_baseline.config_recorder_name == "image-processor-local-recorder" && output.audit_bucket_name != null
-    error_message = "The local profile must keep the trail (its audit bucket), GuardDuty, Config and both evidence buckets, with the shortest KMS deletion window (7 days)."
+    condition     = output.audit_bucket_name != null && output.logs_bucket_name != null && output.audit_kms_key_arn != null && output.kms_deletion_window_days == 7 && module.account_baseline.guardduty_detector_id != null && module.account_baseline.config_recorder_name == "image-processor-local-recorder"
+    error_message = "The local profile must keep the trail (its audit bucket and key), GuardDuty, Config and the logs bucket, with the shortest KMS deletion window (7 days)."
   }
   assert {
     condition     = output.lambda_function_name == "image-processor-local" && output.s3_bucket_name == "image-processor-local-images-123456789012"
@@ -161,22 +185,20 @@ run "baseline_services_are_complete_when_on" {
   }
 
   variables {
-    name                   = "image-processor-prod"
-    logs_bucket_name       = "image-processor-prod-logs-123456789012"
-    cloudtrail_bucket_name = "image-processor-prod-audit-123456789012"
-    cloudtrail_name        = "image-processor-prod-trail"
-    cloudtrail_kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    name = "image-processor-prod"
 
     cloudtrail_s3_data_event_bucket_arns       = ["arn:aws:s3:::image-processor-prod-images-123456789012"]
     cloudtrail_lambda_data_event_function_arns = ["arn:aws:lambda:us-east-1:123456789012:function:image-processor-prod"]
   }
 
+  # The given buckets' and functions' data events, and always the baseline's
+  # own evidence buckets (audit and logs).
   assert {
     condition = (one(aws_cloudtrail.this[0].event_selector).data_resource == tolist([
-      { type = "AWS::S3::Object", values = tolist(["arn:aws:s3:::image-processor-prod-images-123456789012/"]) },
+      { type = "AWS::S3::Object", values = tolist(["arn:aws:s3:::image-processor-prod-images-123456789012/", "arn:aws:s3:::image-processor-prod-audit-123456789012/", "arn:aws:s3:::image-processor-prod-logs-123456789012/"]) },
       { type = "AWS::Lambda::Function", values = tolist(["arn:aws:lambda:us-east-1:123456789012:function:image-processor-prod"]) },
     ]))
-    error_message = "The trail must record the images bucket's object calls and the function's invocations (data events)."
+    error_message = "The trail must record the images bucket's object calls, its own evidence buckets' and the function's invocations (data events)."
   }
   assert {
     condition     = aws_guardduty_detector_feature.s3[0].name == "S3_DATA_EVENTS" && aws_guardduty_detector_feature.s3[0].status == "ENABLED"
@@ -196,9 +218,9 @@ run "baseline_services_are_complete_when_on" {
   }
   assert {
     condition = (aws_cloudtrail.this[0].is_multi_region_trail && aws_cloudtrail.this[0].enable_log_file_validation &&
-      aws_cloudtrail.this[0].kms_key_id == var.cloudtrail_kms_key_arn &&
-    aws_cloudtrail.this[0].s3_bucket_name == var.cloudtrail_bucket_name)
-    error_message = "The trail must be multi-region, validated, encrypted with the given key and delivered into the given (audit) bucket."
+      aws_cloudtrail.this[0].kms_key_id == aws_kms_key.this[0].arn &&
+    aws_cloudtrail.this[0].s3_bucket_name == module.audit_bucket["this"].id)
+    error_message = "The trail must be multi-region, validated, encrypted with the baseline's audit key and delivered into its audit bucket."
   }
 }
 
@@ -220,7 +242,8 @@ run "baseline_creates_nothing_when_off" {
   assert {
     condition = (length(aws_guardduty_detector.this) + length(aws_securityhub_account.this) +
       length(aws_securityhub_standards_subscription.this) + length(aws_config_configuration_recorder.this) +
-    length(aws_config_config_rule.this) + length(aws_iam_role.config) + length(aws_cloudtrail.this)) == 0
+      length(aws_config_config_rule.this) + length(aws_iam_role.config) + length(aws_cloudtrail.this) +
+    length(aws_kms_key.this) + length(module.audit_bucket) + length(module.logs_bucket)) == 0
     error_message = "With every toggle off the baseline must create nothing (an organisation runs these)."
   }
   assert {

@@ -332,16 +332,15 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     assert kept_roles == ["image-processor-local-audit-replication"]  # the replica's, kept with it
     kms = aws("kms")
     keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
-    ours = [
-        k
-        for k in keys
-        if k["Arn"] in {loop["outputs"]["kms_key_arn"], loop["outputs"]["security_kms_key_arn"]}
-    ]
+    stacks = ("kms_key_arn", "security_kms_key_arn", "audit_kms_key_arn")
+    ours = [k for k in keys if k["Arn"] in {loop["outputs"][name] for name in stacks}]
     states = {k["Arn"]: k["KeyState"] for k in ours}
     assert states == {
         loop["outputs"]["kms_key_arn"]: "PendingDeletion",
-        # Kept: only the break-glass principal may delete it (SECURITY.md, "Keys").
+        # Kept: only the break-glass principal may delete them (SECURITY.md, "Keys"):
+        # the pipeline's security key and the account baseline's audit key.
         loop["outputs"]["security_kms_key_arn"]: "Enabled",
+        loop["outputs"]["audit_kms_key_arn"]: "Enabled",
     }
     # Any other key is an AWS-managed default key (moto creates aws/dynamodb's
     # when a table is created, and lists it as CUSTOMER), never this stack's,

@@ -10,9 +10,12 @@ twice in a row: each deploy after a destroy adopts the kept buckets
 with BucketAlreadyExists. The first cycle's deploy (`make local-deploy`)
 starts from the kept security key scheduled for deletion, as destroy's
 printed command does: it moves the key's alias, which KMS keeps, to a new
-key; then an alias outside the state is adopted on the stack's key. The
-second cycle's deploy adopts the new key, which the first cycle's destroy
-kept, and its printed commands run in a fresh shell.
+key; it adopts the account baseline's kept audit key as it is; then an alias
+outside the state is adopted on the stack's key. The second cycle's deploy
+adopts the new security key, which the first cycle's destroy kept, and the
+same audit key, and its printed commands run in a fresh shell; its state,
+with the audit and logs buckets put back at the pipeline module's addresses
+(before issue 21), plans to move them into the account baseline.
 Last, a deploy that fails mid-apply (a table of its name exists already) is
 removed by the destroy command it prints, run as printed, and the kept
 buckets by the command destroy prints for them: nothing is left.
@@ -65,12 +68,13 @@ def leftovers(deployment: LocalDeployment) -> dict[str, list[str]]:
         for a in kms.list_aliases()["Aliases"]
         if a["AliasName"].startswith("alias/aws/")
     }
-    # destroy.sh keeps the security key (only break-glass may delete it) and
-    # the next deploy adopts it: not a leftover, asserted on its own below.
+    # destroy.sh keeps the security key and the account baseline's audit key
+    # (only break-glass may delete them) and the next deploy adopts them: not
+    # leftovers, asserted on their own below.
     kept_key = {
         a["TargetKeyId"]
         for a in kms.list_aliases()["Aliases"]
-        if a["AliasName"] == "alias/image-processor-local-security"
+        if a["AliasName"] in (SECURITY_ALIAS, AUDIT_ALIAS)
     }
     keys = [k["KeyId"] for k in kms.list_keys()["Keys"] if k["KeyId"] not in managed | kept_key]
     found = {
@@ -176,7 +180,7 @@ def mid_apply(stack: LocalDeployment) -> dict[str, Any]:
     created: list[str] = []
     while time.monotonic() < deadline and process.poll() is None:
         created = state_resources(stack)
-        if any(".logs_bucket.aws_s3_bucket_policy" in r for r in created):
+        if any('.logs_bucket["this"].aws_s3_bucket_policy' in r for r in created):
             break
         time.sleep(0.5)
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in its terminal sends
@@ -225,6 +229,7 @@ def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(
 # (it moves the alias to a new key), and the second adopts that new key, kept
 # by the first cycle's destroy, with the buckets.
 SECURITY_ALIAS = "alias/image-processor-local-security"
+AUDIT_ALIAS = "alias/image-processor-local-audit"  # the account baseline's audit key
 
 
 def keep_a_log_in_each_kept_bucket(stack: LocalDeployment, cycle: int) -> dict[str, int]:
@@ -245,10 +250,12 @@ def first_cycle(
     kms = stack.client("kms")
     kept_key = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"]
     kms.schedule_key_deletion(KeyId=kept_key, PendingWindowInDays=30)
+    kept_audit_key = kms.describe_key(KeyId=AUDIT_ALIAS)["KeyMetadata"]["Arn"]
     kept_logs = keep_a_log_in_each_kept_bucket(stack, 1)
     make_sees_the_virtualenvs_as_installed(stack)
     deploy = stack.run("make", "-s", "local-deploy", timeout=1800)
-    return {"before": before, "kept_key": kept_key, "kept_logs": kept_logs, "deploy": deploy}
+    return {"before": before, "kept_key": kept_key, "kept_audit_key": kept_audit_key,
+            "kept_logs": kept_logs, "deploy": deploy}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -309,11 +316,14 @@ def test_make_local_deploy_after_a_destroy_adopts_the_kept_audit_logs_in_at_most
     printed = deploy.stdout.splitlines() + deploy.stderr.splitlines()
     assert len(printed) <= 60, deploy.stdout
     assert_the_kept_audit_logs_were_adopted(stack, first_cycle, 1)
-    # The kept key is scheduled for deletion: its alias is adopted alone (the test below).
+    # The kept security key is scheduled for deletion: its alias is adopted alone (the test
+    # below); the kept audit key is adopted with its alias.
     adopting = (
-        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {AUDIT_REPLICA}, {LOGS_REPLICA}"
+        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {AUDIT_ALIAS},"
+        f" {AUDIT_REPLICA}, {LOGS_REPLICA}"
     )
     assert adopting in deploy.stdout
+    assert stack.outputs()["audit_kms_key_arn"] == first_cycle["kept_audit_key"]
 
 
 def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_moves_it(
@@ -370,12 +380,14 @@ def test_a_second_deploy_after_a_destroy_adopts_the_kept_audit_logs_and_security
     deploy, kept_key = second_cycle["deploy"], second_cycle["kept_key"]
     assert_the_kept_audit_logs_were_adopted(stack, second_cycle, 2)
     adopting = (
-        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {SECURITY_ALIAS},"
+        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {SECURITY_ALIAS}, {AUDIT_ALIAS},"
         f" {AUDIT_REPLICA}, {LOGS_REPLICA}"
     )
     assert adopting in deploy.stdout
     assert kept_key["KeyId"] != first_cycle["kept_key"]
     assert stack.outputs()["security_kms_key_arn"] == kept_key["Arn"]
+    # The audit key is the one the very first deploy made, kept by every destroy since.
+    assert stack.outputs()["audit_kms_key_arn"] == first_cycle["kept_audit_key"]
 
 
 def test_the_second_deploys_printed_commands_run_in_a_fresh_shell(
@@ -383,6 +395,41 @@ def test_the_second_deploys_printed_commands_run_in_a_fresh_shell(
 ) -> None:
     assert second_cycle["deploy"].returncode == 0
     run_the_printed_hints(stack, second_cycle["deploy"].stdout, tmp_path)
+
+
+def test_a_deployment_from_before_the_baseline_owned_its_sinks_keeps_its_buckets(
+    stack: LocalDeployment, second_cycle: dict[str, Any]
+) -> None:
+    """terraform/main.tf's moved blocks (issue 21): a state whose audit and logs buckets are
+    still the pipeline module's, at their addresses before the account baseline owned them,
+    plans to move both into the baseline, destroying and replacing nothing. The state is the
+    deployed one with those addresses put back, and is restored after the plan."""
+    assert second_cycle["deploy"].returncode == 0
+    path = stack.local_aws_dir / "terraform.tfstate"
+    saved = path.read_text()
+    state = json.loads(saved)
+    baseline, pipeline = "module.account_baseline.module.", "module.pipeline.module."
+    before = {
+        f'{baseline}audit_bucket["this"]': f'{pipeline}audit_bucket["this"]',
+        f'{baseline}logs_bucket["this"]': f"{pipeline}logs_bucket",
+    }
+    moved = [r for r in state["resources"] if r.get("module") in before]
+    assert {r["module"] for r in moved} == set(before)
+    for resource in moved:
+        resource["module"] = before[resource["module"]]
+    state["serial"] += 1
+    try:
+        path.write_text(json.dumps(state))
+        plan = stack.run("terraform", "-chdir=terraform", "plan", "-input=false", "-no-color",
+                         "-refresh=false", "-var-file=local.tfvars", env=stack.aws_env)  # fmt: skip
+    finally:
+        path.write_text(saved)
+
+    assert plan.returncode == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
+    for new, old in before.items():
+        assert f"# {old}.aws_s3_bucket.this has moved to {new}.aws_s3_bucket.this" in plan.stdout
+    assert re.search(r"Plan: \d+ to add, \d+ to change, 0 to destroy", plan.stdout), plan.stdout
+    assert "must be replaced" not in plan.stdout
 
 
 def test_the_second_cycles_destroy_keeps_the_audit_logs_alone(

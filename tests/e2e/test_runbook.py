@@ -568,16 +568,20 @@ def test_failed_sweeps_are_shown_with_why_and_left_in_the_queue(
     assert len(left) == 1  # read, not removed
 
 
-def test_the_key_state_block_reads_the_security_key_too(
-    stack: tuple[LocalDeployment, dict[str, str]],
+@pytest.mark.parametrize(
+    ("output", "variable"),
+    [("security_kms_key_arn", "SECURITY_KEY_ID"), ("audit_kms_key_arn", "AUDIT_KEY_ID")],
+)
+def test_the_key_state_block_reads_the_security_and_audit_keys_too(
+    stack: tuple[LocalDeployment, dict[str, str]], output: str, variable: str
 ) -> None:
     deployment, names = stack
     kms = deployment.client("kms")
-    key_id = names["security_kms_key_arn"].rsplit("/", 1)[1]
+    key_id = names[output].rsplit("/", 1)[1]
     kms.disable_key(KeyId=key_id)
     try:
-        # As the runbook says: the same block, with KEY_ID=$SECURITY_KEY_ID.
-        result = run_block(deployment, "key-state", before="KEY_ID=$SECURITY_KEY_ID")
+        # As the runbook says: the same block, with KEY_ID=$SECURITY_KEY_ID (or $AUDIT_KEY_ID).
+        result = run_block(deployment, "key-state", before=f"KEY_ID=${variable}")
     finally:
         kms.enable_key(KeyId=key_id)
 

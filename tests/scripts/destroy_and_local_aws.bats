@@ -284,8 +284,9 @@ $*"
 import json, sys
 state = json.load(open(sys.argv[1]))
 state["outputs"] = {}
-for resource, module in zip(state["resources"][1:], ("images_bucket", "logs_bucket")):
-    resource["module"], resource["name"] = f"module.pipeline.module.{module}", "this"
+for resource, module in zip(state["resources"][1:], ("module.pipeline.module.images_bucket",
+                                                     'module.account_baseline.module.logs_bucket["this"]')):
+    resource["module"], resource["name"] = module, "this"
 json.dump(state, open(sys.argv[1], "w"))
 PY
   s3_on "$port" "

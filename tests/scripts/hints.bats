@@ -386,18 +386,20 @@ SH
 }
 
 # bats test_tags=local-aws
-@test "destroy keeps the security key and prints the command that schedules its deletion; as printed, it does, on the local AWS" {
+@test "destroy keeps the security and audit keys and prints the commands that schedule their deletion; as printed, they do, on the local AWS" {
   repo=$(copy_repo)
   port=$(free_port)
   LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
-  # The stack's security key and its alias, on the local AWS and in the state.
-  key=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c '
+  # The stack's security key (the pipeline's) and audit key (the account
+  # baseline's) with their aliases, on the local AWS and in the state.
+  keys=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c '
 import boto3
 kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
-key = kms.create_key(Description="security")["KeyMetadata"]
-kms.create_alias(AliasName="alias/image-processor-local-security", TargetKeyId=key["KeyId"])
-print(key["KeyId"], key["Arn"])')
-  read -r key arn <<<"$key"
+for alias in ("security", "audit"):
+    key = kms.create_key(Description=alias)["KeyMetadata"]
+    kms.create_alias(AliasName=f"alias/image-processor-local-{alias}", TargetKeyId=key["KeyId"])
+    print(key["KeyId"], key["Arn"], end=" ")')
+  read -r key arn audit_key audit_arn <<<"$keys"
   cat >"$repo/.local-aws/terraform.tfstate" <<JSON
 {"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "bats", "outputs": {},
  "resources": [
@@ -407,23 +409,37 @@ print(key["KeyId"], key["Arn"])')
   {"module": "module.pipeline", "mode": "managed", "type": "aws_kms_alias", "name": "security",
    "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
    "instances": [{"schema_version": 0, "attributes": {"id": "alias/image-processor-local-security",
-     "name": "alias/image-processor-local-security", "target_key_id": "$key"}}]}]}
+     "name": "alias/image-processor-local-security", "target_key_id": "$key"}}]},
+  {"module": "module.account_baseline", "mode": "managed", "type": "aws_kms_key", "name": "this",
+   "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+   "instances": [{"index_key": 0, "schema_version": 0, "attributes": {"id": "$audit_key", "key_id": "$audit_key", "arn": "$audit_arn"}}]},
+  {"module": "module.account_baseline", "mode": "managed", "type": "aws_kms_alias", "name": "this",
+   "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+   "instances": [{"index_key": 0, "schema_version": 0, "attributes": {"id": "alias/image-processor-local-audit",
+     "name": "alias/image-processor-local-audit", "target_key_id": "$audit_key"}}]}]}
 JSON
 
   run --separate-stderr env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
   [ "$status" -eq 0 ] || { echo "$output" "$stderr"; return 1; }
-  hint=$(sed -n 's/^ *\(.*aws kms schedule-key-deletion .*\)$/\1/p' <<<"$output")
-  [ "$hint" = "eval \"\$(LOCAL_AWS_PORT=$port scripts/local_aws.sh env)\" && .venv/bin/aws kms schedule-key-deletion --region us-east-1 --key-id $key --pending-window-in-days 30" ] ||
-    { echo "$output"; return 1; }
+  [[ $output == *"Kept: the security key"*"(alias/image-processor-local-security)"* ]] || { echo "$output"; return 1; }
+  [[ $output == *"Kept: the audit key"*"(alias/image-processor-local-audit)"* ]] || { echo "$output"; return 1; }
+  hints=$(sed -n 's/^ *\(.*aws kms schedule-key-deletion .*\)$/\1/p' <<<"$output")
+  expected=$(for id in "$key" "$audit_key"; do
+    echo "eval \"\$(LOCAL_AWS_PORT=$port scripts/local_aws.sh env)\" && .venv/bin/aws kms schedule-key-deletion --region us-east-1 --key-id $id --pending-window-in-days 30"
+  done)
+  [ "$hints" = "$expected" ] || { echo "$output"; return 1; }
 
-  run_in_fresh_shell "$repo" "$hint"
+  mapfile -t commands <<<"$hints"
+  for hint in "${commands[@]}"; do
+    run_in_fresh_shell "$repo" "$hint"
+    [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  done
 
-  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
-  state=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c '
+  states=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c '
 import sys, boto3
 kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
-print(kms.describe_key(KeyId=sys.argv[1])["KeyMetadata"]["KeyState"])' "$key")
-  [ "$state" = PendingDeletion ] || { echo "$state"; return 1; }
+print(" ".join(kms.describe_key(KeyId=k)["KeyMetadata"]["KeyState"] for k in sys.argv[1:]))' "$key" "$audit_key")
+  [ "$states" = "PendingDeletion PendingDeletion" ] || { echo "$states"; return 1; }
 }
 
 # run_without_terminal DIR COMMAND: COMMAND in a new bash in DIR with only HOME

@@ -330,8 +330,8 @@ def test_a_checkov_id_in_the_register_is_a_checkov_skip_on_the_same_resource() -
 # The root's module calls, as checkov names the directories it scans.
 MODULE_DIRS = {
     "module.pipeline.module.images_bucket": "modules/hardened-bucket",
-    "module.pipeline.module.logs_bucket": "modules/hardened-bucket",
-    "module.pipeline.module.audit_bucket": "modules/hardened-bucket",
+    "module.account_baseline.module.logs_bucket": "modules/hardened-bucket",
+    "module.account_baseline.module.audit_bucket": "modules/hardened-bucket",
     "module.pipeline": "modules/image-pipeline",
     "module.account_baseline": "modules/account-baseline",
 }

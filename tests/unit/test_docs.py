@@ -201,9 +201,18 @@ def test_the_cost_figures_add_up() -> None:
     email = (emails - 1_000) * 2.00 / 100_000
     pitr = 0.01 * 0.20
     alarm = 0.00  # 8 alarms by default, inside CloudWatch's free 10
-    # Two KMS keys, each with 0, 1, 2+ rotations
+    # The KMS keys the default stack creates (the pipeline's data and security
+    # keys, the account baseline's audit key with the trail; the audit
+    # replica's is off by default), each with 0, 1, 2+ rotations.
+    keys = sum(
+        len(re.findall(r'^resource "aws_kms_key"', path.read_text(), re.M))
+        for module in ("image-pipeline", "account-baseline")
+        for path in (TERRAFORM / "modules" / module).glob("*.tf")
+    )
+    assert keys == 3
+    assert f"**USD {keys:.2f} for the {('two', 'three')[keys - 2]} keys**" in cost
     cloudtrail = (30_000 + 10_000 + 2_880) * 0.10 / 100_000  # S3 and Lambda data events
-    year = [2 * key + s3 + alarm + cloudtrail + pitr for key in (1.00, 2.00, 3.00)]
+    year = [keys * key + s3 + alarm + cloudtrail + pitr for key in (1.00, 2.00, 3.00)]
 
     assert f"~USD {s3:.2f}" in cost
     assert f"~USD {s3_with_allowance:.2f} with the 5 GB allowance" in cost

@@ -92,13 +92,14 @@ def test_every_alarm_the_runbook_opens_a_section_with_exists() -> None:
 
 # ---------------------------------------------------------------------------
 # The pipeline module and its callers: README, "Calling the pipeline module
-# from another stack", names the inputs that say which account-wide services
-# deliver into the module, and the default terraform/main.tf (the stack
+# from another stack", names the inputs that wire the module to the account's
+# services (the findings it pages for, the bucket its access logs go to),
+# and the default terraform/main.tf (the stack
 # deploy.sh runs) changes. Each input is declared once, in the module
 # (tests/unit/test_variables_declared_once.py).
 # ---------------------------------------------------------------------------
 
-DELIVERY_INPUTS = ("enable_guardduty_findings_rule", "cloudtrail_name", "enable_config_delivery")
+DELIVERY_INPUTS = ("enable_guardduty_findings_rule", "access_log_target")
 
 
 def module_variables() -> set[str]:

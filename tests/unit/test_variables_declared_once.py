@@ -42,11 +42,20 @@ ROOT_EXCEPTIONS = {
 SHARED_BETWEEN_MODULES = {
     "name": "every module's name prefix (terraform-aws-modules convention)",
     "tags": "every module's tags (terraform-aws-modules convention)",
-    "force_destroy": "each module's own buckets (image-pipeline, audit-replica, hardened-bucket)",
-    "kms_deletion_window_days": "each module's own key (image-pipeline's two, audit-replica's one)",
+    "force_destroy": "each module's own buckets (image-pipeline, account-baseline, "
+    "audit-replica, hardened-bucket)",
+    "kms_deletion_window_days": "each module's own keys (image-pipeline's two, account-baseline's "
+    "audit key, audit-replica's one)",
     "object_lock": "hardened-bucket's and audit-replica's retention, each of its own bucket",
     "break_glass_principal_arn": "who may bypass each module's key and bucket protections",
-    "cloudtrail_name": "the trail the baseline creates and the one the pipeline grants delivery to",
+    "kms_key_administrators": "who administers each module's own keys (image-pipeline's two, "
+    "account-baseline's audit key)",
+    "kms_key_users": "who may read what each module's own keys protect (image-pipeline's queues, "
+    "account-baseline's trail files)",
+    "access_log_retention_days": "how long each module's own logs bucket keeps its logs "
+    "(account-baseline's, and image-pipeline's when it has one)",
+    "access_log_target": "where each bucket logs its access: the hardened-bucket skeleton's, and "
+    "image-pipeline's for its buckets (the account baseline's logs bucket, or its own)",
 }
 
 

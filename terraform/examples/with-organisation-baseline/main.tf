@@ -47,9 +47,10 @@ module "image_pipeline" {
 
   # The organisation's GuardDuty raises the findings; page this stack's on-call.
   enable_guardduty_findings_rule = true
-  # The organisation trail and recorder deliver elsewhere: nothing to grant.
-  cloudtrail_name        = null
-  enable_config_delivery = false
+  # The organisation's trail and recorder deliver into its own buckets; the
+  # access logs stay in a logs bucket of the module's own (null; or name the
+  # organisation's log bucket, whose policy grants access_log_source_bucket_arns).
+  access_log_target = null
 }
 
 output "upload_bucket" {

@@ -1,9 +1,15 @@
 # ---------------------------------------------------------------------------
-# CloudTrail: every region, validated files, encrypted with the given key
+# CloudTrail: every region, validated files, into the audit bucket, encrypted
+# with the audit key (buckets.tf, kms.tf)
 # ---------------------------------------------------------------------------
 
 locals {
-  data_event_bucket_arns = distinct(concat(var.cloudtrail_s3_data_event_bucket_arns, var.cloudtrail_evidence_bucket_arns))
+  # The baseline's own evidence buckets are always among the data events.
+  evidence_bucket_arns = [for name in concat(
+    var.enable_cloudtrail ? [local.audit_bucket_name] : [],
+    local.create_logs_bucket ? [local.logs_bucket_name] : [],
+  ) : "arn:${local.partition}:s3:::${name}"]
+  data_event_bucket_arns = distinct(concat(var.cloudtrail_s3_data_event_bucket_arns, local.evidence_bucket_arns, var.cloudtrail_evidence_bucket_arns))
 }
 
 resource "aws_cloudtrail" "this" {
@@ -11,19 +17,20 @@ resource "aws_cloudtrail" "this" {
   #checkov:skip=CKV2_AWS_10:Streaming the trail to CloudWatch Logs costs USD 0.50 per GB ingested; the trail is in S3 with file validation and EventBridge sees its events for alerting.
   count = var.enable_cloudtrail ? 1 : 0
 
-  name                          = var.cloudtrail_name
-  s3_bucket_name                = var.cloudtrail_bucket_name
+  name                          = local.cloudtrail_name
+  s3_bucket_name                = module.audit_bucket["this"].id
   s3_key_prefix                 = var.cloudtrail_s3_key_prefix
   is_multi_region_trail         = true
   include_global_service_events = true
   enable_log_file_validation    = true
-  kms_key_id                    = var.cloudtrail_kms_key_arn
+  kms_key_id                    = aws_kms_key.this[0].arn
   tags                          = var.tags
 
   # Data events (USD 0.10 per 100,000, https://aws.amazon.com/cloudtrail/pricing/):
-  # object-level calls on the given buckets (the images bucket, and always
-  # the evidence buckets: who read, deleted or changed the retention of a
-  # log), invocations of the given functions.
+  # object-level calls on the given buckets (an application's images bucket,
+  # and always the evidence buckets, the baseline's own and any given: who
+  # read, deleted or changed the retention of a log), invocations of the
+  # given functions.
   dynamic "event_selector" {
     for_each = length(local.data_event_bucket_arns) + length(var.cloudtrail_lambda_data_event_function_arns) > 0 ? [1] : []
     content {
@@ -57,13 +64,6 @@ resource "aws_cloudtrail" "this" {
     for_each = var.enable_cloudtrail_insights ? ["ApiCallRateInsight", "ApiErrorRateInsight"] : []
     content {
       insight_type = insight_selector.value
-    }
-  }
-
-  lifecycle {
-    precondition {
-      condition     = var.cloudtrail_name != null && var.cloudtrail_bucket_name != null && var.cloudtrail_kms_key_arn != null
-      error_message = "enable_cloudtrail needs cloudtrail_name, cloudtrail_bucket_name and cloudtrail_kms_key_arn."
     }
   }
 }

@@ -2,8 +2,6 @@
 # AWS Config: record the stack's resource types, check its promises
 # ---------------------------------------------------------------------------
 
-data "aws_caller_identity" "current" {}
-
 resource "aws_iam_role" "config" {
   count = var.enable_config ? 1 : 0
 
@@ -22,7 +20,7 @@ data "aws_iam_policy_document" "config_assume" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
+      values   = [local.account_id]
     }
   }
 }
@@ -45,20 +43,13 @@ resource "aws_config_configuration_recorder" "this" {
     all_supported  = false
     resource_types = var.config_resource_types
   }
-
-  lifecycle {
-    precondition {
-      condition     = var.logs_bucket_name != null
-      error_message = "enable_config needs logs_bucket_name: the bucket the recorder delivers into."
-    }
-  }
 }
 
 resource "aws_config_delivery_channel" "this" {
   count = var.enable_config ? 1 : 0
 
   name           = "${var.name}-delivery"
-  s3_bucket_name = var.logs_bucket_name
+  s3_bucket_name = module.logs_bucket["this"].id
   s3_key_prefix  = var.config_s3_key_prefix
 
   depends_on = [aws_config_configuration_recorder.this]

@@ -1,10 +1,10 @@
 variable "name" {
-  description = "Prefix of every resource name (for example image-processor-prod)."
+  description = "Prefix of every resource name (for example image-processor-prod): the buckets are <name>-audit-<account> and <name>-logs-<account>, the audit key's alias alias/<name>-audit, the trail <name>-trail (cloudtrail_name)."
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,45}[a-z0-9]$", var.name))
-    error_message = "name must be 3-47 characters of lower-case letters, digits and hyphens."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,42}[a-z0-9]$", var.name))
+    error_message = "name must be 3-44 characters of lower-case letters, digits and hyphens: the longest bucket name, <name>-audit-<12-digit account id>, must fit S3's 63."
   }
 }
 
@@ -72,34 +72,12 @@ variable "securityhub_cis_version" {
 }
 
 # ---------------------------------------------------------------------------
-# Where the trail and Config deliver (the image-pipeline module's audit and
-# logs buckets and its key grant exactly these)
+# The trail and Config, and where they deliver: the module's own audit and
+# logs buckets and audit key (buckets.tf, kms.tf)
 # ---------------------------------------------------------------------------
 
-variable "logs_bucket_name" {
-  description = "Bucket AWS Config delivers into; its policy must grant Config (image-pipeline's logs_bucket_name output does). Config cannot deliver into a bucket with Object Lock."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.logs_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.logs_bucket_name))
-    error_message = "logs_bucket_name must be null or an S3 bucket name."
-  }
-}
-
-variable "cloudtrail_bucket_name" {
-  description = "Bucket the trail delivers into; its policy must grant this trail (image-pipeline's audit_bucket_name output does)."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.cloudtrail_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.cloudtrail_bucket_name))
-    error_message = "cloudtrail_bucket_name must be null or an S3 bucket name."
-  }
-}
-
 variable "cloudtrail_name" {
-  description = "Name of the trail (the image-pipeline module's cloudtrail_name must be the same, so that its policies grant this trail)."
+  description = "Name of the trail (enable_cloudtrail); the audit bucket's and audit key's policies grant exactly this trail. Null: <name>-trail."
   type        = string
   default     = null
 
@@ -110,24 +88,13 @@ variable "cloudtrail_name" {
 }
 
 variable "cloudtrail_s3_key_prefix" {
-  description = "Key prefix of the trail's files in cloudtrail_bucket_name."
+  description = "Key prefix of the trail's files in the audit bucket (the bucket policy grants the trail this prefix only)."
   type        = string
   default     = "cloudtrail"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9!_.*'()-]+$", var.cloudtrail_s3_key_prefix))
     error_message = "cloudtrail_s3_key_prefix must be a key prefix without slashes at either end."
-  }
-}
-
-variable "cloudtrail_kms_key_arn" {
-  description = "KMS key that encrypts the trail's files; its policy must grant the trail (image-pipeline's key does)."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.cloudtrail_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.cloudtrail_kms_key_arn))
-    error_message = "cloudtrail_kms_key_arn must be null or the ARN of a KMS key."
   }
 }
 
@@ -154,7 +121,7 @@ variable "cloudtrail_lambda_data_event_function_arns" {
 }
 
 variable "config_s3_key_prefix" {
-  description = "Key prefix of AWS Config's deliveries in logs_bucket_name."
+  description = "Key prefix of AWS Config's deliveries in the logs bucket (the bucket policy grants Config this prefix only)."
   type        = string
   default     = "config"
 
@@ -185,7 +152,7 @@ variable "config_resource_types" {
 }
 
 variable "cloudtrail_evidence_bucket_arns" {
-  description = "S3 buckets (ARNs) that hold audit evidence: the trail always records their object-level calls (who read, wrote, deleted or changed the retention of which log), whatever cloudtrail_s3_data_event_bucket_arns says. USD 0.10 per 100,000 data events (https://aws.amazon.com/cloudtrail/pricing/)."
+  description = "S3 buckets (ARNs) that hold audit evidence besides the module's own audit and logs buckets (always recorded): the trail always records their object-level calls (who read, wrote, deleted or changed the retention of which log), whatever cloudtrail_s3_data_event_bucket_arns says. USD 0.10 per 100,000 data events (https://aws.amazon.com/cloudtrail/pricing/)."
   type        = list(string)
   default     = []
 
@@ -193,4 +160,98 @@ variable "cloudtrail_evidence_bucket_arns" {
     condition     = alltrue([for arn in var.cloudtrail_evidence_bucket_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$", arn))])
     error_message = "cloudtrail_evidence_bucket_arns must hold S3 bucket ARNs."
   }
+}
+
+# ---------------------------------------------------------------------------
+# The audit sinks: the audit bucket (the trail's files under Object Lock),
+# the logs bucket (Config's files and S3 server access logs) and the audit key
+# ---------------------------------------------------------------------------
+
+variable "access_log_source_bucket_arns" {
+  description = "Buckets (ARNs) of this account whose S3 server access logs the logs bucket accepts, under s3-access-logs/ (the access_log_target output): an application's buckets, e.g. the image-pipeline module's access_log_source_bucket_arns output. The grant names each bucket (aws:SourceArn) and the account (aws:SourceAccount). The audit bucket's own access logs are always accepted."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.access_log_source_bucket_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9.-]+$", arn))])
+    error_message = "access_log_source_bucket_arns must hold S3 bucket ARNs."
+  }
+}
+
+variable "access_log_retention_days" {
+  description = "Days the trail's files (audit bucket, under Object Lock for as long), S3 server access logs and Config files (logs bucket) are kept, deleted versions included."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.access_log_retention_days >= 90 && var.access_log_retention_days <= 3650
+    error_message = "access_log_retention_days must be between 90 and 3650 (audit evidence is kept at least 90 days)."
+  }
+}
+
+variable "audit_log_object_lock_mode" {
+  description = "S3 Object Lock mode of the audit bucket (the trail's files), retained for access_log_retention_days: GOVERNANCE lets a principal allowed s3:BypassGovernanceRetention delete them early (scripts/destroy.sh --delete-audit-logs); COMPLIANCE lets no one, not even the root user, until the retention ends. Changing it on a deployed stack replaces the audit bucket."
+  type        = string
+  default     = "GOVERNANCE"
+
+  validation {
+    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.audit_log_object_lock_mode)
+    error_message = "audit_log_object_lock_mode must be GOVERNANCE or COMPLIANCE."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the audit and logs buckets while they hold objects (Object Lock still refuses locked versions). Keep false in production; scripts/destroy.sh keeps both buckets."
+  type        = bool
+  default     = false
+}
+
+variable "kms_deletion_window_days" {
+  description = "Days the audit key waits after its deletion is scheduled before it is gone for good (and can still be recovered). 30, the longest KMS allows, gives on-call the most time to cancel (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
+    error_message = "kms_deletion_window_days must be between 7 and 30."
+  }
+}
+
+variable "kms_key_administrators" {
+  description = "IAM roles or users (ARNs, not role sessions) that administer the audit key: describe, tag, rotate and change its policy. They cannot use it outside S3, disable it, schedule its deletion or grant it (only break_glass_principal_arn can). null names the identity that runs Terraform, which must stay in the list: KMS refuses a key policy that would lock out its caller (https://docs.aws.amazon.com/sdkforruby/api/Aws/KMS/Types/PutKeyPolicyRequest.html)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.kms_key_administrators == null || alltrue([for arn in coalesce(var.kms_key_administrators, []) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "kms_key_administrators must be null or a list of IAM role or user ARNs (arn:aws:iam::<account>:role/... or :user/...)."
+  }
+}
+
+variable "break_glass_principal_arn" {
+  description = "The one principal (ARN) that may disable the audit key, schedule its deletion, create grants on it, turn its rotation off, and bypass the audit bucket's retention, delete its versions or change its Object Lock configuration. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else keeps the key and the bucket (destroy.sh leaves them out; SECURITY.md, Keys)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.break_glass_principal_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(root|role/.+|user/.+)$", coalesce(var.break_glass_principal_arn, "-")))
+    error_message = "break_glass_principal_arn must be null or an IAM role, user or account root ARN."
+  }
+}
+
+variable "kms_key_users" {
+  description = "IAM roles or users (ARNs) that may decrypt the trail's files, through S3 only: on-call and auditors. Empty by default: nobody's IAM policy alone can; CloudTrail's 90-day event history needs no key."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.kms_key_users : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", arn))])
+    error_message = "kms_key_users must be IAM role or user ARNs."
+  }
+}
+
+variable "enable_audit_replication" {
+  description = "The audit bucket is replicated to a second region by the audit-replica module: let its role (<name>-audit-replication) decrypt the trail's files through S3."
+  type        = bool
+  default     = false
 }

@@ -8,7 +8,7 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles storage cost; the images are transient (they expire) and re-creatable from their source, and the trail's files are under Object Lock and CloudTrail file validation (digest files) proves them unaltered.
   #checkov:skip=CKV2_AWS_62:The images bucket does send event notifications (aws_s3_bucket_notification.this in the pipeline module, which checkov does not link); nothing consumes events from the two log buckets.
   #checkov:skip=CKV_AWS_18:Access logging is on for every bucket but the log target itself (aws_s3_bucket_logging.this, off only when access_log_target is null): logging it into itself would log every log delivery.
-  #checkov:skip=CKV_AWS_145:SSE-KMS for every bucket but the two log buckets (kms_key_arn null): S3 server access logging can deliver only into SSE-S3 buckets, and CloudTrail encrypts each trail file with the security key itself.
+  #checkov:skip=CKV_AWS_145:SSE-KMS for every bucket but the two log buckets (kms_key_arn null): S3 server access logging can deliver only into SSE-S3 buckets, and CloudTrail encrypts each trail file with the account baseline's audit key itself.
   bucket        = var.bucket
   force_destroy = var.force_destroy
   tags          = var.tags

@@ -63,7 +63,7 @@ module "code_bucket" {
     { id = "expire-old-versions", noncurrent_version_expiration_days = 30 },
   ]
 
-  access_log_target = { bucket = module.logs_bucket.id, prefix = local.access_logs_prefix }
+  access_log_target = local.access_log_target
 }
 
 resource "aws_s3_object" "unsigned_package" {

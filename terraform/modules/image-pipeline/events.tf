@@ -6,12 +6,21 @@
 # ---------------------------------------------------------------------------
 
 locals {
+  # The buckets the bucket-changed rule names: the module's own (the code
+  # bucket's name whether or not it exists yet) and the watched ones.
+  watched_bucket_names = distinct(concat(
+    [local.images_bucket_name, local.code_bucket_name],
+    var.access_log_target == null ? [local.logs_bucket_name] : [],
+    var.watched_bucket_names,
+  ))
+
   rules = merge(
     {
       # CloudWatch has no key-state metric. These API calls reach EventBridge
       # only through CloudTrail: the rule fires when a trail logs management
       # events in the account (the account-baseline's, or an organisation's).
-      # Both keys are watched; the alert itself travels on the security key,
+      # Both keys are watched, and the keys of watched_kms_key_arns (the
+      # account baseline's audit key); the alert itself travels on the security key,
       # so losing the data key cannot silence it. (Losing the security key
       # silences the topic: its event then waits in the dead-letter queue,
       # which the same key encrypts; SECURITY.md, "Keys", says what remains.)
@@ -23,7 +32,7 @@ locals {
           detail = {
             eventSource = ["kms.amazonaws.com"]
             eventName   = ["DisableKey", "ScheduleKeyDeletion"]
-            resources   = { ARN = [aws_kms_key.this.arn, aws_kms_key.security.arn] }
+            resources   = { ARN = concat([aws_kms_key.this.arn, aws_kms_key.security.arn], var.watched_kms_key_arns) }
           }
         }
       }
@@ -40,7 +49,7 @@ locals {
           detail = {
             eventSource = ["kms.amazonaws.com"]
             eventName   = ["PutKeyPolicy", "CreateGrant", "DisableKeyRotation"]
-            resources   = { ARN = [aws_kms_key.this.arn, aws_kms_key.security.arn] }
+            resources   = { ARN = concat([aws_kms_key.this.arn, aws_kms_key.security.arn], var.watched_kms_key_arns) }
           }
         }
       }
@@ -57,7 +66,9 @@ locals {
           }
         }
       }
-      # Who may read or write the stack's buckets, queues and topics.
+      # Who may read or write the stack's buckets (and those of
+      # watched_bucket_names: the account baseline's audit and logs
+      # buckets), queues and topics.
       bucket-changed = {
         description = "The policy, public access block, Object Lock or encryption of a bucket of the stack changed. Runbook: INCIDENT_RESPONSE.md#resource-policy-changed"
         pattern = {
@@ -67,7 +78,7 @@ locals {
             eventSource = ["s3.amazonaws.com"]
             eventName = ["PutBucketPolicy", "DeleteBucketPolicy", "PutBucketAcl", "PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock",
             "PutBucketObjectLockConfiguration", "PutBucketEncryption", "DeleteBucketEncryption", "PutBucketVersioning", "PutBucketLifecycle"]
-            requestParameters = { bucketName = [local.images_bucket_name, local.logs_bucket_name, local.audit_bucket_name, local.code_bucket_name] }
+            requestParameters = { bucketName = local.watched_bucket_names }
           }
         }
       }

@@ -121,9 +121,9 @@ data "aws_iam_policy_document" "key_guards" {
   }
 
   # A principal of the account uses the key only through the services that
-  # hold data under it; AWS service principals (the rules, CloudTrail,
-  # CloudWatch Logs and alarms that a statement of the key policy names with
-  # its source) are not bound here.
+  # hold data under it; AWS service principals (the rules, CloudWatch Logs
+  # and alarms that a statement of the key policy names with its source) are
+  # not bound here.
   statement {
     sid       = "DenyUseOutsideTheStacksServices"
     effect    = "Deny"

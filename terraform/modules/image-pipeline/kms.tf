@@ -4,9 +4,12 @@
 # The DATA key encrypts what users upload and what the stack derives from it.
 # The SECURITY key encrypts what must survive an incident with the data key:
 # the security-alerts topic, the dead-letter queue of the EventBridge rules
-# that feed it, the audit logs (the trail and the function's log group), and
-# the uploads and failed-events queues, so that S3 can still deliver upload
-# events while the data key is disabled (sqs.tf).
+# that feed it, the function's log group, and the uploads and failed-events
+# queues, so that S3 can still deliver upload events while the data key is
+# disabled (sqs.tf). The trail's files are under the account baseline's own
+# audit key (terraform/modules/account-baseline); those a deployment wrote
+# before the baseline had one stay under this key, readable by kms_key_users
+# through S3.
 # Disabling or scheduling the deletion of the data key is itself a SEV1
 # (events.tf): its alert travels on the security key, so a disabled data key
 # cannot suppress its own alert (SECURITY.md, "Keys").
@@ -119,12 +122,10 @@ locals {
 
   # The services that hold data under the security key, and through which
   # principals of the account may use it: SNS (the security-alerts topic),
-  # SQS (the undelivered-events and uploads queues), S3 (the trail's files)
-  # and CloudWatch Logs (the function's log group).
+  # SQS (the undelivered-events and uploads queues), CloudWatch Logs (the
+  # function's log group) and S3 (the trail's files an upgraded deployment
+  # wrote before the account baseline had its own audit key).
   security_key_services = [for service in ["sns", "sqs", "s3", "logs"] : "${service}.${local.region}.amazonaws.com"]
-
-  # modules/audit-replica names its role the same way.
-  audit_replication_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${var.name}-audit-replication"
 }
 
 resource "aws_kms_key" "this" {
@@ -207,8 +208,8 @@ data "aws_iam_policy_document" "kms" {
   }
 
   # Unlike the security key, nothing the stack keeps after a destroy is
-  # under the data key (the kept audit buckets are under the security key or
-  # SSE-S3), so the key administrators (by default the identity that runs
+  # under the data key (the kept audit buckets are under the account
+  # baseline's audit key, the security key or SSE-S3), so the key administrators (by default the identity that runs
   # Terraform) may schedule its deletion: destroy.sh does. The deletion waits
   # kms_deletion_window_days, pages on-call (events.tf) and can be cancelled.
   statement {
@@ -395,7 +396,7 @@ data "aws_iam_policy_document" "kms" {
 }
 
 resource "aws_kms_key" "security" {
-  description             = "${var.name}: security alerts, their undelivered events, the uploads and failed-events queues, CloudTrail and function logs"
+  description             = "${var.name}: security alerts, their undelivered events, the uploads and failed-events queues and function logs (and trail files written before the account baseline had its own audit key)"
   enable_key_rotation     = true
   rotation_period_in_days = 365
   deletion_window_in_days = var.kms_deletion_window_days
@@ -479,36 +480,10 @@ data "aws_iam_policy_document" "security_key" {
     }
   }
 
-  # With enable_audit_replication, S3 replicates the trail's files with the
-  # role the audit-replica module creates (its name is derived the same way
-  # there; pipeline.tftest.hcl checks the seam). Named by aws:PrincipalArn,
-  # not as the principal: KMS refuses a principal that does not exist yet.
-  dynamic "statement" {
-    for_each = var.enable_audit_replication ? [1] : []
-    content {
-      sid       = "AuditReplicationReadsTrailFilesThroughS3"
-      actions   = ["kms:Decrypt"]
-      resources = ["*"]
-      principals {
-        type        = "AWS"
-        identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-      }
-      condition {
-        test     = "ArnEquals"
-        variable = "aws:PrincipalArn"
-        values   = [local.audit_replication_role_arn]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["s3.${local.region}.amazonaws.com"]
-      }
-    }
-  }
-
-  # Who may read what the key protects for people: the trail's files (S3),
-  # the alerts nobody received (the undelivered-events queue) and the upload
-  # events that failed (the failed-events queue, SQS); and, to replay those
+  # Who may read what the key protects for people: the alerts nobody
+  # received (the undelivered-events queue), the upload events that failed
+  # (the failed-events queue, SQS) and the trail's files written before the
+  # account baseline had its own audit key (S3); and, to replay those
   # (INCIDENT_RESPONSE.md), put them back into the uploads queue
   # (GenerateDataKey through SQS only).
   dynamic "statement" {
@@ -631,49 +606,6 @@ data "aws_iam_policy_document" "security_key" {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
       values   = [local.account_id]
-    }
-  }
-
-  # aws:SourceArn on both CloudTrail grants, as CloudTrail recommends:
-  # https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
-  dynamic "statement" {
-    for_each = local.cloudtrail_arn == null ? [] : [local.cloudtrail_arn]
-    content {
-      sid       = "CloudTrailEncryptsTrailFiles"
-      actions   = ["kms:GenerateDataKey*"]
-      resources = ["*"]
-      principals {
-        type        = "Service"
-        identifiers = ["cloudtrail.amazonaws.com"]
-      }
-      condition {
-        test     = "StringLike"
-        variable = "kms:EncryptionContext:aws:cloudtrail:arn"
-        values   = ["arn:${local.partition}:cloudtrail:*:${local.account_id}:trail/*"]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "aws:SourceArn"
-        values   = [statement.value]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.cloudtrail_arn == null ? [] : [local.cloudtrail_arn]
-    content {
-      sid       = "CloudTrailDescribesKey"
-      actions   = ["kms:DescribeKey"]
-      resources = ["*"]
-      principals {
-        type        = "Service"
-        identifiers = ["cloudtrail.amazonaws.com"]
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "aws:SourceArn"
-        values   = [statement.value]
-      }
     }
   }
 }

@@ -13,9 +13,8 @@ locals {
 
   # Bucket names are global: the account id keeps them unique.
   images_bucket_name = "${var.name}-images-${local.account_id}"
-  logs_bucket_name   = "${var.name}-logs-${local.account_id}"
-  audit_bucket_name  = "${var.name}-audit-${local.account_id}" # the trail's files (cloudtrail_name)
-  code_bucket_name   = "${var.name}-code-${local.account_id}"  # enable_code_signing
+  logs_bucket_name   = "${var.name}-logs-${local.account_id}" # access_log_target null
+  code_bucket_name   = "${var.name}-code-${local.account_id}" # enable_code_signing
 
   function_name  = var.name
   log_group_name = "/aws/lambda/${local.function_name}"
@@ -27,13 +26,16 @@ locals {
 
   output_prefix = "processed/"
 
-  # Where the logs bucket receives access logs and Config files, and the
-  # audit bucket the trail's files.
+  # Where the images and code buckets send their access logs: the bucket
+  # given (access_log_target), or the module's own logs bucket (buckets.tf).
   access_logs_prefix = "s3-access-logs/"
-  cloudtrail_prefix  = "cloudtrail"
-  config_prefix      = "config"
-
-  cloudtrail_arn = var.cloudtrail_name == null ? null : "arn:${local.partition}:cloudtrail:${local.region}:${local.account_id}:trail/${var.cloudtrail_name}"
+  # The buckets that log there (access_log_source_bucket_arns output).
+  access_log_source_bucket_arns = [for name in concat([local.images_bucket_name], var.enable_code_signing ? [local.code_bucket_name] : []) :
+  "arn:${local.partition}:s3:::${name}"]
+  access_log_target = var.access_log_target != null ? var.access_log_target : {
+    bucket = try(module.logs_bucket[0].id, null)
+    prefix = local.access_logs_prefix
+  }
 
   # The limits the handler enforces: these variables are their one source;
   # the function reads them from its environment (lambda/config.py).

@@ -9,23 +9,21 @@ output "images_bucket_arn" {
 }
 
 output "logs_bucket_name" {
-  description = "Bucket holding the other buckets' S3 access logs and AWS Config's files; known once its policy grants those services."
-  value       = try(module.logs_bucket.id, null)
+  description = "The module's own logs bucket, holding the images and code buckets' S3 access logs (known once its policy grants them); null when access_log_target names another bucket."
+  value       = try(module.logs_bucket[0].id, null)
 }
 
-output "audit_bucket_name" {
-  description = "Bucket holding the files of the trail named by cloudtrail_name, under Object Lock; known once its policy grants the trail. Null without cloudtrail_name."
-  value       = try(module.audit_bucket["this"].id, null)
+output "access_log_source_bucket_arns" {
+  description = "ARNs of the module's buckets that send their S3 server access logs to access_log_target (the images bucket, and the code bucket with enable_code_signing): the account-baseline module's access_log_source_bucket_arns input grants exactly these."
+  value       = local.access_log_source_bucket_arns
 }
 
-output "cloudtrail_s3_key_prefix" {
-  description = "Key prefix under which the audit bucket accepts the files of the trail named by cloudtrail_name."
-  value       = local.cloudtrail_prefix
-}
-
-output "config_s3_key_prefix" {
-  description = "Key prefix under which the logs bucket accepts AWS Config deliveries (enable_config_delivery)."
-  value       = local.config_prefix
+output "access_log_retention" {
+  description = "How long the module's own logs bucket keeps the access logs: Object Lock (null: S3 allows none on a log target) and the days a deleted version is kept (noncurrent_version_expiration_days). Null when access_log_target names another bucket."
+  value = try({
+    object_lock                        = module.logs_bucket[0].object_lock
+    noncurrent_version_expiration_days = module.logs_bucket[0].noncurrent_version_expiration_days
+  }, null)
 }
 
 output "input_prefix" {
@@ -84,7 +82,7 @@ output "kms_key_arn" {
 }
 
 output "security_kms_key_arn" {
-  description = "ARN of the security key: security-alerts topic, undelivered-events queue, CloudTrail and the function's logs."
+  description = "ARN of the security key: security-alerts topic, undelivered-events, uploads and failed-events queues, and the function's logs."
   value       = try(aws_kms_key.security.arn, null)
 }
 
@@ -128,20 +126,6 @@ output "cloudwatch_alarm_count" {
   value       = local.cloudwatch_alarm_count
 }
 
-output "audit_log_retention" {
-  description = "How long audit evidence is kept, per bucket: Object Lock (enabled, mode, days; null where S3 allows none) and the days a deleted version is kept (noncurrent_version_expiration_days). audit is null without cloudtrail_name."
-  value = {
-    logs = {
-      object_lock                        = module.logs_bucket.object_lock
-      noncurrent_version_expiration_days = module.logs_bucket.noncurrent_version_expiration_days
-    }
-    audit = try({
-      object_lock                        = module.audit_bucket["this"].object_lock
-      noncurrent_version_expiration_days = module.audit_bucket["this"].noncurrent_version_expiration_days
-    }, null)
-  }
-}
-
 output "code_signing_config_arn" {
   description = "Lambda code signing configuration the function enforces (enable_code_signing); null when off."
   value       = try(aws_lambda_code_signing_config.this["this"].arn, null)
@@ -158,12 +142,12 @@ output "code_bucket_name" {
 }
 
 output "evidence_bucket_arns" {
-  description = "ARNs of the buckets that hold audit evidence (the logs bucket, and the audit bucket with cloudtrail_name): the trail records their object-level calls."
-  value       = compact([try(module.logs_bucket.arn, null), try(module.audit_bucket["this"].arn, null)])
+  description = "ARNs of the module's buckets that hold audit evidence (its own logs bucket; none when access_log_target names another bucket): a trail should record their object-level calls (the account-baseline module's cloudtrail_evidence_bucket_arns)."
+  value       = [for bucket in module.logs_bucket : bucket.arn]
 }
 
 output "break_glass_principal_arn" {
-  description = "The principal that alone may disable or delete either key (data and security) and weaken the audit bucket's retention (break_glass_principal_arn, or the account's root user)."
+  description = "The principal that alone may disable or delete either key (data and security) (break_glass_principal_arn, or the account's root user)."
   value       = local.break_glass_principal_arn
 }
 

@@ -227,24 +227,13 @@ variable "log_retention_days" {
 }
 
 variable "access_log_retention_days" {
-  description = "Days S3 server access logs, Config files (logs bucket) and the trail's files (audit bucket) are kept, deleted versions included."
+  description = "Days the module's own logs bucket (created when access_log_target is null) keeps the S3 server access logs of the images and code buckets, deleted versions included."
   type        = number
   default     = 365
 
   validation {
     condition     = var.access_log_retention_days >= 90 && var.access_log_retention_days <= 3650
     error_message = "access_log_retention_days must be between 90 and 3650 (audit evidence is kept at least 90 days)."
-  }
-}
-
-variable "audit_log_object_lock_mode" {
-  description = "S3 Object Lock mode of the audit bucket (the trail's files), retained for access_log_retention_days: GOVERNANCE lets a principal allowed s3:BypassGovernanceRetention delete them early (scripts/destroy.sh --delete-audit-logs); COMPLIANCE lets no one, not even the root user, until the retention ends. Changing it on a deployed stack replaces the audit bucket."
-  type        = string
-  default     = "GOVERNANCE"
-
-  validation {
-    condition     = contains(["GOVERNANCE", "COMPLIANCE"], var.audit_log_object_lock_mode)
-    error_message = "audit_log_object_lock_mode must be GOVERNANCE or COMPLIANCE."
   }
 }
 
@@ -347,25 +336,42 @@ variable "storage_alarm_threshold_gb" {
 }
 
 # ---------------------------------------------------------------------------
-# Account-wide services that deliver into this module's resources
-# (terraform/modules/account-baseline, or an organisation's own)
+# The account around the module: where its buckets log their access, and
+# what else the alerts watch (terraform/modules/account-baseline, or an
+# organisation's own)
 # ---------------------------------------------------------------------------
 
-variable "cloudtrail_name" {
-  description = "Name of a trail in this account and region that writes into the module's audit bucket (audit_bucket_name, under the cloudtrail_s3_key_prefix output; Object Lock) and encrypts with the module's security key. The bucket and key policies grant exactly that trail. Null: no trail writes here, and there is no audit bucket."
-  type        = string
-  default     = null
+variable "access_log_target" {
+  description = "Where the images and code buckets send their S3 server access logs: a bucket whose policy grants them (logging.s3.amazonaws.com, by the buckets' ARNs, the access_log_source_bucket_arns output) and the key prefix it grants, e.g. the account-baseline module's access_log_target output. Null: the module creates its own logs bucket, <name>-logs-<account>, and logs into it under s3-access-logs/."
+  type = object({
+    bucket = string
+    prefix = string
+  })
+  default = null
 
   validation {
-    condition     = var.cloudtrail_name == null || can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$", var.cloudtrail_name))
-    error_message = "cloudtrail_name must be null or a trail name (3-128 letters, digits, periods, underscores and hyphens)."
+    condition     = var.access_log_target == null || can(regex("^[A-Za-z0-9!_.*'()/-]*$", var.access_log_target.prefix))
+    error_message = "access_log_target.prefix must be an S3 key prefix."
   }
 }
 
-variable "enable_config_delivery" {
-  description = "Let AWS Config of this account deliver configuration snapshots and history into the logs bucket (under the config_s3_key_prefix output)."
-  type        = bool
-  default     = false
+variable "watched_kms_key_arns" {
+  description = "KMS keys outside the module (e.g. the account-baseline module's audit key, its audit_kms_key_arn output) whose disabling, scheduled deletion, policy changes, grants and rotation changes page on-call like the module's own two keys (the kms-key-state and key-policy-changed rules)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.watched_kms_key_arns : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", arn))])
+    error_message = "watched_kms_key_arns must hold KMS key ARNs."
+  }
+}
+
+variable "watched_bucket_names" {
+  description = "Buckets outside the module (e.g. the account-baseline module's audit and logs buckets) whose policy, public access block, Object Lock, encryption, versioning or lifecycle changes page on-call like the module's own (the bucket-changed rule)."
+  type        = list(string)
+  default     = []
+  nullable    = false
 }
 
 variable "enable_malware_protection" {
@@ -511,7 +517,7 @@ variable "break_glass_principal_arn" {
 }
 
 variable "kms_key_users" {
-  description = "IAM roles or users (ARNs) that may decrypt what the security key protects for people, through S3 (the trail's files) and SQS (the undelivered-events queue) only: on-call and auditors. Empty by default: nobody's IAM policy alone can; the key's other uses are its services' own (SNS, SQS, CloudWatch Logs, CloudTrail), and CloudTrail's 90-day event history needs no key."
+  description = "IAM roles or users (ARNs) that may decrypt what the security key protects for people, through SQS (the undelivered-events and failed-events queues) and S3 (the trail's files a deployment wrote before the account baseline had its own audit key) only: on-call and auditors. Empty by default: nobody's IAM policy alone can; the key's other uses are its services' own (SNS, SQS, CloudWatch Logs)."
   type        = list(string)
   default     = []
 
@@ -521,8 +527,3 @@ variable "kms_key_users" {
   }
 }
 
-variable "enable_audit_replication" {
-  description = "The audit bucket is replicated to a second region by the audit-replica module: let its role (<name>-audit-replication) decrypt the trail's files through S3."
-  type        = bool
-  default     = false
-}
