@@ -43,8 +43,8 @@ Afterwards the data key waits out its deletion window
 recovered until then; see INCIDENT_RESPONSE.md. The security key and the
 account baseline's audit key (alias/<project>-<environment>-audit, the
 trail's files) are kept, as the audit logs are: only the break-glass
-principal may schedule their deletion (SECURITY.md, "Keys"); destroy prints
-the command, and the next deploy.sh adopts them.
+principal may schedule their deletion (SECURITY.md, "Encryption and key
+management"); destroy prints the command, and the next deploy.sh adopts them.
 
 Options:
   --local     destroy the deployment on the local AWS (see deploy.sh --local;

@@ -123,6 +123,6 @@ output "code_bucket_name" {
 }
 
 output "break_glass_principal_arn" {
-  description = "The only principal that may disable or delete any of the stack's keys (data, security and audit) and weaken the audit bucket's retention (scripts/destroy.sh --delete-audit-logs must run as it)."
+  description = "The only principal that may disable any of the stack's keys (data, security and audit), schedule the security and audit keys' deletion (the data key's: also its key administrators) and weaken the audit bucket's retention (scripts/destroy.sh --delete-audit-logs must run as it)."
   value       = module.pipeline.break_glass_principal_arn
 }

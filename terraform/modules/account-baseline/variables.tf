@@ -229,7 +229,7 @@ variable "kms_key_administrators" {
 }
 
 variable "break_glass_principal_arn" {
-  description = "The one principal (ARN) that may disable the audit key, schedule its deletion, create grants on it, turn its rotation off, and bypass the audit bucket's retention, delete its versions or change its Object Lock configuration. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else keeps the key and the bucket (destroy.sh leaves them out; SECURITY.md, Keys)."
+  description = "The one principal (ARN) that may disable the audit key, schedule its deletion, create grants on it, turn its rotation off, and bypass the audit bucket's retention, delete its versions or change its Object Lock configuration. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else keeps the key and the bucket (destroy.sh leaves them out; SECURITY.md, \"Encryption and key management\")."
   type        = string
   default     = null
 

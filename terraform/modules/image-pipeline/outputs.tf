@@ -147,7 +147,7 @@ output "evidence_bucket_arns" {
 }
 
 output "break_glass_principal_arn" {
-  description = "The principal that alone may disable or delete either key (data and security) (break_glass_principal_arn, or the account's root user)."
+  description = "The principal that alone may disable either key (data and security) and schedule the security key's deletion (the data key's: also kms_key_administrators): break_glass_principal_arn, or the account's root user."
   value       = local.break_glass_principal_arn
 }
 

@@ -506,7 +506,7 @@ variable "kms_key_administrators" {
 }
 
 variable "break_glass_principal_arn" {
-  description = "The one principal (ARN) that may disable either key (data and security), schedule the security key's deletion (the data key's: also kms_key_administrators), create grants on it (but those DynamoDB and Lambda create for the data key), turn its rotation off, import key material or replicate it. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else keeps the security key (destroy.sh leaves it out; SECURITY.md, Keys)."
+  description = "The one principal (ARN) that may disable either key (data and security), schedule the security key's deletion (the data key's: also kms_key_administrators), create grants on it (but those DynamoDB and Lambda create for the data key), turn its rotation off, import key material or replicate it. null means the account's root user (arn:aws:iam::<account>:root), used only in an emergency and with MFA. A `terraform destroy` run by anyone else keeps the security key (destroy.sh leaves it out; SECURITY.md, \"Encryption and key management\")."
   type        = string
   default     = null
 
