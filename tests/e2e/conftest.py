@@ -25,7 +25,13 @@ from e2e.local_deployment import LocalDeployment, deployed_stack
 from helpers import ROOT
 
 # The modules on the shared stack, in the order they run.
-SHARED = ("test_audit.py", "test_policies_lint.py", "test_runbook.py", "test_disabled_data_key.py")
+SHARED = (
+    "test_audit.py",
+    "test_policies_lint.py",
+    "test_runbook.py",
+    "test_disabled_data_key.py",
+    "test_baseline_alone.py",
+)
 # demo.sh deploys, and destroys, a stack of its own: that is what it tests; the
 # recovery paths deploy, break and destroy theirs (a failed apply, destroy then
 # deploy twice).
