@@ -1,6 +1,6 @@
 """The account baseline applies without the application module (issue 21, item 1).
 
-terraform/examples/account-baseline calls the account-baseline module and
+tests/fixtures/terraform-account-baseline calls the account-baseline module and
 nothing else, as a platform team would before any application. This applies
 it with the real terraform to the shared stack's local AWS, in another region
 (eu-west-1; the shared stack is in us-east-1) and under another name, so that
@@ -23,7 +23,7 @@ from e2e.local_deployment import LocalDeployment
 pytestmark = pytest.mark.slow
 
 REGION = "eu-west-1"
-EXAMPLE = Path("terraform/examples/account-baseline")
+EXAMPLE = Path("tests/fixtures/terraform-account-baseline")
 
 
 def terraform(
