@@ -30,12 +30,12 @@ SHARED = (
     "test_policies_lint.py",
     "test_runbook.py",
     "test_disabled_data_key.py",
-    "test_baseline_alone.py",
 )
 # demo.sh deploys, and destroys, a stack of its own: that is what it tests; the
 # recovery paths deploy, break and destroy theirs (a failed apply, destroy then
-# deploy twice).
-OWN_STACK = ("test_demo_loop.py", "test_recovery.py")
+# deploy twice); the account baseline is applied alone to a local AWS of its own
+# (it runs in the shared stack's process, before that stack is deployed).
+OWN_STACK = ("test_demo_loop.py", "test_recovery.py", "test_baseline_alone.py")
 DESTRUCTIVE_PREFIX = "test_destroy"
 E2E = Path(__file__).parent
 

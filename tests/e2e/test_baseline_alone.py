@@ -1,11 +1,11 @@
 """The account baseline applies without the application module (issue 21, item 1).
 
-tests/fixtures/terraform-account-baseline calls the account-baseline module and
-nothing else, as a platform team would before any application. This applies
-it with the real terraform to the shared stack's local AWS, in another region
-(eu-west-1; the shared stack is in us-east-1) and under another name, so that
-the two share nothing but the server, reads back what it made with boto3,
-and destroys it. It runs after the modules that read the shared stack.
+tests/fixtures/terraform-account-baseline calls the account-baseline module
+and nothing else, as a platform team would before any application. This
+applies it with the real terraform to a local AWS of its own (one server for
+both stacks would not do: moto lists the shared stack's multi-region trail in
+every region, and the provider's read of this trail then finds two), reads
+back what it made with boto3, and destroys it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from e2e.local_deployment import LocalDeployment
+from e2e.local_deployment import LocalDeployment, copy_repo, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -38,29 +38,35 @@ def terraform(
 
 @pytest.fixture(scope="module")
 def applied(
-    shared_stack: LocalDeployment, tmp_path_factory: pytest.TempPathFactory
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LocalDeployment, Path, dict[str, Any]]]:
-    data_dir = tmp_path_factory.mktemp("baseline-alone")
-    init = terraform(shared_stack, data_dir, "init", "-input=false", "-no-color")
-    assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
-    variables = ["-var", f"region={REGION}", "-var", "local_aws=true"]
-    apply = terraform(
-        shared_stack, data_dir, "apply", "-input=false", "-auto-approve", "-no-color",
-        *variables,
-    )  # fmt: skip
+    scratch = tmp_path_factory.mktemp("baseline-alone")
+    deployment = LocalDeployment(copy_repo(scratch / "repo"), free_port())
+    data_dir = scratch / "terraform"
+    started = deployment.script("local_aws.sh", "start", timeout=120)
+    assert started.returncode == 0, started.stdout + started.stderr
     try:
-        assert apply.returncode == 0, apply.stdout[-3000:] + apply.stderr[-3000:]
-        printed = terraform(shared_stack, data_dir, "output", "-json")
-        assert printed.returncode == 0, printed.stderr
-        outputs = {name: o["value"] for name, o in json.loads(printed.stdout).items()}
-        listed = terraform(shared_stack, data_dir, "state", "list").stdout.split()
-        yield shared_stack, data_dir, {"outputs": outputs, "addresses": listed}
+        init = terraform(deployment, data_dir, "init", "-input=false", "-no-color")
+        assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
+        variables = ["-var", f"region={REGION}", "-var", "local_aws=true"]
+        apply = terraform(
+            deployment, data_dir, "apply", "-input=false", "-auto-approve", "-no-color", *variables
+        )
+        try:
+            assert apply.returncode == 0, apply.stdout[-3000:] + apply.stderr[-3000:]
+            printed = terraform(deployment, data_dir, "output", "-json")
+            assert printed.returncode == 0, printed.stderr
+            outputs = {name: o["value"] for name, o in json.loads(printed.stdout).items()}
+            listed = terraform(deployment, data_dir, "state", "list").stdout.split()
+            yield deployment, data_dir, {"outputs": outputs, "addresses": listed}
+        finally:
+            destroy = terraform(
+                deployment, data_dir, "destroy", "-input=false", "-auto-approve", "-no-color",
+                *variables,
+            )  # fmt: skip
+            assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
     finally:
-        destroy = terraform(
-            shared_stack, data_dir, "destroy", "-input=false", "-auto-approve", "-no-color",
-            *variables,
-        )  # fmt: skip
-        assert destroy.returncode == 0, destroy.stdout[-3000:] + destroy.stderr[-3000:]
+        deployment.stop()
 
 
 def test_the_baseline_alone_creates_only_baseline_resources(
