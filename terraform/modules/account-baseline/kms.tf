@@ -3,7 +3,7 @@
 # baseline's own, so that the trail needs nothing from an application.
 #
 # The same separation of duties as the image-pipeline module's security key
-# (its kms.tf and key_guards.tf; SECURITY.md, "Keys"), repeated here rather
+# (its kms.tf and key_guards.tf; SECURITY.md, "Encryption and key management"), repeated here rather
 # than shared: a module of its own would have to take every list as an input
 # and would be harder to read than the two policies side by side.
 #   - the account (root) statement delegates ADMINISTRATION to IAM, not use:

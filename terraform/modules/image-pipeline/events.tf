@@ -23,7 +23,7 @@ locals {
       # account baseline's audit key); the alert itself travels on the security key,
       # so losing the data key cannot silence it. (Losing the security key
       # silences the topic: its event then waits in the dead-letter queue,
-      # which the same key encrypts; SECURITY.md, "Keys", says what remains.)
+      # which the same key encrypts; SECURITY.md, "Encryption and key management", says what remains.)
       kms-key-state = {
         description = "A KMS key of the stack was disabled or scheduled for deletion. Runbook: INCIDENT_RESPONSE.md#kms-key"
         pattern = {

@@ -7,7 +7,7 @@
 # So the rules about the keys (kms-key-state, key-policy-changed) have a
 # second target: this topic, encrypted with the DATA key. Each key's alerts
 # then travel on the other key: an attacker has to subvert both, and the
-# first one pages (SECURITY.md, "Keys"). Subscribed like the other topics.
+# first one pages (SECURITY.md, "Encryption and key management"). Subscribed like the other topics.
 # ---------------------------------------------------------------------------
 
 locals {

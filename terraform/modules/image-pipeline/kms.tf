@@ -12,10 +12,10 @@
 # through S3.
 # Disabling or scheduling the deletion of the data key is itself a SEV1
 # (events.tf): its alert travels on the security key, so a disabled data key
-# cannot suppress its own alert (SECURITY.md, "Keys").
+# cannot suppress its own alert (SECURITY.md, "Encryption and key management").
 # ---------------------------------------------------------------------------
 
-# Separation of duties on both keys (SECURITY.md, "Keys"); the data key's
+# Separation of duties on both keys (SECURITY.md, "Encryption and key management"); the data key's
 # differences are listed above its policy. On the security key:
 #   - the account (root) statement delegates ADMINISTRATION to IAM, not use:
 #     no IAM policy can let a principal decrypt audit logs or alerts;
@@ -149,7 +149,7 @@ resource "aws_kms_alias" "this" {
   target_key_id = aws_kms_key.this.key_id
 }
 
-# Separation of duties on the data key (SECURITY.md, "Keys"), in the style
+# Separation of duties on the data key (SECURITY.md, "Encryption and key management"), in the style
 # of the security key's below, with the same administrators and break-glass
 # principal:
 #   - the account (root) statement delegates ADMINISTRATION to IAM, and only

@@ -16,7 +16,7 @@
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html),
 # so a disabled data key would make S3 drop the events of every upload made
 # during the incident. With the security key, they wait in the queue until the
-# data key is back (SECURITY.md, "Keys"). The messages hold object keys and
+# data key is back (SECURITY.md, "Encryption and key management"). The messages hold object keys and
 # sizes, never image bytes.
 # ---------------------------------------------------------------------------
 
