@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # destroy.sh asks before it deletes and counts what it deletes; the local AWS
-# starts, answers and stops cleanly, and says the truth about its port.
+# starts, answers and stops cleanly, and says the truth about its port. The
+# tests of destroy tagged local-aws share one local AWS, emptied for each.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -8,6 +9,7 @@ bats_require_minimum_version 1.5.0
 # A state that says two resources are deployed (and one data source was read),
 # with the outputs destroy reads.
 fake_state() {
+  mkdir -p "$(dirname "$1")"
   cat >"$1" <<'JSON'
 {
   "version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "bats",
@@ -39,18 +41,32 @@ teardown() {
   LOCAL_AWS_DIR="$repo/.local-aws/other" LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" stop >/dev/null 2>&1 || true
 }
 
+# The tests of destroy tagged local-aws share one local AWS (shared_local_aws),
+# so they never run side by side.
+setup_file() { export BATS_NO_PARALLELIZE_WITHIN_FILE=true; }
+teardown_file() { stop_shared_local_aws; }
+
+# failing_terraform DIR: DIR/terraform, which only fails, loudly: first on
+# PATH, it shows that a destroy ran no terraform (an init alone takes 2 s of CPU).
+failing_terraform() {
+  mkdir -p "$1"
+  printf '#!/bin/sh\necho "terraform $* was run" >&2\nexit 97\n' >"$1/terraform"
+  chmod +x "$1/terraform"
+}
+
 # bats test_tags=local-aws
 @test "destroy refuses without confirmation when stdin is not a terminal, and counts managed resources only" {
   repo=$(copy_repo)
-  port=$(free_port)
-  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  shared_local_aws
   fake_state "$repo/.local-aws/terraform.tfstate"
   before=$(sha256sum "$repo/.local-aws/terraform.tfstate")
+  failing_terraform "$BATS_TEST_TMPDIR/bin"
 
-  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local </dev/null
+  run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local </dev/null
 
   [ "$status" -eq 1 ]
   [[ $output == *"refusing to destroy without confirmation"* ]]
+  [[ $output != *"was run"* ]] || { echo "$output"; return 1; } # the state read without terraform
   # Two managed resources; the data source is read, never destroyed.
   [[ $output == *" 2 resources in environment 'local'"* ]]
   [ "$(sha256sum "$repo/.local-aws/terraform.tfstate")" = "$before" ]
@@ -59,8 +75,7 @@ teardown() {
 # bats test_tags=local-aws
 @test "destroy empties the code bucket of a stack with code signing (its packages would block the bucket's deletion)" {
   repo=$(copy_repo)
-  port=$(free_port)
-  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  shared_local_aws
   fake_state "$repo/.local-aws/terraform.tfstate"
   code=image-processor-local-code-123456789012
   # The state names the code bucket in its outputs; the bucket holds two package versions.
@@ -82,8 +97,12 @@ for body in (b"build 1", b"build 2"):
     s3.put_object(Bucket=sys.argv[1], Key="unsigned/lambda.zip", Body=body)
 PY
 
-  run env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+  # (What terraform destroy would delete is the fake state's; the code bucket is not in it.)
+  terraform_without_destroy "$BATS_TEST_TMPDIR/bin"
 
+  run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
   left=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" - "$code" <<'PY'
 import sys
 import boto3
@@ -97,8 +116,7 @@ PY
 # bats test_tags=local-aws
 @test "destroy turns off the deletion protection of a local stack's table, which the local profile keeps on, and deletes it" {
   repo=$(copy_repo)
-  port=$(free_port)
-  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  shared_local_aws
   fake_state "$repo/.local-aws/terraform.tfstate"
   table=image-processor-local-uploads
   # The state holds the table, protected, as deploy.sh --local leaves it.
@@ -140,12 +158,13 @@ PY
   [ "$left" -eq 0 ]
 }
 
-@test "destroy with nothing deployed says so and succeeds (safe to run twice)" {
+@test "destroy with nothing deployed says so and succeeds (safe to run twice), without running terraform" {
   repo=$(copy_repo)
+  failing_terraform "$BATS_TEST_TMPDIR/bin"
 
-  run "$repo/scripts/destroy.sh" --local --yes
+  run env PATH="$BATS_TEST_TMPDIR/bin:$PATH" "$repo/scripts/destroy.sh" --local --yes
 
-  [ "$status" -eq 0 ]
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
   [[ $output == *"Nothing to destroy"* ]]
 }
 
@@ -275,8 +294,7 @@ $*"
 # bats test_tags=local-aws
 @test "a state without outputs (a deploy stopped mid-apply) is destroyed, in clear lines, not trap lines" {
   repo=$(copy_repo)
-  port=$(free_port)
-  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  shared_local_aws
   fake_state "$repo/.local-aws/terraform.tfstate"
   # The apply stopped before any output was written: the buckets are in the
   # state as resources of their modules only, and the images bucket holds an upload.
@@ -299,6 +317,10 @@ s3.put_object(Bucket='image-processor-local-images-123456789012', Key='uploads/a
   [ "$status" -eq 0 ] || { echo "$output" "$stderr"; return 1; }
   [[ $output == *"2 resources in environment 'local'"* ]]
   [[ $output == *"no outputs in the state"* ]]
+  # The logs bucket's one resource is taken out of the state (terraform state rm), not destroyed.
+  [[ $output == *"image-processor-local-logs-123456789012: kept (0 object version(s); 1 resources left out of the destroy)"* ]] ||
+    { echo "$output"; return 1; }
+  [[ $output == *"terraform destroy (1 resources)"* ]] || { echo "$output"; return 1; }
   [[ $stderr != *'" failed (line'* ]] || { echo "$stderr"; return 1; }
   # The images bucket is gone; the logs bucket is kept (out of the state) as always.
   left=$(s3_on "$port" "print(' '.join(sorted(b['Name'] for b in s3.list_buckets()['Buckets'])))")
@@ -311,8 +333,7 @@ s3.put_object(Bucket='image-processor-local-images-123456789012', Key='uploads/a
 # bats test_tags=local-aws
 @test "with nothing in the state, destroy names the kept audit-log buckets, and its hint deletes them as printed" {
   repo=$(copy_repo)
-  port=$(free_port)
-  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  shared_local_aws
   # What a destroy keeps: the logs bucket and the audit bucket (Object Lock,
   # GOVERNANCE), both out of the state, found by their fixed names.
   s3_on "$port" "
@@ -370,8 +391,7 @@ $*"
 # bats test_tags=local-aws
 @test "with nothing in the state, destroy names the kept audit replica and its cost, and --delete-audit-logs removes it" {
   repo=$(copy_repo)
-  port=$(free_port)
-  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  shared_local_aws
   # What a destroy keeps with enable_audit_replication: the replica's two
   # buckets (Object Lock, GOVERNANCE) in us-west-2, its key and alias there,
   # and the replication role with its inline policy.

@@ -42,12 +42,7 @@ setup_file() {
   # The guards come before terraform destroy: a terraform that runs all
   # but `destroy` (which would only delete the fake state's bucket) saves
   # the controls a minute each.
-  mkdir -p "$BATS_FILE_TMPDIR/bin"
-  # (Its one line is a message of terraform's -json UI, which destroy.sh reads.)
-  # shellcheck disable=SC2016 # the $ are the wrapper's own
-  printf '#!/bin/sh\nfor a; do [ "$a" = destroy ] && { echo '\''{"@level":"info","@message":"(terraform destroy not run by the test)","type":"log"}'\''; exit 0; }; done\nexec %q "$@"\n' \
-    "$(command -v terraform)" >"$BATS_FILE_TMPDIR/bin/terraform"
-  chmod +x "$BATS_FILE_TMPDIR/bin/terraform"
+  terraform_without_destroy "$BATS_FILE_TMPDIR/bin"
   export repo port
 }
 

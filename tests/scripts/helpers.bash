@@ -80,3 +80,41 @@ run_in_fresh_shell() {
     SHELL=/bin/bash TERM=dumb NO_COLOR=1 \
     script -qec "cd $(printf '%q' "$dir") && $command" /dev/null <<<"$answer"
 }
+
+# shared_local_aws: one local AWS for the tests of a file that need an empty
+# one, not one of their own (a start takes about 2 s of CPU, and the first
+# calls of each service as much again): the first such test starts it
+# (LOCAL_AWS_DIR $BATS_FILE_TMPDIR/local-aws), each later one empties it with
+# moto's reset API. Sets port. The file's teardown_file calls stop_shared_local_aws.
+shared_local_aws() {
+  local dir="$BATS_FILE_TMPDIR/local-aws"
+  if [[ -f $dir/moto.port ]]; then
+    port=$(<"$dir/moto.port")
+    "$PY" - "http://127.0.0.1:$port/moto-api/reset" <<'PY'
+import sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="POST"), timeout=30)  # noqa: S310 - loopback
+PY
+  else
+    port=$(free_port)
+    LOCAL_AWS_DIR=$dir LOCAL_AWS_PORT=$port "$REPO_ROOT/scripts/local_aws.sh" start >/dev/null
+  fi
+}
+
+stop_shared_local_aws() {
+  local dir="$BATS_FILE_TMPDIR/local-aws"
+  [[ -f $dir/moto.port ]] || return 0
+  LOCAL_AWS_DIR=$dir LOCAL_AWS_PORT=$(<"$dir/moto.port") "$REPO_ROOT/scripts/local_aws.sh" stop >/dev/null 2>&1 || true
+}
+
+# terraform_without_destroy DIR: DIR/terraform, the real terraform for every
+# command but `destroy`, which it only reports (one message of terraform's
+# -json UI, which destroy.sh reads): for a test of what destroy.sh does
+# before terraform destroy, which would only delete its fake state's
+# resources (about 8 s of CPU each).
+terraform_without_destroy() {
+  mkdir -p "$1"
+  # shellcheck disable=SC2016 # the $ are the wrapper's own
+  printf '#!/bin/sh\nfor a; do [ "$a" = destroy ] && { echo '\''{"@level":"info","@message":"(terraform destroy not run by the test)","type":"log"}'\''; exit 0; }; done\nexec %q "$@"\n' \
+    "$(command -v terraform)" >"$1/terraform"
+  chmod +x "$1/terraform"
+}

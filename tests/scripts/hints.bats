@@ -19,6 +19,11 @@ teardown() {
   done
 }
 
+# The tests that need an empty local AWS, not one of their own, share one
+# (shared_local_aws), so they never run side by side.
+setup_file() { export BATS_NO_PARALLELIZE_WITHIN_FILE=true; }
+teardown_file() { stop_shared_local_aws; }
+
 # quoted_hint TEXT: the command between the last pair of single quotes.
 quoted_hint() { sed -n "s/.*'\([^']*\)'[^']*$/\1/p" <<<"$1" | tail -n 1; }
 
@@ -124,8 +129,7 @@ state_resources() { "$PY" "$REPO_ROOT/scripts/lib/terraform_progress.py" count-s
 # bats test_tags=local-aws
 @test "a failed terraform destroy says to run destroy again, and that command, as printed, destroys what the state holds" {
   repo=$(copy_repo)
-  port=$(free_port)
-  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  shared_local_aws
   gone_bucket_state "$repo/.local-aws/terraform.tfstate"
   # A terraform whose destroy fails (as an API error halfway does: its -json
   # diagnostic, as the real one words it); the rest is the real one.
@@ -388,8 +392,7 @@ SH
 # bats test_tags=local-aws
 @test "destroy keeps the security and audit keys and prints the commands that schedule their deletion; as printed, they do, on the local AWS" {
   repo=$(copy_repo)
-  port=$(free_port)
-  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
+  shared_local_aws
   # The stack's security key (the pipeline's) and audit key (the account
   # baseline's) with their aliases, on the local AWS and in the state.
   keys=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c '
@@ -400,6 +403,7 @@ for alias in ("security", "audit"):
     kms.create_alias(AliasName=f"alias/image-processor-local-{alias}", TargetKeyId=key["KeyId"])
     print(key["KeyId"], key["Arn"], end=" ")')
   read -r key arn audit_key audit_arn <<<"$keys"
+  mkdir -p "$repo/.local-aws"
   cat >"$repo/.local-aws/terraform.tfstate" <<JSON
 {"version": 4, "terraform_version": "1.11.4", "serial": 1, "lineage": "bats", "outputs": {},
  "resources": [
@@ -451,9 +455,8 @@ run_without_terminal() {
 # bats test_tags=local-aws
 @test "without a terminal, deploy and destroy name the option that gets past their question; with it, in a fresh shell, they go on" {
   repo=$(copy_repo)
-  port=$(free_port)
+  shared_local_aws
   other=$(free_port) # nothing runs there: deploy stops at its next check
-  LOCAL_AWS_PORT=$port "$repo/scripts/local_aws.sh" start >/dev/null
   gone_bucket_state "$repo/.local-aws/terraform.tfstate"
 
   run --separate-stderr env LOCAL_AWS_PORT="$other" "$repo/scripts/deploy.sh" --local </dev/null
