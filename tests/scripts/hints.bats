@@ -389,6 +389,14 @@ SH
   grep -qE '^moto==' "$repo/requirements-dev.txt"
 }
 
+# key_states KEY...: the state of each key on the local AWS at $port.
+key_states() {
+  AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c '
+import sys, boto3
+kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+print(" ".join(kms.describe_key(KeyId=k)["KeyMetadata"]["KeyState"] for k in sys.argv[1:]))' "$@"
+}
+
 # bats test_tags=local-aws
 @test "destroy keeps the security and audit keys and prints the commands that schedule their deletion; as printed, they do, on the local AWS" {
   repo=$(copy_repo)
@@ -425,6 +433,9 @@ JSON
 
   run --separate-stderr env LOCAL_AWS_PORT="$port" "$repo/scripts/destroy.sh" --local --yes
   [ "$status" -eq 0 ] || { echo "$output" "$stderr"; return 1; }
+  # Kept indeed: out of the state before terraform destroy, which would have scheduled their deletion.
+  states=$(key_states "$key" "$audit_key")
+  [ "$states" = "Enabled Enabled" ] || { echo "$states"; return 1; }
   [[ $output == *"Kept: the security key"*"(alias/image-processor-local-security)"* ]] || { echo "$output"; return 1; }
   [[ $output == *"Kept: the audit key"*"(alias/image-processor-local-audit)"* ]] || { echo "$output"; return 1; }
   hints=$(sed -n 's/^ *\(.*aws kms schedule-key-deletion .*\)$/\1/p' <<<"$output")
@@ -439,10 +450,7 @@ JSON
     [ "$status" -eq 0 ] || { echo "$output"; return 1; }
   done
 
-  states=$(AWS_ENDPOINT_URL="http://127.0.0.1:$port" "$PY" -c '
-import sys, boto3
-kms = boto3.client("kms", region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
-print(" ".join(kms.describe_key(KeyId=k)["KeyMetadata"]["KeyState"] for k in sys.argv[1:]))' "$key" "$audit_key")
+  states=$(key_states "$key" "$audit_key")
   [ "$states" = "PendingDeletion PendingDeletion" ] || { echo "$states"; return 1; }
 }
 
