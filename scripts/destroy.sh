@@ -443,7 +443,7 @@ fi
 # "Encryption and key management"). Out of Terraform's hands, like the kept
 # buckets; the next deploy adopts them. One state rm for both, then the count
 # again (each terraform command takes about 0.6 s of CPU, even a state list).
-out_of_state+=("${key_addresses[@]}")
+[[ -z $security_alias && -z $audit_alias ]] || out_of_state+=("${key_addresses[@]}")
 if ((${#out_of_state[@]})); then
   terraform -chdir="$TF_DIR" state rm "${backup_args[@]}" "${out_of_state[@]}" >/dev/null
   resources=$(count_resources) || die "cannot read the $TARGET Terraform state"

@@ -47,6 +47,14 @@ running_pid() {
   printf '%s\n' "$pid"
 }
 
+# alive PID: the process exists and has not exited (a zombie has).
+alive() {
+  local stat
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
 # running_port: the port that server listens on (a server started before
 # moto.port existed is taken to listen on the port asked for; the health
 # check below then tells).
@@ -102,7 +110,9 @@ start() {
   printf '%s\n' "$LOCAL_AWS_PORT" >"$PORT_FILE"
   local waited=0
   until listens_on_port "$(<"$PID_FILE")" && local_aws_answers; do
-    if ! running_pid >/dev/null; then
+    # (Not running_pid: until the child has run setsid, its command line is
+    # still this script's, which a loaded machine showed.)
+    if ! alive "$(<"$PID_FILE")"; then
       tail -n 20 "$LOG_FILE" >&2 || true
       rm -f "$PID_FILE" "$PORT_FILE"
       die "the local AWS exited during start-up (log above)"

@@ -96,7 +96,8 @@ urllib.request.urlopen(urllib.request.Request(sys.argv[1], method="POST"), timeo
 PY
   else
     port=$(free_port)
-    LOCAL_AWS_DIR=$dir LOCAL_AWS_PORT=$port "$REPO_ROOT/scripts/local_aws.sh" start >/dev/null
+    # (Without bats' descriptor 3: a server left behind must not hold bats' output open.)
+    LOCAL_AWS_DIR=$dir LOCAL_AWS_PORT=$port "$REPO_ROOT/scripts/local_aws.sh" start >/dev/null 3>&-
   fi
 }
 
