@@ -217,6 +217,25 @@ PY
   [ "$status" -ne 0 ]
 }
 
+@test "start waits for a server whose process has not run setsid yet, instead of taking it for one that exited" {
+  repo=$(copy_repo)
+  port=$(free_port)
+  # A log nobody reads yet (a FIFO): the server's process waits to open it,
+  # before it runs setsid, as a loaded machine can make it wait; then it is read.
+  mkdir -p "$repo/.local-aws"
+  mkfifo "$repo/.local-aws/moto.log"
+  LOCAL_AWS_PORT=$port timeout 40 "$repo/scripts/local_aws.sh" start >"$BATS_TEST_TMPDIR/start.out" 2>&1 3>&- &
+  starter=$!
+  sleep 2
+  cat "$repo/.local-aws/moto.log" >/dev/null 3>&- &
+  rc=0
+  wait "$starter" || rc=$?
+
+  [ "$rc" -eq 0 ] || { echo "exit $rc"; cat "$BATS_TEST_TMPDIR/start.out"; return 1; }
+  run env LOCAL_AWS_PORT="$port" "$repo/scripts/local_aws.sh" status
+  [ "$status" -eq 0 ]
+}
+
 @test "the local AWS still counts as running once a Lambda function exists" {
   repo=$(copy_repo)
   port=$(free_port)
