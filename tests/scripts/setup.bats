@@ -84,7 +84,7 @@ make_venv() {
   [ -e "$dev/.uv-$pin" ] && [ -e "$venv/.installed" ]
 }
 
-@test "make setup installs nothing when the virtualenvs are up to date" {
+@test "make setup installs nothing when the virtualenvs are up to date, and only uv when its pin changes" {
   fake_python "$BATS_TEST_TMPDIR/bin"
   venv="$BATS_TEST_TMPDIR/venv"
   dev="$BATS_TEST_TMPDIR/dev"
@@ -99,6 +99,13 @@ make_venv() {
   [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
   [ -z "$output" ] && [ -z "$stderr" ]
   [ ! -s "$BATS_TEST_TMPDIR/bin/calls" ]
+
+  # A new uv is installed, and reinstalls nothing (the requirements did not change).
+  TARGET=setup make_venv "$venv" "$dev" MAKEFLAGS=UV_VERSION=99.0.0
+
+  [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+  [ "${#lines[@]}" -eq 2 ] || { echo "$output"; return 1; }
+  [[ ${lines[1]} == " ok  pip install uv==99.0.0 into $dev ("* ]] || { echo "$output"; return 1; }
 }
 
 @test "a failed uv pip install shows the end of its output, the exit code and the log" {
