@@ -380,12 +380,12 @@ SH
   fake_python "$FRESH_SHELL_STUBS"
   run_in_fresh_shell "$repo" "$hint && LOCAL_AWS_PORT=$port scripts/local_aws.sh start && LOCAL_AWS_PORT=$other scripts/deploy.sh --local --auto-approve"
 
-  [[ $output == *"uv pip install pip=="*" -r requirements-dev.txt into .venv"* ]] || { echo "$output"; return 1; }
+  [[ $output == *"uv pip install --compile-bytecode pip=="*" -r requirements-dev.txt into .venv"* ]] || { echo "$output"; return 1; }
   [[ $output == *"on http://127.0.0.1:$port"*" ok  local AWS running"* ]] || { echo "$output"; return 1; }
   # deploy gets past its tools (aws from .venv) to the next check: nothing runs on that port.
   [[ $output != *"was not found on PATH"* && $output == *"the local AWS is not running at http://127.0.0.1:$other"* ]] || { echo "$output"; return 1; }
   grep -qxE -- "-m pip install --quiet uv==[0-9.]+" "$FRESH_SHELL_STUBS/pip.log"
-  grep -qxE -- "uv pip install --python .venv/bin/python pip==[0-9.]+ -r requirements-dev.txt" "$FRESH_SHELL_STUBS/pip.log"
+  grep -qxE -- "uv pip install --python .venv/bin/python --compile-bytecode pip==[0-9.]+ -r requirements-dev.txt" "$FRESH_SHELL_STUBS/pip.log"
   # What that install brings: the two tools the hints are about, pinned.
   grep -qE '^awscli==' "$repo/requirements-dev.txt"
   grep -qE '^moto==' "$repo/requirements-dev.txt"

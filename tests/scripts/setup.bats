@@ -67,19 +67,20 @@ make_venv() {
   [ "${#lines[@]}" -eq 4 ] || { echo "$output"; return 1; }
   [[ ${lines[0]} =~ ^" ..  pip install uv=="[0-9]+\.[0-9]+\.[0-9]+" into $dev"$ ]] || { echo "$output"; return 1; }
   [[ ${lines[1]} =~ ^" ok  pip install uv=="[0-9]+\.[0-9]+\.[0-9]+" into $dev ("[0-9]+"s; output in $dev/pip.log)"$ ]]
-  [[ ${lines[2]} == " ..  uv pip install -r requirements-checkov.txt into $venv" ]]
-  [[ ${lines[3]} =~ ^" ok  uv pip install -r requirements-checkov.txt into $venv ("[0-9]+"s; output in $venv/pip.log)"$ ]]
+  [[ ${lines[2]} == " ..  uv pip install --compile-bytecode -r requirements-checkov.txt into $venv" ]]
+  [[ ${lines[3]} =~ ^" ok  uv pip install --compile-bytecode -r requirements-checkov.txt into $venv ("[0-9]+"s; output in $venv/pip.log)"$ ]]
   [ -z "$stderr" ]
   [ "$(grep -c '^WARNING: Location' "$dev/pip.log")" -eq 200 ]
   [ "$(grep -c '^warning: package-' "$venv/pip.log")" -eq 200 ]
   # What ran: .venv's pip installs uv at the Makefile's pin into .venv; .venv's
-  # uv installs into the checkov virtualenv's python (which has no pip).
+  # uv installs into the checkov virtualenv's python (which has no pip), and
+  # compiles its bytecode, as pip did (checkov starts at each scan).
   pin=$(sed -n 's/^UV_VERSION := //p' "$REPO_ROOT/Makefile")
   run cat "$BATS_TEST_TMPDIR/bin/calls"
   [ "${lines[0]}" = "venv $dev" ] || { echo "$output"; return 1; }
   [ "${lines[1]}" = "python -m pip install --quiet uv==$pin" ]
   [ "${lines[2]}" = "venv --without-pip $venv" ]
-  [ "${lines[3]}" = "uv pip install --python $venv/bin/python -r requirements-checkov.txt" ]
+  [ "${lines[3]}" = "uv pip install --python $venv/bin/python --compile-bytecode -r requirements-checkov.txt" ]
   [ "${#lines[@]}" -eq 4 ]
   [ -e "$dev/.uv-$pin" ] && [ -e "$venv/.installed" ]
 }
@@ -90,8 +91,8 @@ make_venv() {
   dev="$BATS_TEST_TMPDIR/dev"
   TARGET=setup make_venv "$venv" "$dev"
   [ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
-  [[ $output == *" ok  uv pip install pip=="*" -r requirements-dev.txt into $dev ("* ]] || { echo "$output"; return 1; }
-  [[ $output == *" ok  uv pip install -r requirements-checkov.txt into $venv ("* ]] || { echo "$output"; return 1; }
+  [[ $output == *" ok  uv pip install --compile-bytecode pip=="*" -r requirements-dev.txt into $dev ("* ]] || { echo "$output"; return 1; }
+  [[ $output == *" ok  uv pip install --compile-bytecode -r requirements-checkov.txt into $venv ("* ]] || { echo "$output"; return 1; }
   : >"$BATS_TEST_TMPDIR/bin/calls"
 
   TARGET=setup make_venv "$venv" "$dev"
@@ -117,7 +118,7 @@ make_venv() {
 
   [ "$status" -ne 0 ]
   [[ $stderr == *"warning: package-200 was yanked"* ]]
-  [[ $stderr == *"error: uv pip install -r requirements-checkov.txt into $venv failed (exit 3); full output in $venv/pip.log"* ]]
+  [[ $stderr == *"error: uv pip install --compile-bytecode -r requirements-checkov.txt into $venv failed (exit 3); full output in $venv/pip.log"* ]]
   [ ! -e "$venv/.installed" ]
 }
 
