@@ -83,6 +83,7 @@ make_venv() {
   [ "${lines[3]}" = "uv pip install --python $venv/bin/python --compile-bytecode -r requirements-checkov.txt" ]
   [ "${#lines[@]}" -eq 4 ]
   [ -e "$dev/.uv-$pin" ] && [ -e "$venv/.installed" ]
+  grep -qF "(\`UV_VERSION\`, $pin)" "$REPO_ROOT/README.md" # the pin README names
 }
 
 @test "make setup installs nothing when the virtualenvs are up to date, and only uv when its pin changes" {
@@ -134,4 +135,21 @@ make_venv() {
   [[ $stderr =~ "error: pip install uv=="[0-9.]+" into $dev failed (exit 4); full output in $dev/pip.log" ]] || { echo "$stderr"; return 1; }
   [ ! -e "$venv/.installed" ]
   run ! grep -q '^uv ' "$BATS_TEST_TMPDIR/bin/calls"
+}
+
+@test "uv takes the private index README names (UV_DEFAULT_INDEX), and not pip's PIP_INDEX_URL" {
+  url="http://127.0.0.1:$(free_port)/simple"
+  grep -qF "\`UV_DEFAULT_INDEX\`" "$REPO_ROOT/README.md"
+  dry_run=("$REPO_ROOT/.venv/bin/uv" pip install --dry-run --no-cache --python "$PY" toolz)
+
+  run env -u UV_INDEX -u UV_INDEX_URL UV_DEFAULT_INDEX="$url" UV_HTTP_RETRIES=0 "${dry_run[@]}"
+
+  [ "$status" -ne 0 ]
+  [[ $output == *"$url/toolz/"* ]] || { echo "$output"; return 1; }
+
+  # Where pip would find nothing, uv goes to its own default index.
+  run env -u UV_INDEX -u UV_INDEX_URL -u UV_DEFAULT_INDEX PIP_INDEX_URL="$url" PIP_CONFIG_FILE=/dev/null "${dry_run[@]}"
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [[ $output == *"Would install 1 package"* ]] || { echo "$output"; return 1; }
 }
