@@ -54,12 +54,12 @@ endif
 # uv installs the pinned requirements into every virtualenv: uv installed
 # requirements-dev.txt into a fresh virtualenv in 1.5 s of CPU, and compiling
 # its bytecode (below) took 25 s more; make setup's times beside pip's are in
-# README, "Development". uv is one pinned wheel that .venv's own pip installs (the
-# machine needs nothing but Python); the other virtualenvs use .venv's uv
-# (order-only: a new uv reinstalls nothing). uv reads no pip configuration
-# (pip.conf, PIP_INDEX_URL): README, "Development", says how to name a
-# private index. .venv keeps a pinned pip: scripts/build_lambda.sh and make
-# lock-lambda run it.
+# README, "Development". uv is one pinned wheel that .venv's own pip
+# installs (the machine needs nothing but Python); the other virtualenvs use
+# .venv's uv (order-only: a new uv reinstalls nothing). uv reads no pip
+# configuration (pip.conf, PIP_INDEX_URL): README, "Development", says how to
+# name a private index. .venv keeps a pinned pip: scripts/build_lambda.sh and
+# make lock-lambda run it.
 UV_VERSION := 0.13.10
 PIP_VERSION := 26.3
 UV := $(BIN)/uv
