@@ -51,35 +51,66 @@ $(error 'terraform' was not found on PATH: $(TERRAFORM_HINT))
 endif
 endif
 
-# pip_install VENV ARGS: one line when it starts and one when it ends (with the
-# time); pip's own output goes to VENV/pip.log, and its end is shown on failure.
-# (Even with --quiet, pip prints a warning per package for each find-links or
-# index location of a machine's pip configuration that does not exist.)
-pip_install = @printf ' ..  pip install %s into %s\n' '$(2)' '$(1)'; start=$$SECONDS; \
-	if $(1)/bin/python -m pip install --quiet $(2) >>$(1)/pip.log 2>&1; then \
-	  printf ' ok  pip install %s into %s (%ss; output in %s)\n' '$(2)' '$(1)' $$((SECONDS - start)) '$(1)/pip.log'; \
-	else rc=$$?; tail -n 25 $(1)/pip.log >&2; \
-	  printf 'error: pip install %s into %s failed (exit %s); full output in %s\n' '$(2)' '$(1)' $$rc '$(1)/pip.log' >&2; exit $$rc; fi
+# uv installs the pinned requirements into every virtualenv: uv installed
+# requirements-dev.txt into a fresh virtualenv in 1.5 s of CPU, and compiling
+# its bytecode (below) took 25 s more; make setup's times beside pip's are in
+# README, "Development". uv is one pinned wheel that .venv's own pip
+# installs (the machine needs nothing but Python); the other virtualenvs use
+# .venv's uv (order-only: a new uv reinstalls nothing). uv reads no pip
+# configuration (pip.conf, PIP_INDEX_URL): README, "Development", says how to
+# name a private index. .venv keeps a pinned pip: scripts/build_lambda.sh and
+# make lock-lambda run it.
+UV_VERSION := 0.13.10
+PIP_VERSION := 26.3
+UV := $(BIN)/uv
+UV_STAMP := $(VENV)/.uv-$(UV_VERSION)
 
-$(VENV_STAMP): requirements-dev.txt lambda/requirements.in
+# logged_install VENV WHAT COMMAND: one line when it starts and one when it
+# ends (with the time); the installer's own output goes to VENV/pip.log, and
+# its end is shown on failure. (Even with --quiet, pip prints a warning per
+# package for each find-links or index location of a machine's pip
+# configuration that does not exist.)
+logged_install = @printf ' ..  %s into %s\n' '$(2)' '$(1)'; start=$$SECONDS; \
+	if $(3) >>$(1)/pip.log 2>&1; then \
+	  printf ' ok  %s into %s (%ss; output in %s)\n' '$(2)' '$(1)' $$((SECONDS - start)) '$(1)/pip.log'; \
+	else rc=$$?; tail -n 25 $(1)/pip.log >&2; \
+	  printf 'error: %s into %s failed (exit %s); full output in %s\n' '$(2)' '$(1)' $$rc '$(1)/pip.log' >&2; exit $$rc; fi
+# pip_install VENV ARGS: VENV's own pip (only to bootstrap uv).
+pip_install = $(call logged_install,$(1),pip install $(2),$(1)/bin/python -m pip install --quiet $(2))
+# uv_install VENV ARGS: .venv's uv into VENV's Python.
+uv_install = $(call logged_install,$(1),uv pip install $(2),$(UV) pip install --python $(1)/bin/python $(2))
+# uv compiles no bytecode unless asked; pip did. Uncompiled, each tool start
+# compiles what it imports (at every start where PYTHONDONTWRITEBYTECODE is
+# set: cli.bats and terraform_progress.bats took 27 s of CPU instead of 19 s,
+# a checkov scan of terraform/ 17 s instead of 13 s), and parliament prints
+# SyntaxWarnings into audit_policies.py --help (cli.bats fails). So .venv and
+# .venv-checkov are compiled at install, as pip did; Prowler's virtualenv is
+# not, as before (pip's --no-compile: one run per audit).
+COMPILE := --compile-bytecode
+
+$(UV_STAMP):
 	@test -n "$(PYTHON)" || { echo "error: no python3 found: install Python >= 3.12 (3.13 preferred) or set PYTHON=/path/to/python3.13" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { echo "error: $(PYTHON) is older than 3.12: install Python >= 3.12 (3.13 preferred) or set PYTHON=/path/to/python3.13" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(call pip_install,$(VENV),--upgrade pip)
-	$(call pip_install,$(VENV),-r requirements-dev.txt)
+	$(call pip_install,$(VENV),uv==$(UV_VERSION))
 	@touch $@
 
-$(CHECKOV_STAMP): requirements-checkov.txt
-	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(call pip_install,$(CHECKOV_VENV),-r requirements-checkov.txt)
+$(VENV_STAMP): requirements-dev.txt lambda/requirements.in | $(UV_STAMP)
+	$(call uv_install,$(VENV),$(COMPILE) pip==$(PIP_VERSION) -r requirements-dev.txt)
 	@touch $@
 
-# Prowler pins about a hundred packages of its own: a virtualenv of its own too.
-# --no-compile: pip compiles no bytecode for its 33,000 files (about half of
-# its 1.5 GB; Prowler's AWS checks import a fraction of them, compiled on use).
-$(PROWLER_STAMP): requirements-prowler.txt
-	@test -x $(PROWLER_VENV)/bin/python || $(PYTHON) -m venv $(PROWLER_VENV)
-	$(call pip_install,$(PROWLER_VENV),--no-compile -r requirements-prowler.txt)
+# The tools' own virtualenvs need no pip: uv installs into them.
+$(CHECKOV_STAMP): requirements-checkov.txt | $(UV_STAMP)
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv --without-pip $(CHECKOV_VENV)
+	$(call uv_install,$(CHECKOV_VENV),$(COMPILE) -r requirements-checkov.txt)
+	@touch $@
+
+# Prowler pins its own versions of 245 packages (uv's count): a virtualenv of
+# its own too (66,000 .py files, 1.4 GB; Prowler's AWS checks import a
+# fraction of them, so they are not compiled at install).
+$(PROWLER_STAMP): requirements-prowler.txt | $(UV_STAMP)
+	@test -x $(PROWLER_VENV)/bin/python || $(PYTHON) -m venv --without-pip $(PROWLER_VENV)
+	$(call uv_install,$(PROWLER_VENV),-r requirements-prowler.txt)
 	@touch $@
 
 .PHONY: setup
@@ -184,7 +215,7 @@ test-e2e: $(VENV_STAMP) $(CHECKOV_STAMP) ## End-to-end: real deployments to a lo
 
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(VENV_STAMP) requirements-bench.txt
-	$(call pip_install,$(VENV),-r requirements-bench.txt)
+	$(call uv_install,$(VENV),$(COMPILE) -r requirements-bench.txt)
 	@touch $@
 
 .PHONY: bench
@@ -197,7 +228,7 @@ capacity: $(VENV_STAMP) ## Capacity model: uploads/s per stage, ceiling, cost pe
 
 MUTATION_STAMP := $(VENV)/.mutation-installed
 $(MUTATION_STAMP): $(VENV_STAMP) requirements-mutation.txt
-	$(call pip_install,$(VENV),-r requirements-mutation.txt)
+	$(call uv_install,$(VENV),$(COMPILE) -r requirements-mutation.txt)
 	@touch $@
 
 .PHONY: mutation

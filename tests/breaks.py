@@ -358,6 +358,18 @@ BREAKS = (
     Break("layout: make lint's shellcheck misses a folder of scripts/", "Makefile",
           "shellcheck scripts/*.sh scripts/lib/*.sh", "shellcheck scripts/*.sh",
           pytest("tests/unit/test_scripts_layout.py")),
+    Break("setup: uv installs into the Python it finds, not the virtualenv's", "Makefile",
+          "$(UV) pip install --python $(1)/bin/python $(2)", "$(UV) pip install $(2)",
+          bats("setup.bats", "each install prints")),
+    Break("setup: the tools' virtualenvs installed without their bytecode", "Makefile",
+          "COMPILE := --compile-bytecode", "COMPILE :=",
+          bats("setup.bats", "each install prints")),
+    Break("setup: a new uv pin reinstalls .venv", "Makefile",
+          "lambda/requirements.in | $(UV_STAMP)", "lambda/requirements.in $(UV_STAMP)",
+          bats("setup.bats", "only uv when its pin changes")),
+    Break("setup: a failed install's output not shown", "Makefile",
+          "else rc=$$?; tail -n 25 $(1)/pip.log >&2;", "else rc=$$?;",
+          bats("setup.bats", "a failed uv pip install")),
 )  # fmt: skip
 
 

@@ -44,7 +44,7 @@ E2E = Path(__file__).parent
 def prowler_venv(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[subprocess.Popen[bytes] | None]:
-    """make's .venv-prowler (Prowler's pinned packages; pip took 87 s on a busy 2-core machine),
+    """make's .venv-prowler (Prowler's pinned packages; uv took 55 s on a busy 2-core machine),
     begun in the background when test_audit.py is to run, before the shared stack is deployed,
     so that the two overlap; None when the audit is not among the tests."""
     if not any(Path(str(item.path)).name == "test_audit.py" for item in request.session.items):

@@ -337,8 +337,8 @@ def test_destroy_leaves_nothing_but_the_locked_audit_logs_and_the_key_waiting_fo
     states = {k["Arn"]: k["KeyState"] for k in ours}
     assert states == {
         loop["outputs"]["kms_key_arn"]: "PendingDeletion",
-        # Kept: only the break-glass principal may delete them (SECURITY.md, "Encryption and key management"):
-        # the pipeline's security key and the account baseline's audit key.
+        # Kept: only the break-glass principal may delete them (SECURITY.md, "Encryption and
+        # key management"): the pipeline's security key and the account baseline's audit key.
         loop["outputs"]["security_kms_key_arn"]: "Enabled",
         loop["outputs"]["audit_kms_key_arn"]: "Enabled",
     }

@@ -2,25 +2,26 @@
 
 A deploy interrupted mid-apply (Ctrl-C: SIGINT to its process group)
 finishes its apply (a Terraform stopped mid-call can leave resources outside
-its state), and `destroy.sh --local --yes` then leaves nothing but the
-audit logs every destroy keeps (the audit-log buckets and the audit replica:
-its two buckets, key and role). Then destroy -> deploy -> destroy,
-twice in a row: each deploy after a destroy adopts the kept buckets
-(Terraform import blocks in its plan) with their logs, instead of failing
-with BucketAlreadyExists. The first cycle's deploy (`make local-deploy`)
-starts from the kept security key scheduled for deletion, as destroy's
-printed command does: it moves the key's alias, which KMS keeps, to a new
-key; it adopts the account baseline's kept audit key as it is; then an alias
-outside the state is adopted on the stack's key. The second cycle's deploy
-adopts the new security key, which the first cycle's destroy kept, and the
-same audit key, and its printed commands run in a fresh shell; its state,
-with the audit and logs buckets put back at the pipeline module's addresses
-(before issue 21), plans to move them into the account baseline.
-Last, a deploy that fails mid-apply (a table of its name exists already) is
-removed by the destroy command it prints, run as printed, and the kept
-buckets by the command destroy prints for them: nothing is left.
+its state), and `destroy.sh --local --yes` then leaves nothing but what every
+destroy keeps: the audit logs (the audit-log buckets and the audit replica:
+its two buckets, key and role) and the two keys only break-glass may delete.
+Then `make local-deploy` adopts all of them (Terraform import blocks in its
+plan) with their logs, instead of failing with BucketAlreadyExists: the kept
+security key and the account baseline's audit key as they are. On that
+stack, its printed commands run in a fresh shell; its state, with the audit
+and logs buckets put back at the pipeline module's addresses (before issue
+21), plans to move them into the account baseline; and an alias outside the
+state is adopted on the stack's key. Its destroy keeps the same things again.
+Last, the kept security key is scheduled for deletion, as destroy's printed
+command does, and a deploy meets a table of its name that is not the
+stack's: it adopts the kept buckets a second time, moves the key's alias,
+which KMS keeps, to a new key, and fails mid-apply on the table; the destroy
+command it prints, run as printed, removes what it created, and the kept
+buckets go with the command destroy prints for them: nothing is left.
 Each deploy and destroy that later tests start from is a module fixture, so
-that a test asserts one behaviour and `-k` can select any of them.
+that a test asserts one behaviour and `-k` can select any of them. (Three
+deploys and two destroys: a deploy fewer than a cycle per behaviour, so that
+the recovery paths are not the slowest part of make test-e2e.)
 """
 
 from __future__ import annotations
@@ -223,13 +224,12 @@ def test_ctrl_c_mid_apply_lets_the_apply_finish_so_destroy_leaves_nothing(
     assert not list((stack.repo / "terraform").glob("*.backup"))
 
 
-# Destroy -> deploy -> destroy, twice in a row, each deploy adopting what the
-# destroy before it kept. One deploy fewer than a cycle per behaviour: the
-# first cycle's deploy also meets the kept security key scheduled for deletion
-# (it moves the alias to a new key), and the second adopts that new key, kept
-# by the first cycle's destroy, with the buckets.
+# Deploy after a destroy, twice: the first adopts the kept security key as it
+# is, the second (a deploy that fails mid-apply) starts from it scheduled for
+# deletion and moves its alias to a new key. Both adopt the kept buckets.
 SECURITY_ALIAS = "alias/image-processor-local-security"
 AUDIT_ALIAS = "alias/image-processor-local-audit"  # the account baseline's audit key
+TABLE = "image-processor-local-uploads"  # the stack's table name, made outside the stack
 
 
 def keep_a_log_in_each_kept_bucket(stack: LocalDeployment, cycle: int) -> dict[str, int]:
@@ -244,12 +244,10 @@ def keep_a_log_in_each_kept_bucket(stack: LocalDeployment, cycle: int) -> dict[s
 def first_cycle(
     stack: LocalDeployment, destroyed_after_ctrl_c: subprocess.CompletedProcess[str]
 ) -> dict[str, Any]:
-    """After the first destroy: the kept security key scheduled for deletion, as destroy's printed
-    break-glass command does (hints.bats), then `make local-deploy`, as the README says."""
+    """After the first destroy, `make local-deploy`, as the README says."""
     before = leftovers(stack)
     kms = stack.client("kms")
-    kept_key = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"]
-    kms.schedule_key_deletion(KeyId=kept_key, PendingWindowInDays=30)
+    kept_key = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]
     kept_audit_key = kms.describe_key(KeyId=AUDIT_ALIAS)["KeyMetadata"]["Arn"]
     kept_logs = keep_a_log_in_each_kept_bucket(stack, 1)
     make_sees_the_virtualenvs_as_installed(stack)
@@ -266,38 +264,41 @@ def first_cycle_destroyed(
 
 
 @pytest.fixture(scope="module")
-def second_cycle(
-    stack: LocalDeployment,
-    first_cycle: dict[str, Any],
-    first_cycle_destroyed: subprocess.CompletedProcess[str],
+def failed_deploy(
+    stack: LocalDeployment, first_cycle_destroyed: subprocess.CompletedProcess[str]
 ) -> dict[str, Any]:
-    """deploy.sh after the first cycle's destroy, which kept the key that cycle's deploy made."""
+    """After the second destroy: the kept security key scheduled for deletion, as destroy's
+    printed break-glass command does (hints.bats), and a table of the stack's name that is not
+    the stack's; then deploy.sh, which fails on that table mid-apply."""
     before = leftovers(stack)
-    kept_key = stack.client("kms").describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]
+    kms = stack.client("kms")
+    kept_key = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"]
+    kms.schedule_key_deletion(KeyId=kept_key, PendingWindowInDays=30)
     kept_logs = keep_a_log_in_each_kept_bucket(stack, 2)
+    stack.client("dynamodb").create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+    )  # fmt: skip
     deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
-    return {"before": before, "kept_key": kept_key, "kept_logs": kept_logs, "deploy": deploy}
-
-
-@pytest.fixture(scope="module")
-def second_cycle_destroyed(
-    stack: LocalDeployment, second_cycle: dict[str, Any]
-) -> subprocess.CompletedProcess[str]:
-    return stack.script("destroy.sh", "--local", "--yes")
+    return {"before": before, "kept_key": kept_key, "kept_logs": kept_logs, "deploy": deploy,
+            "state": state_resources(stack)}  # fmt: skip
 
 
 def assert_the_kept_audit_logs_were_adopted(
-    stack: LocalDeployment, cycle: dict[str, Any], number: int
+    stack: LocalDeployment, cycle: dict[str, Any], number: int, adopted: list[str]
 ) -> None:
     deploy = cycle["deploy"]
     assert cycle["before"] == KEPT
-    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
     assert re.search(r"plan: \d+ to import, \d+ to add", deploy.stdout), deploy.stdout
+    assert f"adopting what the last destroy kept: {', '.join(adopted)}" in deploy.stdout
     assert not (stack.repo / "terraform" / "deploy_adopt_kept_buckets.tf").exists()
     assert all(versions(stack, bucket) >= count for bucket, count in cycle["kept_logs"].items())
     for bucket in (LOGS, AUDIT):
         stack.client("s3").head_object(Bucket=bucket, Key=f"kept/cycle-{number}.log")
-    assert stack.outputs()["logs_bucket_name"] == LOGS
+    buckets = [r for r in state_resources(stack) if r.endswith(".aws_s3_bucket.this")]
+    assert 'module.account_baseline.module.logs_bucket["this"].aws_s3_bucket.this' in buckets
+    assert 'module.account_baseline.module.audit_bucket["this"].aws_s3_bucket.this' in buckets
 
 
 def assert_the_destroy_kept_the_audit_logs_alone(
@@ -313,98 +314,42 @@ def test_make_local_deploy_after_a_destroy_adopts_the_kept_audit_logs_in_at_most
 ) -> None:
     """As the README says: make local-deploy, at most 60 lines (a log holds the rest)."""
     deploy = first_cycle["deploy"]
+    assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
     printed = deploy.stdout.splitlines() + deploy.stderr.splitlines()
     assert len(printed) <= 60, deploy.stdout
-    assert_the_kept_audit_logs_were_adopted(stack, first_cycle, 1)
-    # The kept security key is scheduled for deletion: its alias is adopted alone (the test
-    # below); the kept audit key is adopted with its alias.
-    adopting = (
-        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {AUDIT_ALIAS},"
-        f" {AUDIT_REPLICA}, {LOGS_REPLICA}"
-    )
-    assert adopting in deploy.stdout
-    assert stack.outputs()["audit_kms_key_arn"] == first_cycle["kept_audit_key"]
+    # The kept keys with them: their aliases name them (the test below).
+    adopted = [LOGS, AUDIT, SECURITY_ALIAS, AUDIT_ALIAS, AUDIT_REPLICA, LOGS_REPLICA]
+    assert_the_kept_audit_logs_were_adopted(stack, first_cycle, 1, adopted)
+    assert stack.outputs()["logs_bucket_name"] == LOGS
 
 
-def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_moves_it(
+def test_a_deploy_after_a_destroy_adopts_the_kept_keys_as_they_are(
     stack: LocalDeployment, first_cycle: dict[str, Any]
 ) -> None:
-    """destroy's printed break-glass command schedules the kept key's deletion (hints.bats), and
-    KMS deletes a key's aliases only when the waiting period ends: the next deploy adopts the
-    alias alone and points it at a new security key (was: the apply created the key, then failed
-    on the alias with AlreadyExistsException, and so did every deploy after it)."""
-    deploy, kept = first_cycle["deploy"], first_cycle["kept_key"]
-    kms = stack.client("kms")
-
+    """The security key and the account baseline's audit key the destroy kept (the very first
+    deploy made them) are the stack's keys again, not new ones."""
+    deploy, kept_key = first_cycle["deploy"], first_cycle["kept_key"]
     assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
-    assert f"adopting {SECURITY_ALIAS}, which names key {kept} (PendingDeletion)" in deploy.stdout
-    new = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]
-    assert new["KeyId"] != kept
-    assert new["KeyState"] == "Enabled"
-    assert stack.outputs()["security_kms_key_arn"] == new["Arn"]
-    assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "PendingDeletion"
-
-
-def test_an_alias_outside_the_state_is_adopted_as_it_is_on_the_stacks_key(
-    stack: LocalDeployment, first_cycle: dict[str, Any]
-) -> None:
-    """An alias outside the state (a second Ctrl-C stops an apply whose CreateAlias then
-    completes): the next deploy adopts it as it is, on the stack's key."""
-    assert first_cycle["deploy"].returncode == 0
-    kms = stack.client("kms")
-    key = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"]
-    forget = stack.run(
-        "terraform", "-chdir=terraform", "state", "rm", "module.pipeline.aws_kms_alias.security",
-        env=stack.aws_env,
-    )  # fmt: skip
-    assert forget.returncode == 0, forget.stderr
-
-    again = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
-
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert f"adopting {SECURITY_ALIAS}, which names key {key} (Enabled)" in again.stdout
-    assert kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"] == key
-    assert "module.pipeline.aws_kms_alias.security" in state_resources(stack)
-
-
-def test_the_first_cycles_destroy_keeps_the_audit_logs_alone(
-    stack: LocalDeployment, first_cycle_destroyed: subprocess.CompletedProcess[str]
-) -> None:
-    assert_the_destroy_kept_the_audit_logs_alone(stack, first_cycle_destroyed)
-
-
-def test_a_second_deploy_after_a_destroy_adopts_the_kept_audit_logs_and_security_key(
-    stack: LocalDeployment, first_cycle: dict[str, Any], second_cycle: dict[str, Any]
-) -> None:
-    """Twice in a row: the key this deploy adopts is the one the first cycle's deploy made."""
-    deploy, kept_key = second_cycle["deploy"], second_cycle["kept_key"]
-    assert_the_kept_audit_logs_were_adopted(stack, second_cycle, 2)
-    adopting = (
-        f"adopting what the last destroy kept: {LOGS}, {AUDIT}, {SECURITY_ALIAS}, {AUDIT_ALIAS},"
-        f" {AUDIT_REPLICA}, {LOGS_REPLICA}"
-    )
-    assert adopting in deploy.stdout
-    assert kept_key["KeyId"] != first_cycle["kept_key"]
+    assert kept_key["KeyState"] == "Enabled"
     assert stack.outputs()["security_kms_key_arn"] == kept_key["Arn"]
-    # The audit key is the one the very first deploy made, kept by every destroy since.
     assert stack.outputs()["audit_kms_key_arn"] == first_cycle["kept_audit_key"]
 
 
-def test_the_second_deploys_printed_commands_run_in_a_fresh_shell(
-    stack: LocalDeployment, second_cycle: dict[str, Any], tmp_path: Path
+def test_the_deploys_printed_commands_run_in_a_fresh_shell(
+    stack: LocalDeployment, first_cycle: dict[str, Any], tmp_path: Path
 ) -> None:
-    assert second_cycle["deploy"].returncode == 0
-    run_the_printed_hints(stack, second_cycle["deploy"].stdout, tmp_path)
+    assert first_cycle["deploy"].returncode == 0
+    run_the_printed_hints(stack, first_cycle["deploy"].stdout, tmp_path)
 
 
 def test_a_deployment_from_before_the_baseline_owned_its_sinks_keeps_its_buckets(
-    stack: LocalDeployment, second_cycle: dict[str, Any]
+    stack: LocalDeployment, first_cycle: dict[str, Any]
 ) -> None:
     """terraform/main.tf's moved blocks (issue 21): a state whose audit and logs buckets are
     still the pipeline module's, at their addresses before the account baseline owned them,
     plans to move both into the baseline, destroying and replacing nothing. The state is the
     deployed one with those addresses put back, and is restored after the plan."""
-    assert second_cycle["deploy"].returncode == 0
+    assert first_cycle["deploy"].returncode == 0
     path = stack.local_aws_dir / "terraform.tfstate"
     saved = path.read_text()
     state = json.loads(saved)
@@ -432,10 +377,62 @@ def test_a_deployment_from_before_the_baseline_owned_its_sinks_keeps_its_buckets
     assert "must be replaced" not in plan.stdout
 
 
-def test_the_second_cycles_destroy_keeps_the_audit_logs_alone(
-    stack: LocalDeployment, second_cycle_destroyed: subprocess.CompletedProcess[str]
+def test_an_alias_outside_the_state_is_adopted_as_it_is_on_the_stacks_key(
+    stack: LocalDeployment, first_cycle: dict[str, Any]
 ) -> None:
-    assert_the_destroy_kept_the_audit_logs_alone(stack, second_cycle_destroyed)
+    """An alias outside the state (a second Ctrl-C stops an apply whose CreateAlias then
+    completes): the next deploy adopts it as it is, on the stack's key."""
+    assert first_cycle["deploy"].returncode == 0
+    kms = stack.client("kms")
+    key = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"]
+    forget = stack.run(
+        "terraform", "-chdir=terraform", "state", "rm", "module.pipeline.aws_kms_alias.security",
+        env=stack.aws_env,
+    )  # fmt: skip
+    assert forget.returncode == 0, forget.stderr
+
+    again = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert f"adopting {SECURITY_ALIAS}, which names key {key} (Enabled)" in again.stdout
+    assert kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]["KeyId"] == key
+    assert "module.pipeline.aws_kms_alias.security" in state_resources(stack)
+
+
+def test_the_destroy_after_an_adopting_deploy_keeps_the_audit_logs_alone(
+    stack: LocalDeployment, first_cycle_destroyed: subprocess.CompletedProcess[str]
+) -> None:
+    assert_the_destroy_kept_the_audit_logs_alone(stack, first_cycle_destroyed)
+
+
+def test_a_second_deploy_after_a_destroy_adopts_the_kept_audit_logs_again(
+    stack: LocalDeployment, failed_deploy: dict[str, Any]
+) -> None:
+    """Twice in a row: the buckets the first adopting deploy had are adopted again (its apply
+    then fails on the table, which needs none of them: the test below)."""
+    # The security key scheduled for deletion is not adopted: its alias is, alone (the test below).
+    adopted = [LOGS, AUDIT, AUDIT_ALIAS, AUDIT_REPLICA, LOGS_REPLICA]
+    assert_the_kept_audit_logs_were_adopted(stack, failed_deploy, 2, adopted)
+
+
+def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_moves_it(
+    stack: LocalDeployment, failed_deploy: dict[str, Any]
+) -> None:
+    """destroy's printed break-glass command schedules the kept key's deletion (hints.bats), and
+    KMS deletes a key's aliases only when the waiting period ends: the next deploy adopts the
+    alias alone and points it at a new security key (was: the apply created the key, then failed
+    on the alias with AlreadyExistsException, and so did every deploy after it). That deploy's
+    apply fails on the table, which neither the key nor its alias needs."""
+    deploy, kept = failed_deploy["deploy"], failed_deploy["kept_key"]
+    kms = stack.client("kms")
+
+    assert f"adopting {SECURITY_ALIAS}, which names key {kept} (PendingDeletion)" in deploy.stdout
+    assert "AlreadyExists" not in deploy.stderr
+    assert "module.pipeline.aws_kms_alias.security" in failed_deploy["state"]
+    new = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]
+    assert new["KeyId"] != kept
+    assert new["KeyState"] == "Enabled"
+    assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
 
 def make_sees_the_virtualenvs_as_installed(stack: LocalDeployment) -> None:
@@ -465,22 +462,15 @@ def run_the_printed_hints(stack: LocalDeployment, printed: str, tmp_path: Path) 
 
 
 def test_a_deploy_that_fails_mid_apply_is_removed_by_the_destroy_it_prints(
-    stack: LocalDeployment, second_cycle_destroyed: subprocess.CompletedProcess[str]
+    stack: LocalDeployment, failed_deploy: dict[str, Any]
 ) -> None:
     """The apply fails on a table of the same name that is not the stack's; destroy removes
     everything the failed apply created (outputs or not) and leaves that table alone."""
-    table = "image-processor-local-uploads"
-    stack.client("dynamodb").create_table(
-        TableName=table, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-    )  # fmt: skip
-
-    deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+    deploy = failed_deploy["deploy"]
 
     assert deploy.returncode == 1, deploy.stdout[-3000:] + deploy.stderr[-3000:]
     # A half stack: what does not need the table exists, the table and its dependants do not.
-    half = state_resources(stack)
+    half = failed_deploy["state"]
     assert half
     needs_the_table = (".aws_dynamodb_table.this", ".aws_lambda_function.this")
     assert not [r for r in half if r.endswith(needs_the_table)], half
@@ -496,10 +486,10 @@ def test_a_deploy_that_fails_mid_apply_is_removed_by_the_destroy_it_prints(
     assert destroy.returncode == 0, destroy.stdout[-3000:]
     assert '" failed (line' not in destroy.stdout
     assert state_resources(stack) == []
-    assert leftovers(stack) == {**KEPT, "tables": [table]}
+    assert leftovers(stack) == {**KEPT, "tables": [TABLE]}
 
     # The kept buckets go with the command destroy prints for them.
-    stack.client("dynamodb").delete_table(TableName=table)
+    stack.client("dynamodb").delete_table(TableName=TABLE)
     delete = in_fresh_shell(stack, hint(destroy.stdout, "To delete them now:"), "delete")
 
     assert delete.returncode == 0, delete.stdout[-3000:]

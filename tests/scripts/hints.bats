@@ -327,17 +327,18 @@ SH
 }
 
 # fake_python DIR: a python3.13 (the first one make's setup looks for) whose
-# virtualenvs install without pip: their python is the project's .venv
+# virtualenvs install without pip or uv: their python is the project's .venv
 # python, and a pip install links the project's .venv tools (aws,
-# moto_server, ...) and logs its arguments in DIR/pip.log.
+# moto_server, ...); their uv installs nothing; both log their arguments in
+# DIR/pip.log.
 fake_python() {
   mkdir -p "$1"
   {
     printf '#!/usr/bin/env bash\nreal=%q log=%q\n' "$REPO_ROOT/.venv" "$1/pip.log"
     cat <<'SH'
 if [[ ${1:-} == -m && ${2:-} == venv ]]; then
-  mkdir -p "$3/bin"
-  venv=$(cd "$3" && pwd)
+  mkdir -p "${*: -1}/bin"
+  venv=$(cd "${*: -1}" && pwd)
   cat >"$venv/bin/python" <<PY
 #!/usr/bin/env bash
 if [[ \$1 == -m && \$2 == pip ]]; then
@@ -347,7 +348,11 @@ if [[ \$1 == -m && \$2 == pip ]]; then
 fi
 exec $real/bin/python "\$@"
 PY
-  chmod +x "$venv/bin/python"
+  cat >"$venv/bin/uv" <<UV
+#!/usr/bin/env bash
+printf 'uv %s\n' "\$*" >>$log
+UV
+  chmod +x "$venv/bin/python" "$venv/bin/uv"
   exit 0
 fi
 exec "$real/bin/python" "$@"
@@ -373,17 +378,18 @@ SH
   hint=$(sed -n "s/.*: run '\([^']*\)' (.*/\1/p" <<<"$stderr")
   [ "$hint" = "make setup" ] || { echo "$stderr"; return 1; }
 
-  # As printed, in a fresh shell (with the fake Python 3.13: pip's minutes of installs
+  # As printed, in a fresh shell (with the fake Python 3.13: the installs themselves
   # are not the hint's), then the two commands again in it.
   FRESH_SHELL_STUBS="$BATS_TEST_TMPDIR/stubs"
   fake_python "$FRESH_SHELL_STUBS"
   run_in_fresh_shell "$repo" "$hint && LOCAL_AWS_PORT=$port scripts/local_aws.sh start && LOCAL_AWS_PORT=$other scripts/deploy.sh --local --auto-approve"
 
-  [[ $output == *"pip install -r requirements-dev.txt into .venv"* ]] || { echo "$output"; return 1; }
+  [[ $output == *"uv pip install --compile-bytecode pip=="*" -r requirements-dev.txt into .venv"* ]] || { echo "$output"; return 1; }
   [[ $output == *"on http://127.0.0.1:$port"*" ok  local AWS running"* ]] || { echo "$output"; return 1; }
   # deploy gets past its tools (aws from .venv) to the next check: nothing runs on that port.
   [[ $output != *"was not found on PATH"* && $output == *"the local AWS is not running at http://127.0.0.1:$other"* ]] || { echo "$output"; return 1; }
-  grep -qx -- "-m pip install --quiet -r requirements-dev.txt" "$FRESH_SHELL_STUBS/pip.log"
+  grep -qxE -- "-m pip install --quiet uv==[0-9.]+" "$FRESH_SHELL_STUBS/pip.log"
+  grep -qxE -- "uv pip install --python .venv/bin/python --compile-bytecode pip==[0-9.]+ -r requirements-dev.txt" "$FRESH_SHELL_STUBS/pip.log"
   # What that install brings: the two tools the hints are about, pinned.
   grep -qE '^awscli==' "$repo/requirements-dev.txt"
   grep -qE '^moto==' "$repo/requirements-dev.txt"

@@ -17,7 +17,7 @@ from helpers import ROOT
     reason="needs make and the virtualenv of make setup",
 )
 def test_make_finds_the_shared_virtualenvs_up_to_date_in_the_copy(tmp_path: Path) -> None:
-    """make local-deploy and local-process in a copy must not run pip into the shared .venv
+    """make local-deploy and local-process in a copy must not reinstall into the shared .venv
     (the copy keeps each file's modification time, older than the virtualenvs' stamps)."""
     repo = copy_repo(tmp_path)
 
