@@ -19,9 +19,10 @@ which KMS keeps, to a new key, and fails mid-apply on the table; the destroy
 command it prints, run as printed, removes what it created, and the kept
 buckets go with the command destroy prints for them: nothing is left.
 Each deploy and destroy that later tests start from is a module fixture, so
-that a test asserts one behaviour and `-k` can select any of them. (Three
-deploys and two destroys: a deploy fewer than a cycle per behaviour, so that
-the recovery paths are not the slowest part of make test-e2e.)
+that a test asserts one behaviour and `-k` can select any of them. (Four
+deploys, one of them a re-apply and one failing half-way, and four destroys,
+one of them of the kept buckets alone: one of each fewer than a cycle per
+behaviour, as the recovery paths are make test-e2e's critical path.)
 """
 
 from __future__ import annotations
