@@ -327,5 +327,5 @@ local-process: $(VENV_STAMP) ## Run the handler on the local uploads queue, as L
 clean: ## Stop the local AWS servers started here, remove build output, caches, state and virtualenvs
 	@for pid_file in $$(find .local-aws -name moto.pid 2>/dev/null); do \
 	  LOCAL_AWS_DIR="$$(dirname "$$pid_file")" scripts/local_aws.sh stop; done
-	rm -rf $(VENV) $(CHECKOV_VENV) $(PROWLER_VENV) dist reports demo-output .local-aws .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) $(PROWLER_VENV) dist reports demo-output .local-aws .terraform-scan .pytest_cache .ruff_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -109,7 +109,7 @@ trap 'rm -f "$STATE"' EXIT
 # Managed resource instances in the state: what destroy deletes (data sources are only read).
 count_resources() {
   if ((!TF_READY)); then
-    if [[ -e $LOCAL_AWS_DIR/terraform.tfstate ]]; then cp "$LOCAL_AWS_DIR/terraform.tfstate" "$STATE"; else : >"$STATE"; fi
+    if [[ -e $LOCAL_AWS_DIR/terraform.tfstate ]]; then cp "$LOCAL_AWS_DIR/terraform.tfstate" "$STATE" || return 1; else : >"$STATE"; fi
   else
     terraform -chdir="$TF_DIR" state pull 2>/dev/null >"$STATE" || return 1
   fi

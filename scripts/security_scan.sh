@@ -195,9 +195,10 @@ scan_terraform() {
     cat "$WORK/fmt.out" >&2
     record "terraform fmt" FAIL "$(wc -l <"$WORK/fmt.out") file(s) need 'terraform fmt'"
   fi
-  # A data directory of the scan's own: terraform/.terraform stays the user's
-  # (and a make test or a deploy running beside the scan keeps its own).
-  local -x TF_DATA_DIR="$WORK/terraform-data"
+  # A data directory of the scan's own, kept between scans (no provider
+  # download each time) and outside the folders it scans: terraform/.terraform
+  # stays the user's, and a make test or a deploy beside the scan keeps its own.
+  local -x TF_DATA_DIR="$REPO_ROOT/.terraform-scan"
   if ! terraform_init "$REPO_ROOT/terraform" -backend=false >"$WORK/init.out" 2>&1; then
     tail -n 20 "$WORK/init.out" >&2
     record "terraform validate" FAIL "terraform init failed (providers unavailable?)"

@@ -14,6 +14,7 @@ leaves them. Prowler's virtualenv is built beside the deployment
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -23,6 +24,13 @@ from e2e.local_deployment import LocalDeployment
 from helpers import ROOT
 
 pytestmark = pytest.mark.slow
+
+
+def copy_whole(source: str, target: str) -> None:
+    """SOURCE to TARGET in one step for a reader: a copy beside it, then a rename."""
+    partial = f"{target}.partial"
+    shutil.copy2(source, partial)
+    os.replace(partial, target)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +43,10 @@ def audit(
     audited = shared_stack.script("audit.sh", "--deployed")
     reports = shared_stack.repo / "reports" / "audit"
     if reports.is_dir():
-        shutil.copytree(reports, ROOT / "reports" / "audit", dirs_exist_ok=True)
+        # Each file whole (a copy, then a rename): make test reads audit.json beside this in CI.
+        shutil.copytree(
+            reports, ROOT / "reports" / "audit", dirs_exist_ok=True, copy_function=copy_whole
+        )
     return audited
 
 

@@ -333,6 +333,8 @@ def test_a_deploy_after_a_destroy_adopts_the_kept_keys_as_they_are(
     assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
     assert kept_key["KeyState"] == "Enabled"
     assert stack.outputs()["security_kms_key_arn"] == kept_key["Arn"]
+    kms = stack.client("kms")
+    assert kms.describe_key(KeyId=kept_key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
     assert stack.outputs()["audit_kms_key_arn"] == first_cycle["kept_audit_key"]
 
 
