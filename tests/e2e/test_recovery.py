@@ -134,6 +134,17 @@ def state_resources(deployment: LocalDeployment) -> list[str]:
     ]
 
 
+def state_key_arns(deployment: LocalDeployment, address: str) -> list[str]:
+    """The ARN of each instance of the state's key at `address` (module.type.name)."""
+    state = json.loads((deployment.local_aws_dir / "terraform.tfstate").read_text())
+    return [
+        instance["attributes"]["arn"]
+        for r in state["resources"]
+        if f"{r.get('module', '')}.{r['type']}.{r['name']}" == address
+        for instance in r["instances"]
+    ]
+
+
 def versions(deployment: LocalDeployment, bucket: str) -> int:
     pages = deployment.client("s3").get_paginator("list_object_versions").paginate(Bucket=bucket)
     return sum(len(page.get("Versions", [])) for page in pages)
@@ -283,7 +294,8 @@ def failed_deploy(
     )  # fmt: skip
     deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
     return {"before": before, "kept_key": kept_key, "kept_logs": kept_logs, "deploy": deploy,
-            "state": state_resources(stack)}  # fmt: skip
+            "state": state_resources(stack),
+            "security_keys": state_key_arns(stack, "module.pipeline.aws_kms_key.security")}  # fmt: skip
 
 
 def assert_the_kept_audit_logs_were_adopted(
@@ -435,6 +447,7 @@ def test_a_kept_key_scheduled_for_deletion_leaves_its_alias_and_the_next_deploy_
     new = kms.describe_key(KeyId=SECURITY_ALIAS)["KeyMetadata"]
     assert new["KeyId"] != kept
     assert new["KeyState"] == "Enabled"
+    assert failed_deploy["security_keys"] == [new["Arn"]]  # the stack's key, not a stray one
     assert kms.describe_key(KeyId=kept)["KeyMetadata"]["KeyState"] == "PendingDeletion"
 
 
