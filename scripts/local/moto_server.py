@@ -956,6 +956,81 @@ def _get_bucket_replication_with_selection_criteria(self: S3Response) -> Any:
 S3Response.get_bucket_replication = _get_bucket_replication_with_selection_criteria
 
 
+# ---------------------------------------------------------------------------
+# 11. A delete that finds its part already gone. 3 of about 15 runs of the
+# recovery tests (tests/e2e/test_recovery.py, most beside make test as in CI)
+# failed the same destroy, the first adopting deploy's:
+# a RevokeSecurityGroupEgress with the rule's ID answered
+# InvalidPermission.NotFound, or a DeleteVpcEndpoints of a gateway endpoint
+# answered InvalidRoute.NotFound for the endpoint's own route; the refresh
+# just before had read the rule and the endpoint. The cause is not found (a
+# repeated request after one the server had done, or a part removed before,
+# are both consistent with what was seen). AWS deletes a gateway endpoint's
+# routes with it ("When you delete a gateway endpoint, we delete the endpoint
+# routes in the route tables for the endpoint",
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteVpcEndpoints.html),
+# and the AWS provider's delete of a security group rule takes
+# InvalidSecurityGroupRuleId.NotFound as "already deleted"
+# (internal/service/ec2/vpc_security_group_ingress_rule.go in
+# hashicorp/terraform-provider-aws): moto's own code for a rule ID it does not
+# know (in DescribeSecurityGroupRules); that AWS's revoke answers it is
+# unverified. So the wrapper deletes the endpoint without the missing route,
+# answers a revoke of an unknown rule ID with InvalidSecurityGroupRuleId.NotFound,
+# and logs each in the server's log (moto.log), with the endpoint's state
+# (already "deleted" would mean a repeated request).
+# ---------------------------------------------------------------------------
+
+from moto.ec2.exceptions import InvalidRouteError, InvalidSecurityGroupRuleIdNotFoundError  # noqa: E402
+from moto.ec2.models import vpcs as ec2_vpcs  # noqa: E402
+
+_delete_vpc_endpoints = ec2_vpcs.VPCBackend.delete_vpc_endpoints
+
+
+def _delete_vpc_endpoints_without_missing_routes(
+    self: ec2_vpcs.VPCBackend, vpce_ids: list[str] | None = None
+) -> None:
+    for vpce_id in vpce_ids or []:
+        endpoint = self.vpc_end_points.get(vpce_id)
+        if endpoint is None or str(endpoint.vpc_endpoint_type).lower() != "gateway":
+            _delete_vpc_endpoints(self, [vpce_id])
+            continue
+        for route_table_id in endpoint.route_table_ids or []:
+            try:
+                self.delete_route(route_table_id, endpoint.destination_prefix_list_id)
+            except InvalidRouteError:
+                log.warning(
+                    "DeleteVpcEndpoints %s (state %s): its route to %s in %s was already gone",
+                    vpce_id, endpoint.state, endpoint.destination_prefix_list_id, route_table_id,
+                )  # fmt: skip
+        endpoint.state = "deleted"
+
+
+def _revoking_unknown_rule_ids_not_found(revoke: Any, rules: str) -> Any:
+    def wrapper(self: ec2_security_groups.SecurityGroupBackend, **kwargs: Any) -> None:
+        rule_ids = kwargs.get("security_rule_ids") or []
+        group = self.get_security_group_by_name_or_id(
+            kwargs["group_name_or_id"], kwargs.get("vpc_id")
+        )
+        known = {rule.id for rule in getattr(group, rules, [])}
+        unknown = [rule_id for rule_id in rule_ids if group is not None and rule_id not in known]
+        if unknown:
+            log.warning("%s %s: no rule %s", revoke.__name__, kwargs["group_name_or_id"], unknown)
+            raise InvalidSecurityGroupRuleIdNotFoundError(unknown[0])
+        revoke(self, **kwargs)
+
+    return wrapper
+
+
+ec2_vpcs.VPCBackend.delete_vpc_endpoints = _delete_vpc_endpoints_without_missing_routes
+_backend = ec2_security_groups.SecurityGroupBackend
+_backend.revoke_security_group_egress = _revoking_unknown_rule_ids_not_found(
+    _backend.revoke_security_group_egress, "egress_rules"
+)
+_backend.revoke_security_group_ingress = _revoking_unknown_rule_ids_not_found(
+    _backend.revoke_security_group_ingress, "ingress_rules"
+)
+
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     sys.exit(main())

@@ -293,9 +293,9 @@ def failed_deploy(
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
     )  # fmt: skip
     deploy = stack.script("deploy.sh", "--local", "--auto-approve", "--quiet")
+    security_keys = state_key_arns(stack, "module.pipeline.aws_kms_key.security")
     return {"before": before, "kept_key": kept_key, "kept_logs": kept_logs, "deploy": deploy,
-            "state": state_resources(stack),
-            "security_keys": state_key_arns(stack, "module.pipeline.aws_kms_key.security")}  # fmt: skip
+            "state": state_resources(stack), "security_keys": security_keys}  # fmt: skip
 
 
 def assert_the_kept_audit_logs_were_adopted(
