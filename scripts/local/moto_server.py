@@ -1011,9 +1011,9 @@ def _revoking_unknown_rule_ids_not_found(revoke: Any, rules: str) -> Any:
         group = self.get_security_group_by_name_or_id(
             kwargs["group_name_or_id"], kwargs.get("vpc_id")
         )
-        known = {rule.id for rule in getattr(group, rules, [])}
-        unknown = [rule_id for rule_id in rule_ids if group is not None and rule_id not in known]
-        if unknown:
+        known = {rule.id for rule in getattr(group, rules)} if group else set()
+        unknown = [rule_id for rule_id in rule_ids if group and rule_id not in known]
+        if unknown:  # (an unknown group: moto's own InvalidGroup.NotFound, below)
             log.warning("%s %s: no rule %s", revoke.__name__, kwargs["group_name_or_id"], unknown)
             raise InvalidSecurityGroupRuleIdNotFoundError(unknown[0])
         revoke(self, **kwargs)
