@@ -7,15 +7,16 @@ users do. Import the fixture into a test module:
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import boto3
@@ -185,27 +186,57 @@ def denied(call: Callable[..., object], *args: object, **kwargs: object) -> str:
     return message
 
 
-@pytest.fixture(scope="module", name="local_aws")
-def local_aws_fixture() -> Iterator[LocalAWS]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "local" / "moto_server.py"), "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
+def start_server(
+    log: Path, attempts: int = 3, wait: float = 60
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The local AWS on a free port, once moto answers there (/moto-api/config), and its
+    endpoint. A free port can be taken before the server binds it (by any connection's local
+    port on a busy machine); a server that exits while starting is started again on another
+    port, and one that never answers fails the test with the end of its log."""
+    command = [sys.executable, str(ROOT / "scripts" / "local" / "moto_server.py"), "-p"]
+    for _ in range(attempts):
+        port = free_port()
+        endpoint = f"http://127.0.0.1:{port}"
+        with log.open("ab") as output:
+            server = subprocess.Popen([*command, str(port)], stdout=output, stderr=output)
+        deadline = time.monotonic() + wait
+        while server.poll() is None and time.monotonic() < deadline:
+            if answers(port):
+                return server, endpoint
+            time.sleep(0.1)
+        if server.poll() is None:
+            stop_server(server)
+            break
+    tail = log.read_text(errors="replace").splitlines()[-20:]
+    raise RuntimeError("the local AWS did not start; the end of its log:\n" + "\n".join(tail))
+
+
+def answers(port: int) -> bool:
+    """Whether moto answers on the port (a refused connection, a connection to itself, or
+    anything else that is not moto's answer is not)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        connection.request("GET", "/moto-api/config")
+        return connection.getresponse().status < 300  # (moto answers 201)
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
+def stop_server(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # busy with a long queue (make load): stop it
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="module", name="local_aws")
+def local_aws_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAWS]:
+    server, endpoint = start_server(tmp_path_factory.mktemp("local-aws") / "moto.log")
+    try:
         yield LocalAWS(endpoint)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # busy with a long queue (make load): stop it
-            server.kill()
-            server.wait()
+        stop_server(server)
