@@ -131,6 +131,20 @@ class LocalDeployment:
         return {name: output["value"] for name, output in json.loads(printed).items()}
 
 
+def started(repo: Path, attempts: int = 3) -> LocalDeployment:
+    """A deployment of REPO whose local AWS runs (`local_aws.sh start`) on a free port. A free
+    port can be taken before the server binds it (by a parallel worker's server, or any
+    connection's local port on a busy machine); the server then exits, and another is tried."""
+    for _ in range(attempts):
+        deployment = LocalDeployment(repo, free_port())
+        start = deployment.script("local_aws.sh", "start", timeout=120)
+        if start.returncode == 0:
+            return deployment
+    pytest.fail(
+        f"the local AWS did not start on {attempts} free ports:\n{start.stdout}{start.stderr}"
+    )
+
+
 @contextmanager
 def deployed_stack(scratch: Path) -> Iterator[LocalDeployment]:
     """A copy of the repository in SCRATCH, deployed with deploy.sh to its own local AWS.
@@ -138,17 +152,8 @@ def deployed_stack(scratch: Path) -> Iterator[LocalDeployment]:
     Only the local AWS is stopped afterwards: destroy.sh is proven in
     test_demo_loop.py, and this stack goes with its server and SCRATCH.
     """
-    repo = copy_repo(scratch)
-    deployment = LocalDeployment(repo, free_port())
+    deployment = started(copy_repo(scratch))
     try:
-        # Test files run in parallel: a free port can be taken by another
-        # worker's server before this one binds it, so try another then.
-        for _ in range(3):
-            if deployment.script("local_aws.sh", "start").returncode == 0:
-                break
-            deployment = LocalDeployment(repo, free_port())
-        else:
-            pytest.fail("the local AWS did not start on three free ports")
         deploy = deployment.script("deploy.sh", "--local", "--auto-approve")
         assert deploy.returncode == 0, deploy.stdout[-3000:] + deploy.stderr[-3000:]
         yield deployment

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+from e2e.local_deployment import LocalDeployment, copy_repo, started
 
 pytestmark = pytest.mark.slow
 
@@ -41,10 +41,8 @@ def applied(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LocalDeployment, Path, dict[str, Any]]]:
     scratch = tmp_path_factory.mktemp("baseline-alone")
-    deployment = LocalDeployment(copy_repo(scratch / "repo"), free_port())
+    deployment = started(copy_repo(scratch / "repo"))
     data_dir = scratch / "terraform"
-    started = deployment.script("local_aws.sh", "start", timeout=120)
-    assert started.returncode == 0, started.stdout + started.stderr
     try:
         init = terraform(deployment, data_dir, "init", "-input=false", "-no-color")
         assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]

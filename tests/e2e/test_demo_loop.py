@@ -22,7 +22,7 @@ from typing import Any, cast
 import pytest
 from PIL import Image
 
-from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+from e2e.local_deployment import LocalDeployment, copy_repo, started
 from helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -36,8 +36,7 @@ USER_STATE = '{"version": 4, "serial": 7, "lineage": "the-users-own", "resources
 def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     repo = copy_repo(tmp_path_factory.mktemp("repo"))
     # The user's own local AWS, an upload of theirs and a state file of theirs.
-    user = LocalDeployment(repo, free_port())
-    assert user.script("local_aws.sh", "start").returncode == 0
+    user = started(repo)
     user.client("s3").create_bucket(Bucket=USER_BUCKET)
     user.client("s3").put_object(Bucket=USER_BUCKET, Key=USER_KEY, Body=b"mine")
     (user.local_aws_dir / "terraform.tfstate").write_text(USER_STATE)

@@ -39,7 +39,7 @@ from typing import Any
 
 import pytest
 
-from e2e.local_deployment import LocalDeployment, copy_repo, free_port
+from e2e.local_deployment import LocalDeployment, copy_repo, started
 
 pytestmark = pytest.mark.slow
 
@@ -170,14 +170,7 @@ def in_fresh_shell(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalDeployment]:
-    repo = copy_repo(tmp_path_factory.mktemp("repo"))
-    deployment = LocalDeployment(repo, free_port())
-    for _ in range(3):  # a free port can be taken by a parallel worker first
-        if deployment.script("local_aws.sh", "start").returncode == 0:
-            break
-        deployment = LocalDeployment(repo, free_port())
-    else:
-        pytest.fail("the local AWS did not start on three free ports")
+    deployment = started(copy_repo(tmp_path_factory.mktemp("repo")))
     yield deployment
     deployment.stop()
 
