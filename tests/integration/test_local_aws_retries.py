@@ -1,0 +1,106 @@
+"""A retry of a call the local AWS has already done gets that call's answer, once done.
+
+scripts/local/moto_server.py, 11.: Terraform's provider sometimes sends a call
+again after the server did it and answered 200 (its answer lost on the way);
+moto 5.2.5 did it twice and failed the deployment (InvalidPermission.Duplicate
+for a second AuthorizeSecurityGroupEgress, InvalidPermission.NotFound for a
+second revoke, InvalidRoute.NotFound for a gateway endpoint's second delete).
+Here boto3 loses the first answer on purpose: its `needs-retry` event asks for
+another attempt of the same call (the same amz-sdk-invocation-id).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from botocore.exceptions import ClientError
+from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
+
+if TYPE_CHECKING:
+    from types_boto3_ec2.type_defs import IpPermissionTypeDef
+
+HTTPS: IpPermissionTypeDef = {
+    "IpProtocol": "tcp",
+    "FromPort": 443,
+    "ToPort": 443,
+    "IpRanges": [{"CidrIp": "10.0.0.0/24"}],
+}
+
+
+def losing_first_answers(client: Any) -> Any:
+    """The client, made to send each call a second time after its first answer."""
+
+    def again(attempts: int, **_: Any) -> float | None:
+        return 0 if attempts == 1 else None  # (seconds to wait before the next attempt)
+
+    client.meta.events.register("needs-retry", again)
+    return client
+
+
+@pytest.fixture
+def group(local_aws: LocalAWS) -> str:
+    ec2 = local_aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/24")["Vpc"]["VpcId"]
+    group: str = ec2.create_security_group(GroupName="g", Description="g", VpcId=vpc)["GroupId"]
+    return group
+
+
+def egress_rules(local_aws: LocalAWS, group: str) -> list[str]:
+    """The IDs of the group's rules for HTTPS out."""
+    rules = local_aws.client("ec2").describe_security_group_rules(
+        Filters=[{"Name": "group-id", "Values": [group]}]
+    )["SecurityGroupRules"]
+    return [r["SecurityGroupRuleId"] for r in rules if r["IsEgress"] and r["FromPort"] == 443]
+
+
+def test_an_authorize_sent_again_is_answered_once_done(local_aws: LocalAWS, group: str) -> None:
+    ec2 = losing_first_answers(local_aws.client("ec2"))
+
+    answer = ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[HTTPS])
+
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert egress_rules(local_aws, group) == [
+        answer["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    ]
+
+
+def test_a_revoke_sent_again_is_answered_once_done(local_aws: LocalAWS, group: str) -> None:
+    rule = local_aws.client("ec2").authorize_security_group_egress(
+        GroupId=group, IpPermissions=[HTTPS]
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    ec2 = losing_first_answers(local_aws.client("ec2"))
+
+    answer = ec2.revoke_security_group_egress(GroupId=group, SecurityGroupRuleIds=[rule])
+
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert egress_rules(local_aws, group) == []
+
+
+def test_a_gateway_endpoint_delete_sent_again_is_answered_once_done(local_aws: LocalAWS) -> None:
+    ec2 = local_aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/24")["Vpc"]["VpcId"]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Gateway",
+        RouteTableIds=[table],
+    )["VpcEndpoint"]["VpcEndpointId"]  # fmt: skip
+
+    answer = losing_first_answers(ec2).delete_vpc_endpoints(VpcEndpointIds=[endpoint])
+
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert answer["Unsuccessful"] == []
+    routes = ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0]["Routes"]
+    assert [r for r in routes if r.get("GatewayId") == endpoint] == []
+
+
+def test_the_same_request_in_a_new_call_is_done_again_as_on_aws(
+    local_aws: LocalAWS, group: str
+) -> None:
+    ec2 = local_aws.client("ec2")
+    ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[HTTPS])
+
+    with pytest.raises(ClientError) as again:
+        ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[HTTPS])
+
+    assert again.value.response["Error"]["Code"] == "InvalidPermission.Duplicate"
