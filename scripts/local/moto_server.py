@@ -961,10 +961,10 @@ S3Response.get_bucket_replication = _get_bucket_replication_with_selection_crite
 # name each call and its attempt in two headers (amz-sdk-invocation-id, and
 # amz-sdk-request: "attempt=2; max=25"), which Terraform's provider and boto3
 # both send. Beside make test (as in CI), the provider sometimes sends a call
-# again after the server has done it and answered 200: four times in one
-# clean-clone CI run (a bucket policy's PUT, whose answer the client reset
-# while the server wrote it, and three reads). Why its answer is lost is not
-# found. moto then does the call twice: a security group rule's second
+# again after the server has done it and answered 200: seven times in one
+# clean-clone CI run (six reads and a bucket policy's PUT; two of the answers
+# the client reset while the server wrote them). Why the answers are lost is
+# not found. moto then does the call twice: a security group rule's second
 # AuthorizeSecurityGroupEgress answered InvalidPermission.Duplicate, a second
 # revoke InvalidPermission.NotFound, a gateway endpoint's second delete
 # InvalidRoute.NotFound, and each failed a deployment (4 of about 18
