@@ -993,6 +993,15 @@ _calls: OrderedDict[str, _Call] = OrderedDict()
 _calls_lock = threading.Lock()
 
 
+def _call_name(environ: Any) -> str:
+    """A call's action (a query API's Action, a JSON API's X-Amz-Target), else its method
+    and path (a REST API's), for the log."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    form = parse_qs(environ["wsgi.input"].read(length).decode(errors="replace"))
+    action = form.get("Action", [environ.get("HTTP_X_AMZ_TARGET")])[0]
+    return action or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO')}"
+
+
 def _answering_each_call_once(serve: Any) -> Any:
     def wrapper(self: DomainDispatcherApplication, environ: Any, start_response: Any) -> Any:
         invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
@@ -1013,9 +1022,8 @@ def _answering_each_call_once(serve: Any) -> Any:
             if earlier.answer is not None:
                 status, headers, body = earlier.answer
                 log.warning(
-                    "%s %s (%s): answered as its earlier attempt was, %s, not done again",
-                    environ["REQUEST_METHOD"], environ.get("PATH_INFO"),
-                    environ.get("HTTP_AMZ_SDK_REQUEST"), status,
+                    "%s (%s): answered as its earlier attempt was, %s, not done again",
+                    _call_name(environ), environ.get("HTTP_AMZ_SDK_REQUEST"), status,
                 )  # fmt: skip
                 start_response(status, headers)
                 return [body]

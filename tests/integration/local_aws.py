@@ -61,6 +61,7 @@ TRUST = json.dumps(
 @dataclass
 class LocalAWS:
     endpoint: str
+    log: Path  # the server's output (moto.log)
 
     @property
     def env(self) -> dict[str, str]:
@@ -235,8 +236,9 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module", name="local_aws")
 def local_aws_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAWS]:
-    server, endpoint = start_server(tmp_path_factory.mktemp("local-aws") / "moto.log")
+    log = tmp_path_factory.mktemp("local-aws") / "moto.log"
+    server, endpoint = start_server(log)
     try:
-        yield LocalAWS(endpoint)
+        yield LocalAWS(endpoint, log)
     finally:
         stop_server(server)

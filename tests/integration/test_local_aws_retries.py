@@ -11,6 +11,7 @@ another attempt of the same call (the same amz-sdk-invocation-id).
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -63,6 +64,9 @@ def test_an_authorize_sent_again_is_answered_once_done(local_aws: LocalAWS, grou
     assert egress_rules(local_aws, group) == [
         answer["SecurityGroupRules"][0]["SecurityGroupRuleId"]
     ]
+    assert re.search(
+        r"AuthorizeSecurityGroupEgress \(.*attempt=2.*not done again", local_aws.log.read_text()
+    )
 
 
 def test_a_revoke_sent_again_is_answered_once_done(local_aws: LocalAWS, group: str) -> None:
