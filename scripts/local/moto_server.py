@@ -961,17 +961,21 @@ S3Response.get_bucket_replication = _get_bucket_replication_with_selection_crite
 # name each call and its attempt in two headers (amz-sdk-invocation-id, and
 # amz-sdk-request: "attempt=2; max=25"), which Terraform's provider and boto3
 # both send. Beside make test (as in CI), the provider sometimes sends a call
-# again after the server has done it and answered 200: seven times in one
-# clean-clone CI run (six reads and a bucket policy's PUT; two of the answers
-# the client reset while the server wrote them). Why the answers are lost is
-# not found. moto then does the call twice: a security group rule's second
-# AuthorizeSecurityGroupEgress answered InvalidPermission.Duplicate, a second
-# revoke InvalidPermission.NotFound, a gateway endpoint's second delete
-# InvalidRoute.NotFound, and each failed a deployment (4 of about 18
-# end-to-end runs). So the server keeps its answer to each call that changed
-# something (not a GET or HEAD) and succeeded, and answers a later attempt
-# of the same call with it, without doing the call again; a new call with the
-# same request is done again, as on AWS. moto.log names each answer repeated.
+# again after the server has done it and answered 200: seven times in a
+# clean-clone CI run logged for it on 7 December 2026 (six reads and a bucket
+# policy's PUT; two of the answers the client reset while the server wrote
+# them). Why the answers are lost is not found. moto does such a call twice,
+# and a second AuthorizeSecurityGroupEgress answers
+# InvalidPermission.Duplicate, a second revoke InvalidPermission.NotFound, a
+# gateway endpoint's second delete InvalidRoute.NotFound: the errors that
+# failed 4 of about 18 end-to-end runs before this (the failing runs did not
+# log their attempts). So the server keeps its answer to each call that
+# succeeded, other than a GET or HEAD (the query and JSON APIs' reads, which
+# are POSTs, included), for KEPT_FOR seconds, and answers a later attempt of
+# the same call with it without doing the call again; an attempt that comes
+# while the first still runs waits for it. A retry of a failed attempt, and a
+# new call with the same request, are done again, as on AWS. moto.log names
+# each call answered so.
 # ---------------------------------------------------------------------------
 
 import threading  # noqa: E402
@@ -979,12 +983,16 @@ from collections import OrderedDict  # noqa: E402
 
 from moto.moto_server.threaded_moto_server import DomainDispatcherApplication  # noqa: E402
 
-#: The calls whose answers are kept, the oldest forgotten first.
-KEPT_CALLS = 10_000
+#: How long, and for how many calls at most, answers are kept (the oldest forgotten first):
+#: the provider's retries come within seconds to a few minutes (at most 25 attempts).
+KEPT_FOR, KEPT_CALLS = 600.0, 10_000
+#: How long an attempt waits for an earlier one still running, before it is done as moto would.
+WAIT_FOR_EARLIER = 300.0
 
 
 @dataclass
 class _Call:
+    at: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
     answer: tuple[str, list[tuple[str, str]], bytes] | None = None
 
@@ -996,10 +1004,29 @@ _calls_lock = threading.Lock()
 def _call_name(environ: Any) -> str:
     """A call's action (a query API's Action, a JSON API's X-Amz-Target), else its method
     and path (a REST API's), for the log."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    form = parse_qs(environ["wsgi.input"].read(length).decode(errors="replace"))
-    action = form.get("Action", [environ.get("HTTP_X_AMZ_TARGET")])[0]
+    action = environ.get("HTTP_X_AMZ_TARGET")
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        form = parse_qs(environ["wsgi.input"].read(length).decode(errors="replace"))
+        action = form.get("Action", [action])[0]
     return action or f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO')}"
+
+
+def _first_attempt(invocation: str) -> tuple[_Call, bool]:
+    """The call's record, and whether this attempt is to do the call: no attempt has, or the
+    last one failed. Otherwise the record is an earlier attempt's, done or running."""
+    with _calls_lock:
+        now = time.monotonic()
+        while _calls and (
+            len(_calls) >= KEPT_CALLS or now - next(iter(_calls.values())).at > KEPT_FOR
+        ):
+            _calls.popitem(last=False)
+        earlier = _calls.get(invocation)
+        if earlier is not None and not (earlier.done.is_set() and earlier.answer is None):
+            return earlier, False
+        _calls[invocation] = call = _Call()
+        _calls.move_to_end(invocation)
+        return call, True
 
 
 def _answering_each_call_once(serve: Any) -> Any:
@@ -1007,27 +1034,20 @@ def _answering_each_call_once(serve: Any) -> Any:
         invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
         if not invocation or environ["REQUEST_METHOD"] in ("GET", "HEAD"):
             return serve(self, environ, start_response)
-        with _calls_lock:
-            earlier = _calls.get(invocation)
-            if earlier is None or (earlier.done.is_set() and earlier.answer is None):
-                earlier, _calls[invocation] = (
-                    None,
-                    _Call(),
-                )  # a first attempt, or a retry of a failure
-                while len(_calls) > KEPT_CALLS:
-                    _calls.popitem(last=False)
-            call = _calls[invocation]
-        if earlier is not None:
-            earlier.done.wait()
-            if earlier.answer is not None:
-                status, headers, body = earlier.answer
+        call, first = _first_attempt(invocation)
+        while not first:
+            if not call.done.wait(timeout=WAIT_FOR_EARLIER):
+                log.warning("%s: an earlier attempt still runs; done again", _call_name(environ))
+                return serve(self, environ, start_response)
+            if call.answer is not None:
+                status, headers, body = call.answer
                 log.warning(
                     "%s (%s): answered as its earlier attempt was, %s, not done again",
                     _call_name(environ), environ.get("HTTP_AMZ_SDK_REQUEST"), status,
                 )  # fmt: skip
                 start_response(status, headers)
                 return [body]
-            return serve(self, environ, start_response)
+            call, first = _first_attempt(invocation)  # the earlier attempt failed
         try:
             answered: list[tuple[str, list[tuple[str, str]]]] = []
 
@@ -1040,7 +1060,7 @@ def _answering_each_call_once(serve: Any) -> Any:
                 body = b"".join(result)
             finally:
                 getattr(result, "close", lambda: None)()
-            status, headers = answered[0]
+            status, headers = answered[-1]
             if status.startswith("2"):
                 call.answer = (status, headers, body)
             return [body]

@@ -140,6 +140,7 @@ def started(repo: Path, attempts: int = 3) -> LocalDeployment:
         start = deployment.script("local_aws.sh", "start", timeout=120)
         if start.returncode == 0:
             return deployment
+        deployment.stop()  # (a server that did not answer in time may still run)
     pytest.fail(
         f"the local AWS did not start on {attempts} free ports:\n{start.stdout}{start.stderr}"
     )

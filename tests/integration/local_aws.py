@@ -190,10 +190,11 @@ def denied(call: Callable[..., object], *args: object, **kwargs: object) -> str:
 def start_server(
     log: Path, attempts: int = 3, wait: float = 60
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """The local AWS on a free port, once moto answers there (/moto-api/config), and its
-    endpoint. A free port can be taken before the server binds it (by any connection's local
-    port on a busy machine); a server that exits while starting is started again on another
-    port, and one that never answers fails the test with the end of its log."""
+    """The local AWS on a free port, once it runs there and answers (/moto-api/config), and
+    its endpoint. A free port can be taken before the server binds it (by another server, or
+    any connection's local port on a busy machine); a server that exits while starting is
+    started again on another port, and one that never answers fails the test with the end of
+    its log."""
     command = [sys.executable, str(ROOT / "scripts" / "local" / "moto_server.py"), "-p"]
     for _ in range(attempts):
         port = free_port()
@@ -202,7 +203,8 @@ def start_server(
             server = subprocess.Popen([*command, str(port)], stdout=output, stderr=output)
         deadline = time.monotonic() + wait
         while server.poll() is None and time.monotonic() < deadline:
-            if answers(port):
+            # (Another server may answer on the port: only this one's log says it runs there.)
+            if f"Running on {endpoint}" in log.read_text(errors="replace") and answers(port):
                 return server, endpoint
             time.sleep(0.1)
         if server.poll() is None:
@@ -213,8 +215,8 @@ def start_server(
 
 
 def answers(port: int) -> bool:
-    """Whether moto answers on the port (a refused connection, a connection to itself, or
-    anything else that is not moto's answer is not)."""
+    """Whether a 2xx answers /moto-api/config on the port (not a refused connection, a
+    connection to itself, or a listener that never answers)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         connection.request("GET", "/moto-api/config")

@@ -12,11 +12,16 @@ another attempt of the same call (the same amz-sdk-invocation-id).
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.exceptions import ClientError
 from local_aws import LocalAWS, local_aws_fixture  # noqa: F401 - the fixture
+
+from helpers import ROOT
 
 if TYPE_CHECKING:
     from types_boto3_ec2.type_defs import IpPermissionTypeDef
@@ -29,11 +34,15 @@ HTTPS: IpPermissionTypeDef = {
 }
 
 
-def losing_first_answers(client: Any) -> Any:
-    """The client, made to send each call a second time after its first answer."""
+def losing_first_answers(client: Any, before_again: Callable[[], object] = lambda: None) -> Any:
+    """The client, made to send each call a second time after its first answer (and to run
+    before_again in between)."""
 
     def again(attempts: int, **_: Any) -> float | None:
-        return 0 if attempts == 1 else None  # (seconds to wait before the next attempt)
+        if attempts > 1:
+            return None
+        before_again()
+        return 0  # (seconds to wait before the next attempt)
 
     client.meta.events.register("needs-retry", again)
     return client
@@ -108,3 +117,58 @@ def test_the_same_request_in_a_new_call_is_done_again_as_on_aws(
         ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[HTTPS])
 
     assert again.value.response["Error"]["Code"] == "InvalidPermission.Duplicate"
+
+
+def test_a_retry_of_a_failed_attempt_is_done_again(local_aws: LocalAWS, group: str) -> None:
+    rule = local_aws.client("ec2").authorize_security_group_egress(
+        GroupId=group, IpPermissions=[HTTPS]
+    )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    revoke = local_aws.client("ec2").revoke_security_group_egress
+    ec2 = losing_first_answers(  # the first attempt: InvalidPermission.Duplicate
+        local_aws.client("ec2"), lambda: revoke(GroupId=group, SecurityGroupRuleIds=[rule])
+    )
+
+    answer = ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[HTTPS])
+
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 1
+    assert egress_rules(local_aws, group) == [
+        answer["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+    ]
+
+
+#: Two attempts of one call, the second sent while the first runs (the server's own
+#: wrapper around a stand-in for moto that takes its time); it prints the calls moto saw
+#: and the two answers.
+WHILE_THE_FIRST_RUNS = """
+import sys, threading, time
+import moto_server
+
+calls = []
+def slow_moto(self, environ, start_response):
+    calls.append(environ["HTTP_AMZ_SDK_REQUEST"])
+    time.sleep(1)
+    start_response("200 OK", [("Content-Length", "4")])
+    return [b"done"]
+
+serve = moto_server._answering_each_call_once(slow_moto)
+answers = {}
+def attempt(number):
+    environ = {"REQUEST_METHOD": "POST", "HTTP_AMZ_SDK_INVOCATION_ID": "one",
+               "HTTP_AMZ_SDK_REQUEST": f"attempt={number}", "wsgi.input": None}
+    answers[number] = b"".join(serve(None, environ, lambda *args: None))
+first = threading.Thread(target=attempt, args=(1,))
+first.start()
+time.sleep(0.3)
+attempt(2)
+first.join()
+print(calls, answers[1], answers[2])
+"""
+
+
+def test_an_attempt_sent_while_the_first_runs_gets_its_answer() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", WHILE_THE_FIRST_RUNS], cwd=ROOT / "scripts" / "local",
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+
+    assert ran.stdout.split() == ["['attempt=1']", "b'done'", "b'done'"]

@@ -41,6 +41,20 @@ def test_a_taken_port_is_left_for_another(
     assert "Address already in use" in (tmp_path / "moto.log").read_text()
 
 
+def test_a_port_another_local_aws_answers_on_is_left_for_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other, taken = local_aws.start_server(tmp_path / "other.log")
+    try:
+        ports = iter([int(taken.rsplit(":", 1)[1]), free_port()])
+        monkeypatch.setattr(local_aws, "free_port", lambda: next(ports))
+        server, endpoint = local_aws.start_server(tmp_path / "moto.log")
+        local_aws.stop_server(server)
+    finally:
+        local_aws.stop_server(other)
+    assert endpoint != taken
+
+
 def test_a_server_that_cannot_start_fails_with_its_log(
     taken_port: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
