@@ -1017,15 +1017,15 @@ def _first_attempt(invocation: str) -> tuple[_Call, bool]:
     last one failed. Otherwise the record is an earlier attempt's, done or running."""
     with _calls_lock:
         now = time.monotonic()
-        while _calls and (
-            len(_calls) >= KEPT_CALLS or now - next(iter(_calls.values())).at > KEPT_FOR
-        ):
+        while _calls and now - next(iter(_calls.values())).at > KEPT_FOR:
             _calls.popitem(last=False)
         earlier = _calls.get(invocation)
         if earlier is not None and not (earlier.done.is_set() and earlier.answer is None):
             return earlier, False
         _calls[invocation] = call = _Call()
         _calls.move_to_end(invocation)
+        while len(_calls) > KEPT_CALLS:
+            _calls.popitem(last=False)
         return call, True
 
 

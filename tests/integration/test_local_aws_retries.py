@@ -136,39 +136,84 @@ def test_a_retry_of_a_failed_attempt_is_done_again(local_aws: LocalAWS, group: s
     ]
 
 
-#: Two attempts of one call, the second sent while the first runs (the server's own
-#: wrapper around a stand-in for moto that takes its time); it prints the calls moto saw
-#: and the two answers.
-WHILE_THE_FIRST_RUNS = """
+#: The server's own wrapper around a stand-in for moto that answers 200 after SLOW
+#: seconds; it runs the scenario given as its argument (attempt(CALL, NUMBER) sends an
+#: attempt of a call) and prints the attempts moto saw.
+STAND_IN = """
 import sys, threading, time
-import moto_server
+import moto_server as server
 
-calls = []
-def slow_moto(self, environ, start_response):
-    calls.append(environ["HTTP_AMZ_SDK_REQUEST"])
-    time.sleep(1)
+SLOW, calls = 0.0, []
+def moto(self, environ, start_response):
+    calls.append(environ["HTTP_AMZ_SDK_INVOCATION_ID"] + ":" + environ["HTTP_AMZ_SDK_REQUEST"])
+    time.sleep(SLOW)
     start_response("200 OK", [("Content-Length", "4")])
     return [b"done"]
 
-serve = moto_server._answering_each_call_once(slow_moto)
-answers = {}
-def attempt(number):
-    environ = {"REQUEST_METHOD": "POST", "HTTP_AMZ_SDK_INVOCATION_ID": "one",
+serve = server._answering_each_call_once(moto)
+def attempt(call, number):
+    environ = {"REQUEST_METHOD": "POST", "HTTP_AMZ_SDK_INVOCATION_ID": call,
                "HTTP_AMZ_SDK_REQUEST": f"attempt={number}", "wsgi.input": None}
-    answers[number] = b"".join(serve(None, environ, lambda *args: None))
-first = threading.Thread(target=attempt, args=(1,))
-first.start()
-time.sleep(0.3)
-attempt(2)
-first.join()
-print(calls, answers[1], answers[2])
+    assert b"".join(serve(None, environ, lambda *args: None)) == b"done"
+def while_the_first_runs():
+    global SLOW
+    SLOW, first = 1.0, threading.Thread(target=attempt, args=("one", 1))
+    first.start()
+    time.sleep(0.3)
+    attempt("one", 2)
+    first.join()
+exec(sys.argv[1])
+print(" ".join(calls))
 """
 
 
-def test_an_attempt_sent_while_the_first_runs_gets_its_answer() -> None:
+def attempts_moto_saw(scenario: str) -> tuple[list[str], str]:
+    """The attempts the stand-in for moto saw in the scenario, and what the server logged."""
     ran = subprocess.run(
-        [sys.executable, "-c", WHILE_THE_FIRST_RUNS], cwd=ROOT / "scripts" / "local",
+        [sys.executable, "-c", STAND_IN, scenario], cwd=ROOT / "scripts" / "local",
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
+    return ran.stdout.split(), ran.stderr
 
-    assert ran.stdout.split() == ["['attempt=1']", "b'done'", "b'done'"]
+
+def test_an_attempt_sent_while_the_first_runs_gets_its_answer() -> None:
+    assert attempts_moto_saw("while_the_first_runs()")[0] == ["one:attempt=1"]
+
+
+def test_an_attempt_that_waited_too_long_for_the_first_is_done_again() -> None:
+    seen, log = attempts_moto_saw("server.WAIT_FOR_EARLIER = 0.2; while_the_first_runs()")
+
+    assert seen == ["one:attempt=1", "one:attempt=2"]
+    assert "an earlier attempt still runs; done again" in log
+
+
+def test_an_answer_is_forgotten_after_kept_for() -> None:
+    seen, _ = attempts_moto_saw(
+        "server.KEPT_FOR = 0.1; attempt('one', 1); attempt('one', 2); "
+        "time.sleep(0.2); attempt('one', 3)"
+    )
+
+    assert seen == ["one:attempt=1", "one:attempt=3"]
+
+
+def test_only_the_newest_kept_calls_answers_are_kept() -> None:
+    seen, _ = attempts_moto_saw(
+        "server.KEPT_CALLS = 2; attempt('one', 1); attempt('two', 1); attempt('three', 1); "
+        "attempt('two', 2); attempt('three', 2); attempt('one', 2)"
+    )
+
+    assert seen == ["one:attempt=1", "two:attempt=1", "three:attempt=1", "one:attempt=2"]
+
+
+def test_readme_says_how_long_and_how_many_answers_are_kept() -> None:
+    source = (ROOT / "scripts" / "local" / "moto_server.py").read_text()
+    kept_for, kept_calls = re.findall(r"^KEPT_FOR, KEPT_CALLS = ([\d.]+), ([\d_]+)$", source, re.M)[
+        0
+    ]
+    waits = re.findall(r"^WAIT_FOR_EARLIER = ([\d.]+)$", source, re.M)[0]
+    readme = (ROOT / "README.md").read_text().splitlines()
+    row = next(line for line in readme if line.startswith("| A call sent again after it was done"))
+
+    assert f"for {float(kept_for) / 60:g} minutes" in row
+    assert f"newest {int(kept_calls):,} calls at most" in row
+    assert f"for at most {float(waits) / 60:g} minutes" in row

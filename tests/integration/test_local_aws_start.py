@@ -9,6 +9,7 @@ dead endpoint: "Connection refused" at a test's set-up (CI on 2e72b80).
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,3 +63,23 @@ def test_a_server_that_cannot_start_fails_with_its_log(
 
     with pytest.raises(RuntimeError, match=r"(?s)did not start.*Address already in use"):
         local_aws.start_server(tmp_path / "moto.log", attempts=2)
+
+
+def test_a_server_that_never_answers_is_stopped_and_fails_with_its_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_aws, "answers", lambda port: False)
+    stopped: list[subprocess.Popen[bytes]] = []
+    stop = local_aws.stop_server
+
+    def recording_stop(server: subprocess.Popen[bytes]) -> None:
+        stopped.append(server)
+        stop(server)
+
+    monkeypatch.setattr(local_aws, "stop_server", recording_stop)
+
+    with pytest.raises(RuntimeError, match="did not start; the end of its log"):
+        local_aws.start_server(tmp_path / "moto.log", attempts=3, wait=2)
+
+    assert len(stopped) == 1  # (a server that runs is not started again elsewhere)
+    assert stopped[0].poll() is not None
