@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 import batch_operations
-from batch_operations import ResultCode, TaskResult, plan, result_of
+from batch_operations import ResultCode, TaskResult, failure_of, plan, result_of
 from config import ConfigError, load_settings
-from errors import MalformedEvent
+from errors import MalformedEvent, UploadInProgress
 from events import (
     BatchTask,
     EventKind,
@@ -221,8 +221,7 @@ def test_a_key_outside_the_input_prefix_fails_permanently() -> None:
 def test_a_folder_marker_is_skipped() -> None:
     result = plan(task("uploads/2026/"), None, SETTINGS)
 
-    assert isinstance(result, TaskResult)
-    assert result.code is ResultCode.SUCCEEDED
+    assert result == TaskResult("t1", ResultCode.SUCCEEDED, "skipped: a folder marker")
 
 
 @pytest.mark.parametrize("status", [Status.PROCESSED, Status.REJECTED])
@@ -276,29 +275,37 @@ def test_an_object_without_a_record_is_processed_below_any_s3_sequencer() -> Non
 def test_a_record_in_another_bucket_fails_permanently() -> None:
     result = plan(task(bucket="elsewhere"), record(), SETTINGS)
 
-    assert isinstance(result, TaskResult)
-    assert result.code is ResultCode.PERMANENT_FAILURE
-    assert "bucket images" in result.message
+    assert result == TaskResult(
+        "t1",
+        ResultCode.PERMANENT_FAILURE,
+        "not reprocessed: the pipeline's record of this key is in bucket images",
+    )
 
 
 @pytest.mark.parametrize(
-    "existing",
+    ("existing", "state"),
     [
-        None,
-        record(trigger=Trigger.S3_EVENT),
-        record(trigger=Trigger.MALWARE_SCAN, status=Status.REJECTED, reason="malware"),
+        (None, "no record"),
+        (record(trigger=Trigger.S3_EVENT), "the record is PROCESSED"),
+        (
+            record(trigger=Trigger.MALWARE_SCAN, status=Status.REJECTED, reason="malware"),
+            "the record is REJECTED",
+        ),
     ],
 )
 def test_with_malware_gating_only_a_clean_scanned_upload_is_reprocessed(
-    existing: UploadRecord | None,
+    existing: UploadRecord | None, state: str
 ) -> None:
     settings = load_settings(ENV | {"MALWARE_PROTECTION": "on", "RECIPES": '[{"name": "x"}]'})
 
     result = plan(task(), existing, settings)
 
-    assert isinstance(result, TaskResult)
-    assert result.code is ResultCode.PERMANENT_FAILURE
-    assert "malware gating is on" in result.message
+    assert result == TaskResult(
+        "t1",
+        ResultCode.PERMANENT_FAILURE,
+        "not reprocessed: malware gating is on and only an upload GuardDuty scanned clean "
+        f"and the pipeline processed may be reprocessed ({state})",
+    )
 
 
 def test_with_malware_gating_a_clean_scanned_upload_is_reprocessed() -> None:
@@ -329,18 +336,42 @@ def test_with_malware_gating_a_clean_scanned_upload_is_reprocessed() -> None:
             ResultCode.PERMANENT_FAILURE,
             "REJECTED object_missing: s3://images/uploads/a.png is gone",
         ),
-        ({"status": "DUPLICATE"}, ResultCode.SUCCEEDED, "DUPLICATE: decided meanwhile"),
-        ({"status": "SUPERSEDED"}, ResultCode.SUCCEEDED, "SUPERSEDED: a newer upload"),
-        ({"status": "PROCESSING"}, ResultCode.TEMPORARY_FAILURE, "no decision recorded"),
+        (
+            {"status": "DUPLICATE"},
+            ResultCode.SUCCEEDED,
+            "DUPLICATE: decided meanwhile (by another invocation under this recipe set, "
+            "or a newer upload of the key)",
+        ),
+        (
+            {"status": "SUPERSEDED"},
+            ResultCode.SUCCEEDED,
+            "SUPERSEDED: a newer upload of the key took the record over",
+        ),
+        (
+            {"status": "PROCESSING"},
+            ResultCode.TEMPORARY_FAILURE,
+            "no decision recorded (status 'PROCESSING')",
+        ),
+        ({}, ResultCode.TEMPORARY_FAILURE, "no decision recorded (status '')"),
     ],
 )
 def test_each_outcome_has_its_result(
     outcome: dict[str, str], code: ResultCode, message: str
 ) -> None:
-    result = result_of(task(), outcome, "d")
+    assert result_of(task(), outcome, "d") == TaskResult("t1", code, message)
 
-    assert result.code is code
-    assert result.message.startswith(message)
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (UploadInProgress("the claim is held"), "retry: in_progress_elsewhere: the claim is held"),
+        (TimeoutError("read timed out"), "retry: TimeoutError: read timed out"),
+    ],
+)
+def test_a_task_whose_processing_raised_is_retried_with_its_reason(
+    error: Exception, message: str
+) -> None:
+    assert failure_of("t1", error) == TaskResult("t1", ResultCode.TEMPORARY_FAILURE, message)
 
 
 # --------------------------------------------------------------------------
