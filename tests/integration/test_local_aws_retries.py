@@ -143,9 +143,10 @@ STAND_IN = """
 import sys, threading, time
 import moto_server as server
 
-SLOW, calls = 0.0, []
+SLOW, calls, entered = 0.0, [], threading.Event()
 def moto(self, environ, start_response):
     calls.append(environ["HTTP_AMZ_SDK_INVOCATION_ID"] + ":" + environ["HTTP_AMZ_SDK_REQUEST"])
+    entered.set()
     time.sleep(SLOW)
     start_response("200 OK", [("Content-Length", "4")])
     return [b"done"]
@@ -159,7 +160,7 @@ def while_the_first_runs():
     global SLOW
     SLOW, first = 1.0, threading.Thread(target=attempt, args=("one", 1))
     first.start()
-    time.sleep(0.3)
+    entered.wait()
     attempt("one", 2)
     first.join()
 exec(sys.argv[1])
