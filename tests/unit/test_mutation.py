@@ -47,13 +47,14 @@ def test_the_score_is_detected_over_valid_per_file_and_in_total() -> None:
 def test_mutmut_runs_where_src_is_lambda_and_the_tests_import_the_mutants(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A repository of three files; mutmut 3 names a mutant after its path less `src/`, and the
+    # A repository of four files; mutmut 3 names a mutant after its path less `src/`, and the
     # tests import lambda/'s modules by file name (pytest's pythonpath) through mutants/lambda,
     # which must be mutmut's mutated copies (mutants/src), never lambda/ itself.
     repo, work = tmp_path / "repo", tmp_path / "repo" / "reports" / "mutation"
     for name in ("lambda/config.py", "README.md", "pyproject.toml"):
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(name)
+    (repo / ".gitignore").write_text("/reports/\n")  # as the repository's
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     monkeypatch.setattr(mutation, "ROOT", repo)
     monkeypatch.setattr(mutation, "WORK", work)
@@ -65,3 +66,9 @@ def test_mutmut_runs_where_src_is_lambda_and_the_tests_import_the_mutants(
     assert (work / "mutants" / "lambda").readlink() == Path("src")
     assert (work / "mutants" / "README.md").read_text() == "README.md"  # what the tests read
     assert not (work / "mutants" / "src").exists()  # mutmut's own copy, made by `mutmut run`
+    # The tests that list the repository's files (git ls-files) list the copy's, not the
+    # files of the repository around it (reports/ is ignored there: they would find none).
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=work / "mutants", check=True, capture_output=True, text=True
+    )
+    assert listed.stdout.split() == [".gitignore", "README.md", "pyproject.toml"]
