@@ -19,8 +19,9 @@ Commands:
   status   say whether it runs and answers on the port; exit 1 if not
   env      print the exports that point aws, boto3, terraform and the
            local make targets (make local-process) at it, port and state
-           directory included (and unset a TF_CLI_CONFIG_FILE that names a
-           missing file): eval "\$(scripts/$(basename "$0") env)"
+           directory included, with .venv/bin first on PATH (the pinned aws
+           CLI), and unset a TF_CLI_CONFIG_FILE that names a missing file:
+           eval "\$(scripts/$(basename "$0") env)"
 
 Options:
   --port PORT  port on 127.0.0.1 (default: \$LOCAL_AWS_PORT or 5055)
@@ -168,6 +169,10 @@ export TF_DATA_DIR=$TF_DATA_DIR
 export LOCAL_AWS_PORT=$LOCAL_AWS_PORT LOCAL_AWS_DIR=$LOCAL_AWS_DIR
 unset AWS_PROFILE AWS_SESSION_TOKEN
 ENV
+  # The pinned aws CLI and the Python with boto3 (make setup's .venv) first on
+  # PATH, once however often the line is run.
+  # shellcheck disable=SC2016 # ${PATH#...} is for the user's shell to expand
+  printf 'export PATH=%q:"${PATH#%q:}"\n' "$REPO_ROOT/.venv/bin" "$REPO_ROOT/.venv/bin"
   # As the scripts do (tidy_terraform_env): a TF_CLI_CONFIG_FILE naming a
   # missing file only makes every terraform command of yours print a warning.
   if [[ -n ${TF_CLI_CONFIG_FILE:-} && ! -f $TF_CLI_CONFIG_FILE ]]; then

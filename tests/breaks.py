@@ -14,7 +14,10 @@ Usage: .venv/bin/python tests/breaks.py [--list] [NAME...]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -357,8 +360,14 @@ BREAKS = (
           pytest("tests/integration/test_local_aws_retries.py", "-k", "newest_kept_calls")),
     Break("mutation: the copy's tests list the repository around it (git ls-files: none)",
           "scripts/dev/mutation.py",
-          '["add", "--pathspec-from-file=-"', '["add", "--dry-run", "--pathspec-from-file=-"',
+          '(["update-index", "-z", "--index-info"], staged)',
+          '(["update-index", "-z", "--index-info"], "")',
           pytest("tests/unit/test_mutation.py")),
+    Break("local_aws.sh env: aws in the user's shell is whichever PATH finds first",
+          "scripts/local_aws.sh",
+          """  printf 'export PATH=%q:"${PATH#%q:}"\\n' """
+          """"$REPO_ROOT/.venv/bin" "$REPO_ROOT/.venv/bin"\n""",
+          "", bats("destroy_and_local_aws.bats", "pinned CLI of .venv")),
     Break("local AWS fixture: a server that never answers is left running",
           "tests/integration/local_aws.py",
           "            stop_server(server)\n            break\n", "            break\n",
@@ -442,7 +451,21 @@ def scratch_copy(target: Path) -> Path:
 
 
 def run(test: tuple[str, ...], repo: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(test, cwd=repo, capture_output=True, text=True, timeout=900, check=False)
+    """The test's run (a hang fails it, exit 124), in a process group of its own, which is
+    stopped after it: a break may leave what it started running (a server it never stops)."""
+    with subprocess.Popen(
+        test, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    ) as process:  # fmt: skip
+        try:
+            out, err = process.communicate(timeout=900)
+            code = process.returncode
+        except subprocess.TimeoutExpired:
+            out, err, code = "", "timed out after 900 s", 124
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(test, code, out, err)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,16 +51,18 @@ def prepare() -> None:
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
         cwd=ROOT, check=True, capture_output=True, text=True,
     ).stdout.split("\0")  # fmt: skip
-    copied = [n for n in listed if n and not n.startswith("lambda/") and (ROOT / n).is_file()]
-    for name in copied:
+    for name in (n for n in listed if n and not n.startswith("lambda/") and (ROOT / n).is_file()):
         (mutants / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, mutants / name)
-    # The tests that read the repository's file list (`git ls-files`) read the copy's: a git
-    # work tree of its own, whose index holds what was copied (else git finds this one).
-    for git in (["init", "-q"], ["read-tree", "--empty"],
-                ["add", "--pathspec-from-file=-", "--pathspec-file-nul"]):  # fmt: skip
+    # The tests that list the repository's files (git ls-files) list the copy's: a git work
+    # tree of its own (else git finds the repository around it, where reports/ is ignored),
+    # whose index is the repository's, lambda/ included (its files are mutmut's copies there).
+    staged = subprocess.run(["git", "ls-files", "--stage", "-z"], cwd=ROOT, check=True,  # noqa: S607
+                            capture_output=True, text=True).stdout  # fmt: skip
+    for git, given in ((["init", "-q"], ""), (["read-tree", "--empty"], ""),
+                       (["update-index", "-z", "--index-info"], staged)):  # fmt: skip
         subprocess.run(["git", *git], cwd=mutants, check=True, capture_output=True,  # noqa: S603, S607
-                       input="\0".join(copied), text=True)  # fmt: skip
+                       input=given, text=True)  # fmt: skip
 
 
 def scores(results: str, modules: list[str]) -> dict[str, dict[str, float | int | None]]:

@@ -282,6 +282,23 @@ PY
   [[ $output != *"TF_CLI_CONFIG_FILE"* ]]
 }
 
+@test "after env's exports, aws is the pinned CLI of .venv, whatever aws PATH had first, and a second eval adds nothing" {
+  mkdir -p "$BATS_TEST_TMPDIR/other"
+  printf '#!/bin/sh\necho another aws\n' >"$BATS_TEST_TMPDIR/other/aws"
+  chmod +x "$BATS_TEST_TMPDIR/other/aws"
+
+  # shellcheck disable=SC2016 # the inner shell expands them
+  run env -i HOME="$HOME" PATH="$BATS_TEST_TMPDIR/other:/usr/bin:/bin" bash -c '
+    eval "$("$0" env --port 5701)" && eval "$("$0" env --port 5701)" &&
+      command -v aws && aws --version && echo "$PATH"' "$REPO_ROOT/scripts/local_aws.sh"
+
+  [ "$status" -eq 0 ] || { echo "$output"; return 1; }
+  [ "${lines[0]}" = "$REPO_ROOT/.venv/bin/aws" ]
+  pin=$(sed -n 's/^awscli==//p' "$REPO_ROOT/requirements-dev.txt")
+  [[ ${lines[1]} == "aws-cli/$pin "* ]] || { echo "$output"; return 1; }
+  [ "${lines[2]}" = "$REPO_ROOT/.venv/bin:$BATS_TEST_TMPDIR/other:/usr/bin:/bin" ]
+}
+
 @test "destroy and deploy on the default port name the port the local AWS of the stack runs on" {
   repo=$(copy_repo)
   port=$(free_port)

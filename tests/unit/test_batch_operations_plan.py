@@ -264,9 +264,11 @@ def test_an_undecided_or_unannounced_record_goes_to_the_claim(changes: dict[str,
 
 
 def test_an_object_without_a_record_is_processed_below_any_s3_sequencer() -> None:
-    upload = plan(task(), None, SETTINGS)
+    upload = plan(BatchTask(task_id="t1", bucket=BUCKET, key="uploads/a.png", version_id="v9"),
+                  None, SETTINGS)  # fmt: skip
 
     assert isinstance(upload, Upload)
+    assert upload.version_id == "v9"  # the version the job's manifest names
     assert upload.sequencer == REPROCESS_FLOOR_SEQUENCER
     assert upload.sequencer < "01".ljust(64, "0")
     assert upload.reprocess

@@ -354,3 +354,17 @@ def test_every_cited_terraform_test_names_a_run_or_a_labelled_block() -> None:
     assert not missing, (
         f"cited Terraform tests that are neither a run nor a labelled block: {missing}"
     )
+
+
+def test_the_readmes_fuzz_counts_are_the_profiles_times_the_properties() -> None:
+    fuzz = (ROOT / "tests" / "fuzz" / "test_fuzz_processor.py").read_text()
+    properties = fuzz.count("\n@given(")
+    examples = dict(re.findall(r'register_profile\(\s*"(\w+)", max_examples=(\d+)', fuzz))
+    line = next(
+        s for s in (ROOT / "README.md").read_text().splitlines() if s.startswith("make fuzz ")
+    )
+
+    long, ci = int(examples["long"]), int(examples["ci"])
+    assert f"# {properties * long:,} fuzzing examples" in line, line
+    assert f"{long:,} per property" in line, line
+    assert f"(make test runs {properties * ci:,})" in line, line

@@ -56,6 +56,7 @@ def test_mutmut_runs_where_src_is_lambda_and_the_tests_import_the_mutants(
         (repo / name).write_text(name)
     (repo / ".gitignore").write_text("/reports/\n")  # as the repository's
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "add", "--all"], cwd=repo, check=True)
     monkeypatch.setattr(mutation, "ROOT", repo)
     monkeypatch.setattr(mutation, "WORK", work)
 
@@ -66,9 +67,14 @@ def test_mutmut_runs_where_src_is_lambda_and_the_tests_import_the_mutants(
     assert (work / "mutants" / "lambda").readlink() == Path("src")
     assert (work / "mutants" / "README.md").read_text() == "README.md"  # what the tests read
     assert not (work / "mutants" / "src").exists()  # mutmut's own copy, made by `mutmut run`
-    # The tests that list the repository's files (git ls-files) list the copy's, not the
-    # files of the repository around it (reports/ is ignored there: they would find none).
+    # The tests that list the repository's files (git ls-files) list the copy's as the
+    # repository's, not the repository around it (reports/ is ignored there: none).
     listed = subprocess.run(
         ["git", "ls-files"], cwd=work / "mutants", check=True, capture_output=True, text=True
     )
-    assert listed.stdout.split() == [".gitignore", "README.md", "pyproject.toml"]
+    assert listed.stdout.split() == [
+        ".gitignore",
+        "README.md",
+        "lambda/config.py",
+        "pyproject.toml",
+    ]
