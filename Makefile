@@ -32,7 +32,7 @@ endif
 help: ## Show this help
 	@if [ -t 1 ]; then c='\033[36m'; r='\033[0m'; else c=''; r=''; fi; \
 	awk -v c="$$c" -v r="$$r" 'BEGIN {FS = ":.*## "; printf "Usage: make <target>\n\n"} \
-	  /^[a-zA-Z_-]+:.*## / {printf "  %s%-16s%s %s\n", c, $$1, r, $$2}' $(MAKEFILE_LIST)
+	  /^[a-zA-Z_-]+:.*## / {printf "  %s%-22s%s %s\n", c, $$1, r, $$2}' $(MAKEFILE_LIST)
 
 # --------------------------------------------------------------------------
 # Environment

@@ -363,6 +363,11 @@ BREAKS = (
           '(["update-index", "-z", "--index-info"], staged)',
           '(["update-index", "-z", "--index-info"], "")',
           pytest("tests/unit/test_mutation.py")),
+    Break("README: the local block uploads outside uploads/ (nothing is processed)",
+          "README.md",
+          's3_bucket_name)/uploads/"\nmake local-process',
+          's3_bucket_name)/incoming/"\nmake local-process',
+          pytest("tests/e2e/test_readme_local.py")),
     Break("local_aws.sh env: aws in the user's shell is whichever PATH finds first",
           "scripts/local_aws.sh",
           """  printf 'export PATH=%q:"${PATH#%q:}"\\n' """

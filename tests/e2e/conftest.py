@@ -30,6 +30,7 @@ SHARED = (
     "test_policies_lint.py",
     "test_runbook.py",
     "test_disabled_data_key.py",
+    "test_readme_local.py",
 )
 # demo.sh deploys, and destroys, a stack of its own: that is what it tests; the
 # recovery paths deploy, break and destroy theirs (a failed apply, destroy then

@@ -127,7 +127,7 @@ teardown_file() {
   run "$repo/scripts/security_scan.sh" --osv-url "http://127.0.0.1:9/v1/query"
 
   [ "$status" -eq 1 ]
-  [[ $output == *"pip-audit"*"FAIL"*"could not be reached"* ]]
+  [[ $output == *"pip-audit"*"FAIL"*"not every package could be checked"* ]]
 }
 
 @test "an unreachable vulnerability service is NOT CHECKED, not failed, for the local AWS" {
