@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -57,12 +58,14 @@ def prepare() -> None:
     # The tests that list the repository's files (git ls-files) list the copy's: a git work
     # tree of its own (else git finds the repository around it, where reports/ is ignored),
     # whose index is the repository's, lambda/ included (its files are mutmut's copies there).
-    staged = subprocess.run(["git", "ls-files", "--stage", "-z"], cwd=ROOT, check=True,  # noqa: S607
-                            capture_output=True, text=True).stdout  # fmt: skip
-    for git, given in ((["init", "-q"], ""), (["read-tree", "--empty"], ""),
-                       (["update-index", "-z", "--index-info"], staged)):  # fmt: skip
-        subprocess.run(["git", *git], cwd=mutants, check=True, capture_output=True,  # noqa: S603, S607
-                       input=given, text=True)  # fmt: skip
+    # Only the copy's .git is written, whatever GIT_DIR or GIT_INDEX_FILE the caller set.
+    staged = subprocess.run(["git", "ls-files", "--stage", "-z"], cwd=ROOT,  # noqa: S607
+                            check=True, capture_output=True).stdout  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    subprocess.run(["git", "init", "-q", str(mutants)], env=env, check=True, capture_output=True)  # noqa: S603, S607
+    git = ["git", f"--git-dir={mutants / '.git'}", f"--work-tree={mutants}"]
+    subprocess.run([*git, "read-tree", "--empty"], env=env, check=True)  # noqa: S603
+    subprocess.run([*git, "update-index", "-z", "--index-info"], input=staged, env=env, check=True)  # noqa: S603
 
 
 def scores(results: str, modules: list[str]) -> dict[str, dict[str, float | int | None]]:

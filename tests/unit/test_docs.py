@@ -368,3 +368,17 @@ def test_the_readmes_fuzz_counts_are_the_profiles_times_the_properties() -> None
     assert f"# {properties * long:,} fuzzing examples" in line, line
     assert f"{long:,} per property" in line, line
     assert f"(make test runs {properties * ci:,})" in line, line
+
+
+def test_the_readme_says_how_long_and_how_many_answers_the_local_aws_keeps() -> None:
+    source = (ROOT / "scripts" / "local" / "moto_server.py").read_text()
+    [(kept_for, kept_calls)] = re.findall(
+        r"^KEPT_FOR, KEPT_CALLS = ([\d.]+), ([\d_]+)$", source, re.M
+    )
+    [waits] = re.findall(r"^WAIT_FOR_EARLIER = ([\d.]+)$", source, re.M)
+    readme = (ROOT / "README.md").read_text().splitlines()
+    row = next(line for line in readme if line.startswith("| A call sent again after it was done"))
+
+    assert f"for {float(kept_for) / 60:g} minutes" in row
+    assert f"newest {int(kept_calls):,} calls at most" in row
+    assert f"for at most {float(waits) / 60:g} minutes" in row

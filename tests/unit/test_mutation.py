@@ -59,8 +59,14 @@ def test_mutmut_runs_where_src_is_lambda_and_the_tests_import_the_mutants(
     subprocess.run(["git", "add", "--all"], cwd=repo, check=True)
     monkeypatch.setattr(mutation, "ROOT", repo)
     monkeypatch.setattr(mutation, "WORK", work)
+    # As in a git hook: the repository named by the environment, which must stay as it is.
+    monkeypatch.setenv("GIT_DIR", str(repo / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(repo))
+    index = (repo / ".git" / "index").read_bytes()
 
     mutation.prepare()
+
+    assert (repo / ".git" / "index").read_bytes() == index
 
     assert (work / "src").resolve() == repo / "lambda"
     assert (work / "pyproject.toml").read_text() == "pyproject.toml"  # [tool.mutmut]
@@ -69,6 +75,8 @@ def test_mutmut_runs_where_src_is_lambda_and_the_tests_import_the_mutants(
     assert not (work / "mutants" / "src").exists()  # mutmut's own copy, made by `mutmut run`
     # The tests that list the repository's files (git ls-files) list the copy's as the
     # repository's, not the repository around it (reports/ is ignored there: none).
+    monkeypatch.delenv("GIT_DIR")
+    monkeypatch.delenv("GIT_WORK_TREE")
     listed = subprocess.run(
         ["git", "ls-files"], cwd=work / "mutants", check=True, capture_output=True, text=True
     )
