@@ -179,10 +179,10 @@ scan_pip_audit() {
   elif [[ $TARGET == local ]]; then
     # Expected offline; the reason is kept, not printed on every local run.
     cp "$WORK/pip-audit.err" "$REPORT_DIR/pip-audit.err"
-    record pip-audit "NOT CHECKED" "pip-audit did not check every package (allowed for --target local only; ${REPORT_DIR#"$REPO_ROOT"/}/pip-audit.err)"
+    record pip-audit "NOT CHECKED" "not every package was checked (allowed for --target local only; ${REPORT_DIR#"$REPO_ROOT"/}/pip-audit.err)"
   else
     grep -E '^ERROR' "$WORK/pip-audit.err" >&2 || cat "$WORK/pip-audit.err" >&2
-    record pip-audit FAIL "pip-audit did not check every package (its errors are above): unchecked is not safe"
+    record pip-audit FAIL "not every package was checked (pip-audit's errors are above): unchecked is not safe"
   fi
 }
 
