@@ -2,13 +2,14 @@
 shared stack: all but the first line (the stack is deployed) and the last (the destroy, which
 the shared stack's own test runs last). The shell has the stack's LOCAL_AWS_PORT and
 LOCAL_AWS_DIR (what the first line's stack would have by default), no .venv/bin on PATH and
-another aws first on it. What the upload adds to the stack is removed after."""
+another aws first on it. What the test adds to the stack and the copy is removed after."""
 
 from __future__ import annotations
 
 import io
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -56,3 +57,4 @@ def test_the_readmes_local_commands_run_as_printed(shared_stack: LocalDeployment
             TableName=table, Key={"object_key": {"S": "uploads/photo.jpg"}}
         )
         (shared_stack.repo / "photo.jpg").unlink()
+        shutil.rmtree(reader)

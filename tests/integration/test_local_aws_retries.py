@@ -141,8 +141,8 @@ def test_a_retry_of_a_failed_attempt_is_done_again(local_aws: LocalAWS, group: s
 #: argument (attempt(CALL, NUMBER) sends an attempt of a call) and prints the attempts moto
 #: saw and the answers. In while_the_first_runs(HOLD), the first attempt is in moto when the
 #: second is sent, and moto answers it only once HOLD is set: after the second attempt found
-#: the first's record (looked_up_again), or after moto was called again (moto_again). No
-#: sleeps: a loaded machine changes no outcome.
+#: the first's record (looked_up_again), or after moto was called again (moto_again): no
+#: outcome depends on how fast a loaded machine runs.
 STAND_IN = """
 import json, sys, threading, time
 import moto_server as server
