@@ -367,6 +367,11 @@ BREAKS = (
           's3_bucket_name)/uploads/"\nmake local-process',
           's3_bucket_name)/incoming/"\nmake local-process',
           pytest("tests/e2e/test_readme_local.py")),
+    Break("README: the results block asks the table for a key it does not have",
+          "README.md",
+          """--key '{"object_key": {"S": "uploads/image.png"}}'""",
+          """--key '{"key": {"S": "uploads/image.png"}}'""",
+          pytest("tests/e2e/test_readme_local.py", "-k", "results")),
     Break("local_aws.sh env: aws in the user's shell is whichever PATH finds first",
           "scripts/local_aws.sh",
           """  printf 'export PATH=%q:"${PATH#%q:}"\\n' """
