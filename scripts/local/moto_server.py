@@ -1075,6 +1075,37 @@ DomainDispatcherApplication.__call__ = _answering_each_call_once(
 )
 
 
+# ---------------------------------------------------------------------------
+# 12. ListEventSourceMappings by a function's name. AWS takes the function's
+# name, its ARN or a partial ARN in FunctionName
+# (https://docs.aws.amazon.com/lambda/latest/api/API_ListEventSourceMappings.html);
+# moto 5.2.5 compares it with the text the mapping was created with, so the
+# runbook's `--function-name "$FUNCTION"` found none of the mappings Terraform
+# made with the ARN. The wrapper compares the function's ARN, as resolved from
+# either; a function it cannot find leaves moto's comparison as it was.
+# ---------------------------------------------------------------------------
+
+from moto.awslambda import models as lambda_models  # noqa: E402
+from moto.awslambda.exceptions import UnknownFunctionException  # noqa: E402
+
+_list_event_source_mappings = lambda_models.LambdaBackend.list_event_source_mappings
+
+
+def _list_event_source_mappings_of_a_function(
+    self: lambda_models.LambdaBackend, event_source_arn: str, function_name: str
+) -> Any:
+    mappings = _list_event_source_mappings(self, event_source_arn, "")
+    if not function_name:
+        return mappings
+    try:
+        arn = self._lambdas.get_function_by_name_or_arn_with_qualifier(function_name).function_arn
+    except UnknownFunctionException:
+        return [m for m in mappings if m.function_name == function_name]
+    return [m for m in mappings if m.function_arn == arn]
+
+
+lambda_models.LambdaBackend.list_event_source_mappings = _list_event_source_mappings_of_a_function
+
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     sys.exit(main())

@@ -7,6 +7,7 @@ The runbook's fenced bash blocks are each preceded by a marker:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -655,3 +656,67 @@ def test_lifecycle_rules_are_shown(stack: tuple[LocalDeployment, dict[str, str]]
     result = run_block(deployment, "lifecycle")
 
     assert "expire-uploads" in result.stdout
+
+
+def test_the_trail_block_shows_where_the_trail_writes_and_whether_it_logs(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
+    deployment, names = stack
+    cloudtrail = deployment.client("cloudtrail")
+    trail = "image-processor-local-trail"  # <name>-trail
+
+    logging = run_block(deployment, "trail-changed").stdout.splitlines()[1:]
+    cloudtrail.stop_logging(Name=trail)  # what the alarm reports
+    try:
+        stopped = run_block(deployment, "trail-changed").stdout.splitlines()[1:]
+    finally:
+        cloudtrail.start_logging(Name=trail)
+
+    # Name, bucket, key and multi-region, then IsLogging and the last delivery error.
+    where = "\t".join([trail, names["audit_bucket_name"], names["audit_kms_key_arn"], "True"])
+    assert logging == [where, "True\tNone"]
+    assert stopped == [where, "False\tNone"]
+
+
+def test_the_resource_policy_block_shows_the_policies_in_force(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
+    deployment, names = stack
+    s3, bucket = deployment.client("s3"), names["s3_bucket_name"]
+
+    result = run_block(deployment, "resource-policy-changed")
+
+    # The bucket policy, as one line of JSON, then the public access block, then the queue's.
+    policy, rest = result.stdout.split("\n", 1)[1].split("\n", 1)
+    assert json.loads(policy) == json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    blocked, queue = rest.split("\n}\n", 1)
+    assert json.loads(blocked + "\n}")["PublicAccessBlockConfiguration"] == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"),
+        True,
+    )
+    attributes = json.loads(queue)["Attributes"]
+    assert attributes["KmsMasterKeyId"] == names["security_kms_key_arn"]
+    assert json.loads(attributes["Policy"])["Statement"]
+
+
+def test_the_function_block_shows_the_build_in_force_and_its_mapping(
+    stack: tuple[LocalDeployment, dict[str, str]],
+) -> None:
+    deployment, names = stack
+    package = (deployment.repo / "dist" / "lambda.zip").read_bytes()
+    build = base64.b64encode(hashlib.sha256(package).digest()).decode()
+    function = deployment.client("lambda").get_function(FunctionName=names["lambda_function_name"])[
+        "Configuration"
+    ]
+
+    result = run_block(deployment, "function-changed")
+
+    lines = result.stdout.splitlines()[1:]
+    # CodeSha256 is the build's (what the runbook says to compare), then the rest in force.
+    assert lines[0].split("\t") == [
+        build, function["LastModified"], function["Role"], names["kms_key_arn"]
+    ]  # fmt: skip
+    uploads_queue = deployment.client("sqs").get_queue_attributes(
+        QueueUrl=names["uploads_queue_url"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    assert lines[-1] == "\t".join([names["event_source_mapping_uuid"], "Enabled", uploads_queue])

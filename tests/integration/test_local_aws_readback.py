@@ -252,3 +252,31 @@ def test_a_replication_rule_reads_back_its_source_selection_and_no_object_is_cop
     assert rule["Destination"]["Bucket"] == "arn:aws:s3:::evidence-replica"
     # moto copies nothing: replication itself is unverified locally.
     assert "Versions" not in s3.list_object_versions(Bucket="evidence-replica")
+
+
+def test_a_functions_mappings_are_listed_by_its_name_or_its_arn(local_aws: LocalAWS) -> None:
+    sqs = local_aws.client("sqs")
+    queues = [sqs.create_queue(QueueName=f"mapped-{n}")["QueueUrl"] for n in (1, 2)]
+    sources = [
+        sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        for q in queues
+    ]
+    awslambda = create_function(local_aws, "mapped")
+    create_function(local_aws, "other")
+    function = awslambda.get_function(FunctionName="mapped")["Configuration"]["FunctionArn"]
+    # As Terraform creates it: with the function's ARN; the other function's with its name.
+    mapping = awslambda.create_event_source_mapping(
+        EventSourceArn=sources[0], FunctionName=function
+    )
+    awslambda.create_event_source_mapping(EventSourceArn=sources[1], FunctionName="other")
+
+    def listed(**options: str) -> list[str]:
+        return [
+            m["UUID"]
+            for m in awslambda.list_event_source_mappings(**options)["EventSourceMappings"]
+        ]
+
+    assert listed(FunctionName="mapped") == listed(FunctionName=function) == [mapping["UUID"]]
+    assert listed(FunctionName="mapped", EventSourceArn=sources[1]) == []
+    assert len(listed()) == 2
+    assert listed(FunctionName="missing") == []
