@@ -79,3 +79,14 @@ def test_every_shell_file_under_scripts_is_shellchecked_by_make_lint_and_the_sca
             for path in ROOT.glob(pattern)
         }
         assert shell <= checked, f"{source} does not shellcheck {sorted(shell - checked)}"
+
+
+def test_the_size_tables_last_row_is_the_count_its_command_prints() -> None:
+    readme = (ROOT / "scripts" / "README.md").read_text()
+    command = re.findall(r"^    (git ls-files .*)$", readme, re.MULTILINE)[0]
+    rows = re.findall(r"^\| [^|]+ \| ([\d,]+) \| [^|]+ \|$", readme, re.MULTILINE)
+
+    counted = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True)
+
+    assert counted.returncode == 0, counted.stderr
+    assert counted.stdout.split() == [rows[-1].replace(",", ""), "total"]
