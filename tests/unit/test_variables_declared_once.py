@@ -148,3 +148,22 @@ def test_every_root_output_has_a_reader_outside_terraform() -> None:
     text = "\n".join(path.read_text(encoding="utf-8") for path in READERS)
     unread = [name for name in blocks(TERRAFORM, "output") if not re.search(rf"\b{name}\b", text)]
     assert not unread, f"terraform/outputs.tf outputs what nothing reads: {unread}"
+
+
+#: A read of one of the root's outputs by name: the scripts' helpers and the documents' commands.
+OUTPUT_READ = re.compile(
+    r"""(?:terraform_output "?|terraform (?:-chdir=\S+ )?output -raw |output\(")([a-z0-9_]+)"""
+)
+
+
+def test_every_output_a_script_or_document_reads_is_an_output_of_the_root() -> None:
+    outputs = set(blocks(TERRAFORM, "output"))
+    read = {
+        (path.relative_to(ROOT).as_posix(), name)
+        for path in READERS
+        if not path.is_relative_to(ROOT / "tests")
+        for name in OUTPUT_READ.findall(path.read_text(encoding="utf-8"))
+    }
+
+    assert len(read) >= 15, read  # the regex still finds the reads
+    assert sorted(r for r in read if r[1] not in outputs) == []
