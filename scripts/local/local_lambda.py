@@ -116,8 +116,8 @@ class Tally:
 
 
 def mappings(lam: LambdaClient, sqs: SQSClient, function_arn: str) -> list[Mapping]:
-    """The function's SQS mappings. (Filtered here by ARN: moto's FunctionName filter
-    matches only the name or ARN the mapping was created with, AWS's either.)"""
+    """The function's SQS mappings. (Filtered here by ARN: plain moto's FunctionName filter
+    matches only the text the mapping was created with; moto_server.py, 12., corrects it.)"""
     found = []
     for page in lam.get_paginator("list_event_source_mappings").paginate():
         for m in page["EventSourceMappings"]:

@@ -85,8 +85,11 @@ is what Terraform sends, so a destroyed trail stayed listed.
 4. and 5. KMS key rotation periods and Lambda logging configs, which moto
 does not return, and 6. its state dump, which fails once a function exists
 (see the sections at the end), 7. GuardDuty feature updates, which
-moto applies as a replacement of all features, and 8. the detector's
-dataSources, which moto never derives from its features.
+moto applies as a replacement of all features, 8. the detector's
+dataSources, which moto never derives from its features, 9. and 10. a
+security group rule's description and a replication rule's source
+selection, which moto drops, 11. an SDK's retry of a call the server has
+already done, and 12. the mappings of a function listed by its name.
 """
 
 from __future__ import annotations
@@ -1081,12 +1084,12 @@ DomainDispatcherApplication.__call__ = _answering_each_call_once(
 # (https://docs.aws.amazon.com/lambda/latest/api/API_ListEventSourceMappings.html);
 # moto 5.2.5 compares it with the text the mapping was created with, so the
 # runbook's `--function-name "$FUNCTION"` found none of the mappings Terraform
-# made with the ARN. The wrapper compares the function's ARN, as resolved from
-# either; a function it cannot find leaves moto's comparison as it was.
+# made with the ARN. The wrapper makes an ARN of any of the three (of this
+# region and account, as a name and a partial ARN are) and compares it with the
+# mapping's function ARN: another account's or region's ARN finds nothing here.
 # ---------------------------------------------------------------------------
 
-from moto.awslambda import models as lambda_models  # noqa: E402
-from moto.awslambda.exceptions import UnknownFunctionException  # noqa: E402
+from moto.utilities.utils import get_partition  # noqa: E402
 
 _list_event_source_mappings = lambda_models.LambdaBackend.list_event_source_mappings
 
@@ -1097,10 +1100,10 @@ def _list_event_source_mappings_of_a_function(
     mappings = _list_event_source_mappings(self, event_source_arn, "")
     if not function_name:
         return mappings
-    try:
-        arn = self._lambdas.get_function_by_name_or_arn_with_qualifier(function_name).function_arn
-    except UnknownFunctionException:
-        return [m for m in mappings if m.function_name == function_name]
+    arn = function_name
+    if not arn.startswith("arn:"):
+        prefix = f"arn:{get_partition(self.region_name)}:lambda:{self.region_name}:"
+        arn = prefix + (arn if ":function:" in arn else f"{self.account_id}:function:{arn}")
     return [m for m in mappings if m.function_arn == arn]
 
 

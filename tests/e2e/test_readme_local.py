@@ -95,7 +95,7 @@ def test_the_readmes_upload_and_results_commands_run_as_printed(
         # aws s3 ls of processed/: a line that ends with the output's name
         assert any(line.endswith(" image.png") for line in ran.stdout.splitlines()), ran.stdout
         # get-item: the upload's record, whole, as JSON between the listing and the logs
-        shown = ran.stdout[ran.stdout.index("{\n") : ran.stdout.rindex("\n}") + 2]
+        shown = ran.stdout[ran.stdout.index("\n{\n") + 1 : ran.stdout.rindex("\n}") + 2]
         item = json.loads(shown)["Item"]
         assert item["object_key"] == {"S": "uploads/image.png"}
         assert item["status"] == {"S": "PROCESSED"}

@@ -658,24 +658,25 @@ def test_lifecycle_rules_are_shown(stack: tuple[LocalDeployment, dict[str, str]]
     assert "expire-uploads" in result.stdout
 
 
-def test_the_trail_block_shows_where_the_trail_writes_and_whether_it_logs(
+def test_the_trail_block_shows_where_each_trail_writes_and_whether_it_logs(
     stack: tuple[LocalDeployment, dict[str, str]],
 ) -> None:
     deployment, names = stack
     cloudtrail = deployment.client("cloudtrail")
-    trail = "image-processor-local-trail"  # <name>-trail
+    (trail,) = cloudtrail.describe_trails()["trailList"]  # the stack's, <name>-trail
 
-    logging = run_block(deployment, "trail-changed").stdout.splitlines()[1:]
-    cloudtrail.stop_logging(Name=trail)  # what the alarm reports
+    logs = run_block(deployment, "trail-changed").stdout.splitlines()[1:]
+    cloudtrail.stop_logging(Name=trail["TrailARN"])  # what the alarm reports
     try:
         stopped = run_block(deployment, "trail-changed").stdout.splitlines()[1:]
     finally:
-        cloudtrail.start_logging(Name=trail)
+        cloudtrail.start_logging(Name=trail["TrailARN"])
 
-    # Name, bucket, key and multi-region, then IsLogging and the last delivery error.
-    where = "\t".join([trail, names["audit_bucket_name"], names["audit_kms_key_arn"], "True"])
-    assert logging == [where, "True\tNone"]
-    assert stopped == [where, "False\tNone"]
+    # Name, bucket, key and multi-region; then each trail's ARN, IsLogging and delivery error.
+    where = "\t".join(["image-processor-local-trail", names["audit_bucket_name"],
+                       names["audit_kms_key_arn"], "True"])  # fmt: skip
+    assert logs == [where, f"{trail['TrailARN']}\tTrue\tNone"]
+    assert stopped == [where, f"{trail['TrailARN']}\tFalse\tNone"]
 
 
 def test_the_resource_policy_block_shows_the_policies_in_force(
@@ -683,40 +684,47 @@ def test_the_resource_policy_block_shows_the_policies_in_force(
 ) -> None:
     deployment, names = stack
     s3, bucket = deployment.client("s3"), names["s3_bucket_name"]
+    queue = deployment.client("sqs").get_queue_attributes(
+        QueueUrl=names["undelivered_events_queue_url"], AttributeNames=["Policy"]
+    )["Attributes"]
 
     result = run_block(deployment, "resource-policy-changed")
 
     # The bucket policy, as one line of JSON, then the public access block, then the queue's.
     policy, rest = result.stdout.split("\n", 1)[1].split("\n", 1)
     assert json.loads(policy) == json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
-    blocked, queue = rest.split("\n}\n", 1)
+    blocked, shown = rest.split("\n}\n", 1)
     assert json.loads(blocked + "\n}")["PublicAccessBlockConfiguration"] == dict.fromkeys(
         ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"),
         True,
     )
-    attributes = json.loads(queue)["Attributes"]
+    attributes = json.loads(shown)["Attributes"]
     assert attributes["KmsMasterKeyId"] == names["security_kms_key_arn"]
-    assert json.loads(attributes["Policy"])["Statement"]
+    assert json.loads(attributes["Policy"]) == json.loads(queue["Policy"])
 
 
-def test_the_function_block_shows_the_build_in_force_and_its_mapping(
+def test_the_function_block_shows_the_build_in_force_its_concurrency_and_its_mapping(
     stack: tuple[LocalDeployment, dict[str, str]],
 ) -> None:
     deployment, names = stack
+    awslambda, name = deployment.client("lambda"), names["lambda_function_name"]
     package = (deployment.repo / "dist" / "lambda.zip").read_bytes()
     build = base64.b64encode(hashlib.sha256(package).digest()).decode()
-    function = deployment.client("lambda").get_function(FunctionName=names["lambda_function_name"])[
-        "Configuration"
-    ]
-
-    result = run_block(deployment, "function-changed")
-
-    lines = result.stdout.splitlines()[1:]
-    # CodeSha256 is the build's (what the runbook says to compare), then the rest in force.
-    assert lines[0].split("\t") == [
-        build, function["LastModified"], function["Role"], names["kms_key_arn"]
-    ]  # fmt: skip
+    function = awslambda.get_function(FunctionName=name)["Configuration"]
     uploads_queue = deployment.client("sqs").get_queue_attributes(
         QueueUrl=names["uploads_queue_url"], AttributeNames=["QueueArn"]
     )["Attributes"]["QueueArn"]
+    awslambda.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=3)
+    try:
+        result = run_block(deployment, "function-changed")
+    finally:  # the stack reserves none (lambda_reserved_concurrency = null)
+        awslambda.delete_function_concurrency(FunctionName=name)
+
+    lines = result.stdout.splitlines()[1:]
+    # CodeSha256 is the build's, and the openssl line prints the same; then the rest in force.
+    assert lines[:2] == [
+        "\t".join([build, function["LastModified"], function["Role"], names["kms_key_arn"]]),
+        build,
+    ]
+    assert json.loads("\n".join(lines[2:-1])) == {"ReservedConcurrentExecutions": 3}
     assert lines[-1] == "\t".join([names["event_source_mapping_uuid"], "Enabled", uploads_queue])

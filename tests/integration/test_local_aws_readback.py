@@ -263,12 +263,15 @@ def test_a_functions_mappings_are_listed_by_its_name_or_its_arn(local_aws: Local
     ]
     awslambda = create_function(local_aws, "mapped")
     create_function(local_aws, "other")
-    function = awslambda.get_function(FunctionName="mapped")["Configuration"]["FunctionArn"]
+    arn = {
+        name: awslambda.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+        for name in ("mapped", "other")
+    }
     # As Terraform creates it: with the function's ARN; the other function's with its name.
-    mapping = awslambda.create_event_source_mapping(
-        EventSourceArn=sources[0], FunctionName=function
+    mapped = awslambda.create_event_source_mapping(
+        EventSourceArn=sources[0], FunctionName=arn["mapped"]
     )
-    awslambda.create_event_source_mapping(EventSourceArn=sources[1], FunctionName="other")
+    other = awslambda.create_event_source_mapping(EventSourceArn=sources[1], FunctionName="other")
 
     def listed(**options: str) -> list[str]:
         return [
@@ -276,7 +279,13 @@ def test_a_functions_mappings_are_listed_by_its_name_or_its_arn(local_aws: Local
             for m in awslambda.list_event_source_mappings(**options)["EventSourceMappings"]
         ]
 
-    assert listed(FunctionName="mapped") == listed(FunctionName=function) == [mapping["UUID"]]
+    partial = arn["mapped"].split(":", 4)[4]  # 123456789012:function:mapped
+    for name in ("mapped", arn["mapped"], partial):
+        assert listed(FunctionName=name) == [mapped["UUID"]], name
+    assert listed(FunctionName=arn["other"]) == listed(FunctionName="other") == [other["UUID"]]
     assert listed(FunctionName="mapped", EventSourceArn=sources[1]) == []
-    assert len(listed()) == 2
-    assert listed(FunctionName="missing") == []
+    assert sorted(listed()) == sorted([mapped["UUID"], other["UUID"]])
+    # Another account's or region's function of the same name, and a missing one: none.
+    for name in (arn["mapped"].replace("123456789012", "999999999999"),
+                 arn["mapped"].replace("us-east-1", "eu-west-1"), "missing"):  # fmt: skip
+        assert listed(FunctionName=name) == [], name

@@ -86,7 +86,9 @@ def test_the_size_tables_last_row_is_the_count_its_command_prints() -> None:
     command = re.findall(r"^    (git ls-files .*)$", readme, re.MULTILINE)[0]
     rows = re.findall(r"^\| [^|]+ \| ([\d,]+) \| [^|]+ \|$", readme, re.MULTILINE)
 
-    counted = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True)
+    counted = subprocess.run(
+        ["bash", "-c", command], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
 
     assert counted.returncode == 0, counted.stderr
     assert counted.stdout.split() == [rows[-1].replace(",", ""), "total"]
